@@ -1,0 +1,103 @@
+"""What every command shares: --db/--actor wherever they are typed, JSON output, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from pydantic import BaseModel, ValidationError
+
+from kb.errors import KBError, validation_message
+
+if TYPE_CHECKING:
+    from kb.service import KB
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _store(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            ctx.find_root().meta[key] = value
+        return value
+
+    return callback
+
+
+def common_options(f: F) -> F:
+    """`--db` and `--actor` are accepted before or after the subcommand name."""
+    f = click.option(
+        "--actor",
+        metavar="NAME",
+        expose_value=False,
+        callback=_store("kb.actor"),
+        is_eager=True,
+        help="Who is making this change (default: $KB_ACTOR or your user name).",
+    )(f)
+    f = click.option(
+        "--db",
+        metavar="PATH",
+        expose_value=False,
+        callback=_store("kb.db"),
+        is_eager=True,
+        help="Database file (default: $KB_DB or the user data dir).",
+    )(f)
+    return f
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")(f)
+
+
+def open_kb(ctx: click.Context | None = None, *, create: bool = True) -> KB:
+    from kb.service import KB
+
+    ctx = ctx or click.get_current_context()
+    root = ctx.find_root()
+    kb = KB(root.meta.get("kb.db"), root.meta.get("kb.actor"), create=create)
+    root.call_on_close(kb.close)
+    return kb
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json", by_alias=True)
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, set | frozenset | tuple):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn every expected failure into one line on stderr and exit code 1, never a traceback."""
+    try:
+        yield
+    except KBError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValidationError as exc:
+        raise click.ClickException(validation_message(exc)) from None
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(f"database error: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(f"database error: {exc}") from None
+    except BrokenPipeError:
+        sys.stderr.close()
+        raise SystemExit(1) from None

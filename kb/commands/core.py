@@ -1,0 +1,432 @@
+"""Core commands: init, project, incident, import, export, search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from kb.commands._common import common_options, console, emit_json, json_option, open_kb
+from kb.errors import KBError
+from kb.models import DETECTED_BY, INCIDENT_KINDS, MONITORING_LEVELS, POSTMORTEMS, STAGES, STATUSES
+
+# (option name, model field, click type, help) — shared by `add` and `edit` so both accept the same words
+PROJECT_OPTIONS: list[tuple[str, str, Any, str]] = [
+    ("--name", "name", str, "Human-readable name."),
+    ("--team", "team", str, "Owning team."),
+    ("--owner", "owner", str, "The person who wakes up when it drifts."),
+    ("--business-owner", "business_owner", str, "Who owns the decision the model serves."),
+    ("--stage", "stage", click.Choice(STAGES), "Lifecycle stage."),
+    ("--decision", "decision", str, "The business decision its output is meant to change."),
+    ("--success-metric", "success_metric", str, "How success is measured."),
+    ("--baseline", "baseline", str, "The counterfactual: what happens if we do nothing."),
+    ("--monitoring", "monitoring", click.Choice(MONITORING_LEVELS), "What is monitored in production."),
+    ("--outcome-lag-days", "outcome_lag_days", click.IntRange(min=0), "Days before outcomes are observable."),
+    ("--vendor", "vendor", str, "External provider, if any."),
+    ("--launched-on", "launched_on", str, "Launch date (YYYY-MM-DD)."),
+    ("--notes", "notes", str, "Free text."),
+]
+
+INCIDENT_OPTIONS: list[tuple[str, str, Any, str]] = [
+    ("--project", "project", str, "Project slug."),
+    ("--title", "title", str, "One-line title."),
+    ("--kind", "kind", click.Choice(INCIDENT_KINDS), "What kind of failure."),
+    ("--severity", "severity", click.IntRange(1, 5), "1 (worst) to 5."),
+    ("--status", "status", click.Choice(STATUSES), "open, mitigated or resolved."),
+    ("--started-at", "started_at", str, "When impact began (ISO 8601)."),
+    ("--detected-at", "detected_at", str, "When someone noticed (ISO 8601)."),
+    ("--resolved-at", "resolved_at", str, "When impact ended (ISO 8601)."),
+    ("--detected-by", "detected_by", click.Choice(DETECTED_BY), "Who or what noticed."),
+    ("--postmortem", "postmortem", click.Choice(POSTMORTEMS), "State of the written postmortem."),
+    ("--summary", "summary", str, "What happened, in a few sentences."),
+]
+
+
+def _field_options(spec: list[tuple[str, str, Any, str]]) -> Callable[[Any], Any]:
+    def deco(f: Any) -> Any:
+        for opt, field, typ, help_ in reversed(spec):
+            f = click.option(opt, field, type=typ, default=None, help=help_)(f)
+        return f
+
+    return deco
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None and v != ()}
+
+
+@click.command()
+@common_options
+def init() -> None:
+    """Create the database (idempotent)."""
+    kb = open_kb()
+    c = kb.counts()
+    click.echo(f"kb database ready at {kb.path} ({c['projects']} projects, {c['incidents']} incidents)")
+
+
+# --- projects ----------------------------------------------------------------------------------
+
+
+@click.group()
+def project() -> None:
+    """Add, edit, list and show ML projects."""
+
+
+@project.command("add")
+@click.argument("slug", required=False)
+@_field_options(PROJECT_OPTIONS)
+@click.option("--flag", "feature_flags", multiple=True, help="A feature-flag key that switches it (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--retraining-owner", default=None, help="Who retrains it.")
+@click.option("--retraining-cadence-days", type=click.IntRange(min=1), default=None, help="Retraining cadence.")
+@click.option("--file", "file_", type=click.Path(dir_okay=False, allow_dash=True), help="A YAML project document.")
+@common_options
+@json_option
+def project_add(slug: str | None, file_: str | None, as_json: bool, **values: Any) -> None:
+    """Add a project, from options or from a YAML file."""
+    from kb.models import Project
+
+    kb = open_kb()
+    if file_:
+        report = kb.import_paths([file_])
+        _report(report, as_json)
+        return
+    if not slug:
+        raise click.UsageError("give a SLUG or --file")
+    data = _given(values)
+    retraining = {
+        k: v
+        for k, v in (
+            ("owner", data.pop("retraining_owner", None)),
+            ("cadence_days", data.pop("retraining_cadence_days", None)),
+        )
+        if v is not None
+    }
+    if retraining:
+        data["retraining"] = retraining
+    p = kb.add_project(_validated(Project, {"slug": slug, **data}))
+    if as_json:
+        emit_json(p)
+    else:
+        click.echo(f"added project {p.slug}")
+
+
+@project.command("edit")
+@click.argument("slug")
+@_field_options(PROJECT_OPTIONS)
+@click.option("--flag", "feature_flags", multiple=True, help="Replace the feature-flag keys (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
+@common_options
+@json_option
+def project_edit(slug: str, as_json: bool, **values: Any) -> None:
+    """Change some fields of a project; the change log keeps the old values."""
+    kb = open_kb()
+    changes = _given(values)
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one field option")
+    p = kb.edit_project(slug, changes)
+    emit_json(p) if as_json else click.echo(f"updated project {p.slug}")
+
+
+@project.command("list")
+@click.option("--stage", type=click.Choice(STAGES), default=None)
+@click.option("--team", default=None)
+@common_options
+@json_option
+def project_list(stage: str | None, team: str | None, as_json: bool) -> None:
+    """List projects with their incident counts."""
+    rows = open_kb().project_rows(stage=stage, team=team)
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table("slug", "stage", "owner", "team", "monitoring", "incidents", "open", "last incident", box=None)
+    for r in rows:
+        owner = r.owner or "[red](none)[/]"
+        t.add_row(
+            r.slug, r.stage, owner, r.team, r.monitoring, str(r.incidents), str(r.open_incidents), r.last_incident or ""
+        )
+    console().print(t if rows else "no projects yet: `kb project add SLUG` or `kb seed`")
+
+
+@project.command("show")
+@click.argument("slug")
+@common_options
+@json_option
+def project_show(slug: str, as_json: bool) -> None:
+    """Everything kb knows about a project."""
+    from kb.commands.render import project_panel
+
+    kb = open_kb()
+    p = kb.get_project(slug)
+    rows = kb.incident_rows(project=slug)
+    if as_json:
+        emit_json({**p.model_dump(mode="json"), "incidents": rows})
+        return
+    console().print(project_panel(p, rows))
+
+
+@project.command("history")
+@click.argument("slug")
+@common_options
+@json_option
+def project_history(slug: str, as_json: bool) -> None:
+    """Who changed this project, when, and what."""
+    _history("project", slug, as_json)
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+@click.group()
+def incident() -> None:
+    """Record, edit, list, show and merge incidents."""
+
+
+@incident.command("add")
+@_field_options(INCIDENT_OPTIONS)
+@click.option("--announced/--not-announced", default=None, help="Was the shutdown or failure announced?")
+@click.option("--mode", "modes", multiple=True, help="Taxonomy code (repeatable; the first is primary).")
+@click.option("--flag-key", default=None, help="Feature flag that was flipped.")
+@click.option("--flag-env", default="production", show_default=True, help="Its environment.")
+@click.option("--flag-at", default=None, help="When it was flipped.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--file", "file_", type=click.Path(dir_okay=False, allow_dash=True), help="A YAML incident document.")
+@common_options
+@json_option
+def incident_add(
+    modes: tuple[str, ...],
+    flag_key: str | None,
+    flag_env: str,
+    flag_at: str | None,
+    file_: str | None,
+    as_json: bool,
+    **values: Any,
+) -> None:
+    """Record an incident, from options or from a YAML file."""
+    from kb.models import Incident
+
+    kb = open_kb()
+    if file_:
+        _report(kb.import_paths([file_]), as_json)
+        return
+    data = _given(values)
+    for required in ("project", "title"):
+        if required not in data:
+            raise click.UsageError(f"--{required} is required (or use --file)")
+    if modes:
+        data["modes"] = [{"code": c, "role": "primary" if n == 0 else "contributing"} for n, c in enumerate(modes)]
+    if flag_key:
+        data["flag"] = {"key": flag_key, "environment": flag_env, "at": flag_at}
+    inc = kb.add_incident(_validated(Incident, data))
+    emit_json(inc) if as_json else click.echo(f"recorded {inc.id}: {inc.title}")
+
+
+@incident.command("edit")
+@click.argument("incident_id")
+@_field_options(INCIDENT_OPTIONS[1:])
+@click.option("--announced/--not-announced", default=None)
+@common_options
+@json_option
+def incident_edit(incident_id: str, as_json: bool, **values: Any) -> None:
+    """Change some fields of an incident (use `kb import` to replace a whole document)."""
+    kb = open_kb()
+    changes = _given(values)
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one field option")
+    inc = kb.edit_incident(incident_id, changes)
+    emit_json(inc) if as_json else click.echo(f"updated {inc.id}")
+
+
+@incident.command("list")
+@click.option("--project", default=None)
+@click.option("--kind", type=click.Choice(INCIDENT_KINDS), default=None)
+@click.option("--status", type=click.Choice(STATUSES), default=None)
+@click.option("--since", default=None, help="Only incidents that started on or after this date.")
+@click.option("--all", "include_duplicates", is_flag=True, help="Include merged duplicates.")
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@common_options
+@json_option
+def incident_list(as_json: bool, since: str | None, **filters: Any) -> None:
+    """List incidents, newest first."""
+    from kb.timeutil import from_text
+
+    try:
+        since_v = from_text(since) if since else None
+    except ValueError as exc:
+        raise KBError(str(exc), "--since") from None
+    rows = open_kb().incident_rows(since=since_v, **filters)
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table("id", "project", "kind", "sev", "status", "started", "detected by", "postmortem", "title", box=None)
+    for r in rows:
+        title = r.title + (f" [dim](duplicate of {r.duplicate_of})[/]" if r.duplicate_of else "")
+        t.add_row(
+            r.id,
+            r.project,
+            r.kind,
+            str(r.severity),
+            r.status,
+            (r.started_at or "")[:10],
+            r.detected_by,
+            r.postmortem,
+            title,
+        )
+    console().print(t if rows else "no incidents match")
+
+
+@incident.command("show")
+@click.argument("incident_id")
+@common_options
+@json_option
+def incident_show(incident_id: str, as_json: bool) -> None:
+    """A whole postmortem: fields, durations, modes, causal chain, actions, timeline."""
+    from kb.commands.render import incident_panel
+
+    kb = open_kb()
+    inc = kb.get_incident(incident_id)
+    if as_json:
+        emit_json(inc)
+        return
+    console().print(incident_panel(inc))
+
+
+@incident.command("merge")
+@click.argument("dup")
+@click.argument("into")
+@common_options
+def incident_merge(dup: str, into: str) -> None:
+    """Record DUP as a duplicate of INTO. Nothing is deleted; DUP stays resolvable."""
+    merged = open_kb().merge_incident(dup, into)
+    click.echo(f"{merged.id} is now a duplicate of {merged.duplicate_of}")
+
+
+@incident.command("history")
+@click.argument("incident_id")
+@click.option("--as-of", default=None, help="Show the document as it stood at this date or time.")
+@common_options
+@json_option
+def incident_history(incident_id: str, as_of: str | None, as_json: bool) -> None:
+    """Who changed this incident, when and what; or what it said on a given date."""
+    if as_of:
+        from kb.store import changelog
+        from kb.timeutil import as_utc, from_text
+
+        kb = open_kb()
+        kb.get_incident(incident_id)
+        try:
+            when = from_text(as_of)
+        except ValueError as exc:
+            raise KBError(str(exc), "--as-of") from None
+        assert when is not None
+        rec = changelog.as_of(kb.db, "incident", incident_id, as_utc(when))
+        if rec is None:
+            raise KBError(f"{incident_id} did not exist yet at {as_of}", "--as-of")
+        if as_json:
+            emit_json(rec)
+        else:
+            from kb.yamldoc import to_yaml
+
+            click.echo(f"# {incident_id} as of {as_of}: last changed {rec.at:%Y-%m-%d %H:%M} UTC by {rec.actor}")
+            click.echo(to_yaml(rec.snapshot), nl=False)
+        return
+    _history("incident", incident_id, as_json)
+
+
+def _history(entity: str, entity_id: str, as_json: bool) -> None:
+    kb = open_kb()
+    (kb.get_project if entity == "project" else kb.get_incident)(entity_id)
+    records = kb.history(entity, entity_id)
+    if as_json:
+        emit_json([r.model_dump(mode="json", exclude={"snapshot"}) for r in records])
+        return
+    from kb.commands.render import history_table
+
+    console().print(history_table(records))
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def _report(report: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({"created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+    else:
+        click.echo(f"imported: {report.summary()}")
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@common_options
+@json_option
+def import_(paths: tuple[str, ...], as_json: bool) -> None:
+    """Import YAML documents: files, directories or - for standard input. All or nothing."""
+    _report(open_kb().import_paths(list(paths)), as_json)
+
+
+@click.command()
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False), help="Target directory.")
+@common_options
+@json_option
+def export(directory: str, as_json: bool) -> None:
+    """Export projects/<slug>.yaml and incidents/<id>.yaml, deterministically, for git."""
+    counts = open_kb().export_dir(directory)
+    if as_json:
+        emit_json(counts)
+    else:
+        click.echo(
+            f"exported {counts['projects']} projects and {counts['incidents']} incidents to {directory} "
+            f"({counts['written']} files changed)"
+        )
+
+
+@click.command()
+@click.argument("query")
+@click.option("--project", default=None)
+@click.option("--mode", default=None, help="Taxonomy code the incident is classified under or has a cause in.")
+@click.option("--kind", type=click.Choice(INCIDENT_KINDS), default=None)
+@click.option("--since", default=None, help="Only incidents that started on or after this date.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@common_options
+@json_option
+def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None:
+    """Full-text search (any text is safe: it is searched for, never parsed)."""
+    from kb.store.search import HIT_CLOSE, HIT_OPEN
+    from kb.timeutil import from_text
+
+    try:
+        since_v = from_text(since) if since else None
+    except ValueError as exc:
+        raise KBError(str(exc), "--since") from None
+    hits = open_kb().search(query, since=since_v, **filters)
+    if as_json:
+        emit_json([{**h.model_dump(), "snippet": h.snippet.replace(HIT_OPEN, "").replace(HIT_CLOSE, "")} for h in hits])
+        return
+    from rich.markup import escape
+
+    out = console()
+    if not hits:
+        out.print("no matches")
+    for h in hits:
+        snippet = escape(h.snippet).replace(HIT_OPEN, "[bold yellow]").replace(HIT_CLOSE, "[/]")
+        dup = f" [dim](duplicate of {h.duplicate_of})[/]" if h.duplicate_of else ""
+        out.print(
+            f"[bold]{h.id}[/] [cyan]{escape(h.project)}[/] {escape(h.title)}{dup}  [dim]{h.kind} {h.score:.2f}[/]"
+        )
+        out.print(f"    {snippet}")
+
+
+def _validated(model: Any, data: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    from kb.errors import validation_message
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise KBError(validation_message(exc)) from None

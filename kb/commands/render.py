@@ -1,0 +1,147 @@
+"""Rich renderables for the terminal: how a project, an incident and a history look in the CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rich.console import Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.tree import Tree
+
+from kb.models import ChangeRecord, Incident, Project
+
+
+def days(td: timedelta | None) -> str:
+    if td is None:
+        return "—"
+    d = td.total_seconds() / 86400
+    return f"{d:.1f} d" if d < 10 else f"{d:.0f} d"
+
+
+def _kv(rows: list[tuple[str, Any]]) -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="dim")
+    t.add_column()
+    for k, v in rows:
+        t.add_row(k, v if not isinstance(v, str) else escape(v))
+    return t
+
+
+def project_panel(p: Project, incidents: list[Any]) -> Panel:
+    owner = p.owner or "[red](no owner)[/]"
+    rows: list[tuple[str, Any]] = [
+        ("name", p.name),
+        ("team", p.team),
+        ("owner", owner),
+        ("business owner", p.business_owner),
+        ("stage", p.stage),
+        ("flags", ", ".join(p.feature_flags)),
+        ("decision", p.decision),
+        ("success metric", p.success_metric),
+        ("baseline", p.baseline or "[red](no counterfactual)[/]"),
+        ("monitoring", p.monitoring),
+        ("outcome lag", f"{p.outcome_lag_days} d" if p.outcome_lag_days is not None else ""),
+        ("retraining", f"{p.retraining.owner or '(nobody)'} every {p.retraining.cadence_days or '?'} d"),
+        ("vendor", p.vendor),
+        ("launched", str(p.launched_on or "")),
+        ("tags", ", ".join(p.tags)),
+        ("notes", p.notes),
+    ]
+    rows = [(k, v) for k, v in rows if v]
+    t = Table("id", "kind", "sev", "status", "started", "title", box=None)
+    for r in incidents:
+        t.add_row(r.id, r.kind, str(r.severity), r.status, (r.started_at or "")[:10], escape(r.title))
+    body = Group(_kv(rows), "", t if incidents else "[dim]no incidents recorded[/]")
+    return Panel(body, title=f"[bold]{escape(p.slug)}[/]", title_align="left")
+
+
+def cause_tree(inc: Incident) -> Tree:
+    """Trigger first, then each `because` link deeper; a cause reached twice is shown once in full."""
+    by_id = {c.id: c for c in inc.causes}
+    referenced = {b for c in inc.causes for b in c.because}
+    tops = [c for c in inc.causes if c.trigger] + [c for c in inc.causes if not c.trigger and c.id not in referenced]
+    root = Tree("[bold]causes[/] (trigger → root causes)")
+    shown: set[str] = set()
+
+    def add(node: Tree, cid: str) -> None:
+        c = by_id[cid]
+        label = f"{'[bold red]trigger[/] ' if c.trigger else ''}{escape(c.statement)}"
+        if c.mode:
+            label += f" [dim]{escape(c.mode)}[/]"
+        if not c.because:
+            label += " [yellow](root)[/]"
+        if cid in shown:
+            node.add(label + " [dim](see above)[/]")
+            return
+        shown.add(cid)
+        child = node.add(label)
+        for b in c.because:
+            add(child, b)
+
+    seen_top: set[str] = set()
+    for c in tops:
+        if c.id not in seen_top:
+            seen_top.add(c.id)
+            add(root, c.id)
+    return root
+
+
+def incident_panel(inc: Incident) -> Panel:
+    f = inc.flag
+    rows: list[tuple[str, Any]] = [
+        ("project", inc.project),
+        ("kind", inc.kind),
+        ("severity", str(inc.severity)),
+        ("status", inc.status),
+        ("started", str(inc.started_at or "")),
+        ("detected", str(inc.detected_at or "")),
+        ("resolved", str(inc.resolved_at or "")),
+        ("detected by", inc.detected_by),
+        ("announced", "yes" if inc.announced else "[red]no[/]"),
+        ("postmortem", inc.postmortem),
+        ("time to detect", days(inc.time_to_detect)),
+        ("time to resolve", days(inc.time_to_resolve)),
+        ("impact time", days(inc.impact_time)),
+    ]
+    if f:
+        rows.append(("flag", f"{f.key} ({f.environment}) {f.from_} → {f.to} at {f.at or '?'} by {f.actor or '?'}"))
+    if inc.duplicate_of:
+        rows.append(("duplicate of", inc.duplicate_of))
+    if inc.tags:
+        rows.append(("tags", ", ".join(inc.tags)))
+    parts: list[Any] = [_kv(rows)]
+    if inc.summary:
+        parts += ["", escape(inc.summary)]
+    if inc.modes:
+        t = Table("mode", "role", "confidence", "evidence", box=None, title="classified as", title_justify="left")
+        for m in inc.modes:
+            t.add_row(escape(m.code), m.role, m.confidence, escape(m.evidence))
+        parts += ["", t]
+    if inc.causes:
+        parts += ["", cause_tree(inc)]
+    if inc.actions:
+        t = Table("action", "kind", "owner", "due", "status", box=None, title="actions", title_justify="left")
+        for a in inc.actions:
+            t.add_row(escape(a.title), a.kind, escape(a.owner), str(a.due or ""), a.status)
+        parts += ["", t]
+    if inc.timeline:
+        t = Table("at", "what happened", box=None, title="timeline", title_justify="left")
+        for e in inc.timeline:
+            t.add_row(str(e.at), escape(e.text))
+        parts += ["", t]
+    if inc.links:
+        for link in inc.links:
+            text = " ".join(x for x in (link.title, link.url, link.document) if x)
+            parts.append(f"[dim]link:[/] {escape(text)}" + (f' — "{escape(link.quote)}"' if link.quote else ""))
+    return Panel(Group(*parts), title=f"[bold]{inc.id}[/] {escape(inc.title)}", title_align="left")
+
+
+def history_table(records: list[ChangeRecord]) -> Table:
+    t = Table("#", "when (UTC)", "who", "op", "fields changed", box=None)
+    for r in records:
+        fields = ", ".join(sorted(r.changes)) if r.op != "create" else "(created)"
+        t.add_row(str(r.seq), f"{r.at:%Y-%m-%d %H:%M:%S}", escape(r.actor), r.op, escape(fields))
+    return t

@@ -1,0 +1,40 @@
+"""Where the database lives and who is acting: flags beat environment beat defaults."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "kb"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "kb.sqlite"
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
+def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("KB_DB")
+    if env:
+        return Path(env).expanduser()
+    return default_db_path()
+
+
+def resolve_actor(explicit: str | None = None) -> str:
+    if explicit:
+        return explicit
+    env = os.environ.get("KB_ACTOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"

@@ -1,0 +1,62 @@
+"""User-facing errors: one line naming the place and what is wrong; the CLI prints it and exits 1."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+class KBError(Exception):
+    """An error the user can fix; `where` is a file:line, a field or an id."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class NotFound(KBError):
+    """A project, incident or other record that does not exist."""
+
+
+class SchemaTooNew(KBError):
+    """The database was written by a newer kb; it is never modified."""
+
+
+def loc_text(loc: tuple[int | str, ...]) -> str:
+    """pydantic's loc tuple as `incidents[0].causes[1].because`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def first_error(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> tuple[tuple[int | str, ...], str]:
+    """The first validation problem as (location, message) with pydantic's noise trimmed."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(prefix) + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    msg = err["msg"]
+    for noise in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(noise)
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif err["type"] == "literal_error":
+        got = err.get("input")
+        msg = f"{got!r} is not allowed; {msg[0].lower()}{msg[1:]}"
+    elif err["type"] == "missing":
+        msg = "is required"
+    # a model-level error has no field; its message names the field itself
+    return loc, msg
+
+
+def validation_message(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> str:
+    loc, msg = first_error(exc, prefix)
+    where = loc_text(loc)
+    more = len(exc.errors()) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+    return f"{where}: {msg}{tail}" if where else f"{msg}{tail}"

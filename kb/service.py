@@ -1,0 +1,374 @@
+"""The service layer: every operation the CLI and the TUI offer, in one place, so both behave alike.
+
+Each public method that writes runs in one transaction. A KB object owns one SQLite connection and
+must be used from the thread that created it (the TUI opens one per worker thread).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+from sqlite_utils import Database
+
+from kb import config
+from kb.errors import KBError, NotFound, validation_message
+from kb.models import ChangeRecord, Incident, Project, SearchHit
+from kb.store import changelog, repo
+from kb.store import search as fts
+from kb.store.db import backup_to, open_db
+from kb.timeutil import Moment, to_text
+
+if TYPE_CHECKING:
+    from kb.taxonomy import Taxonomy
+
+
+class IncidentRow(BaseModel):
+    """One line of an incident listing (no children loaded)."""
+
+    id: str
+    project: str
+    title: str
+    kind: str
+    severity: int
+    status: str
+    started_at: str | None
+    detected_at: str | None
+    detected_by: str
+    postmortem: str
+    announced: bool
+    duplicate_of: str | None
+
+
+class ProjectRow(BaseModel):
+    slug: str
+    name: str
+    team: str
+    owner: str
+    stage: str
+    monitoring: str
+    incidents: int
+    open_incidents: int
+    last_incident: str | None
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
+    updated: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
+    unchanged: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
+    ids: list[str] = field(default_factory=list)
+
+    def count(self, kind: str, result: str) -> None:
+        getattr(self, result)[kind] += 1
+
+    def summary(self) -> str:
+        parts = []
+        for kind in ("projects", "incidents"):
+            c, u, n = self.created[kind], self.updated[kind], self.unchanged[kind]
+            parts.append(f"{kind}: {c} created, {u} updated, {n} unchanged")
+        return "; ".join(parts)
+
+
+class KB:
+    """A handle on one knowledge base file."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        actor: str | None = None,
+        *,
+        create: bool = True,
+        migrate: bool = True,
+    ) -> None:
+        self.path = config.resolve_db_path(path)
+        self.actor = config.resolve_actor(actor)
+        self.db: Database = open_db(self.path, create=create, migrate=migrate)
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> KB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """All or nothing: the unit of work of one command."""
+        with self.db.atomic():
+            yield self.db
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        from kb.taxonomy import load_taxonomy
+
+        try:
+            return load_taxonomy()
+        except ValueError as exc:
+            raise KBError(f"the taxonomy does not load: {exc}", "taxonomy") from None
+
+    def check_codes(self, inc: Incident, where: str = "") -> None:
+        """Reject taxonomy codes that do not exist, suggesting the closest ones."""
+        tax = self.taxonomy
+        refs: list[tuple[str, str]] = [(f"modes[{n}].code", m.code) for n, m in enumerate(inc.modes)]
+        refs += [(f"causes[{n}].mode", c.mode) for n, c in enumerate(inc.causes) if c.mode]
+        for loc, code in refs:
+            if tax.resolve(code) is None:
+                near = tax.suggest(code)
+                hint = f"; did you mean {', '.join(near)}?" if near else ""
+                raise KBError(f"{loc}: unknown taxonomy code {code!r}{hint}", where=where or (inc.id or "incident"))
+
+    # --- projects ------------------------------------------------------------------------------
+
+    def get_project(self, slug: str) -> Project:
+        return repo.require_project(self.db, slug)
+
+    def projects(self) -> list[Project]:
+        return list(repo.iter_projects(self.db))
+
+    def project_rows(self, *, stage: str | None = None, team: str | None = None) -> list[ProjectRow]:
+        where, params = [], []
+        if stage:
+            where.append("p.stage = ?")
+            params.append(stage)
+        if team:
+            where.append("p.team = ?")
+            params.append(team)
+        sql = f"""
+            SELECT p.slug, p.name, p.team, p.owner, p.stage, p.monitoring,
+                   count(i.id) AS incidents,
+                   coalesce(sum(i.status = 'open'), 0) AS open_incidents,
+                   max(i.started_at) AS last_incident
+            FROM projects p LEFT JOIN incidents i ON i.project = p.slug AND i.duplicate_of IS NULL
+            {("WHERE " + " AND ".join(where)) if where else ""}
+            GROUP BY p.slug ORDER BY p.slug
+        """
+        return [ProjectRow(**r) for r in self.db.query(sql, params)]
+
+    def add_project(self, project: Project) -> Project:
+        with self.transaction():
+            if repo.get_project(self.db, project.slug) is not None:
+                raise KBError(f"project {project.slug!r} already exists (use `kb project edit`)", "slug")
+            repo.put_project(self.db, project, self.actor)
+        return project
+
+    def edit_project(self, slug: str, changes: dict[str, Any]) -> Project:
+        with self.transaction():
+            current = repo.require_project(self.db, slug)
+            updated = _apply(Project, current, changes, f"project {slug}")
+            if updated.slug != slug:
+                raise KBError("a project's slug cannot change (it is its permanent id)", "slug")
+            repo.put_project(self.db, updated, self.actor)
+        return updated
+
+    def save_project(self, project: Project) -> str:
+        with self.transaction():
+            return repo.put_project(self.db, project, self.actor)
+
+    # --- incidents -----------------------------------------------------------------------------
+
+    def get_incident(self, incident_id: str) -> Incident:
+        return repo.require_incident(self.db, incident_id)
+
+    def resolve_incident(self, incident_id: str) -> Incident:
+        """The surviving record for an id, following merges."""
+        return repo.require_incident(self.db, repo.resolve_incident_id(self.db, incident_id))
+
+    def incidents(self, where: str = "", params: list[Any] | None = None) -> Iterator[Incident]:
+        return repo.iter_incidents(self.db, where, params)
+
+    def incident_rows(
+        self,
+        *,
+        project: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        since: Moment | None = None,
+        include_duplicates: bool = False,
+        limit: int | None = None,
+    ) -> list[IncidentRow]:
+        where, params = [], []
+        for col, val in (("project", project), ("kind", kind), ("status", status)):
+            if val:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if since is not None:
+            where.append("started_at >= ?")
+            params.append(to_text(since))
+        if not include_duplicates:
+            where.append("duplicate_of IS NULL")
+        sql = (
+            "SELECT id, project, title, kind, severity, status, started_at, detected_at, detected_by, postmortem, "
+            f"announced, duplicate_of FROM incidents {('WHERE ' + ' AND '.join(where)) if where else ''} "
+            "ORDER BY coalesce(started_at, '') DESC, id DESC"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [IncidentRow(**{**r, "announced": bool(r["announced"])}) for r in self.db.query(sql, params)]
+
+    def add_incident(self, incident: Incident) -> Incident:
+        with self.transaction():
+            if incident.id is not None and repo.get_incident(self.db, incident.id) is not None:
+                raise KBError(f"incident {incident.id} already exists (use `kb incident edit`)", "id")
+            self.check_codes(incident)
+            if incident.id is None:
+                incident = incident.model_copy(update={"id": repo.next_incident_id(self.db)})
+            repo.put_incident(self.db, incident, self.actor)
+        return incident
+
+    def save_incident(self, incident: Incident) -> Incident:
+        """Create or replace a whole incident (the TUI's editor saves this way)."""
+        with self.transaction():
+            self.check_codes(incident)
+            if incident.id is None:
+                incident = incident.model_copy(update={"id": repo.next_incident_id(self.db)})
+            repo.put_incident(self.db, incident, self.actor)
+        return incident
+
+    def edit_incident(self, incident_id: str, changes: dict[str, Any]) -> Incident:
+        with self.transaction():
+            current = repo.require_incident(self.db, incident_id)
+            updated = _apply(Incident, current, changes, incident_id)
+            if updated.id != incident_id:
+                raise KBError("an incident's id cannot change (ids are permanent)", "id")
+            self.check_codes(updated)
+            repo.put_incident(self.db, updated, self.actor)
+        return updated
+
+    def merge_incident(self, dup_id: str, into_id: str) -> Incident:
+        with self.transaction():
+            return repo.merge_incident(self.db, dup_id, into_id, self.actor)
+
+    def history(self, entity: str, entity_id: str) -> list[ChangeRecord]:
+        return changelog.history(self.db, entity, entity_id)
+
+    # --- files ---------------------------------------------------------------------------------
+
+    def import_paths(self, paths: list[str]) -> ImportReport:
+        """Import YAML documents; the whole set lands in one transaction or not at all."""
+        from kb.yamldoc import load_paths
+
+        bundle = load_paths(paths)
+        report = ImportReport()
+        with self.transaction():
+            for project, where in bundle.projects:
+                try:
+                    report.count("projects", repo.put_project(self.db, project, self.actor, op="import"))
+                except KBError as exc:
+                    raise KBError(str(exc), where) from None
+            # a duplicate's target must exist before the duplicate that points at it
+            ordered = sorted(bundle.incidents, key=lambda pair: pair[0].duplicate_of is not None)
+            for inc, where in ordered:
+                try:
+                    self.check_codes(inc, where)
+                    result = repo.put_incident(self.db, inc, self.actor, op="import" if inc.id else None)
+                except KBError as exc:
+                    raise KBError(exc.message if exc.where == where else str(exc), where) from None
+                report.count("incidents", result)
+                if inc.id:
+                    report.ids.append(inc.id)
+        return report
+
+    def export_dir(self, directory: str | os.PathLike[str]) -> dict[str, int]:
+        """Write one file per project and per incident; the same data always gives the same bytes."""
+        from kb.yamldoc import document, to_yaml
+
+        root = Path(directory).expanduser()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        counts = {"projects": 0, "incidents": 0, "written": 0}
+        for sub, items in (
+            ("projects", ((p.slug, p) for p in repo.iter_projects(self.db))),
+            ("incidents", ((i.id, i) for i in repo.iter_incidents(self.db))),
+        ):
+            for name, model in items:
+                target = _confined(root, sub, f"{name}.yaml")
+                if _write_if_changed(target, to_yaml(document(model))):
+                    counts["written"] += 1
+                counts[sub] += 1
+        return counts
+
+    # --- search --------------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        project: str | None = None,
+        mode: str | None = None,
+        kind: str | None = None,
+        since: Moment | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        if mode and self.taxonomy.resolve(mode) is None:
+            near = self.taxonomy.suggest(mode)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise KBError(f"unknown taxonomy code {mode!r}{hint}", "--mode")
+        return fts.search(self.db, text, project=project, mode=mode, kind=kind, since=since, limit=limit)
+
+    # --- maintenance ---------------------------------------------------------------------------
+
+    def backup(self, target: str | os.PathLike[str]) -> Path:
+        return backup_to(self.db, Path(target))
+
+    def counts(self) -> dict[str, int]:
+        q = self.db.execute
+        return {
+            "projects": q("SELECT count(*) FROM projects").fetchone()[0],
+            "incidents": q("SELECT count(*) FROM incidents WHERE duplicate_of IS NULL").fetchone()[0],
+            "open_incidents": q(
+                "SELECT count(*) FROM incidents WHERE duplicate_of IS NULL AND status = 'open'"
+            ).fetchone()[0],
+        }
+
+
+def _apply(model: type[Project] | type[Incident], current: Any, changes: dict[str, Any], where: str) -> Any:
+    data = current.model_dump(mode="python", by_alias=True, exclude_none=True)
+    data.update(changes)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise KBError(validation_message(exc), where) from None
+
+
+def _confined(root: Path, sub: str, name: str) -> Path:
+    """A path inside `root`, or an error: a hostile id must not write elsewhere."""
+    base = root.resolve()
+    target = (base / sub / name).resolve()
+    if not target.is_relative_to(base) or target.parent != (base / sub).resolve():
+        raise KBError(f"refusing to write outside the export directory: {name!r}", str(root))
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return target
+
+
+def _write_if_changed(target: Path, text: str) -> bool:
+    """Atomic replace (temp file + rename), owner-only, skipped when the bytes are already there."""
+    data = text.encode("utf-8")
+    if target.exists() and target.read_bytes() == data:
+        return False
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".kb-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+__all__ = ["KB", "ImportReport", "IncidentRow", "NotFound", "ProjectRow"]

@@ -1,0 +1,410 @@
+"""Reading and writing projects and incidents, with the change log written in the same transaction.
+
+Callers own the transaction (`with db.atomic():`): a command's writes land together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from sqlite_utils import Database
+
+from kb.errors import KBError, NotFound
+from kb.models import Action, Cause, Classification, FlagChange, Incident, Link, Project, Retraining, TimelineEntry
+from kb.store import changelog
+from kb.timeutil import from_text, stamp, to_text
+
+WriteResult = Literal["created", "updated", "unchanged"]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- projects ----------------------------------------------------------------------------------
+
+
+def project_row(p: Project) -> dict[str, Any]:
+    return {
+        "slug": p.slug,
+        "name": p.name,
+        "team": p.team,
+        "owner": p.owner,
+        "business_owner": p.business_owner,
+        "stage": p.stage,
+        "feature_flags": _json(p.feature_flags),
+        "decision": p.decision,
+        "success_metric": p.success_metric,
+        "baseline": p.baseline,
+        "monitoring": p.monitoring,
+        "outcome_lag_days": p.outcome_lag_days,
+        "retraining_owner": p.retraining.owner,
+        "retraining_cadence_days": p.retraining.cadence_days,
+        "vendor": p.vendor,
+        "launched_on": to_text(p.launched_on),
+        "notes": p.notes,
+        "tags": _json(p.tags),
+    }
+
+
+def row_project(row: dict[str, Any]) -> Project:
+    return Project.model_construct(
+        slug=row["slug"],
+        name=row["name"],
+        team=row["team"],
+        owner=row["owner"],
+        business_owner=row["business_owner"],
+        stage=row["stage"],
+        feature_flags=json.loads(row["feature_flags"]),
+        decision=row["decision"],
+        success_metric=row["success_metric"],
+        baseline=row["baseline"],
+        monitoring=row["monitoring"],
+        outcome_lag_days=row["outcome_lag_days"],
+        retraining=Retraining.model_construct(
+            owner=row["retraining_owner"], cadence_days=row["retraining_cadence_days"]
+        ),
+        vendor=row["vendor"],
+        launched_on=from_text(row["launched_on"]),
+        notes=row["notes"],
+        tags=json.loads(row["tags"]),
+    )
+
+
+def get_project(db: Database, slug: str) -> Project | None:
+    rows = list(db.query("SELECT * FROM projects WHERE slug = ?", [slug]))
+    return row_project(rows[0]) if rows else None
+
+
+def require_project(db: Database, slug: str) -> Project:
+    p = get_project(db, slug)
+    if p is None:
+        raise NotFound(f"no project {slug!r}", where="project")
+    return p
+
+
+def iter_projects(db: Database) -> Iterator[Project]:
+    for row in db.query("SELECT * FROM projects ORDER BY slug"):
+        yield row_project(row)
+
+
+def put_project(db: Database, p: Project, actor: str, *, op: str | None = None) -> WriteResult:
+    old = get_project(db, p.slug)
+    new_doc = dump(p)
+    now = stamp()
+    row = project_row(p)
+    if old is None:
+        db.execute(
+            f"INSERT INTO projects ({', '.join(row)}, created_at, updated_at) "
+            f"VALUES ({', '.join('?' for _ in row)}, ?, ?)",
+            [*row.values(), now, now],
+        )
+        result: WriteResult = "created"
+        changes = {k: [None, v] for k, v in new_doc.items()}
+    else:
+        changes = diff(dump(old), new_doc)
+        if not changes:
+            return "unchanged"
+        db.execute(
+            f"UPDATE projects SET {', '.join(f'{k} = ?' for k in row)}, updated_at = ? WHERE slug = ?",
+            [*row.values(), now, p.slug],
+        )
+        result = "updated"
+    db.execute("DELETE FROM project_flags WHERE project = ?", [p.slug])
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO project_flags (flag_key, project) VALUES (?, ?)", [(f, p.slug) for f in p.feature_flags]
+    )
+    _put_tags(db, "project", p.slug, p.tags)
+    changelog.record(
+        db, actor, "project", p.slug, op or ("create" if result == "created" else "update"), changes, new_doc
+    )
+    return result
+
+
+def _put_tags(db: Database, entity: str, entity_id: str, tags: Iterable[str]) -> None:
+    db.execute("DELETE FROM tags WHERE entity = ? AND entity_id = ?", [entity, entity_id])
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO tags (entity, entity_id, tag) VALUES (?, ?, ?)", [(entity, entity_id, t) for t in tags]
+    )
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+def incident_row(i: Incident) -> dict[str, Any]:
+    f = i.flag
+    return {
+        "id": i.id,
+        "project": i.project,
+        "title": i.title,
+        "kind": i.kind,
+        "severity": i.severity,
+        "status": i.status,
+        "started_at": to_text(i.started_at),
+        "detected_at": to_text(i.detected_at),
+        "resolved_at": to_text(i.resolved_at),
+        "detected_by": i.detected_by,
+        "announced": int(i.announced),
+        "postmortem": i.postmortem,
+        "flag_key": f.key if f else None,
+        "flag_environment": f.environment if f else None,
+        "flag_from": f.from_ if f else None,
+        "flag_to": f.to if f else None,
+        "flag_at": to_text(f.at) if f else None,
+        "flag_actor": f.actor if f else None,
+        "summary": i.summary,
+        "tags": _json(i.tags),
+        "links": _json([link.model_dump() for link in i.links]),
+        "duplicate_of": i.duplicate_of,
+    }
+
+
+INCIDENT_COLUMNS = tuple(
+    incident_row(Incident.model_construct(project="x", title="x", flag=None, tags=[], links=[]))  # type: ignore[call-arg]
+)
+
+
+def _row_incident(row: dict[str, Any], children: dict[str, list[Any]]) -> Incident:
+    flag = None
+    if row["flag_key"] is not None:
+        flag = FlagChange.model_construct(
+            key=row["flag_key"],
+            environment=row["flag_environment"] or "",
+            from_=row["flag_from"] or "",
+            to=row["flag_to"] or "",
+            at=from_text(row["flag_at"]),
+            actor=row["flag_actor"] or "",
+        )
+    return Incident.model_construct(
+        id=row["id"],
+        project=row["project"],
+        title=row["title"],
+        kind=row["kind"],
+        severity=row["severity"],
+        status=row["status"],
+        started_at=from_text(row["started_at"]),
+        detected_at=from_text(row["detected_at"]),
+        resolved_at=from_text(row["resolved_at"]),
+        detected_by=row["detected_by"],
+        announced=bool(row["announced"]),
+        postmortem=row["postmortem"],
+        flag=flag,
+        summary=row["summary"],
+        modes=children.get("modes", []),
+        causes=children.get("causes", []),
+        actions=children.get("actions", []),
+        timeline=children.get("timeline", []),
+        tags=json.loads(row["tags"]),
+        links=[Link.model_construct(**d) for d in json.loads(row["links"])],
+        duplicate_of=row["duplicate_of"],
+    )
+
+
+def _children(db: Database, ids: list[str] | None) -> dict[str, dict[str, list[Any]]]:
+    """Load the child rows of many incidents in four queries, not four per incident."""
+    out: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    if ids is not None and not ids:
+        return out
+    where, params = "", []
+    if ids is not None:
+        where = " WHERE incident_id IN (SELECT value FROM json_each(?))"
+        params = [_json(ids)]
+    for r in db.query(f"SELECT * FROM classifications{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["modes"].append(
+            Classification.model_construct(
+                code=r["code"], role=r["role"], confidence=r["confidence"], evidence=r["evidence"]
+            )
+        )
+    links: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in db.query(f"SELECT * FROM cause_links{where} ORDER BY incident_id, cause_id, pos", params):
+        links[(r["incident_id"], r["cause_id"])].append(r["because_id"])
+    for r in db.query(f"SELECT * FROM causes{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["causes"].append(
+            Cause.model_construct(
+                id=r["cause_id"],
+                statement=r["statement"],
+                mode=r["mode"],
+                trigger=bool(r["is_trigger"]),
+                because=links.get((r["incident_id"], r["cause_id"]), []),
+            )
+        )
+    for r in db.query(f"SELECT * FROM actions{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["actions"].append(
+            Action.model_construct(
+                title=r["title"], owner=r["owner"], due=from_text(r["due"]), status=r["status"], kind=r["kind"]
+            )
+        )
+    for r in db.query(f"SELECT * FROM timeline{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["timeline"].append(TimelineEntry.model_construct(at=from_text(r["at"]), text=r["text"]))
+    return out
+
+
+def get_incident(db: Database, incident_id: str) -> Incident | None:
+    rows = list(db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
+    if not rows:
+        return None
+    return _row_incident(rows[0], _children(db, [incident_id])[incident_id])
+
+
+def require_incident(db: Database, incident_id: str) -> Incident:
+    inc = get_incident(db, incident_id)
+    if inc is None:
+        raise NotFound(f"no incident {incident_id!r}", where="incident")
+    return inc
+
+
+def iter_incidents(
+    db: Database, where: str = "", params: list[Any] | None = None, batch: int = 2000
+) -> Iterator[Incident]:
+    """Every incident (optionally filtered by a WHERE fragment of trusted, parameterised SQL), in id order."""
+    rows = db.query(f"SELECT * FROM incidents {('WHERE ' + where) if where else ''} ORDER BY id", params or [])
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            yield from _materialise(db, chunk)
+            chunk = []
+    if chunk:
+        yield from _materialise(db, chunk)
+
+
+def _materialise(db: Database, rows: list[dict[str, Any]]) -> Iterator[Incident]:
+    kids = _children(db, [r["id"] for r in rows])
+    for r in rows:
+        yield _row_incident(r, kids.get(r["id"], {}))
+
+
+def next_incident_id(db: Database) -> str:
+    """Ids are never reused: a counter that only grows, kept in the database itself."""
+    seq = int(db.execute("SELECT value FROM meta WHERE key = 'next_incident_seq'").fetchone()[0])
+    while db.execute("SELECT 1 FROM incidents WHERE id = ?", [f"INC-{seq:04d}"]).fetchone():
+        seq += 1
+    db.execute("UPDATE meta SET value = ? WHERE key = 'next_incident_seq'", [str(seq + 1)])
+    return f"INC-{seq:04d}"
+
+
+def _bump_counter(db: Database, incident_id: str) -> None:
+    if incident_id.startswith("INC-"):
+        n = int(incident_id.split("-", 1)[1])
+        db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'next_incident_seq' AND CAST(value AS INTEGER) <= ?", [str(n + 1), n]
+        )
+
+
+def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = None) -> WriteResult:
+    """Create or replace an incident and its children; a no-op when nothing changed."""
+    if inc.id is None:
+        inc = inc.model_copy(update={"id": next_incident_id(db)})
+    assert inc.id is not None
+    if get_project(db, inc.project) is None:
+        raise KBError(f"project {inc.project!r} does not exist (add it first, or include it in the file)", "project")
+    if (
+        inc.duplicate_of is not None
+        and not db.execute("SELECT 1 FROM incidents WHERE id = ?", [inc.duplicate_of]).fetchone()
+    ):
+        raise KBError(f"incident {inc.duplicate_of!r} does not exist", "duplicate_of")
+    old = get_incident(db, inc.id)
+    new_doc = dump(inc)
+    now = stamp()
+    row = incident_row(inc)
+    if old is None:
+        db.execute(
+            f"INSERT INTO incidents ({', '.join(row)}, created_at, updated_at) "
+            f"VALUES ({', '.join('?' for _ in row)}, ?, ?)",
+            [*row.values(), now, now],
+        )
+        _bump_counter(db, inc.id)
+        result: WriteResult = "created"
+        changes = {k: [None, v] for k, v in new_doc.items()}
+    else:
+        changes = diff(dump(old), new_doc)
+        if not changes:
+            return "unchanged"
+        db.execute(
+            f"UPDATE incidents SET {', '.join(f'{k} = ?' for k in row)}, updated_at = ? WHERE id = ?",
+            [*row.values(), now, inc.id],
+        )
+        for table in ("cause_links", "causes", "classifications", "actions", "timeline"):
+            db.execute(f"DELETE FROM {table} WHERE incident_id = ?", [inc.id])
+        result = "updated"
+    _insert_children(db, inc)
+    _put_tags(db, "incident", inc.id, inc.tags)
+    changelog.record(
+        db, actor, "incident", inc.id, op or ("create" if result == "created" else "update"), changes, new_doc
+    )
+    return result
+
+
+def _insert_children(db: Database, inc: Incident) -> None:
+    c = db.conn
+    iid = inc.id
+    c.executemany(
+        "INSERT INTO classifications (incident_id, pos, code, role, confidence, evidence) VALUES (?, ?, ?, ?, ?, ?)",
+        [(iid, n, m.code, m.role, m.confidence, m.evidence) for n, m in enumerate(inc.modes)],
+    )
+    c.executemany(
+        "INSERT INTO causes (incident_id, cause_id, pos, statement, mode, is_trigger) VALUES (?, ?, ?, ?, ?, ?)",
+        [(iid, k.id, n, k.statement, k.mode, int(k.trigger)) for n, k in enumerate(inc.causes)],
+    )
+    c.executemany(
+        "INSERT INTO cause_links (incident_id, cause_id, because_id, pos) VALUES (?, ?, ?, ?)",
+        [(iid, k.id, b, n) for k in inc.causes for n, b in enumerate(k.because)],
+    )
+    c.executemany(
+        "INSERT INTO actions (incident_id, pos, title, owner, due, status, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(iid, n, a.title, a.owner, to_text(a.due), a.status, a.kind) for n, a in enumerate(inc.actions)],
+    )
+    c.executemany(
+        "INSERT INTO timeline (incident_id, pos, at, text) VALUES (?, ?, ?, ?)",
+        [(iid, n, to_text(t.at), t.text) for n, t in enumerate(inc.timeline)],
+    )
+
+
+def merge_incident(db: Database, dup_id: str, into_id: str, actor: str) -> Incident:
+    """Mark `dup_id` as a duplicate of `into_id`; the duplicate stays, resolvable, forever."""
+    if dup_id == into_id:
+        raise KBError("an incident cannot be merged into itself", "merge")
+    dup = require_incident(db, dup_id)
+    target = require_incident(db, into_id)
+    while target.duplicate_of:  # merge into the surviving record, never into another duplicate
+        target = require_incident(db, target.duplicate_of)
+    if target.id == dup_id:
+        raise KBError(f"{into_id} is itself a duplicate of {dup_id}", "merge")
+    if dup.duplicate_of == target.id:
+        return dup
+    merged = dup.model_copy(update={"duplicate_of": target.id})
+    put_incident(db, merged, actor, op="merge")
+    db.execute(
+        "UPDATE incidents SET duplicate_of = ? WHERE duplicate_of = ?", [target.id, dup_id]
+    )  # earlier duplicates of the duplicate follow it
+    return merged
+
+
+def resolve_incident_id(db: Database, incident_id: str) -> str:
+    """Follow duplicate links so an old id still leads to the surviving record."""
+    seen = set()
+    current = incident_id
+    while True:
+        row = db.execute("SELECT duplicate_of FROM incidents WHERE id = ?", [current]).fetchone()
+        if row is None:
+            raise NotFound(f"no incident {incident_id!r}", where="incident")
+        if row[0] is None or row[0] in seen:
+            return current
+        seen.add(current)
+        current = row[0]
+
+
+# --- documents and diffs -----------------------------------------------------------------------
+
+
+def dump(model: Project | Incident) -> dict[str, Any]:
+    """The canonical document form: JSON-safe, field order of the model, None left out."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    keys = list(dict.fromkeys([*old, *new]))
+    return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}

@@ -1,0 +1,275 @@
+"""The schema, as an ordered list of migrations; the database records which ones it has.
+
+Never edit a migration that has shipped: add a new one. A database that lists a migration this
+code does not know was written by a newer kb and is refused (see kb.store.db).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "kb"
+migrations = Migrations(MIGRATION_SET)
+
+APPEND_ONLY_TABLES = ("changelog",)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE projects (
+            slug TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            team TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL DEFAULT '',
+            business_owner TEXT NOT NULL DEFAULT '',
+            stage TEXT NOT NULL,
+            feature_flags TEXT NOT NULL DEFAULT '[]',
+            decision TEXT NOT NULL DEFAULT '',
+            success_metric TEXT NOT NULL DEFAULT '',
+            baseline TEXT NOT NULL DEFAULT '',
+            monitoring TEXT NOT NULL,
+            outcome_lag_days INTEGER,
+            retraining_owner TEXT NOT NULL DEFAULT '',
+            retraining_cadence_days INTEGER,
+            vendor TEXT NOT NULL DEFAULT '',
+            launched_on TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- which flag keys switch which project on and off: flag events map to projects through it
+        CREATE TABLE project_flags (
+            flag_key TEXT NOT NULL,
+            project TEXT NOT NULL REFERENCES projects(slug),
+            PRIMARY KEY (flag_key, project)
+        );
+        CREATE INDEX project_flags_project ON project_flags(project);
+
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,
+            project TEXT NOT NULL REFERENCES projects(slug),
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            started_at TEXT,
+            detected_at TEXT,
+            resolved_at TEXT,
+            detected_by TEXT NOT NULL,
+            announced INTEGER NOT NULL DEFAULT 0,
+            postmortem TEXT NOT NULL,
+            flag_key TEXT,
+            flag_environment TEXT,
+            flag_from TEXT,
+            flag_to TEXT,
+            flag_at TEXT,
+            flag_actor TEXT,
+            summary TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',
+            links TEXT NOT NULL DEFAULT '[]',
+            duplicate_of TEXT REFERENCES incidents(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX incidents_project ON incidents(project);
+        CREATE INDEX incidents_started ON incidents(started_at);
+
+        CREATE TABLE classifications (
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            pos INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            role TEXT NOT NULL,
+            confidence TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (incident_id, code)
+        );
+        CREATE INDEX classifications_code ON classifications(code);
+
+        CREATE TABLE causes (
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            cause_id TEXT NOT NULL,
+            pos INTEGER NOT NULL,
+            statement TEXT NOT NULL,
+            mode TEXT,
+            is_trigger INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (incident_id, cause_id)
+        );
+        CREATE INDEX causes_mode ON causes(mode);
+
+        CREATE TABLE cause_links (
+            incident_id TEXT NOT NULL,
+            cause_id TEXT NOT NULL,
+            because_id TEXT NOT NULL,
+            pos INTEGER NOT NULL,
+            PRIMARY KEY (incident_id, cause_id, because_id),
+            FOREIGN KEY (incident_id, cause_id) REFERENCES causes(incident_id, cause_id),
+            FOREIGN KEY (incident_id, because_id) REFERENCES causes(incident_id, cause_id)
+        );
+
+        CREATE TABLE actions (
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            pos INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            owner TEXT NOT NULL DEFAULT '',
+            due TEXT,
+            status TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            PRIMARY KEY (incident_id, pos)
+        );
+        CREATE INDEX actions_open_due ON actions(status, due);
+
+        CREATE TABLE timeline (
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            pos INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (incident_id, pos)
+        );
+
+        CREATE TABLE tags (
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (entity, entity_id, tag)
+        );
+        CREATE INDEX tags_tag ON tags(tag);
+
+        -- one row per incident with the text search reads; the triggers below keep it current
+        CREATE TABLE incident_text (
+            incident_id TEXT PRIMARY KEY REFERENCES incidents(id),
+            title TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            causes TEXT NOT NULL DEFAULT '',
+            actions TEXT NOT NULL DEFAULT ''
+        );
+
+        CREATE TRIGGER incidents_text_ai AFTER INSERT ON incidents BEGIN
+            INSERT INTO incident_text (incident_id, title, summary) VALUES (new.id, new.title, new.summary);
+        END;
+        CREATE TRIGGER incidents_text_au AFTER UPDATE OF title, summary ON incidents BEGIN
+            UPDATE incident_text SET title = new.title, summary = new.summary WHERE incident_id = new.id;
+        END;
+        CREATE TRIGGER causes_text_ai AFTER INSERT ON causes BEGIN
+            UPDATE incident_text SET causes = (
+                SELECT coalesce(group_concat(statement, char(10)), '') FROM
+                (SELECT statement FROM causes WHERE incident_id = new.incident_id ORDER BY pos)
+            ) WHERE incident_id = new.incident_id;
+        END;
+        CREATE TRIGGER causes_text_ad AFTER DELETE ON causes BEGIN
+            UPDATE incident_text SET causes = (
+                SELECT coalesce(group_concat(statement, char(10)), '') FROM
+                (SELECT statement FROM causes WHERE incident_id = old.incident_id ORDER BY pos)
+            ) WHERE incident_id = old.incident_id;
+        END;
+        CREATE TRIGGER actions_text_ai AFTER INSERT ON actions BEGIN
+            UPDATE incident_text SET actions = (
+                SELECT coalesce(group_concat(title, char(10)), '') FROM
+                (SELECT title FROM actions WHERE incident_id = new.incident_id ORDER BY pos)
+            ) WHERE incident_id = new.incident_id;
+        END;
+        CREATE TRIGGER actions_text_ad AFTER DELETE ON actions BEGIN
+            UPDATE incident_text SET actions = (
+                SELECT coalesce(group_concat(title, char(10)), '') FROM
+                (SELECT title FROM actions WHERE incident_id = old.incident_id ORDER BY pos)
+            ) WHERE incident_id = old.incident_id;
+        END;
+
+        -- append-only history of every create, update and merge
+        CREATE TABLE changelog (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            op TEXT NOT NULL,
+            changes TEXT NOT NULL,
+            snapshot TEXT
+        );
+        CREATE INDEX changelog_entity ON changelog(entity, entity_id, seq);
+        CREATE TRIGGER changelog_no_update BEFORE UPDATE ON changelog BEGIN
+            SELECT RAISE(ABORT, 'the change log is append-only');
+        END;
+        CREATE TRIGGER changelog_no_delete BEFORE DELETE ON changelog BEGIN
+            SELECT RAISE(ABORT, 'the change log is append-only');
+        END;
+
+        -- feature-flag audit events from any vendor, normalised; raw keeps the original
+        CREATE TABLE flag_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_key TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            flag_key TEXT NOT NULL,
+            environment TEXT NOT NULL DEFAULT '',
+            action TEXT NOT NULL,
+            state_from TEXT,
+            state_to TEXT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            comment TEXT NOT NULL DEFAULT '',
+            raw TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE INDEX flag_events_flag ON flag_events(flag_key, at);
+
+        -- health metrics per project and period; a re-import of a period replaces it
+        CREATE TABLE health (
+            project TEXT NOT NULL REFERENCES projects(slug),
+            period TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            predictions REAL,
+            acted_on REAL,
+            overrides REAL,
+            quality REAL,
+            latency_p95_ms REAL,
+            cost REAL,
+            value REAL,
+            owner_confirmed INTEGER,
+            flag_on INTEGER,
+            PRIMARY KEY (project, period)
+        );
+        CREATE INDEX health_project_start ON health(project, period_start);
+
+        -- quarterly reviews: decisions, and frozen snapshots that never change
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            quarter TEXT NOT NULL,
+            project TEXT NOT NULL REFERENCES projects(slug),
+            decision TEXT NOT NULL,
+            owner TEXT NOT NULL DEFAULT '',
+            due TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL
+        );
+        CREATE INDEX decisions_quarter ON decisions(quarter, project);
+
+        CREATE TABLE frozen_reviews (
+            quarter TEXT PRIMARY KEY,
+            frozen_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE TRIGGER frozen_reviews_no_update BEFORE UPDATE ON frozen_reviews BEGIN
+            SELECT RAISE(ABORT, 'a frozen review never changes');
+        END;
+        CREATE TRIGGER frozen_reviews_no_delete BEFORE DELETE ON frozen_reviews BEGIN
+            SELECT RAISE(ABORT, 'a frozen review never changes');
+        END;
+        """
+    )
+    db["incident_text"].enable_fts(
+        ["title", "summary", "causes", "actions"], create_triggers=True, tokenize="porter unicode61"
+    )
+    db.execute("INSERT INTO meta (key, value) VALUES ('next_incident_seq', '1')")
+
+
+def known_migration_names() -> list[str]:
+    return [m.name for m in migrations._migrations]

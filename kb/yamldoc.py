@@ -1,0 +1,192 @@
+"""The YAML document format: reading files with error lines, writing deterministic exports.
+
+A file holds `projects: [...]` and/or `incidents: [...]`, or is one project (`kind: project`) or
+one incident (a mapping with `title` and `project`; its `kind` is the incident kind). YAML is only
+ever read with the safe loader, so tags like `!!python/object` are refused.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from kb.errors import KBError, first_error, loc_text
+from kb.models import Incident, Project
+from kb.timeutil import to_text
+
+try:
+    _Loader: type = yaml.CSafeLoader
+    _Dumper: type = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+    _Dumper = yaml.SafeDumper
+
+
+@dataclass
+class Bundle:
+    """What a set of files holds, in file order, with where each record came from."""
+
+    projects: list[tuple[Project, str]] = field(default_factory=list)
+    incidents: list[tuple[Incident, str]] = field(default_factory=list)
+
+
+def _line_of(node: yaml.Node | None, path: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the deepest node along `path` that exists."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in path:
+        nxt = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for k, v in node.value:
+                if getattr(k, "value", None) == part:
+                    nxt = v
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            nxt = node.value[part]
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise KBError(f"malformed YAML: {problem}", where=f"{source}{line}") from None
+    except yaml.YAMLError as exc:
+        raise KBError(f"malformed YAML: {exc}", where=source) from None
+    return data, node
+
+
+def _validate(
+    model: type[Project] | type[Incident], data: Any, node: yaml.Node | None, base: tuple[int | str, ...], source: str
+) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = first_error(exc)
+        # a model-level error names its field inside the message; point at the record itself
+        line = _line_of(node, base + loc)
+        where = f"{source}:{line}" if line else source
+        field_path = loc_text(base + loc)
+        raise KBError(f"{field_path}: {msg}" if field_path else msg, where=where) from None
+
+
+def parse_document(data: Any, node: yaml.Node | None, source: str, bundle: Bundle) -> None:
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise KBError("expected a mapping with `projects:` and/or `incidents:`, or one project or incident", source)
+    if "projects" in data or "incidents" in data:
+        extra = sorted(set(map(str, data)) - {"projects", "incidents"})
+        if extra:
+            line = _line_of(node, (extra[0],))
+            raise KBError(f"unknown top-level key {extra[0]!r}", f"{source}:{line}")
+        for key, model in (("projects", Project), ("incidents", Incident)):
+            items = data.get(key) or []
+            if not isinstance(items, list):
+                raise KBError(f"`{key}` must be a list", f"{source}:{_line_of(node, (key,))}")
+            for n, item in enumerate(items):
+                obj = _validate(model, item, node, (key, n), source)
+                where = f"{source}:{_line_of(node, (key, n))}"
+                (bundle.projects if key == "projects" else bundle.incidents).append((obj, where))  # type: ignore[arg-type]
+        return
+    if data.get("kind") == "project":
+        body = {k: v for k, v in data.items() if k != "kind"}
+        bundle.projects.append((_validate(Project, body, node, (), source), source))
+        return
+    if "title" in data or "project" in data:
+        bundle.incidents.append((_validate(Incident, data, node, (), source), source))
+        return
+    raise KBError("not a kb document: expected `projects:`/`incidents:`, `kind: project`, or an incident", source)
+
+
+def _files(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not found:
+            raise KBError("no .yaml files in this directory", str(path))
+        yield from found
+    elif path.exists():
+        yield path
+    else:
+        raise KBError("no such file or directory", str(path))
+
+
+def load_paths(paths: list[str]) -> Bundle:
+    """Read files, directories or `-` (standard input) into one bundle; the first error stops it."""
+    bundle = Bundle()
+    for raw in paths:
+        if raw == "-":
+            sources = [("<stdin>", sys.stdin.read())]
+        else:
+            sources = []
+            for f in _files(Path(raw)):
+                try:
+                    sources.append((str(f), f.read_text(encoding="utf-8")))
+                except UnicodeDecodeError:
+                    raise KBError("not UTF-8 text", str(f)) from None
+                except OSError as exc:
+                    raise KBError(exc.strerror or "cannot read", str(f)) from None
+        for source, text in sources:
+            data, node = parse_text(text, source)
+            parse_document(data, node, source, bundle)
+    return bundle
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+class _ExportDumper(_Dumper):  # type: ignore[misc, valid-type]
+    """Block style, stable order, dates and instants as plain ISO 8601 scalars."""
+
+
+def _repr_datetime(dumper: yaml.SafeDumper, value: datetime) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", to_text(value) or "")
+
+
+def _repr_date(dumper: yaml.SafeDumper, value: date) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
+
+
+def _repr_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_str(value)
+
+
+_ExportDumper.add_representer(datetime, _repr_datetime)
+_ExportDumper.add_representer(date, _repr_date)
+_ExportDumper.add_representer(str, _repr_str)
+
+
+def document(model: Project | Incident) -> dict[str, Any]:
+    """A record as the single document written to its own file."""
+    data = model.model_dump(mode="python", by_alias=True, exclude_none=True)
+    if isinstance(model, Project):
+        return {"kind": "project", **data}
+    return data
+
+
+def to_yaml(data: Any) -> str:
+    return yaml.dump(
+        data, Dumper=_ExportDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100, indent=2
+    )
