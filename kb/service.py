@@ -21,6 +21,10 @@ from sqlite_utils import Database
 from kb import config
 from kb.errors import KBError, NotFound, validation_message
 from kb.models import ChangeRecord, Incident, Project, SearchHit
+from kb.ops.graph import GraphOps
+from kb.ops.maint import MaintOps
+from kb.ops.review import ReviewOps
+from kb.ops.silent import SilentOps
 from kb.store import changelog, repo
 from kb.store import search as fts
 from kb.store.db import backup_to, open_db
@@ -77,7 +81,7 @@ class ImportReport:
         return "; ".join(parts)
 
 
-class KB:
+class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
     """A handle on one knowledge base file."""
 
     def __init__(
@@ -297,6 +301,12 @@ class KB:
                     counts["written"] += 1
                 counts[sub] += 1
         return counts
+
+    def seed(self) -> ImportReport:
+        """Load the seed cases shipped with kb (idempotent: a second run changes nothing)."""
+        from kb.taxonomy import default_seed_dir
+
+        return self.import_paths([str(default_seed_dir())])
 
     # --- search --------------------------------------------------------------------------------
 

@@ -1,0 +1,65 @@
+"""Shared fixtures: a private database per test, a CLI runner, and isolation from the user's dirs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kb.cli import main
+from kb.service import KB
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may read or write the real user's data or config directories."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("KB_ACTOR", "tester")
+    monkeypatch.delenv("KB_DB", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "kb.sqlite"
+
+
+@pytest.fixture
+def kb(db_path: Path) -> KB:
+    handle = KB(db_path)
+    yield handle
+    handle.close()
+
+
+class Run:
+    """Invoke the real `kb` command against the test database."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        return self.runner.invoke(main, ["--db", str(self.db_path), *args], input=input)
+
+    def ok(self, *args: str, input: str | None = None) -> Result:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, f"kb {' '.join(args)} failed ({result.exit_code}):\n{result.output}"
+        return result
+
+    def fails(self, *args: str, input: str | None = None) -> Result:
+        """A user error: exit 1, one line on stderr, no traceback."""
+        result = self(*args, input=input)
+        assert result.exit_code == 1, f"expected exit 1, got {result.exit_code}:\n{result.output}"
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "Traceback" not in result.output
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1, f"expected one error line, got: {lines}"
+        return result
+
+
+@pytest.fixture
+def run(db_path: Path) -> Callable[..., Result]:
+    return Run(db_path)
