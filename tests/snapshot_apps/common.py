@@ -1,0 +1,42 @@
+"""Helpers for the TUI tests: a pinned app on a temporary database, and bounded waits on conditions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tui.app import KBApp
+
+AS_OF = date(2026, 1, 15)
+
+
+def make_app(db_path: Path, **kwargs: Any) -> KBApp:
+    """Deterministic: fixed today, fixed theme, fixed actor."""
+    kwargs.setdefault("as_of", AS_OF)
+    kwargs.setdefault("theme", "textual-dark")
+    kwargs.setdefault("actor", "tester")
+    return KBApp(db_path, **kwargs)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let every worker finish and every message they posted be handled."""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            await pilot.pause()
+            return
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str = "condition", tries: int = 400) -> None:
+    """Wait (by yielding to the app, never sleeping) until `condition()` is true, or fail."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,146 @@
+"""The kb terminal UI: an App that wires screens, global keys, themes and the command palette.
+
+The app holds no database handle: screens start thread workers that open their own `KB`
+(tui.backend.session) and post results back as messages. Screens are imported when first shown,
+so the first frame appears as fast as an empty Textual app's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from tui.commands import KBCommands
+
+DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class KBApp(App[None]):
+    """`db_path` is the knowledge base file; `as_of` pins "today" (tests and snapshots use it)."""
+
+    CSS_PATH = "kb.tcss"
+    TITLE = "kb"
+    SUB_TITLE = "postmortems for ML projects"
+    COMMANDS = App.COMMANDS | {KBCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "quick_log", "Log shutdown", id="app.quick_log", priority=True),
+        Binding("f3", "search", "Search", id="app.search"),
+        Binding("f4", "taxonomy", "Taxonomy", id="app.taxonomy"),
+        Binding("f5", "graph", "Graph", id="app.graph"),
+        Binding("f6", "review", "Review", id="app.review"),
+        Binding("f7", "home", "Portfolio", id="app.home"),
+        Binding("ctrl+n", "new_incident", "New incident", id="app.new_incident"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="app.toggle_theme", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        db_path: str | Path | None = None,
+        *,
+        actor: str | None = None,
+        as_of: date | None = None,
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path) if db_path is not None else None
+        self.actor = actor
+        self.as_of = as_of
+        self._initial_theme = theme
+        self._initial_keymap = keymap or {}
+
+    def on_mount(self) -> None:
+        from tui.settings import load_settings
+
+        settings = load_settings()
+        self.theme = self._initial_theme or settings.theme
+        keymap = {**settings.keymap, **self._initial_keymap}
+        if keymap:
+            self.set_keymap(keymap)
+        from tui.screens.portfolio import PortfolioScreen
+
+        self.push_screen(PortfolioScreen())
+
+    def today(self) -> date:
+        """The app's notion of today: pinned by `as_of`, else the system date."""
+        if self.as_of is not None:
+            return self.as_of
+        from kb.timeutil import now_utc
+
+        return now_utc().date()
+
+    # --- navigation ----------------------------------------------------------------------------
+
+    def _show(self, screen: Any) -> None:
+        """Open a screen once: a second press of its key does not stack another copy."""
+        if type(self.screen) is type(screen) and not getattr(screen, "stackable", False):
+            return
+        self.push_screen(screen)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self._show(HelpScreen())
+
+    def action_quick_log(self, project: str | None = None, flag: str | None = None, at: str | None = None) -> None:
+        from tui.screens.quick_log import QuickLogScreen
+
+        if isinstance(self.screen, QuickLogScreen):
+            return
+        self.push_screen(QuickLogScreen(project=project, flag=flag, at=at))
+
+    def action_search(self) -> None:
+        from tui.screens.search import SearchScreen
+
+        self._show(SearchScreen())
+
+    def action_taxonomy(self, code: str | None = None) -> None:
+        from tui.screens.taxonomy import TaxonomyScreen
+
+        self._show(TaxonomyScreen(code=code))
+
+    def action_graph(self, incident_id: str | None = None) -> None:
+        from tui.screens.graph import GraphScreen
+
+        self._show(GraphScreen(incident_id=incident_id))
+
+    def action_review(self) -> None:
+        from tui.screens.review import ReviewScreen
+
+        self._show(ReviewScreen())
+
+    def action_home(self) -> None:
+        from tui.screens.portfolio import PortfolioScreen
+
+        while len(self.screen_stack) > 2 or not isinstance(self.screen, PortfolioScreen):
+            if len(self.screen_stack) <= 2:
+                break
+            self.pop_screen()
+        if isinstance(self.screen, PortfolioScreen):
+            self.screen.action_reload()
+
+    def action_new_incident(self, project: str | None = None) -> None:
+        from tui.screens.incident import IncidentScreen
+
+        self.push_screen(IncidentScreen(incident_id=None, project=project))
+
+    def action_open_incident(self, incident_id: str) -> None:
+        from tui.screens.incident import IncidentScreen
+
+        self.push_screen(IncidentScreen(incident_id=incident_id))
+
+    def action_open_project(self, slug: str) -> None:
+        from tui.screens.project import ProjectScreen
+
+        self.push_screen(ProjectScreen(slug))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.theme == DARK else DARK

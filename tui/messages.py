@@ -1,0 +1,104 @@
+"""Messages that carry results from database workers back to the screens that own the state.
+
+Workers run on their own threads; posting a message is thread-safe, so the handler (on the UI
+thread) is the only code that touches widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class PortfolioLoaded(Message):
+    rows: list[Any]
+    counts: dict[str, int]
+
+
+@dataclass
+class PortfolioEnriched(Message):
+    """Verdicts and usage series, which arrive after the table is on screen."""
+
+    verdicts: dict[str, Any] | None
+    usage: dict[str, list[float]]
+    suspects: int | None
+
+
+@dataclass
+class ProjectLoaded(Message):
+    project: Any
+    incidents: list[Any]
+    verdict: Any | None
+    verdict_note: str
+    health: list[Any] | None
+    flags: list[Any] | None
+
+
+@dataclass
+class IncidentLoaded(Message):
+    incident: Any
+    projects: list[str]
+
+
+@dataclass
+class WhySuggestions(Message):
+    items: list[Any] | None
+
+
+@dataclass
+class Saved(Message):
+    """A write went through; `what` is the id or slug stored."""
+
+    what: str
+    model: Any = None
+
+
+@dataclass
+class Failed(Message):
+    error: str
+
+
+@dataclass
+class SearchResults(Message):
+    query: str
+    hits: list[Any]
+    error: str = ""
+
+
+@dataclass
+class TaxonomyLoaded(Message):
+    taxonomy: Any
+    counts: dict[str, int]
+
+
+@dataclass
+class ModeIncidents(Message):
+    code: str
+    rows: list[Any]
+
+
+@dataclass
+class GraphLoaded(Message):
+    chain: Any | None = None
+    root_causes: Any | None = None
+    keystones: list[Any] | None = None
+    note: str = ""
+
+
+@dataclass
+class ReviewLoaded(Message):
+    quarter: str
+    review: Any | None
+    markdown: str
+    note: str = ""
+
+
+@dataclass
+class Choices(Message):
+    """Option lists a form needs (project slugs, flag keys)."""
+
+    projects: list[str] = field(default_factory=list)
+    flags: dict[str, list[str]] = field(default_factory=dict)

@@ -1,0 +1,31 @@
+"""What every kb screen shares: a back key, error toasts, and running service calls off the UI thread."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui.messages import Failed
+
+
+class KBScreen(Screen[None]):
+    """Escape goes back; a Failed message from a worker becomes a toast, never a crash."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", id="screen.back")]
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def on_failed(self, message: Failed) -> None:
+        self.notify(message.error, severity="error", timeout=8)
+
+    @property
+    def kb_app(self):  # type: ignore[no-untyped-def]
+        from tui.app import KBApp
+
+        app = self.app
+        assert isinstance(app, KBApp)
+        return app

@@ -1,0 +1,257 @@
+"""Home: every project with its stage, owner, silent-failure verdict, incidents and usage trend.
+
+The frame appears first; a worker fills the table, then a second pass adds verdicts and usage
+sparklines (the slower analyses), so the table is usable before they arrive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from tui.backend import Unavailable, has, optional, session
+from tui.components.badges import owner_text, stage_text, verdict_badge
+from tui.components.sparkline import spark_text
+from tui.messages import Failed, PortfolioEnriched, PortfolioLoaded
+from tui.screens._base import KBScreen
+
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("slug", "Project", 24),
+    ("stage", "Stage", 10),
+    ("owner", "Owner", 14),
+    ("verdict", "Verdict", 8),
+    ("score", "Score", 5),
+    ("incidents", "Inc", 4),
+    ("last", "Last inc.", 10),
+    ("usage", "Usage", 8),
+)
+VERDICT_RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
+
+
+class PortfolioScreen(KBScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear_filter", "Clear filter", id="portfolio.clear_filter"),
+        Binding("ctrl+s", "cycle_sort", "Sort", id="portfolio.sort"),
+        Binding("ctrl+r", "reverse_sort", "Reverse", id="portfolio.reverse", show=False),
+        Binding("down", "cursor(1)", "Down", id="portfolio.down", show=False),
+        Binding("up", "cursor(-1)", "Up", id="portfolio.up", show=False),
+        Binding("ctrl+o", "open_selected", "Open", id="portfolio.open"),
+        Binding("ctrl+e", "reload", "Reload", id="portfolio.reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Any] = []
+        self.verdicts: dict[str, Any] | None = None
+        self.usage: dict[str, list[float]] = {}
+        self.counts: dict[str, int] = {}
+        self.suspects: int | None = None
+        self.sort_key = "verdict"
+        self.sort_reverse = False
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading…", id="portfolio-counts", classes="counts")
+        yield Input(placeholder="filter projects (slug, name, team, owner, stage)…", id="portfolio-filter")
+        table: DataTable[Any] = DataTable(id="portfolio-table", cursor_type="row", zebra_stripes=True)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self.action_reload()
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="portfolio")
+    def load(self) -> None:
+        app = self.kb_app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                rows = kb.project_rows()
+                counts = kb.counts()
+                with contextlib.suppress(Unavailable):
+                    counts["overdue_actions"] = optional(kb, "overdue_actions", app.as_of)
+                self.post_message(PortfolioLoaded(rows, counts))
+                verdicts: dict[str, Any] | None
+                try:
+                    scan = optional(kb, "silent_scan", as_of=app.as_of)
+                    verdicts = {v.project: v for v in scan}
+                except Unavailable:
+                    verdicts = None
+                usage: dict[str, list[float]] = {}
+                if has(kb, "health_series"):
+                    for row in rows:
+                        usage[row.slug] = _usage(kb.health_series(row.slug))
+                suspects = None if verdicts is None else sum(v.verdict == "silent-failure" for v in verdicts.values())
+                self.post_message(PortfolioEnriched(verdicts, usage, suspects))
+        except Exception as exc:  # shown as a toast; the UI stays up
+            self.post_message(Failed(f"portfolio: {exc}"))
+
+    def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
+        self.rows, self.counts, self.loaded = message.rows, message.counts, True
+        self.refresh_table()
+
+    def on_portfolio_enriched(self, message: PortfolioEnriched) -> None:
+        self.verdicts, self.usage, self.suspects = message.verdicts, message.usage, message.suspects
+        self.refresh_table()
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def visible_rows(self) -> list[Any]:
+        words = self.query_one(Input).value.lower().split()
+        rows = [r for r in self.rows if all(w in _haystack(r) for w in words)]
+        rows.sort(key=self._sort_value, reverse=self.sort_reverse)
+        return rows
+
+    def _sort_value(self, row: Any) -> Any:
+        verdict = (self.verdicts or {}).get(row.slug)
+        match self.sort_key:
+            case "verdict":
+                rank = VERDICT_RANK.get(verdict.verdict, 3) if verdict else 3
+                return (rank, -(verdict.score if verdict else 0.0), row.slug)
+            case "score":
+                return (-(verdict.score if verdict else -1.0), row.slug)
+            case "incidents":
+                return (-row.incidents, row.slug)
+            case "last":
+                return (row.last_incident or "", row.slug)
+            case "usage":
+                series = self.usage.get(row.slug) or []
+                return (series[-1] if series else -1.0, row.slug)
+            case key:
+                return (str(getattr(row, key, "")), row.slug)
+
+    def refresh_table(self) -> None:
+        table: DataTable[Any] = self.query_one(DataTable)
+        keep = self.highlighted_slug()
+        table.clear()
+        rows = self.visible_rows()
+        for row in rows:
+            verdict = (self.verdicts or {}).get(row.slug)
+            table.add_row(
+                Text(row.slug),
+                stage_text(row.stage),
+                owner_text(row.owner),
+                verdict_badge(verdict.verdict if verdict else None),
+                Text(f"{verdict.score:.2f}" if verdict else "–", justify="right"),
+                Text(f"{row.incidents}" + ("*" if row.open_incidents else ""), justify="right"),
+                Text((row.last_incident or "")[:10]),
+                Text(spark_text(self.usage.get(row.slug, [])), style="cyan"),
+                key=row.slug,
+            )
+        if keep is not None and keep in {r.slug for r in rows}:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.query_one("#portfolio-counts", Static).update(self.counts_line(len(rows)))
+
+    def counts_line(self, shown: int) -> Text:
+        c = self.counts
+        suspects = "–" if self.suspects is None else str(self.suspects)
+        overdue = str(c["overdue_actions"]) if "overdue_actions" in c else "–"
+        line = Text()
+        line.append(f"{c.get('projects', 0)} projects", style="bold")
+        line.append("  ·  ")
+        line.append(f"{suspects} silent-failure suspects", style="bold red" if self.suspects else "")
+        line.append("  ·  ")
+        line.append(f"{c.get('open_incidents', 0)} open incidents")
+        line.append("  ·  ")
+        line.append(f"{overdue} overdue actions")
+        if shown != c.get("projects", 0):
+            line.append(f"  ·  {shown} shown", style="dim")
+        line.append(f"   sort: {self.sort_key}{' ↑' if self.sort_reverse else ''}", style="dim")
+        return line
+
+    def highlighted_slug(self) -> str | None:
+        table: DataTable[Any] = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except Exception:
+            return None
+
+    # --- interaction -----------------------------------------------------------------------------
+
+    @on(Input.Changed, "#portfolio-filter")
+    def _filter_changed(self) -> None:
+        if self.loaded:
+            self.refresh_table()
+
+    @on(Input.Submitted, "#portfolio-filter")
+    def _filter_submitted(self) -> None:
+        self.action_open_selected()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.kb_app.action_open_project(str(event.row_key.value))
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key, self.sort_reverse = key, False
+        self.refresh_table()
+
+    def on_key(self, event: Any) -> None:
+        """Typing while the table has focus goes to the filter: filter as you type from anywhere."""
+        table = self.query_one(DataTable)
+        if self.focused is table and event.is_printable and event.character:
+            field = self.query_one(Input)
+            field.focus()
+            field.insert_text_at_cursor(event.character)
+            event.stop()
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+
+    def action_open_selected(self) -> None:
+        slug = self.highlighted_slug()
+        if slug is not None:
+            self.kb_app.action_open_project(slug)
+
+    def action_clear_filter(self) -> None:
+        self.query_one(Input).value = ""
+
+    def action_cycle_sort(self) -> None:
+        keys = [k for k, _, _ in COLUMNS]
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self.sort_reverse = False
+        self.refresh_table()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.refresh_table()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.load()
+
+
+def _haystack(row: Any) -> str:
+    return f"{row.slug} {row.name} {row.team} {row.owner} {row.stage}".lower()
+
+
+def _usage(points: list[Any]) -> list[float]:
+    """Usage per period: predictions served, or adoption where a feed reports only that."""
+    out: list[float] = []
+    for p in points:
+        value = p.predictions if getattr(p, "predictions", None) is not None else getattr(p, "adoption", None)
+        if value is not None:
+            out.append(float(value))
+    return out
