@@ -51,7 +51,7 @@ def first_error(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> tup
     elif err["type"] == "missing":
         msg = "is required"
     # a model-level error has no field; its message names the field itself
-    return loc, msg
+    return loc, msg[:1].lower() + msg[1:]
 
 
 def validation_message(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> str:

@@ -109,8 +109,10 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """All or nothing: the unit of work of one command."""
-        with self.db.atomic():
+        """All or nothing: the unit of work of one command (BEGIN IMMEDIATE, see kb.store.retry)."""
+        from kb.store.retry import write_transaction
+
+        with write_transaction(self.db):
             yield self.db
 
     @cached_property
@@ -161,6 +163,7 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
         return [ProjectRow(**r) for r in self.db.query(sql, params)]
 
     def add_project(self, project: Project) -> Project:
+        project = _revalidate(project)
         with self.transaction():
             if repo.get_project(self.db, project.slug) is not None:
                 raise KBError(f"project {project.slug!r} already exists (use `kb project edit`)", "slug")
@@ -177,6 +180,7 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
         return updated
 
     def save_project(self, project: Project) -> str:
+        project = _revalidate(project)
         with self.transaction():
             return repo.put_project(self.db, project, self.actor)
 
@@ -222,6 +226,7 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
         return [IncidentRow(**{**r, "announced": bool(r["announced"])}) for r in self.db.query(sql, params)]
 
     def add_incident(self, incident: Incident) -> Incident:
+        incident = _revalidate(incident)
         with self.transaction():
             if incident.id is not None and repo.get_incident(self.db, incident.id) is not None:
                 raise KBError(f"incident {incident.id} already exists (use `kb incident edit`)", "id")
@@ -233,6 +238,7 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
 
     def save_incident(self, incident: Incident) -> Incident:
         """Create or replace a whole incident (the TUI's editor saves this way)."""
+        incident = _revalidate(incident)
         with self.transaction():
             self.check_codes(incident)
             if incident.id is None:
@@ -340,6 +346,14 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
                 "SELECT count(*) FROM incidents WHERE duplicate_of IS NULL AND status = 'open'"
             ).fetchone()[0],
         }
+
+
+def _revalidate(model: Any) -> Any:
+    """Models built with model_copy(update=...) skip validation; nothing unvalidated is stored."""
+    try:
+        return type(model).model_validate(model.model_dump(mode="python", by_alias=True, warnings=False))
+    except ValidationError as exc:
+        raise KBError(validation_message(exc), getattr(model, "id", None) or getattr(model, "slug", "")) from None
 
 
 def _apply(model: type[Project] | type[Incident], current: Any, changes: dict[str, Any], where: str) -> Any:

@@ -70,6 +70,8 @@ def parse_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            problem += f" ({exc.context} started on line {exc.context_mark.line + 1})"
         raise KBError(f"malformed YAML: {problem}", where=f"{source}{line}") from None
     except yaml.YAMLError as exc:
         raise KBError(f"malformed YAML: {exc}", where=source) from None

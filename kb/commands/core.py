@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb
 from kb.errors import KBError
@@ -144,9 +145,16 @@ def project_list(stage: str | None, team: str | None, as_json: bool) -> None:
 
     t = Table("slug", "stage", "owner", "team", "monitoring", "incidents", "open", "last incident", box=None)
     for r in rows:
-        owner = r.owner or "[red](none)[/]"
+        owner = escape(r.owner) if r.owner else "[red](none)[/]"
         t.add_row(
-            r.slug, r.stage, owner, r.team, r.monitoring, str(r.incidents), str(r.open_incidents), r.last_incident or ""
+            r.slug,
+            r.stage,
+            owner,
+            escape(r.team),
+            r.monitoring,
+            str(r.incidents),
+            str(r.open_incidents),
+            r.last_incident or "",
         )
     console().print(t if rows else "no projects yet: `kb project add SLUG` or `kb seed`")
 
@@ -265,7 +273,7 @@ def incident_list(as_json: bool, since: str | None, **filters: Any) -> None:
 
     t = Table("id", "project", "kind", "sev", "status", "started", "detected by", "postmortem", "title", box=None)
     for r in rows:
-        title = r.title + (f" [dim](duplicate of {r.duplicate_of})[/]" if r.duplicate_of else "")
+        title = escape(r.title) + (f" [dim](duplicate of {r.duplicate_of})[/]" if r.duplicate_of else "")
         t.add_row(
             r.id,
             r.project,
@@ -407,7 +415,6 @@ def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None
     if as_json:
         emit_json([{**h.model_dump(), "snippet": h.snippet.replace(HIT_OPEN, "").replace(HIT_CLOSE, "")} for h in hits])
         return
-    from rich.markup import escape
 
     out = console()
     if not hits:
@@ -415,9 +422,7 @@ def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None
     for h in hits:
         snippet = escape(h.snippet).replace(HIT_OPEN, "[bold yellow]").replace(HIT_CLOSE, "[/]")
         dup = f" [dim](duplicate of {h.duplicate_of})[/]" if h.duplicate_of else ""
-        out.print(
-            f"[bold]{h.id}[/] [cyan]{escape(h.project)}[/] {escape(h.title)}{dup}  [dim]{h.kind} {h.score:.2f}[/]"
-        )
+        out.print(f"[bold]{h.id}[/] [cyan]{escape(h.project)}[/] {escape(h.title)}{dup}  [dim]{h.kind}[/]")
         out.print(f"    {snippet}")
 
 

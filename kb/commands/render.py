@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from kb.models import ChangeRecord, Incident, Project
@@ -26,12 +27,12 @@ def _kv(rows: list[tuple[str, Any]]) -> Table:
     t.add_column(style="dim")
     t.add_column()
     for k, v in rows:
-        t.add_row(k, v if not isinstance(v, str) else escape(v))
+        t.add_row(k, Text(v) if isinstance(v, str) else v)
     return t
 
 
 def project_panel(p: Project, incidents: list[Any]) -> Panel:
-    owner = p.owner or "[red](no owner)[/]"
+    owner: Any = p.owner or Text("(no owner)", style="red")
     rows: list[tuple[str, Any]] = [
         ("name", p.name),
         ("team", p.team),
@@ -41,7 +42,7 @@ def project_panel(p: Project, incidents: list[Any]) -> Panel:
         ("flags", ", ".join(p.feature_flags)),
         ("decision", p.decision),
         ("success metric", p.success_metric),
-        ("baseline", p.baseline or "[red](no counterfactual)[/]"),
+        ("baseline", p.baseline or Text("(no counterfactual)", style="red")),
         ("monitoring", p.monitoring),
         ("outcome lag", f"{p.outcome_lag_days} d" if p.outcome_lag_days is not None else ""),
         ("retraining", f"{p.retraining.owner or '(nobody)'} every {p.retraining.cadence_days or '?'} d"),
@@ -100,7 +101,7 @@ def incident_panel(inc: Incident) -> Panel:
         ("detected", str(inc.detected_at or "")),
         ("resolved", str(inc.resolved_at or "")),
         ("detected by", inc.detected_by),
-        ("announced", "yes" if inc.announced else "[red]no[/]"),
+        ("announced", "yes" if inc.announced else Text("no", style="red")),
         ("postmortem", inc.postmortem),
         ("time to detect", days(inc.time_to_detect)),
         ("time to resolve", days(inc.time_to_resolve)),
