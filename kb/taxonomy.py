@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -194,7 +195,24 @@ class Taxonomy(_Model):
                 bonus = 0.5 + 0.15 * len(overlap)
                 scores[mode.code] = max(scores.get(mode.code, 0.0), bonus)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [c for c, s in ranked if s >= 0.55][:n]
+        if not ranked:
+            return []
+        # a near-certain match should not drag in codes that merely share the category prefix
+        cutoff = max(0.55, ranked[0][1] - 0.2)
+        return [c for c, s in ranked if s >= cutoff][:n]
+
+    @functools.cached_property
+    def _search_index(self) -> list[tuple[tuple[list[str], float], ...]]:
+        """Per mode, its words by field with their weight; built once because pickers search per keystroke."""
+        return [
+            (
+                (sorted(set(_words(m.code))), 6.0),
+                (sorted(set(_words(m.name))), 5.0),
+                (sorted(set(_words(m.summary))), 2.0),
+                (sorted(set(_words(" ".join(m.signals)))), 1.0),
+            )
+            for m in self.modes.values()
+        ]
 
     def search(self, text: str) -> list[Mode]:
         """Modes matching free text, best first: code, then name, summary and signal words.
@@ -208,6 +226,7 @@ class Taxonomy(_Model):
             return modes
         resolved = self.resolve(query)
         terms = _words(query)
+        index = self._search_index
         scored: list[tuple[float, int, Mode]] = []
         for idx, mode in enumerate(modes):
             score = 0.0
@@ -220,12 +239,7 @@ class Taxonomy(_Model):
             name = mode.name.lower()
             if query in name:
                 score += 20
-            fields = (
-                (_words(mode.code), 6.0),
-                (_words(mode.name), 5.0),
-                (_words(mode.summary), 2.0),
-                (_words(" ".join(mode.signals)), 1.0),
-            )
+            fields = index[idx]
             for term in terms:
                 best = 0.0
                 for words, weight in fields:
@@ -233,7 +247,7 @@ class Taxonomy(_Model):
                         best = max(best, weight)
                     elif any(w.startswith(term) for w in words) and len(term) >= 3:
                         best = max(best, weight * 0.7)
-                    elif len(term) >= 4 and difflib.get_close_matches(term, list(words), n=1, cutoff=0.8):
+                    elif len(term) >= 4 and difflib.get_close_matches(term, words, n=1, cutoff=0.8):
                         best = max(best, weight * 0.5)
                 score += best
             if score > 0:
@@ -341,6 +355,7 @@ def _parse(root: Path) -> tuple[Taxonomy | None, list[str], dict[str, str]]:
 
     modes: dict[str, Mode] = {}
     origin: dict[str, str] = {}
+    entry: dict[str, int] = {}
     modes_dir = root / "modes"
     known_cats = {c.code for c in index.categories}
     for cat in index.categories:
@@ -377,10 +392,12 @@ def _parse(root: Path) -> tuple[Taxonomy | None, list[str], dict[str, str]]:
             if mode.category != cat.code:
                 problems.append(f"{label}: category: {mode.category!r} does not match file category {cat.code!r}")
             if mode.code in modes:
-                problems.append(f"{label}: duplicate code {mode.code!r} (first defined in {origin[mode.code]})")
+                first = origin[mode.code] + (f" entry {entry[mode.code]}" if origin[mode.code] == name else "")
+                problems.append(f"{label}: duplicate code {mode.code!r} (entry {i + 1}; first defined in {first})")
                 continue
             modes[mode.code] = mode
             origin[mode.code] = name
+            entry[mode.code] = i + 1
     if modes_dir.is_dir():
         for extra in sorted(modes_dir.glob("*.yaml")):
             if extra.stem not in known_cats:
@@ -464,16 +481,18 @@ def _cycle_problems(tax: Taxonomy, index_name: str) -> list[str]:
         if absent:
             problems.append(f"{index_name}: cycles[{i}]: not a cycle in leads_to (missing edge {', '.join(absent)})")
         documented[_canonical(list(cyc.modes))] = i
-    found = 0
-    for cyc in nx.simple_cycles(graph):
-        if _canonical(list(cyc)) in documented:
-            continue
-        found += 1
-        if found > 20:
-            problems.append(f"{index_name}: cycles: more undocumented cycles not shown")
-            break
+    undocumented: set[tuple[str, ...]] = set()
+    # enumerate a bounded number so a badly tangled graph cannot hang validation; shortest first
+    for cyc in itertools.islice(nx.simple_cycles(graph), 2000):
+        key = _canonical(list(cyc))
+        if key not in documented:
+            undocumented.add(key)
+    shown = sorted(undocumented, key=lambda c: (len(c), c))
+    for cyc in shown[:20]:
         path = " -> ".join([*cyc, cyc[0]])
         problems.append(f"{index_name}: cycles: undocumented cycle in leads_to: {path} (break it or document it)")
+    if len(shown) > 20:
+        problems.append(f"{index_name}: cycles: {len(shown) - 20} more undocumented cycles in leads_to not shown")
     return problems
 
 
