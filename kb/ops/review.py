@@ -2,6 +2,246 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from kb.errors import KBError
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlite_utils import Database
+
+    from kb.review.build import Outside
+    from kb.review.model import Decision, FrozenReviewInfo, Review, ReviewDiff
+    from kb.taxonomy import Taxonomy
+    from kb.timeutil import Period
+
+
+def _quarter(text: str | None) -> Period:
+    from kb.timeutil import last_complete_quarter, parse_period
+
+    if text is None or not str(text).strip():
+        return last_complete_quarter()
+    try:
+        period = parse_period(str(text))
+    except ValueError as exc:
+        raise KBError(str(exc), "QUARTER") from None
+    if period.kind != "quarter":
+        raise KBError(f"{text!r} is a {period.kind}, not a quarter (use a quarter like 2026Q3)", "QUARTER")
+    return period
+
+
+def _due(value: date | str | None, where: str = "--due") -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise KBError(f"{value!r} is not a date (YYYY-MM-DD)", where) from None
+
 
 class ReviewOps:
     """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
+
+    if TYPE_CHECKING:
+        db: Database
+        actor: str
+
+        def transaction(self) -> AbstractContextManager[Database]: ...
+
+        @property
+        def taxonomy(self) -> Taxonomy: ...
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def review(self, quarter: str | None = None, live: bool = False) -> Review:
+        """The review of a quarter (default: the last complete one); a frozen review unless `live`."""
+        from kb.review.build import build_review
+        from kb.review.compute import frozen_body
+        from kb.review.model import Review
+
+        period = _quarter(quarter)
+        body = frozen_body(self.db, period.label)
+        if body is not None and not live:
+            return Review.model_validate(body)
+        tax = self._review_taxonomy()
+        review = build_review(self.db, period, tax, self._outside(period))
+        if tax is None:
+            review.unavailable["recommendations"] = "the taxonomy does not load, so no mitigations can be named"
+        if body is not None:
+            review.frozen_version_at = body.get("frozen_at")
+        return review
+
+    def frozen_reviews(self) -> list[FrozenReviewInfo]:
+        from kb.review.model import FrozenReviewInfo
+
+        out = []
+        for r in self.db.query("SELECT quarter, frozen_at, actor, body FROM frozen_reviews ORDER BY quarter"):
+            body = json.loads(r["body"])
+            out.append(
+                FrozenReviewInfo(
+                    quarter=r["quarter"],
+                    frozen_at=r["frozen_at"],
+                    actor=r["actor"],
+                    projects=body["summary"]["projects"],
+                    incidents=body["summary"]["incidents_opened"],
+                    decisions=len(body.get("decisions", [])),
+                )
+            )
+        return out
+
+    def review_diff(self, q1: str, q2: str) -> ReviewDiff:
+        """Compare two reviews, each frozen if it was frozen, else computed live."""
+        from kb.review.diff import diff_reviews
+
+        return diff_reviews(self.review(q1), self.review(q2))
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def decide(
+        self,
+        quarter: str,
+        slug: str,
+        decision: str,
+        owner: str,
+        due: date | str | None = None,
+        note: str = "",
+    ) -> Decision:
+        """Record the review group's decision for a project; the next quarter's review follows it up.
+
+        Without a due date the decision is due at the end of the next quarter (the next review).
+        """
+        from kb.review.compute import decisions_for, frozen_body
+        from kb.review.model import DECISIONS
+        from kb.store import changelog, repo
+        from kb.timeutil import stamp
+
+        period = _quarter(quarter)
+        if decision not in DECISIONS:
+            raise KBError(f"{decision!r} is not a decision (use {', '.join(DECISIONS)})", "--decision")
+        if not owner or not owner.strip():
+            raise KBError("a decision needs an owner: the person who carries it out", "--owner")
+        due_date = _due(due) or period.next().last_day
+        if due_date < period.start:
+            raise KBError(f"due date {due_date.isoformat()} is before the quarter {period.label} starts", "--due")
+        with self.transaction():
+            repo.require_project(self.db, slug)
+            if frozen_body(self.db, period.label) is not None:
+                raise KBError(f"the review of {period.label} is frozen; its decisions can no longer change", "QUARTER")
+            self.db.execute(
+                "INSERT INTO decisions (quarter, project, decision, owner, due, note, at, actor) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [period.label, slug, decision, owner.strip(), due_date.isoformat(), note, stamp(), self.actor],
+            )
+            made = next(d for d in decisions_for(self.db, period.label) if d.project == slug)
+            changelog.record(
+                self.db, self.actor, "decision", str(made.id), "create", made.model_dump(mode="json"), None
+            )
+        return made
+
+    def freeze_review(self, quarter: str) -> Review:
+        """Store the review as it stands now, with its decisions; later edits never change it."""
+        from kb.review.compute import frozen_body
+        from kb.timeutil import now_utc, stamp
+
+        period = _quarter(quarter)
+        if period.end > now_utc().date():
+            raise KBError(
+                f"{period.label} has not ended yet (it ends {(period.end - timedelta(days=1)).isoformat()}); "
+                "freeze it after its end",
+                "QUARTER",
+            )
+        with self.transaction():
+            body = frozen_body(self.db, period.label)
+            if body is not None:
+                raise KBError(
+                    f"{period.label} was already frozen at {body['frozen_at']}; a frozen review never changes"
+                )
+            review = self.review(period.label, live=True)
+            review.frozen, review.frozen_at, review.frozen_by = True, now_utc(), self.actor
+            review.frozen_version_at = None
+            self.db.execute(
+                "INSERT INTO frozen_reviews (quarter, frozen_at, actor, body) VALUES (?, ?, ?, ?)",
+                [period.label, stamp(review.frozen_at), self.actor, review.model_dump_json()],
+            )
+        return review
+
+    # --- the other analyses' parts ---------------------------------------------------------------
+
+    def _review_taxonomy(self) -> Taxonomy | None:
+        try:
+            return self.taxonomy
+        except KBError:
+            return None
+
+    def _outside(self, period: Period) -> Outside:
+        from kb.review.build import Outside
+        from kb.review.compute import frozen_body
+
+        out = Outside()
+        scan: Callable[..., Any] | None = getattr(self, "silent_scan", None)
+        previous = period.previous()
+        if scan is None:
+            out.unavailable["silent-failure verdicts"] = "the silent-failure detector (issue 5) is not available yet"
+        else:
+            out.verdicts = {v.project: v for v in scan(as_of=period.last_day)}
+            prev_body = frozen_body(self.db, previous.label)
+            if prev_body is not None:
+                out.previous_verdicts = {c["slug"]: c.get("verdict") for c in prev_body["scorecard"]}
+            else:
+                launched = {
+                    r[0]
+                    for r in self.db.execute(
+                        "SELECT slug FROM projects WHERE launched_on IS NULL OR launched_on < ?",
+                        [previous.end.isoformat()],
+                    )
+                }
+                out.previous_verdicts = {
+                    v.project: v.verdict for v in scan(as_of=previous.last_day) if v.project in launched
+                }
+        self._graph_parts(period, out)
+        return out
+
+    def _graph_parts(self, period: Period, out: Outside) -> None:
+        from kb.review.model import ChainRow, KeystoneRow, RootCauseRow
+
+        missing = "the causal-graph analyses (issue 4) are not available yet"
+        root_causes = getattr(self, "root_causes", None)
+        if root_causes is None:
+            out.unavailable["root causes"] = missing
+        else:
+            report = root_causes(quarter=period.label)
+            out.root_causes = [
+                RootCauseRow(code=i.code, name=i.name, incidents=i.incidents, weight=i.weight, share=i.share)
+                for i in report.items
+            ]
+        keystones = getattr(self, "keystones", None)
+        if keystones is None:
+            out.unavailable["keystone causes"] = missing
+        else:
+            out.keystones = [
+                KeystoneRow(code=k.code, name=k.name, score=k.score, incidents=k.incidents)
+                for k in keystones(quarter=period.label)
+            ]
+        recurring = getattr(self, "recurring_chains", None)
+        if recurring is None:
+            out.unavailable["recurring chains"] = missing
+        else:
+            out.recurring_chains = [
+                ChainRow(modes=list(c.modes), count=c.count, incident_ids=list(c.incident_ids))
+                for c in recurring(quarter=period.label)
+            ]
+        chain = getattr(self, "chain", None)
+        try:
+            from kb.graph.export import chain_mermaid
+        except ImportError:
+            chain_mermaid = None
+        if chain is None or chain_mermaid is None:
+            out.unavailable["causal chains"] = missing
+        else:
+            out.mermaid = lambda incident_id: chain_mermaid(chain(incident_id))

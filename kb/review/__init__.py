@@ -1,0 +1,5 @@
+"""The quarterly portfolio health review: compute a pydantic `Review`, follow up decisions, render it.
+
+Pure functions over the store's rows and the other analyses' results; `kb.ops.review.ReviewOps`
+wires them to `kb.service.KB`. Definitions of every number are in docs/review.md.
+"""

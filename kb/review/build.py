@@ -1,0 +1,113 @@
+"""Put a review together from the store's numbers and what the other analyses contribute.
+
+The silent-failure verdicts and the causal-graph sections come from other analyses through
+`Outside`; a part that is not available stays None and its reason is shown in the review,
+never replaced by a made-up value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from kb.review import compute
+from kb.review.followup import follow_ups, undecided_twice
+from kb.review.model import (
+    ChainRow,
+    KeystoneRow,
+    Patterns,
+    Review,
+    RootCauseRow,
+    Scorecard,
+    SignalInfo,
+    verdict_change,
+)
+from kb.timeutil import Period, now_utc
+
+if TYPE_CHECKING:
+    from kb.taxonomy import Taxonomy
+
+VERDICT_ORDER = {"silent-failure": 0, "watch": 1, "healthy": 2, None: 3}
+
+
+@dataclass
+class Outside:
+    """Results of other analyses, already fetched by the service layer; None = not available."""
+
+    verdicts: dict[str, Any] | None = None  # slug -> Verdict (verdict, score, signals)
+    previous_verdicts: dict[str, str | None] | None = None
+    root_causes: list[RootCauseRow] | None = None
+    keystones: list[KeystoneRow] | None = None
+    recurring_chains: list[ChainRow] | None = None
+    mermaid: Callable[[str], str | None] | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def _signals(verdict: Any) -> list[SignalInfo]:
+    return [
+        SignalInfo(code=str(s.code), weight=float(s.weight), evidence=str(s.evidence))
+        for s in getattr(verdict, "signals", [])
+    ]
+
+
+def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Outside) -> Review:
+    previous = period.previous()
+    summary = compute.portfolio_summary(db, period)
+    trends = compute.health_trends(db, period)
+    decisions = compute.decisions_for(db, period.label)
+    previous_decisions = compute.decisions_for(db, previous.label)
+    decision_by_project = {d.project: d for d in decisions}
+
+    cards: list[Scorecard] = []
+    for row in compute.project_rows(db, period):
+        slug = row["slug"]
+        card = Scorecard(**row, trends=trends.get(slug, []), decision=decision_by_project.get(slug))
+        if outside.verdicts is not None:
+            v = outside.verdicts.get(slug)
+            if v is not None:
+                card.verdict, card.score, card.signals = v.verdict, float(v.score), _signals(v)
+            if outside.previous_verdicts is not None:
+                card.previous_verdict = outside.previous_verdicts.get(slug)
+                card.change = verdict_change(card.previous_verdict, card.verdict)
+        cards.append(card)
+
+    flagged: list[str] = []
+    if outside.verdicts is not None and outside.previous_verdicts is not None:
+        decided = {d.project for d in decisions} | {d.project for d in previous_decisions}
+        current = {c.slug: c.verdict for c in cards}
+        flagged = undecided_twice(current, outside.previous_verdicts, decided)
+        for c in cards:
+            c.undecided_twice = c.slug in flagged
+    cards.sort(key=lambda c: (VERDICT_ORDER[c.verdict], -(c.score or 0.0), c.slug))
+
+    modes = compute.mode_counts(db, period, tax)
+    worst = compute.worst_incidents(db, period)
+    if outside.mermaid is not None:
+        for w in worst:
+            w.mermaid = outside.mermaid(w.id)
+    patterns = Patterns(
+        modes=modes,
+        root_causes=outside.root_causes,
+        keystones=outside.keystones,
+        recurring_chains=outside.recurring_chains,
+        worst=worst,
+    )
+    stages = {c.slug: c.stage for c in cards}
+    return Review(
+        quarter=period.label,
+        start=period.start,
+        end=period.end,
+        previous_quarter=previous.label,
+        generated_at=now_utc(),
+        summary=summary,
+        scorecard=cards,
+        patterns=patterns,
+        decisions=decisions,
+        follow_ups=follow_ups(db, previous_decisions, period, stages),
+        undecided_twice=flagged,
+        recommendations=compute.recommendations(modes, tax),
+        unavailable=dict(outside.unavailable),
+    )

@@ -1,0 +1,299 @@
+"""The numbers of a quarterly review, read with a few aggregate queries (no incident is materialised).
+
+Definitions (docs/review.md says the same for readers):
+- an incident belongs to a quarter when `started_at` (or, if unknown, `detected_at`) lies in the
+  quarter's half-open window `[start, end)`; merged duplicates never count;
+- the portfolio is every project launched before the quarter's end (or with no launch date);
+- time to detect = detected_at - started_at over the quarter's incidents; time to resolve =
+  resolved_at - detected_at over incidents *resolved* in the quarter (wherever they started);
+- a postmortem is missing when an incident detected (or started) more than 14 days before the
+  quarter's end still has postmortem `none`, whatever quarter it belongs to (it is a backlog);
+- actions opened = actions of the quarter's incidents; completion rate = done / (opened - wont-do);
+  an action is overdue when its status is open and it was due before the quarter's end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from kb.review.model import (
+    ActionStats,
+    Decision,
+    ModeCount,
+    PortfolioSummary,
+    Recommendation,
+    Trend,
+    WorstIncident,
+)
+from kb.review.stats import duration_stats
+from kb.timeutil import Period, from_text
+
+if TYPE_CHECKING:
+    from kb.taxonomy import Taxonomy
+
+POSTMORTEM_GRACE_DAYS = 14
+TREND_PERIODS = 8
+WORST_INCIDENTS = 3
+DOMINANT_MODES = 3
+
+# who noticed, grouped the way the review asks: machines, people, a review or audit, nobody
+DETECTION_GROUPS: dict[str, str] = {
+    "monitoring": "monitoring",
+    "user-report": "people",
+    "downstream-team": "people",
+    "audit": "review",
+    "review": "review",
+    "nobody": "nobody",
+}
+GROUP_ORDER = ("monitoring", "people", "review", "nobody")
+
+# stored instants are ISO text ('2026-07-01' or '2026-07-01T09:00:00Z'); both compare correctly as
+# text against a bare 'YYYY-MM-DD' bound, so windows are plain text comparisons an index can use
+_ANCHOR = "coalesce(i.started_at, i.detected_at)"
+IN_QUARTER = f"i.duplicate_of IS NULL AND {_ANCHOR} >= :start AND {_ANCHOR} < :end"
+EXISTS_BY_END = f"i.duplicate_of IS NULL AND {_ANCHOR} < :end"
+IN_PORTFOLIO = "(p.launched_on IS NULL OR p.launched_on < :end)"
+
+
+def window(period: Period) -> dict[str, str]:
+    return {"start": period.start.isoformat(), "end": period.end.isoformat()}
+
+
+def _scalar(db: Database, sql: str, params: dict[str, Any]) -> Any:
+    return db.execute(sql, params).fetchone()[0]
+
+
+def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
+    w = window(period)
+    by_stage = {
+        r["stage"]: r["n"]
+        for r in db.query(
+            f"SELECT p.stage, count(*) AS n FROM projects p WHERE {IN_PORTFOLIO} GROUP BY p.stage ORDER BY p.stage", w
+        )
+    }
+    opened = _scalar(db, f"SELECT count(*) FROM incidents i WHERE {IN_QUARTER}", w)
+    resolved = _scalar(
+        db,
+        "SELECT count(*) FROM incidents i WHERE i.duplicate_of IS NULL AND i.resolved_at >= :start "
+        "AND i.resolved_at < :end",
+        w,
+    )
+    ttd = [
+        r[0]
+        for r in db.execute(
+            f"SELECT julianday(i.detected_at) - julianday(i.started_at) FROM incidents i WHERE {IN_QUARTER} "
+            "AND i.started_at IS NOT NULL AND i.detected_at IS NOT NULL",
+            w,
+        )
+    ]
+    ttr = [
+        r[0]
+        for r in db.execute(
+            "SELECT julianday(i.resolved_at) - julianday(i.detected_at) FROM incidents i "
+            "WHERE i.duplicate_of IS NULL AND i.resolved_at >= :start AND i.resolved_at < :end "
+            "AND i.detected_at IS NOT NULL",
+            w,
+        )
+    ]
+    detection = dict.fromkeys(GROUP_ORDER, 0)
+    for r in db.query(f"SELECT i.detected_by, count(*) AS n FROM incidents i WHERE {IN_QUARTER} GROUP BY 1", w):
+        detection[DETECTION_GROUPS.get(r["detected_by"], "nobody")] += r["n"]
+    share = {k: (v / opened if opened else 0.0) for k, v in detection.items()}
+    quiet = _scalar(db, f"SELECT count(*) FROM incidents i WHERE {IN_QUARTER} AND i.kind = 'quiet-shutdown'", w)
+    cutoff = (period.end - timedelta(days=POSTMORTEM_GRACE_DAYS)).isoformat()
+    missing = [
+        r[0]
+        for r in db.execute(
+            "SELECT i.id FROM incidents i WHERE i.duplicate_of IS NULL AND i.postmortem = 'none' "
+            "AND coalesce(i.detected_at, i.started_at) < :cutoff ORDER BY coalesce(i.detected_at, i.started_at), i.id",
+            {"cutoff": cutoff},
+        )
+    ]
+    return PortfolioSummary(
+        projects=sum(by_stage.values()),
+        by_stage=by_stage,
+        incidents_opened=opened,
+        incidents_resolved=resolved,
+        time_to_detect=duration_stats(ttd),
+        time_to_resolve=duration_stats(ttr),
+        detection=detection,
+        detection_share=share,
+        quiet_shutdowns=quiet,
+        postmortems_missing=len(missing),
+        postmortems_missing_ids=missing,
+        actions=action_stats(db, period),
+    )
+
+
+def action_stats(db: Database, period: Period) -> ActionStats:
+    w = window(period)
+    row = db.execute(
+        "SELECT count(*), coalesce(sum(a.status = 'done'), 0), coalesce(sum(a.status = 'wont-do'), 0), "
+        "coalesce(sum(a.status = 'open'), 0) FROM actions a JOIN incidents i ON i.id = a.incident_id "
+        f"WHERE {IN_QUARTER}",
+        w,
+    ).fetchone()
+    opened, done, wont, still_open = row
+    overdue = _scalar(
+        db,
+        "SELECT count(*) FROM actions a JOIN incidents i ON i.id = a.incident_id "
+        f"WHERE {EXISTS_BY_END} AND a.status = 'open' AND a.due IS NOT NULL AND a.due < :end",
+        w,
+    )
+    denominator = opened - wont
+    return ActionStats(
+        opened=opened,
+        done=done,
+        wont_do=wont,
+        still_open=still_open,
+        overdue=overdue,
+        completion_rate=done / denominator if denominator else None,
+    )
+
+
+def project_rows(db: Database, period: Period) -> list[dict[str, Any]]:
+    """The portfolio's projects with their incident and action counts for the quarter."""
+    w = window(period)
+    rows = {
+        r["slug"]: {**r, "incidents": 0, "open_actions": 0, "overdue_actions": 0}
+        for r in db.query(
+            f"SELECT p.slug, p.name, p.team, p.owner, p.stage FROM projects p WHERE {IN_PORTFOLIO} ORDER BY p.slug", w
+        )
+    }
+    for r in db.query(f"SELECT i.project, count(*) AS n FROM incidents i WHERE {IN_QUARTER} GROUP BY 1", w):
+        if r["project"] in rows:
+            rows[r["project"]]["incidents"] = r["n"]
+    for r in db.query(
+        "SELECT i.project, count(*) AS n, coalesce(sum(a.due IS NOT NULL AND a.due < :end), 0) AS overdue "
+        f"FROM actions a JOIN incidents i ON i.id = a.incident_id WHERE {EXISTS_BY_END} AND a.status = 'open' "
+        "GROUP BY 1",
+        w,
+    ):
+        if r["project"] in rows:
+            rows[r["project"]]["open_actions"] = r["n"]
+            rows[r["project"]]["overdue_actions"] = r["overdue"]
+    return list(rows.values())
+
+
+TREND_METRICS: tuple[str, ...] = ("predictions", "adoption", "quality", "value")
+
+
+def health_trends(db: Database, period: Period, n: int = TREND_PERIODS) -> dict[str, list[Trend]]:
+    """The last `n` reported periods that started before the quarter's end, per project.
+
+    adoption = acted_on / predictions (the share of predictions someone acted on).
+    """
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in db.query(
+        "SELECT project, period, predictions, acted_on, quality, value FROM health WHERE period_start < :end "
+        "ORDER BY project, period_start",
+        window(period),
+    ):
+        series[r["project"]].append(r)
+    out: dict[str, list[Trend]] = {}
+    for slug, points in series.items():
+        last = points[-n:]
+        labels = [p["period"] for p in last]
+        values: dict[str, list[float | None]] = {
+            "predictions": [p["predictions"] for p in last],
+            "adoption": [
+                (p["acted_on"] / p["predictions"]) if p["acted_on"] is not None and p["predictions"] else None
+                for p in last
+            ],
+            "quality": [p["quality"] for p in last],
+            "value": [p["value"] for p in last],
+        }
+        out[slug] = [
+            Trend(metric=m, periods=labels, values=values[m])
+            for m in TREND_METRICS
+            if any(v is not None for v in values[m])
+        ]
+    return out
+
+
+def _mode_incidents(db: Database, period: Period) -> dict[str, int]:
+    """Incidents per taxonomy code: an incident counts once per code, classified or named by a cause."""
+    sql = (
+        "SELECT m.code, count(DISTINCT m.incident_id) AS n FROM ("
+        " SELECT incident_id, code FROM classifications"
+        " UNION SELECT incident_id, mode AS code FROM causes WHERE mode IS NOT NULL"
+        f") m JOIN incidents i ON i.id = m.incident_id WHERE {IN_QUARTER} GROUP BY m.code"
+    )
+    return {r["code"]: r["n"] for r in db.query(sql, window(period))}
+
+
+def mode_counts(db: Database, period: Period, tax: Taxonomy | None) -> list[ModeCount]:
+    """Modes seen this quarter or the previous one, most incidents first, then the code."""
+    now, before = _mode_incidents(db, period), _mode_incidents(db, period.previous())
+    out = []
+    for code in set(now) | set(before):
+        name, category = code, ""
+        if tax is not None and tax.resolve(code) is not None:
+            mode = tax.mode(code)
+            name, category = mode.name, mode.category
+        out.append(
+            ModeCount(code=code, name=name, category=category, incidents=now.get(code, 0), previous=before.get(code, 0))
+        )
+    out.sort(key=lambda m: (-m.incidents, -m.previous, m.code))
+    return out
+
+
+def worst_incidents(db: Database, period: Period, limit: int = WORST_INCIDENTS) -> list[WorstIncident]:
+    """The quarter's worst incidents: lowest severity number first, then longest impact, then id."""
+    w = window(period)
+    rows = db.query(
+        "SELECT i.id, i.project, i.title, i.kind, i.severity FROM incidents i "
+        f"WHERE {IN_QUARTER} ORDER BY i.severity, "
+        "julianday(coalesce(i.resolved_at, :end)) - julianday(coalesce(i.started_at, i.detected_at)) DESC, i.id "
+        "LIMIT :limit",
+        {**w, "limit": limit},
+    )
+    return [WorstIncident(**r) for r in rows]
+
+
+def _decision(row: dict[str, Any]) -> Decision:
+    due = from_text(row["due"])
+    return Decision(
+        id=row["id"],
+        quarter=row["quarter"],
+        project=row["project"],
+        decision=row["decision"],
+        owner=row["owner"],
+        due=due if isinstance(due, date) else None,
+        note=row["note"],
+        at=row["at"],
+        actor=row["actor"],
+    )
+
+
+def decisions_for(db: Database, quarter: str) -> list[Decision]:
+    """The latest decision per project for a quarter (a later decision supersedes an earlier one)."""
+    latest: dict[str, Decision] = {}
+    for r in db.query("SELECT * FROM decisions WHERE quarter = ? ORDER BY at, id", [quarter]):
+        latest[r["project"]] = _decision(r)
+    return [latest[k] for k in sorted(latest)]
+
+
+def recommendations(modes: list[ModeCount], tax: Taxonomy | None, top: int = DOMINANT_MODES) -> list[Recommendation]:
+    """The taxonomy's mitigations for the quarter's dominant modes (most incidents this quarter)."""
+    if tax is None:
+        return []
+    out = []
+    for m in [m for m in modes if m.incidents > 0][:top]:
+        if tax.resolve(m.code) is None:
+            continue
+        mode = tax.mode(m.code)
+        out.append(
+            Recommendation(code=m.code, name=mode.name, incidents=m.incidents, mitigations=list(mode.mitigations))
+        )
+    return out
+
+
+def frozen_body(db: Database, quarter: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT body FROM frozen_reviews WHERE quarter = ?", [quarter]).fetchone()
+    return json.loads(row[0]) if row else None

@@ -1,0 +1,126 @@
+"""Were last quarter's decisions carried out? Judged from the change log, not from anyone's word.
+
+- stage then = the project's stage in the change log at the moment the decision was recorded;
+- `retire` is carried out when the project is now retired (paused or disabled counts as partly);
+- `pause` is carried out when the project is now paused, disabled or retired;
+- `fix` is carried out when actions on the project's incidents were done since the decision and
+  none is left open (partly when some are still open);
+- `continue` is carried out while the project stays where it was (or goes from pilot to production);
+- a decision contradicted by a later stage change says so; one where nothing happened yet but whose
+  due date is on or after this review's quarter end is `pending`, otherwise `nothing-happened`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlite_utils import Database
+
+from kb.review.model import AT_RISK, Decision, FollowStatus, FollowUp
+from kb.store import changelog
+from kb.timeutil import Period
+
+STOPPED = frozenset({"paused", "disabled", "retired"})
+LIVE = frozenset({"pilot", "production"})
+
+
+def _stage_then(db: Database, d: Decision, stage_now: str) -> str:
+    rec = changelog.as_of(db, "project", d.project, d.at)
+    if rec is None or not rec.snapshot:
+        return stage_now
+    return str(rec.snapshot.get("stage", stage_now))
+
+
+def _done(actions: list[dict[str, Any]]) -> int:
+    return sum(1 for a in actions if a.get("status") == "done")
+
+
+def _actions(db: Database, d: Decision) -> tuple[int, int]:
+    """(actions done since the decision, actions still open) on the project's incidents."""
+    now: dict[str, Counter[str]] = {}
+    for r in db.query(
+        "SELECT a.incident_id, a.status FROM actions a JOIN incidents i ON i.id = a.incident_id "
+        "WHERE i.project = ? AND i.duplicate_of IS NULL",
+        [d.project],
+    ):
+        now.setdefault(r["incident_id"], Counter())[r["status"]] += 1
+    done_since = 0
+    for incident_id, counts in now.items():
+        rec = changelog.as_of(db, "incident", incident_id, d.at)
+        done_then = _done(rec.snapshot.get("actions", [])) if rec is not None and rec.snapshot else 0
+        done_since += max(0, counts["done"] - done_then)
+    still_open = sum(c["open"] for c in now.values())
+    return done_since, still_open
+
+
+def judge(d: Decision, stage_then: str, stage_now: str, done_since: int, still_open: int) -> tuple[FollowStatus, str]:
+    """The follow-up status and its evidence, from the facts alone (pure, so tests can reason about it)."""
+    moved = f"stage {stage_then} → {stage_now}" if stage_then != stage_now else f"stage unchanged ({stage_now})"
+    work = f"{done_since} action{'s' if done_since != 1 else ''} done since the decision, {still_open} open"
+    status: FollowStatus = "nothing-happened"
+    if d.decision == "retire":
+        if stage_now == "retired":
+            status = "carried-out"
+        elif stage_now in STOPPED:
+            status = "partly"
+        elif stage_now != stage_then:
+            status = "contradicted"
+        return status, moved
+    if d.decision == "pause":
+        if stage_now in STOPPED:
+            status = "carried-out"
+        elif stage_now != stage_then:
+            status = "contradicted"
+        return status, moved
+    if d.decision == "fix":
+        if stage_now != stage_then and stage_now in STOPPED:
+            return "contradicted", f"{moved}; {work}"
+        if done_since and not still_open:
+            status = "carried-out"
+        elif done_since:
+            status = "partly"
+        return status, f"{work}; {moved}"
+    # continue
+    if stage_now == stage_then or (stage_then, stage_now) == ("pilot", "production"):
+        return "carried-out", moved
+    return "contradicted", moved
+
+
+def follow_ups(db: Database, decisions: list[Decision], period: Period, stages: dict[str, str]) -> list[FollowUp]:
+    """Follow up each decision against the data as it is now; `period` is the reviewing quarter."""
+    out = []
+    for d in decisions:
+        stage_now = stages.get(d.project, "")
+        stage_then = _stage_then(db, d, stage_now)
+        done_since, still_open = _actions(db, d) if d.decision == "fix" else (0, 0)
+        status, evidence = judge(d, stage_then, stage_now, done_since, still_open)
+        if status == "nothing-happened" and d.due is not None and d.due >= period.end:
+            status = "pending"
+            evidence += f"; due {d.due.isoformat()}"
+        out.append(
+            FollowUp(
+                decision=d,
+                status=status,
+                evidence=evidence,
+                stage_then=stage_then,
+                stage_now=stage_now,
+                actions_done_since=done_since,
+                actions_open=still_open,
+            )
+        )
+    return out
+
+
+def undecided_twice(
+    current: dict[str, str | None],
+    previous: dict[str, str | None],
+    decided: set[str],
+) -> list[str]:
+    """Projects at risk (watch or silent-failure) in this review and the previous one, with no decision
+    recorded for either quarter: the failure that persists because no single event forces a decision."""
+    return sorted(
+        slug
+        for slug, verdict in current.items()
+        if verdict in AT_RISK and previous.get(slug) in AT_RISK and slug not in decided
+    )

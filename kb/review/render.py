@@ -1,0 +1,315 @@
+"""A review as Markdown (for git, wikis and pull requests) and as one self-contained HTML file.
+
+Markdown: every user string goes through `md_cell`/`md_text`, so a `|` or a newline in a project
+name cannot break a table and raw HTML cannot slip in. HTML: Jinja2 with autoescape on, inline CSS
+and inline SVG only, so the file opens offline and user text is always text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from kb.review.model import Review
+from kb.review.sparkline import bar_width, blocks, svg_line
+
+TEMPLATES = Path(__file__).parent / "templates"
+VERDICT_MARK = {"silent-failure": "**silent-failure**", "watch": "**watch**", "healthy": "healthy", None: "n/a"}
+CHANGE_MARK = {"worse": "▼ worse", "better": "▲ better", "same": "= same", "new": "new", "unknown": ""}
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+# --- formatting shared by both renderers ----------------------------------------------------------
+
+
+def days(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f} d"
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def num(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:g}" if isinstance(value, int) or float(value).is_integer() else f"{value:.2f}"
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+
+def md_text(value: Any) -> str:
+    """User text for a Markdown line: one line, no raw HTML."""
+    text = _NEWLINES.sub(" ", str(value))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_cell(value: Any) -> str:
+    """User text for a table cell: `|` escaped, newlines as `<br>`, no raw HTML."""
+    text = str(value).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return _NEWLINES.sub("<br>", text)
+
+
+def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _stage_line(by_stage: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in by_stage.items()) or "none"
+
+
+def _summary_md(r: Review) -> list[str]:
+    s, a = r.summary, r.summary.actions
+    det = " · ".join(f"{k} {v} ({pct(s.detection_share[k])})" for k, v in s.detection.items())
+    missing = str(s.postmortems_missing)
+    if s.postmortems_missing_ids:
+        shown = ", ".join(s.postmortems_missing_ids[:10])
+        more = f" and {s.postmortems_missing - 10} more" if s.postmortems_missing > 10 else ""
+        missing += f": {shown}{more}"
+    rows = [
+        ["projects", f"{s.projects} ({_stage_line(s.by_stage)})"],
+        ["incidents opened / resolved", f"{s.incidents_opened} / {s.incidents_resolved}"],
+        [
+            "time to detect: median / p90",
+            f"{days(s.time_to_detect.median_days)} / {days(s.time_to_detect.p90_days)} (n={s.time_to_detect.count})",
+        ],
+        [
+            "time to resolve: median / p90",
+            f"{days(s.time_to_resolve.median_days)} / {days(s.time_to_resolve.p90_days)} (n={s.time_to_resolve.count})",
+        ],
+        ["detected by", det],
+        ["quiet shutdowns", str(s.quiet_shutdowns)],
+        ["postmortems missing (none after 14 days)", missing],
+        [
+            "action items of the quarter",
+            f"opened {a.opened}, done {a.done}, won't do {a.wont_do}, open {a.still_open}; "
+            f"completion {pct(a.completion_rate)}",
+        ],
+        ["action items overdue (all incidents)", str(a.overdue)],
+    ]
+    return md_table(["measure", "value"], rows)
+
+
+def _trend_md(card: Any) -> str:
+    return " ".join(f"{t.metric} {blocks(t.values)}" for t in card.trends)
+
+
+def _scorecard_md(r: Review) -> list[str]:
+    rows = []
+    for c in r.scorecard:
+        flag = " ⚠ undecided twice" if c.undecided_twice else ""
+        decision = c.decision.decision if c.decision else ""
+        rows.append(
+            [
+                c.slug,
+                c.stage,
+                c.owner or "(none)",
+                VERDICT_MARK[c.verdict] + flag,
+                num(c.score),
+                CHANGE_MARK[c.change],
+                c.incidents,
+                f"{c.open_actions} ({c.overdue_actions} overdue)" if c.overdue_actions else c.open_actions,
+                _trend_md(c),
+                decision,
+            ]
+        )
+    header = ["project", "stage", "owner", "verdict", "score", "change", "incidents", "open actions", "trends"]
+    out = md_table([*header, "decision"], rows)
+    risky = [c for c in r.scorecard if c.signals and c.verdict in ("watch", "silent-failure")]
+    if risky:
+        out += ["", "Signals behind the verdicts:", ""]
+        for c in risky:
+            out.append(f"- **{md_text(c.slug)}** ({c.verdict}, score {num(c.score)})")
+            out += [f"  - `{md_text(s.code)}` ({num(s.weight)}): {md_text(s.evidence)}" for s in c.signals]
+    return out
+
+
+def _patterns_md(r: Review) -> list[str]:
+    p = r.patterns
+    out = [f"### Taxonomy modes by incidents ({r.quarter} vs {r.previous_quarter})", ""]
+    if p.modes:
+        out += md_table(
+            ["mode", "name", r.quarter, r.previous_quarter, "change"],
+            [[m.code, m.name, m.incidents, m.previous, f"{m.delta:+d}"] for m in p.modes],
+        )
+    else:
+        out.append("No classified incidents in either quarter.")
+    out += ["", "### Root causes (causal graph)", ""]
+    if p.root_causes is None:
+        out.append(f"_Unavailable: {md_text(r.unavailable.get('root causes', 'not computed'))}._")
+    elif not p.root_causes:
+        out.append("No causal chains recorded for the quarter's incidents.")
+    else:
+        out += md_table(
+            ["mode", "name", "incidents", "weight", "share"],
+            [[x.code, x.name, x.incidents, num(x.weight), pct(x.share)] for x in p.root_causes[:10]],
+        )
+    out += ["", "### Keystone causes", ""]
+    if p.keystones is None:
+        out.append(f"_Unavailable: {md_text(r.unavailable.get('keystone causes', 'not computed'))}._")
+    elif not p.keystones:
+        out.append("None this quarter.")
+    else:
+        out += md_table(
+            ["mode", "name", "score", "incidents"], [[k.code, k.name, num(k.score), k.incidents] for k in p.keystones]
+        )
+    out += ["", "### Recurring chains", ""]
+    if p.recurring_chains is None:
+        out.append(f"_Unavailable: {md_text(r.unavailable.get('recurring chains', 'not computed'))}._")
+    elif not p.recurring_chains:
+        out.append("No chain of modes recurred this quarter.")
+    else:
+        out += md_table(
+            ["chain", "incidents", "ids"],
+            [[" → ".join(c.modes), c.count, ", ".join(c.incident_ids)] for c in p.recurring_chains],
+        )
+    out += ["", "### Causal chains of the worst incidents", ""]
+    if not p.worst:
+        out.append("No incidents this quarter.")
+    for w in p.worst:
+        out.append(f"#### {md_text(w.id)}: {md_text(w.title)}")
+        out += ["", f"Project {md_text(w.project)}, {md_text(w.kind)}, severity {w.severity}.", ""]
+        if w.mermaid:
+            out += ["```mermaid", w.mermaid.rstrip("\n").replace("```", "'''"), "```", ""]
+        elif "causal chains" in r.unavailable:
+            out += [f"_Chain unavailable: {md_text(r.unavailable['causal chains'])}._", ""]
+        else:
+            out += ["_No causes recorded._", ""]
+    return out
+
+
+def _decisions_md(r: Review) -> list[str]:
+    out = [f"### Follow-up of the {r.previous_quarter} decisions", ""]
+    if r.follow_ups:
+        out += md_table(
+            ["project", "decision", "owner", "due", "status", "evidence", "note"],
+            [
+                [
+                    f.decision.project,
+                    f.decision.decision,
+                    f.decision.owner,
+                    f.decision.due or "",
+                    f.status,
+                    f.evidence,
+                    f.decision.note,
+                ]
+                for f in r.follow_ups
+            ],
+        )
+    else:
+        out.append(f"No decisions were recorded for {r.previous_quarter}.")
+    if r.undecided_twice:
+        out += [
+            "",
+            f"> **At risk two reviews in a row with no decision** ({r.previous_quarter} and {r.quarter}): "
+            + ", ".join(md_text(s) for s in r.undecided_twice)
+            + f". Record one with `kb review decide {r.quarter} SLUG --decision continue|fix|pause|retire "
+            "--owner NAME --due DATE`.",
+        ]
+    out += ["", f"### Decisions for {r.quarter}", ""]
+    if r.decisions:
+        out += md_table(
+            ["project", "decision", "owner", "due", "note", "recorded by"],
+            [[d.project, d.decision, d.owner, d.due or "", d.note, f"{d.actor}, {d.at:%Y-%m-%d}"] for d in r.decisions],
+        )
+    else:
+        out.append("None recorded yet.")
+    return out
+
+
+def _recommendations_md(r: Review) -> list[str]:
+    if not r.recommendations:
+        reason = r.unavailable.get("recommendations", "no classified incidents this quarter")
+        return [f"_None: {md_text(reason)}._"]
+    out: list[str] = []
+    for rec in r.recommendations:
+        out += [f"**{md_text(rec.name)}** (`{md_text(rec.code)}`, {rec.incidents} incidents)", ""]
+        out += [f"- {md_text(m)}" for m in rec.mitigations] or ["- (the taxonomy lists no mitigation)"]
+        out.append("")
+    return out
+
+
+def _status_md(r: Review) -> str:
+    if r.frozen:
+        when = f"{r.frozen_at:%Y-%m-%d %H:%M} UTC" if r.frozen_at else "?"
+        return (
+            f"> **Frozen review**, stored {when} by {md_text(r.frozen_by or '?')}. Later edits to incidents do not "
+            f"change it; `kb review {r.quarter} --live` recomputes it from today's data."
+        )
+    line = f"> Computed live on {r.generated_at:%Y-%m-%d %H:%M} UTC from the data as it is now."
+    if r.frozen_version_at:
+        line += f" A frozen version exists (stored {r.frozen_version_at:%Y-%m-%d}); `kb review {r.quarter}` shows it."
+    else:
+        line += f" Freeze it with `kb review freeze {r.quarter}` once the group has decided."
+    return line
+
+
+def to_markdown(review: Review) -> str:
+    r = review
+    last = r.end.fromordinal(r.end.toordinal() - 1)
+    out = [
+        f"# Portfolio health review {r.quarter}",
+        "",
+        _status_md(r),
+        "",
+        f"Quarter {r.start.isoformat()} to {last.isoformat()}, compared with {r.previous_quarter}. "
+        "Definitions: docs/review.md.",
+        "",
+        "## Portfolio summary",
+        "",
+        *_summary_md(r),
+        "",
+        "## Scorecard",
+        "",
+        *(_scorecard_md(r) if r.scorecard else ["No projects in the portfolio."]),
+        "",
+        "## Failure patterns",
+        "",
+        *_patterns_md(r),
+        "",
+        "## Decisions",
+        "",
+        *_decisions_md(r),
+        "",
+        "## Recommendations",
+        "",
+        *_recommendations_md(r),
+        "",
+    ]
+    if r.unavailable:
+        out += ["## Not available in this review", ""]
+        out += [f"- {md_text(k)}: {md_text(v)}" for k, v in sorted(r.unavailable.items())]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+@cache
+def _environment() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(days=days, pct=pct, num=num)
+    env.globals.update(svg_line=svg_line, bar_width=bar_width, change_mark=CHANGE_MARK)
+    return env
+
+
+def to_html(review: Review) -> str:
+    """One self-contained page: inline CSS, inline SVG, no script, no network."""
+    max_mode = max([m.incidents for m in review.patterns.modes] + [m.previous for m in review.patterns.modes] + [1])
+    return str(_environment().get_template("review.html.j2").render(r=review, max_mode=max_mode))
