@@ -256,7 +256,31 @@ class Taxonomy(_Model):
         return [m for _, _, m in scored]
 
 
-_STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "the", "to", "with", "no", "not"])
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "no",
+        "not",
+    ]
+)
 
 
 def _words(text: str) -> list[str]:
@@ -584,9 +608,7 @@ def quote_in_document(quote: str, doc_text: str) -> bool:
     return _quote_pattern(quote).search(normalise_quote(doc_text)) is not None
 
 
-def quote_problems(
-    citations: Iterable[tuple[str, str, str]], taxonomy: Taxonomy, docs_dir: Path
-) -> list[str]:
+def quote_problems(citations: Iterable[tuple[str, str, str]], taxonomy: Taxonomy, docs_dir: Path) -> list[str]:
     """Check (where, document title, quote) citations against the document files in docs_dir."""
     texts: dict[str, str] = {}
     problems: list[str] = []

@@ -6,6 +6,7 @@ renaming a mode that carries a pattern fails here, loudly, instead of silently s
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -88,7 +89,7 @@ COVERAGE: dict[str, str] = {
     # value and strategy
     "value: no counterfactual or baseline": "value.no-baseline",
     "value: proxy metrics and success metrics that shift": "value.proxy-metrics",
-    "value: vague brief (\"let's use AI here\")": "value.vague-brief",
+    'value: vague brief ("let\'s use AI here")': "value.vague-brief",
     "value: the illusion of accuracy (accuracy is not the failure mode)": "value.accuracy-illusion",
     "value: pilot success that does not predict production": "value.pilot-production-gap",
     "value: cold start eroding trust": "value.cold-start",
@@ -190,7 +191,7 @@ def test_version_is_semver(tax: Taxonomy) -> None:
 
 def test_named_chain_is_a_path_in_leads_to(tax: Taxonomy) -> None:
     edges = set(tax.leads_to_edges())
-    for a, b in zip(NAMED_CHAIN, NAMED_CHAIN[1:], strict=False):
+    for a, b in itertools.pairwise(NAMED_CHAIN):
         assert (a, b) in edges, f"missing leads_to edge {a} -> {b}"
 
 

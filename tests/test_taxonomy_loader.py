@@ -68,7 +68,7 @@ def test_loads_every_category_file_in_order(tax: Taxonomy) -> None:
         if cat not in first_of_each:
             first_of_each.append(cat)
     assert first_of_each == cats  # modes keep file order, category by category
-    assert list(tax.modes)[0] == "data.siloed"  # first mode of the first file
+    assert next(iter(tax.modes)) == "data.siloed"  # first mode of the first file
     assert all(m.category == m.code.split(".")[0] for m in tax.modes.values())
 
 
@@ -344,7 +344,7 @@ DAMAGED = "But production doesn\u00e2t care about your validation score. Itâs \
 
 def test_normalise_quote_maps_curly_punctuation_and_whitespace() -> None:
     assert normalise_quote("  the vendor\u2019s  \u201cplug and play\u201d \u2014 done\n") == (
-        "the vendor's \"plug and play\" - done"
+        'the vendor\'s "plug and play" - done'
     )
 
 
