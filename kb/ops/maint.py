@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+class CheckReport(BaseModel):
+    """What `kb check` found: `checks` maps each check to "ok" or its first problem."""
+
+    ok: bool
+    problems: list[str]
+    checks: dict[str, str]
+
 
 class MaintOps:
     """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
+
+    db: Database
+
+    def check(self) -> CheckReport:
+        """Integrity, foreign keys, search index, causes and history triggers, all read-only."""
+        from kb.store.integrity import run_checks
+
+        results = run_checks(self.db)
+        problems = [p for found in results.values() for p in found]
+        checks = {name: "ok" if not found else found[0] for name, found in results.items()}
+        return CheckReport(ok=not problems, problems=problems, checks=checks)

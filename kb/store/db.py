@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import nullcontext
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from kb.errors import KBError, SchemaTooNew
+from kb.store.retry import migration_lock
 from kb.store.schema import MIGRATION_SET, known_migration_names, migrations
 from kb.timeutil import now_utc
 
@@ -96,10 +98,12 @@ def open_db(path: Path | str, *, create: bool = True, migrate: bool = True) -> D
     except sqlite3.DatabaseError as exc:
         raise KBError(f"not a kb database ({exc})", where=str(p)) from None
     if pending and migrate:
-        if not fresh and applied_migrations(db):
-            stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
-            backup_to(db, p.with_name(f"{p.name}.pre-{pending[0]}-{stamp}.bak"))
-        migrations.apply(db)
+        with nullcontext() if memory else migration_lock(p):
+            pending = check_schema(db, p)  # another process may have upgraded it while we waited
+            if pending and not fresh and applied_migrations(db):
+                stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
+                backup_to(db, p.with_name(f"{p.name}.pre-{pending[0]}-{stamp}.bak"))
+            migrations.apply(db)
     elif pending and not migrate:
         raise KBError(f"the database needs upgrading ({', '.join(pending)}); run any kb command to upgrade", str(p))
     return db

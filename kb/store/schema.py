@@ -273,3 +273,15 @@ def m001_initial(db: Database) -> None:
 
 def known_migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
+
+
+@migrations()
+def m002_foreign_key_indexes(db: Database) -> None:
+    """Index the foreign-key columns m001 left bare.
+
+    Every incident save rewrites its row (id included), so SQLite looks for incidents whose
+    duplicate_of points at it, and every project save looks for its decisions: without these
+    indexes both were full table scans, which made re-importing a large export quadratic.
+    """
+    db.execute("CREATE INDEX IF NOT EXISTS incidents_duplicate_of ON incidents(duplicate_of)")
+    db.execute("CREATE INDEX IF NOT EXISTS decisions_project ON decisions(project)")

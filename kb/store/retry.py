@@ -1,0 +1,119 @@
+"""Write transactions that never show "database is locked" to the user.
+
+The busy timeout (kb.store.db.BUSY_TIMEOUT_MS) makes a second writer wait, but SQLite cannot apply
+it when a deferred transaction that has already read tries to upgrade to a write after another
+process committed (SQLITE_BUSY_SNAPSHOT): that fails at once. So every kb write transaction starts
+with BEGIN IMMEDIATE, taking the write lock before it reads, and the few statements that can still
+report busy (BEGIN itself once the timeout runs out, COMMIT) are retried with bounded backoff.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database
+
+from kb.errors import KBError
+
+T = TypeVar("T")
+
+ATTEMPTS = 8
+FIRST_DELAY_S = 0.05
+MAX_DELAY_S = 1.0
+
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLITE_BUSY / SQLITE_LOCKED in any of their extended forms."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF) in _BUSY_CODES:
+        return True
+    text = str(exc).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
+
+
+def backoff(attempts: int = ATTEMPTS, first: float = FIRST_DELAY_S, cap: float = MAX_DELAY_S) -> list[float]:
+    """The waits between attempts: doubling from `first`, never above `cap`; one fewer than attempts."""
+    return [min(cap, first * 2**n) for n in range(attempts - 1)]
+
+
+def retry_busy(
+    fn: Callable[[], T],
+    *,
+    attempts: int = ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+    what: str = "the database",
+) -> T:
+    """Call `fn`, retrying while SQLite reports busy; after the last attempt, a clear KBError."""
+    delays = backoff(attempts)
+    for delay in [*delays, None]:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            if delay is None:
+                raise KBError(
+                    "another kb process kept the database busy for too long; nothing was changed, try again",
+                    what,
+                ) from None
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def write_transaction(db: Database, *, sleep: Callable[[float], None] = time.sleep) -> Iterator[Database]:
+    """All or nothing, holding the write lock from the start; nested use becomes a savepoint."""
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), sleep=sleep)
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        # a COMMIT that reports busy leaves the transaction open, so retrying it is safe
+        retry_busy(lambda: conn.execute("COMMIT"), sleep=sleep)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def migration_lock(db_path: Path) -> Iterator[None]:
+    """One process at a time upgrades a database file.
+
+    SQLite's own lock cannot serialise migrations: a migration's executescript commits whatever
+    transaction is open. Without this, two kb processes (or two TUI workers) opening a database
+    that needs upgrading would both apply the same step, and the second would fail.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: fall back to SQLite's locking alone
+        yield
+        return
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+__all__ = ["backoff", "is_busy", "migration_lock", "retry_busy", "write_transaction"]
