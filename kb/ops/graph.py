@@ -1,7 +1,133 @@
-"""Service operations for the causal graph (issue 4)."""
+"""Service operations for the causal graph (issue 4).
+
+Each method builds the graph it needs from the store (a few SQL queries) and runs one analysis from
+kb.graph; analysis modules are imported inside the methods so `import kb.service` stays fast.
+"""
 
 from __future__ import annotations
+
+import os
+from datetime import date
+from typing import TYPE_CHECKING
+
+from kb.errors import KBError
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from sqlite_utils import Database
+
+    from kb.graph.results import Chain, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion, Window
+    from kb.taxonomy import Taxonomy
 
 
 class GraphOps:
     """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
+
+    db: Database
+    taxonomy: Taxonomy
+
+    def _graph(
+        self, *, project: str | None = None, incident: str | None = None, window: Window | None = None
+    ) -> nx.MultiDiGraph:
+        from kb.graph.build import build_graph_from_db
+
+        return build_graph_from_db(self.db, self.taxonomy, project=project, incident=incident, window=window)
+
+    def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
+        """The causal graph of the portfolio (merged duplicates left out), one project, or one incident."""
+        return self._graph(project=project, incident=incident)
+
+    def chain(self, incident_id: str) -> Chain:
+        """The incident's causal tree from its trigger down to its root causes (kb.graph.chain)."""
+        from kb.graph.chain import chain
+        from kb.store.repo import require_incident
+
+        return chain(require_incident(self.db, incident_id), self.taxonomy)
+
+    def root_causes(
+        self, since: date | None = None, until: date | None = None, quarter: str | None = None
+    ) -> RootCauseReport:
+        """Modes ranked by the severity-weighted incidents they sit upstream of (kb.graph.analyses.root_causes)."""
+        from kb.graph.analyses import root_causes
+        from kb.graph.window import make_window
+
+        window = make_window(since, until, quarter)
+        return root_causes(self._graph(window=window), window)
+
+    def keystones(
+        self, since: date | None = None, until: date | None = None, quarter: str | None = None, limit: int = 10
+    ) -> list[Keystone]:
+        """Modes whose removal cuts the most incidents off from their roots (kb.graph.analyses.keystones)."""
+        from kb.graph.analyses import keystones
+        from kb.graph.window import make_window
+
+        return keystones(self._graph(window=make_window(since, until, quarter)), limit=limit)
+
+    def recurring_chains(
+        self, min_count: int = 2, since: date | None = None, until: date | None = None, quarter: str | None = None
+    ) -> list[RecurringChain]:
+        """Mode chains (A because B because C) seen in at least `min_count` incidents."""
+        from kb.graph.analyses import recurring_chains
+        from kb.graph.window import make_window
+
+        if min_count < 1:
+            raise KBError(f"must be at least 1, got {min_count}", "--min-count")
+        return recurring_chains(self._graph(window=make_window(since, until, quarter)), min_count=min_count)
+
+    def similar(self, incident_id: str, limit: int = 10) -> list[Similar]:
+        """Incidents most like this one by their modes; a merged duplicate's id leads to the surviving record."""
+        from kb.graph.analyses import similar
+        from kb.store.repo import resolve_incident_id
+
+        target = resolve_incident_id(self.db, incident_id)
+        return similar(self._graph(), target, limit=limit)
+
+    def why(self, codes: list[str], limit: int = 10) -> list[WhySuggestion]:
+        """Upstream modes worth asking about for an incident with these modes (aliases accepted)."""
+        from kb.graph.analyses import why
+
+        if not codes:
+            raise KBError("give at least one taxonomy code", "codes")
+        current = []
+        for code in codes:
+            resolved = self.taxonomy.resolve(code)
+            if resolved is None:
+                near = self.taxonomy.suggest(code)
+                hint = f"; did you mean {', '.join(near)}?" if near else ""
+                raise KBError(f"unknown taxonomy code {code!r}{hint}", "codes")
+            current.append(resolved)
+        return why(self._graph(), current, limit=limit)
+
+    def mode_cycles(self, max_length: int = 6) -> list[list[str]]:
+        """Cycles among modes across incidents' cause links: vicious circles, reported as findings."""
+        from kb.graph.analyses import mode_cycles
+
+        if max_length < 2:
+            raise KBError(f"must be at least 2, got {max_length}", "--max-length")
+        return mode_cycles(self._graph(), max_length=max_length)
+
+    def export_graph(
+        self,
+        fmt: str,
+        out: str | os.PathLike[str] | None = None,
+        incident: str | None = None,
+        project: str | None = None,
+    ) -> str | bytes:
+        """The graph (or one incident's or project's part) as graphml, gexf, json, dot or mermaid.
+
+        Mermaid for one incident is its chain (kb.graph.export.chain_mermaid). With `out`, the result
+        is also written to that path.
+        """
+        from kb.graph import export
+
+        if fmt not in export.FORMATS:
+            raise KBError(f"unknown format {fmt!r} (use one of {', '.join(export.FORMATS)})", "--format")
+        if incident is not None and project is not None:
+            raise KBError("give --incident or --project, not both", "--incident")
+        if fmt == "mermaid" and incident is not None:
+            data: str | bytes = export.chain_mermaid(self.chain(incident))
+        else:
+            data = export.render(self._graph(project=project, incident=incident), fmt)
+        if out is not None:
+            export.write_file(out, data)
+        return data

@@ -1,0 +1,262 @@
+"""`kb graph`: causal chains, root causes, keystones, recurring chains, similar incidents, why, cycles, export.
+
+A thin face over kb.service.KB's graph methods: parse options, call, render (rich) or print JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from kb.commands._common import common_options, console, emit_json, json_option, open_kb
+from kb.graph.results import Chain, ChainNode, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion
+
+
+def _window_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--quarter", default=None, metavar="PERIOD", help="Only incidents in this quarter (2026Q3).")(f)
+    f = click.option("--until", default=None, metavar="DATE", help="Only incidents up to this day (inclusive).")(f)
+    f = click.option("--since", default=None, metavar="DATE", help="Only incidents from this day on (YYYY-MM-DD).")(f)
+    return f
+
+
+def _window(since: str | None, until: str | None, quarter: str | None) -> dict[str, Any]:
+    from kb.graph.window import parse_day
+
+    return {"since": parse_day(since, "--since"), "until": parse_day(until, "--until"), "quarter": quarter}
+
+
+@click.group()
+def graph() -> None:
+    """Causal chains, root causes, keystones, recurring chains, similar incidents and exports.
+
+    Edges point from an effect to what stands behind it: incident -caused_by-> cause -because->
+    deeper cause -instance_of-> taxonomy mode (see docs/graph.md).
+    """
+
+
+@graph.command("chain")
+@click.argument("incident_id")
+@common_options
+@json_option
+def chain_cmd(incident_id: str, as_json: bool) -> None:
+    """Print an incident's causal tree, from its trigger down to its root causes."""
+    ch = open_kb().chain(incident_id)
+    if as_json:
+        emit_json(ch)
+        return
+    out = console()
+    out.print(chain_tree(ch))
+    if not ch.tree:
+        out.print("[dim]no causes recorded[/]")
+
+
+@graph.command("root-causes")
+@_window_options
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show only the top N modes.")
+@common_options
+@json_option
+def root_causes_cmd(
+    since: str | None, until: str | None, quarter: str | None, limit: int | None, as_json: bool
+) -> None:
+    """Rank taxonomy modes by the severity-weighted incidents they stand behind."""
+    report = open_kb().root_causes(**_window(since, until, quarter))
+    if limit is not None:
+        report.items = report.items[:limit]
+    if as_json:
+        emit_json(report)
+        return
+    console().print(root_cause_table(report))
+
+
+@graph.command("keystones")
+@_window_options
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@common_options
+@json_option
+def keystones_cmd(since: str | None, until: str | None, quarter: str | None, limit: int, as_json: bool) -> None:
+    """Modes whose removal would cut the most incidents off from their root causes."""
+    items = open_kb().keystones(limit=limit, **_window(since, until, quarter))
+    if as_json:
+        emit_json(items)
+        return
+    console().print(keystone_table(items))
+
+
+@graph.command("recurring")
+@click.option("--min-count", type=int, default=2, show_default=True, help="Seen in at least this many incidents.")
+@_window_options
+@common_options
+@json_option
+def recurring_cmd(min_count: int, since: str | None, until: str | None, quarter: str | None, as_json: bool) -> None:
+    """Mode chains (A because B because C) that recur across incidents."""
+    items = open_kb().recurring_chains(min_count=min_count, **_window(since, until, quarter))
+    if as_json:
+        emit_json(items)
+        return
+    console().print(recurring_table(items))
+
+
+@graph.command("similar")
+@click.argument("incident_id")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@common_options
+@json_option
+def similar_cmd(incident_id: str, limit: int, as_json: bool) -> None:
+    """Incidents that share modes with this one, most alike first."""
+    items = open_kb().similar(incident_id, limit=limit)
+    if as_json:
+        emit_json(items)
+        return
+    console().print(similar_table(items))
+
+
+@graph.command("why")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@common_options
+@json_option
+def why_cmd(codes: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """For the modes of a new incident, the upstream modes worth asking "why?" about."""
+    items = open_kb().why(list(codes), limit=limit)
+    if as_json:
+        emit_json(items)
+        return
+    console().print(why_table(items))
+
+
+@graph.command("cycles")
+@click.option("--max-length", type=int, default=6, show_default=True, help="Longest cycle to look for.")
+@common_options
+@json_option
+def cycles_cmd(max_length: int, as_json: bool) -> None:
+    """Vicious circles: modes that stand behind each other across incidents."""
+    cycles = open_kb().mode_cycles(max_length=max_length)
+    if as_json:
+        emit_json(cycles)
+        return
+    if not cycles:
+        click.echo("no cycles among modes")
+        return
+    for cycle in cycles:
+        click.echo(" -> ".join([*cycle, cycle[0]]))
+
+
+@graph.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["graphml", "gexf", "json", "dot", "mermaid"]),
+    default="graphml",
+    show_default=True,
+)
+@click.option("--out", default=None, metavar="PATH", help="Write to this file instead of standard output.")
+@click.option("--incident", default=None, metavar="ID", help="Only this incident (mermaid: its chain).")
+@click.option("--project", default=None, metavar="SLUG", help="Only this project and its incidents.")
+@common_options
+def export_cmd(fmt: str, out: str | None, incident: str | None, project: str | None) -> None:
+    """Export the graph for Gephi, yEd, Cytoscape (graphml, gexf, json), Graphviz (dot) or Markdown (mermaid)."""
+    data = open_kb().export_graph(fmt, out=out, incident=incident, project=project)
+    if out is not None:
+        click.echo(f"wrote {fmt} to {out}", err=True)
+        return
+    if isinstance(data, bytes):
+        click.get_binary_stream("stdout").write(data)
+    else:
+        click.echo(data, nl=False)
+
+
+# --- rendering (every user string escaped) ---------------------------------------------------
+
+
+def _cause_label(node: ChainNode) -> str:
+    mode = f" [cyan]({escape(node.mode)})[/]" if node.mode else " [dim](no mode)[/]"
+    marks = ""
+    if node.trigger:
+        marks += " [bold red]trigger[/]"
+    if node.root:
+        marks += " [bold green]root cause[/]"
+    if node.repeat:
+        return f"[dim]{escape(node.cause_id)}: {escape(node.statement)} (shown above)[/]"
+    return f"[bold]{escape(node.cause_id)}[/] {escape(node.statement)}{mode}{marks}"
+
+
+def chain_tree(ch: Chain) -> Tree:
+    """Incident at the top, the trigger's branch first, root causes at the leaves."""
+    root = Tree(f"[bold]{escape(ch.incident_id)}[/] {escape(ch.title)}")
+
+    def add(parent: Tree, node: ChainNode) -> None:
+        branch = parent.add(_cause_label(node))
+        for child in node.children:
+            add(branch, child)
+
+    for top in ch.tree:
+        add(root, top)
+    if ch.truncated:
+        root.add("[yellow]… more paths than shown[/]")
+    return root
+
+
+def root_cause_table(report: RootCauseReport) -> Table:
+    t = Table(
+        "#",
+        "mode",
+        "name",
+        "incidents",
+        "weight",
+        "share",
+        "incident ids",
+        title=f"Root causes, {escape(report.window.label)}: {report.total_incidents} incidents, "
+        f"total weight {report.total_weight:g} (weight = 6 - severity)",
+        box=None,
+    )
+    for n, it in enumerate(report.items, 1):
+        ids = ", ".join(it.incident_ids[:4]) + (f" +{len(it.incident_ids) - 4}" if len(it.incident_ids) > 4 else "")
+        t.add_row(
+            str(n),
+            escape(it.code),
+            escape(it.name),
+            str(it.incidents),
+            f"{it.weight:g}",
+            f"{it.share:.0%}",
+            escape(ids),
+        )
+    return t
+
+
+def keystone_table(items: list[Keystone]) -> Table:
+    t = Table("#", "mode", "name", "score", "incidents", title="Keystone causes (roots cut off if removed)", box=None)
+    for n, k in enumerate(items, 1):
+        t.add_row(str(n), escape(k.code), escape(k.name), f"{k.score:.2f}", str(k.incidents))
+    return t
+
+
+def recurring_table(items: list[RecurringChain]) -> Table:
+    t = Table("count", "chain (A because B)", "incidents", title="Recurring chains", box=None)
+    for r in items:
+        t.add_row(str(r.count), escape(" -> ".join(r.modes)), escape(", ".join(r.incident_ids)))
+    return t
+
+
+def similar_table(items: list[Similar]) -> Table:
+    t = Table("incident", "score", "title", "shared modes", title="Similar incidents", box=None)
+    for s in items:
+        t.add_row(escape(s.incident_id), f"{s.score:.2f}", escape(s.title), escape(", ".join(s.shared_modes)))
+    return t
+
+
+def why_table(items: list[WhySuggestion]) -> Table:
+    t = Table("mode", "name", "evidence", "past incidents", "taxonomy", title="Ask why: upstream modes", box=None)
+    for w in items:
+        t.add_row(
+            escape(w.code),
+            escape(w.name),
+            str(w.evidence),
+            str(w.from_incidents),
+            "leads_to" if w.from_taxonomy else "",
+        )
+    return t
