@@ -2,6 +2,384 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.errors import KBError
+from kb.timeutil import as_utc, from_text, now_utc, stamp
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlite_utils import Database
+
+    from kb.models import Incident
+    from kb.silent.detector import Snapshot, Verdict
+    from kb.silent.events import FlagEvent, FlagImportReport
+    from kb.silent.health import HealthImportReport, HealthPoint
+
+BATCH = 1000
+_EVENT_COLUMNS = "e.id, e.event_key, e.source, e.flag_key, e.environment, e.action, e.state_from, e.state_to, e.at, "
+_EVENT_COLUMNS += "e.actor, e.comment"
+
+
+def _open_text(path: Path) -> Any:
+    try:
+        return path.open("r", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise KBError(f"cannot read the file ({exc.strerror})", str(path)) from None
+
 
 class SilentOps:
     """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
+
+    db: Database
+    actor: str
+
+    if TYPE_CHECKING:
+
+        def transaction(self) -> AbstractContextManager[Database]: ...
+        def add_incident(self, incident: Incident) -> Incident: ...
+
+    # --- flag events ---------------------------------------------------------------------------
+
+    def import_flags(self, path: str | os.PathLike[str], fmt: str | None = None) -> FlagImportReport:
+        """Stream a flag log into flag_events in one transaction; a bad event anywhere imports nothing."""
+        from kb.silent.events import FlagImportReport
+        from kb.silent.formats.detect import read_events
+
+        p = Path(path).expanduser()
+        mapped_flags = {r[0] for r in self.db.execute("SELECT DISTINCT flag_key FROM project_flags").fetchall()}
+        imported_at = stamp()
+        sql = (
+            "INSERT OR IGNORE INTO flag_events (event_key, source, flag_key, environment, action, state_from, "
+            "state_to, at, actor, comment, raw, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        with _open_text(p) as fh, self.transaction():
+            try:
+                name, stream = read_events(fh, p, fmt)
+                report = FlagImportReport(format=name)
+                batch: list[tuple[Any, ...]] = []
+
+                def flush() -> None:
+                    report.added += self.db.conn.executemany(sql, batch).rowcount
+                    batch.clear()
+
+                for _index, events in stream:
+                    if not events:
+                        report.skipped += 1
+                    for e in events:
+                        report.read += 1
+                        if e.flag_key in mapped_flags:
+                            report.mapped += 1
+                        else:
+                            report.unmapped += 1
+                        raw = json.dumps(e.raw, ensure_ascii=False, sort_keys=True)
+                        batch.append(
+                            (
+                                e.event_key,
+                                e.source,
+                                e.flag_key,
+                                e.environment,
+                                e.action,
+                                e.state_from,
+                                e.state_to,
+                                stamp(e.at),
+                                e.actor,
+                                e.comment,
+                                raw,
+                                imported_at,
+                            )
+                        )
+                        if len(batch) >= BATCH:
+                            flush()
+                flush()
+            except KBError as exc:
+                raise KBError(f"{exc.where}: {exc.message}" if exc.where else exc.message, str(p)) from None
+            except UnicodeDecodeError as exc:
+                raise KBError(f"not UTF-8 text (byte {exc.start})", str(p)) from None
+            report.duplicates = report.read - report.added
+        return report
+
+    def flag_events(
+        self, project: str | None = None, flag: str | None = None, since: date | datetime | None = None
+    ) -> list[FlagEvent]:
+        """Events in time order; an event whose flag belongs to two projects is listed once per project."""
+        where, params = [], []
+        if project:
+            where.append("pf.project = ?")
+            params.append(project)
+        if flag:
+            where.append("e.flag_key = ?")
+            params.append(flag)
+        if since is not None:
+            where.append("e.at >= ?")
+            params.append(stamp(as_utc(since)))
+        join = "JOIN" if project else "LEFT JOIN"
+        sql = (
+            f"SELECT {_EVENT_COLUMNS}, pf.project FROM flag_events e "
+            f"{join} project_flags pf ON pf.flag_key = e.flag_key "
+            f"{('WHERE ' + ' AND '.join(where)) if where else ''} ORDER BY e.at, e.id, pf.project"
+        )
+        return self._events(sql, params)
+
+    def unmapped_flag_events(self) -> list[FlagEvent]:
+        """Events whose flag no project lists: kept, never dropped, until a project claims the flag."""
+        sql = (
+            f"SELECT {_EVENT_COLUMNS}, NULL AS project FROM flag_events e WHERE NOT EXISTS "
+            "(SELECT 1 FROM project_flags pf WHERE pf.flag_key = e.flag_key) ORDER BY e.at, e.id"
+        )
+        return self._events(sql, [])
+
+    def _events(self, sql: str, params: list[Any]) -> list[FlagEvent]:
+        from kb.silent.events import FlagEvent
+
+        out = []
+        for r in self.db.query(sql, params):
+            at = from_text(r["at"])
+            assert at is not None
+            out.append(FlagEvent.model_validate({**r, "at": as_utc(at)}))
+        return out
+
+    # --- health metrics ------------------------------------------------------------------------
+
+    def import_health(self, path: str | os.PathLike[str]) -> HealthImportReport:
+        """Validate the whole CSV, then write it in one transaction; a period already there is replaced."""
+        from kb.silent.health import HealthImportReport, read_rows
+        from kb.store import changelog
+
+        p = Path(path).expanduser()
+        projects = {r[0] for r in self.db.execute("SELECT slug FROM projects").fetchall()}
+        with _open_text(p) as fh:
+            try:
+                rows = list(read_rows(fh, projects))
+            except KBError as exc:
+                raise KBError(f"{exc.where}: {exc.message}", str(p)) from None
+            except UnicodeDecodeError as exc:
+                raise KBError(f"not UTF-8 text (byte {exc.start})", str(p)) from None
+        report = HealthImportReport(rows=len(rows), projects=len({r.project for r in rows}))
+        cols = (
+            "project",
+            "period",
+            "period_start",
+            "period_end",
+            "predictions",
+            "acted_on",
+            "overrides",
+            "quality",
+            "latency_p95_ms",
+            "cost",
+            "value",
+            "owner_confirmed",
+            "flag_on",
+        )
+        with self.transaction():
+            kinds: dict[str, set[str]] = defaultdict(set)
+            existing: set[tuple[str, str]] = set()
+            for slug, period in self.db.execute("SELECT project, period FROM health").fetchall():
+                existing.add((slug, period))
+                kinds[slug].add(_kind(period))
+            for r in rows:
+                kinds[r.project].add(r.period_kind)
+                if len(kinds[r.project]) > 1:
+                    raise KBError(
+                        f"period: {r.project} would mix {' and '.join(sorted(kinds[r.project]))} periods "
+                        "(a trend needs one kind of period per project)",
+                        f"{p}: line {r.line}",
+                    )
+                if (r.project, r.period) in existing:
+                    report.replaced += 1
+                else:
+                    report.added += 1
+            self.db.conn.executemany(
+                f"INSERT OR REPLACE INTO health ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                [tuple((int(v) if isinstance(v, bool) else v) for v in (getattr(r, c) for c in cols)) for r in rows],
+            )
+            changelog.record(
+                self.db,
+                self.actor,
+                "health",
+                p.name,
+                "import",
+                {
+                    "rows": report.rows,
+                    "added": report.added,
+                    "replaced": report.replaced,
+                    "projects": sorted({r.project for r in rows}),
+                },
+            )
+        return report
+
+    def health_series(self, slug: str) -> list[HealthPoint]:
+        from kb.silent.health import point
+        from kb.store import repo
+
+        repo.require_project(self.db, slug)
+        rows = self.db.query("SELECT * FROM health WHERE project = ? ORDER BY period_start", [slug])
+        return [point(r) for r in rows]
+
+    # --- the detector --------------------------------------------------------------------------
+
+    def silent_scan(
+        self,
+        as_of: date | None = None,
+        project: str | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+    ) -> list[Verdict]:
+        """Verdicts for every project that is not retired (or one), worst first, from what was known at as_of."""
+        from kb.silent.config import load_config
+        from kb.silent.detector import scan
+
+        cfg = load_config(config_path)
+        snap = self.silent_snapshot(as_of or now_utc().date(), project)
+        return scan(snap, cfg)
+
+    def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
+        """Everything the detector reads, in five queries, grouped by project in Python."""
+        from kb.silent.detector import ActionFact, FlagFact, IncidentFact, ProjectFacts, Snapshot
+        from kb.store import repo
+
+        if project:
+            repo.require_project(self.db, project)
+        only, params = ("AND p.slug = ?", [project]) if project else ("", [])
+        end = stamp(as_utc(as_of) + _ONE_DAY)
+        end_day = (as_of + _ONE_DAY).isoformat()
+        projects = [
+            ProjectFacts(
+                slug=r[0],
+                owner=r[1],
+                stage=r[2],
+                monitoring=r[3],
+                baseline=r[4],
+                outcome_lag_days=r[5],
+                launched_on=date.fromisoformat(r[6][:10]) if r[6] else None,
+            )
+            for r in self.db.execute(
+                "SELECT slug, owner, stage, monitoring, baseline, outcome_lag_days, launched_on FROM projects p "
+                f"WHERE p.stage != 'retired' {only} ORDER BY slug",
+                params,
+            ).fetchall()
+        ]
+        snap = Snapshot(as_of=as_of, projects=projects)
+        pf_only = "AND pf.project = ?" if project else ""
+        events: dict[str, list[FlagFact]] = defaultdict(list)
+        for r in self.db.execute(
+            "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id "
+            f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
+            "ORDER BY e.at, e.id",
+            [end, *params],
+        ).fetchall():
+            events[r[0]].append(FlagFact(r[1], r[2], r[3], r[4], _dt(r[5]), r[6], r[7], r[8]))
+        snap.events = dict(events)
+        h_only = "AND project = ?" if project else ""
+        health: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        cur = self.db.execute(
+            "SELECT project, period, period_start, period_end, predictions, acted_on, overrides, quality, cost, value, "
+            f"owner_confirmed, flag_on FROM health WHERE period_end <= ? {h_only} ORDER BY project, period_start",
+            [end_day, *params],
+        )
+        names = [d[0] for d in cur.description]
+        for r in cur.fetchall():
+            row = dict(zip(names, r, strict=True))
+            for b in ("owner_confirmed", "flag_on"):
+                if row[b] is not None:
+                    row[b] = bool(row[b])
+            health[r[0]].append(row)
+        snap.health = dict(health)
+        i_only = "AND project = ?" if project else ""
+        incidents: dict[str, list[IncidentFact]] = defaultdict(list)
+        for r in self.db.execute(
+            "SELECT id, project, started_at, detected_at, detected_by, flag_at FROM incidents "
+            f"WHERE duplicate_of IS NULL {i_only}",
+            params,
+        ).fetchall():
+            fact = IncidentFact(r[0], _dt(r[2]), _dt(r[3]), r[4], _dt(r[5]))
+            known = fact.detected or fact.started or fact.flag_at
+            if known is None or stamp(known) < end:
+                incidents[r[1]].append(fact)
+        snap.incidents = dict(incidents)
+        actions: dict[str, list[ActionFact]] = defaultdict(list)
+        for r in self.db.execute(
+            "SELECT a.incident_id, i.project, a.title, a.owner, a.due FROM actions a JOIN incidents i "
+            f"ON i.id = a.incident_id WHERE a.status = 'open' AND a.due IS NOT NULL AND a.due < ? "
+            f"AND i.duplicate_of IS NULL {i_only.replace('project', 'i.project')}",
+            [as_of.isoformat(), *params],
+        ).fetchall():
+            actions[r[1]].append(ActionFact(r[0], r[2], r[3], date.fromisoformat(r[4][:10])))
+        snap.actions = dict(actions)
+        return snap
+
+    # --- recording a shutdown ------------------------------------------------------------------
+
+    def log_shutdown(
+        self,
+        slug: str,
+        flag: str,
+        at: date | datetime | None = None,
+        reason: str = "",
+        announced: bool = False,
+        environment: str = "production",
+        detected_by: str = "audit",
+    ) -> Incident:
+        """Record a quiet shutdown as an incident in one step.
+
+        Without `at`, the latest disable of that flag in that environment found in the flag log is
+        used (its time and actor); failing that, today.
+        """
+        from kb.models import Classification, FlagChange, Incident
+        from kb.store import repo
+
+        repo.require_project(self.db, slug)
+        actor = ""
+        if at is None:
+            row = self.db.execute(
+                "SELECT at, actor FROM flag_events WHERE flag_key = ? AND environment = ? AND state_to = 'off' "
+                "ORDER BY at DESC, id DESC LIMIT 1",
+                [flag, environment],
+            ).fetchone()
+            if row:
+                at, actor = _dt(row[0]), row[1]
+        now = now_utc()
+        when = at if at is not None else now.date()
+        if as_utc(when) > now:
+            raise KBError(f"{when} is in the future", "--at")
+        evidence = f"flag {flag} switched off in {environment} on {as_utc(when):%Y-%m-%d}"
+        evidence += f" by {actor}" if actor else ""
+        evidence += f"; reason given: {reason}" if reason else "; no reason given"
+        inc = Incident(
+            project=slug,
+            title=f"{flag} switched off in {environment}",
+            kind="quiet-shutdown",
+            status="open",
+            started_at=when,
+            detected_at=now,
+            detected_by=detected_by,  # type: ignore[arg-type]
+            announced=announced,
+            postmortem="none",
+            flag=FlagChange.model_validate(
+                {"key": flag, "environment": environment, "from": "on", "to": "off", "at": when, "actor": actor}
+            ),
+            summary=reason or "Recorded with kb log-shutdown; no reason was given for the shutdown.",
+            modes=[
+                Classification(code="silent.quiet-shutdown", role="primary", confidence="potential", evidence=evidence)
+            ],
+        )
+        return self.add_incident(inc)
+
+
+def _kind(label: str) -> str:
+    from kb.timeutil import parse_period
+
+    return parse_period(label).kind
+
+
+def _dt(text: str | None) -> datetime | None:
+    v = from_text(text)
+    return None if v is None else as_utc(v)
+
+
+_ONE_DAY = timedelta(days=1)

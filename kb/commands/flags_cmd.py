@@ -1,0 +1,263 @@
+"""Silent-failure commands: flags, health, silent, log-shutdown."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from kb.commands._common import common_options, console, emit_json, json_option, open_kb
+from kb.errors import KBError
+
+FORMATS = ("unleash", "launchdarkly", "flagsmith", "growthbook", "csv")
+VERDICT_STYLE = {"silent-failure": "bold red", "watch": "yellow", "healthy": "green"}
+
+
+def _date(text: str | None, option: str) -> Any:
+    from kb.timeutil import from_text
+
+    if text is None:
+        return None
+    try:
+        return from_text(text)
+    except ValueError as exc:
+        raise KBError(str(exc), option) from None
+
+
+# --- flags -------------------------------------------------------------------------------------
+
+
+@click.group()
+def flags() -> None:
+    """Import feature-flag audit logs; list events and the ones no project claims."""
+
+
+@flags.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Flag system (default: detect).")
+@common_options
+@json_option
+def flags_import(file: str, fmt: str | None, as_json: bool) -> None:
+    """Import a flag log (JSON, NDJSON or CSV). Idempotent; all or nothing."""
+    report = open_kb().import_flags(file, fmt)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(
+        f"{report.format}: read {report.read} events, added {report.added}, {report.duplicates} already known; "
+        f"{report.mapped} map to projects, {report.unmapped} unmapped"
+        + (f"; skipped {report.skipped} records not about a flag" if report.skipped else "")
+    )
+
+
+def _events_table(events: list[Any]) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table("at", "flag", "env", "action", "from→to", "actor", "project", "comment", box=None)
+    for e in events:
+        arrow = f"{e.state_from or '?'}→{e.state_to}" if e.state_to else ""
+        t.add_row(
+            f"{e.at:%Y-%m-%d %H:%M}",
+            escape(e.flag_key),
+            escape(e.environment),
+            e.action,
+            arrow,
+            escape(e.actor),
+            escape(e.project or "(unmapped)"),
+            escape(e.comment),
+        )
+    return t
+
+
+@flags.command("list")
+@click.option("--project", default=None, help="Only this project's flags.")
+@click.option("--flag", default=None, help="Only this flag key.")
+@click.option("--since", default=None, help="Only events on or after this date.")
+@common_options
+@json_option
+def flags_list(project: str | None, flag: str | None, since: str | None, as_json: bool) -> None:
+    """Flag events in time order, with the project each maps to."""
+    kb = open_kb()
+    if project:
+        kb.get_project(project)
+    events = kb.flag_events(project=project, flag=flag, since=_date(since, "--since"))
+    if as_json:
+        emit_json(events)
+        return
+    console().print(_events_table(events) if events else "no flag events")
+
+
+@flags.command("unmapped")
+@common_options
+@json_option
+def flags_unmapped(as_json: bool) -> None:
+    """Events whose flag no project lists (add the flag to a project to claim them)."""
+    events = open_kb().unmapped_flag_events()
+    if as_json:
+        emit_json(events)
+        return
+    console().print(_events_table(events) if events else "every flag event maps to a project")
+
+
+# --- health ------------------------------------------------------------------------------------
+
+
+@click.group()
+def health() -> None:
+    """Import and show health metrics per period."""
+
+
+@health.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@common_options
+@json_option
+def health_import(file: str, as_json: bool) -> None:
+    """Import FILE.csv (project,period,predictions,acted_on,overrides,quality,latency_p95_ms,cost,value,...)."""
+    report = open_kb().import_health(file)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(
+        f"imported {report.rows} rows for {report.projects} projects ({report.added} new periods, "
+        f"{report.replaced} replaced)"
+    )
+
+
+@health.command("show")
+@click.argument("slug")
+@common_options
+@json_option
+def health_show(slug: str, as_json: bool) -> None:
+    """A project's health series, period by period, with adoption and override rate."""
+    points = open_kb().health_series(slug)
+    if as_json:
+        emit_json(points)
+        return
+    from rich.table import Table
+
+    def num(v: float | None, pct: bool = False) -> str:
+        if v is None:
+            return "—"
+        return f"{v:.0%}" if pct else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
+
+    def yn(v: bool | None) -> str:
+        return "—" if v is None else ("yes" if v else "[red]no[/]")
+
+    t = Table(
+        "period",
+        "predictions",
+        "acted on",
+        "adoption",
+        "overrides",
+        "override rate",
+        "quality",
+        "p95 ms",
+        "cost",
+        "value",
+        "owner ok",
+        "flag on",
+        box=None,
+    )
+    for p in points:
+        t.add_row(
+            p.period,
+            num(p.predictions),
+            num(p.acted_on),
+            num(p.adoption, True),
+            num(p.overrides),
+            num(p.override_rate, True),
+            num(p.quality),
+            num(p.latency_p95_ms),
+            num(p.cost),
+            num(p.value),
+            yn(p.owner_confirmed),
+            yn(p.flag_on),
+        )
+    console().print(t if points else f"no health data for {slug}: `kb health import FILE.csv`")
+
+
+# --- silent ------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--as-of", default=None, help="Judge from what was known on this date (default: today).")
+@click.option("--project", default=None, help="Only this project.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["watch", "silent-failure"]),
+    default=None,
+    help="Exit 2 when any project's verdict is this bad or worse (for CI and cron).",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="A TOML override file.")
+@common_options
+@json_option
+def silent(as_of: str | None, project: str | None, fail_on: str | None, config_path: str | None, as_json: bool) -> None:
+    """Flag projects that look like silent failures, each verdict with its evidence."""
+    from datetime import date, datetime
+
+    when = _date(as_of, "--as-of")
+    if isinstance(when, datetime):
+        when = when.date()
+    assert when is None or isinstance(when, date)
+    verdicts = open_kb().silent_scan(as_of=when, project=project, config_path=config_path)
+    if as_json:
+        emit_json(
+            [
+                {
+                    **v.model_dump(mode="json", exclude={"signals"}),
+                    "signals": [s.model_dump(mode="json") for s in v.signals],
+                }
+                for v in verdicts
+            ]
+        )
+    else:
+        _print_verdicts(verdicts)
+    if fail_on:
+        worst = {"watch": ("watch", "silent-failure"), "silent-failure": ("silent-failure",)}[fail_on]
+        if any(v.verdict in worst for v in verdicts):
+            sys.exit(2)
+
+
+def _print_verdicts(verdicts: list[Any]) -> None:
+    from rich.markup import escape
+
+    out = console()
+    if not verdicts:
+        out.print("no projects to judge (retired projects are skipped)")
+        return
+    counts = {w: sum(v.verdict == w for v in verdicts) for w in VERDICT_STYLE}
+    for v in verdicts:
+        style = VERDICT_STYLE[v.verdict]
+        out.print(f"[{style}]{v.verdict:<14}[/] [bold]{escape(v.project)}[/]  score {v.score:g}")
+        for s in v.signals:
+            out.print(f"    [dim]{s.code} (+{s.weight:g})[/] {escape(s.evidence)}")
+        for n in v.notes:
+            out.print(f"    [dim]not judged: {escape(n)}[/]")
+    out.print(f"{counts['silent-failure']} silent-failure, {counts['watch']} watch, {counts['healthy']} healthy")
+
+
+# --- log-shutdown ------------------------------------------------------------------------------
+
+
+@click.command("log-shutdown")
+@click.argument("slug")
+@click.option("--flag", "flag_key", required=True, help="The flag that was switched off.")
+@click.option("--at", default=None, help="When (default: the latest disable in the flag log, else today).")
+@click.option("--reason", default="", help="Why, if anyone said.")
+@click.option("--announced", is_flag=True, help="The shutdown was announced.")
+@click.option("--env", "environment", default="production", show_default=True, help="Environment.")
+@common_options
+@json_option
+def log_shutdown(
+    slug: str, flag_key: str, at: str | None, reason: str, announced: bool, environment: str, as_json: bool
+) -> None:
+    """Record a quiet shutdown as an incident (kind quiet-shutdown, postmortem none) in one step."""
+    inc = open_kb().log_shutdown(
+        slug, flag_key, at=_date(at, "--at"), reason=reason, announced=announced, environment=environment
+    )
+    if as_json:
+        emit_json(inc)
+    else:
+        click.echo(f"recorded {inc.id}: {inc.title}")

@@ -1,0 +1,428 @@
+"""The silent-failure detector: signals with evidence, a weighted score, a verdict per project.
+
+Pure functions over a `Snapshot` of the store (kb.ops.silent builds it with a handful of
+queries). Only what was known at `as_of` is in the snapshot: flag events up to the end of that
+day, health periods that had ended by then, incidents detected (or started) by then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from kb.silent.config import SilentConfig
+from kb.silent.health import ratio
+from kb.silent.trends import Direction, Trend, screen, trend
+
+VerdictWord = Literal["healthy", "watch", "silent-failure"]
+RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
+LIVE_STAGES = ("pilot", "production")
+
+
+class Signal(BaseModel):
+    code: str
+    weight: float
+    evidence: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Verdict(BaseModel):
+    project: str
+    verdict: VerdictWord
+    score: float
+    signals: list[Signal] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # checks that could not be made, and why
+
+
+@dataclass
+class ProjectFacts:
+    slug: str
+    owner: str = ""
+    stage: str = "pilot"
+    monitoring: str = "none"
+    baseline: str = ""
+    outcome_lag_days: int | None = None
+    launched_on: date | None = None
+
+
+@dataclass
+class FlagFact:
+    flag_key: str
+    environment: str
+    action: str
+    state_to: str | None
+    at: datetime
+    actor: str = ""
+    comment: str = ""
+    id: int = 0
+
+
+@dataclass
+class IncidentFact:
+    id: str
+    started: datetime | None
+    detected: datetime | None
+    detected_by: str
+    flag_at: datetime | None = None
+
+    def times(self) -> list[datetime]:
+        return [t for t in (self.flag_at, self.started, self.detected) if t is not None]
+
+
+@dataclass
+class ActionFact:
+    incident_id: str
+    title: str
+    owner: str
+    due: date
+
+
+@dataclass
+class Snapshot:
+    as_of: date
+    projects: list[ProjectFacts]
+    events: dict[str, list[FlagFact]] = field(default_factory=dict)
+    health: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    incidents: dict[str, list[IncidentFact]] = field(default_factory=dict)
+    actions: dict[str, list[ActionFact]] = field(default_factory=dict)
+
+
+# (signal code, health column or derived rate, direction, words)
+TREND_SIGNALS: tuple[tuple[str, str, Direction, str], ...] = (
+    ("usage-decline", "predictions", "down", "predictions"),
+    ("adoption-decline", "adoption", "down", "adoption (acted on / predictions)"),
+    ("quality-decay", "quality", "down", "quality"),
+    ("override-rise", "override_rate", "up", "override rate (overrides / acted on)"),
+    ("cost-creep", "cost", "up", "cost"),
+)
+
+
+def _day(d: datetime | date) -> str:
+    return d.strftime("%Y-%m-%d")
+
+
+def _fmt(v: float) -> str:
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}" if v != int(v) else f"{int(v)}"
+
+
+def _end_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def series(rows: list[dict[str, Any]], column: str) -> tuple[list[str], list[float]]:
+    """The known values of one metric (or derived rate) in period order, with their labels."""
+    labels, values = [], []
+    for r in rows:
+        if column == "adoption":
+            v = ratio(r["acted_on"], r["predictions"])
+        elif column == "override_rate":
+            v = ratio(r["overrides"], r["acted_on"])
+        else:
+            v = r[column]
+        if v is not None:
+            labels.append(r["period"])
+            values.append(float(v))
+    return labels, values
+
+
+def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
+    """Every project's verdict, worst first (score, then verdict, then slug)."""
+    rule = cfg.rule
+    # one vectorised screen per trend signal across the whole portfolio, then scipy on the survivors
+    prepared: dict[str, list[tuple[list[str], list[float]]]] = {}
+    passes: dict[str, list[bool]] = {}
+    for code, column, direction, _ in (*TREND_SIGNALS, ("value-rise", "value", "up", "")):
+        prepared[code] = [series(snap.health.get(p.slug, []), column) for p in snap.projects]
+        passes[code] = screen([vals for _, vals in prepared[code]], direction, rule)
+    out = []
+    for i, p in enumerate(snap.projects):
+        trends = {}
+        for code, _column, direction, _ in (*TREND_SIGNALS, ("value-rise", "value", "up", "")):
+            labels, values = prepared[code][i]
+            if passes[code][i]:
+                trends[code] = trend(labels, values, direction, rule)
+            else:
+                trends[code] = Trend(
+                    direction=direction,
+                    n=len(values),
+                    fired=False,
+                    enough_history=len(values) >= rule.min_periods,
+                    periods=labels,
+                    values=values,
+                    reason=(
+                        "no significant trend"
+                        if len(values) >= rule.min_periods
+                        else f"too little history: {len(values)} periods, a trend needs {rule.min_periods}"
+                    ),
+                )
+        out.append(judge(p, snap, cfg, trends))
+    out.sort(key=lambda v: (-v.score, RANK[v.verdict], v.project))
+    return out
+
+
+def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, Trend]) -> Verdict:
+    signals: list[Signal] = []
+    notes: list[str] = []
+    w = cfg.weights
+
+    def fire(code: str, evidence: str, **data: Any) -> None:
+        if w.get(code, 0) > 0:
+            signals.append(Signal(code=code, weight=w[code], evidence=evidence, data=data))
+
+    events = snap.events.get(p.slug, [])
+    health = snap.health.get(p.slug, [])
+    incidents = snap.incidents.get(p.slug, [])
+    _flag_signals(p, snap.as_of, events, health, incidents, cfg, fire)
+    _record_signals(p, snap.as_of, health, incidents, snap.actions.get(p.slug, []), cfg, fire)
+    _trend_signals(trends, fire, notes)
+    _capacity(health, cfg, fire)
+    score = round(sum(s.weight for s in signals), 6)
+    word: VerdictWord = (
+        "silent-failure"
+        if score >= cfg.verdict.silent_failure
+        else "watch"
+        if score >= cfg.verdict.watch
+        else "healthy"
+    )
+    return Verdict(project=p.slug, verdict=word, score=score, signals=signals, notes=notes)
+
+
+def _is_prod(env: str, cfg: SilentConfig) -> bool:
+    return env.casefold() in cfg.production
+
+
+def _flag_signals(
+    p: ProjectFacts,
+    as_of: date,
+    events: list[FlagFact],
+    health: list[dict[str, Any]],
+    incidents: list[IncidentFact],
+    cfg: SilentConfig,
+    fire: Any,
+) -> None:
+    f = cfg.flags
+    end = _end_of(as_of)
+    window = timedelta(days=f.incident_window_days)
+    # production (or environment-less archive/delete) state changes, per flag, in time order
+    changes = [e for e in events if e.state_to in ("on", "off") and (_is_prod(e.environment, cfg) or not e.environment)]
+    changes.sort(key=lambda e: (e.at, e.id))
+    quiet: list[dict[str, Any]] = []
+    state: dict[str, tuple[str, datetime]] = {}
+    for n, e in enumerate(changes):
+        state[e.flag_key] = (e.state_to or "", e.at)
+        if e.state_to != "off" or e.comment:
+            continue
+        back_on = next((x for x in changes[n + 1 :] if x.flag_key == e.flag_key and x.state_to == "on"), None)
+        until = back_on.at if back_on else end
+        off_days = (until - e.at).days
+        if off_days < f.quiet_min_off_days:
+            continue
+        near = [i.id for i in incidents if any(abs(t - e.at) <= window for t in i.times())]
+        if near:
+            continue
+        quiet.append(
+            {
+                "flag": e.flag_key,
+                "environment": e.environment or "all environments",
+                "action": e.action,
+                "at": _day(e.at),
+                "actor": e.actor,
+                "off_days": off_days,
+                "back_on": _day(back_on.at) if back_on else None,
+                "event_id": e.id,
+            }
+        )
+    if quiet:
+        q = quiet[-1]
+        who = f"by {q['actor']}" if q["actor"] else "by an unknown actor"
+        span = (
+            f"off for {q['off_days']} days until re-enabled on {q['back_on']}"
+            if q["back_on"]
+            else f"off for {q['off_days']} days"
+        )
+        more = f" (and {len(quiet) - 1} earlier)" if len(quiet) > 1 else ""
+        fire(
+            "quiet-shutdown",
+            f"flag {q['flag']} {q['action']} in {q['environment']} on {q['at']} {who} with no comment; "
+            f"no incident within {f.incident_window_days} days; {span}{more}",
+            shutdowns=quiet,
+        )
+    if p.stage not in LIVE_STAGES:
+        return
+    if state:
+        off = {k: at for k, (s, at) in state.items() if s == "off"}
+        if len(off) == len(state):
+            since = max(off.values())
+            days = (end - since).days
+            if days >= f.abandoned_days:
+                flags = ", ".join(sorted(off))
+                fire(
+                    "abandoned",
+                    f"flag {flags} off since {_day(since)} ({days} days) while the stage says {p.stage}",
+                    flags=sorted(off),
+                    off_since=_day(since),
+                    off_days=days,
+                    stage=p.stage,
+                )
+        return
+    # no flag log: fall back on the health sheet's flag_on column (trailing run of "false")
+    run = []
+    for r in reversed(health):
+        if r["flag_on"] is None:
+            continue
+        if r["flag_on"]:
+            break
+        run.append(r)
+    if run:
+        start = date.fromisoformat(run[-1]["period_start"])
+        days = (end.date() - start).days
+        if days >= f.abandoned_days:
+            labels = [r["period"] for r in reversed(run)]
+            fire(
+                "abandoned",
+                f"flag_on false in {', '.join(labels)} (off since at least {start}, {days} days) while the "
+                f"stage says {p.stage}",
+                periods=labels,
+                off_since=start.isoformat(),
+                off_days=days,
+                stage=p.stage,
+            )
+
+
+def _record_signals(
+    p: ProjectFacts,
+    as_of: date,
+    health: list[dict[str, Any]],
+    incidents: list[IncidentFact],
+    actions: list[ActionFact],
+    cfg: SilentConfig,
+    fire: Any,
+) -> None:
+    t = cfg.thresholds
+    end = _end_of(as_of)
+    if not p.owner.strip():
+        fire("ownerless", "no owner recorded", owner="")
+    elif health and health[-1]["owner_confirmed"] is not True:
+        last = health[-1]
+        how = "false" if last["owner_confirmed"] is False else "blank"
+        fire(
+            "ownerless",
+            f"owner {p.owner} not confirmed in the latest period {last['period']} (owner_confirmed {how})",
+            owner=p.owner,
+            period=last["period"],
+            owner_confirmed=last["owner_confirmed"],
+        )
+    if p.stage == "production" and p.monitoring in ("none", "training-metrics"):
+        fire(
+            "unmonitored",
+            f"in production with monitoring '{p.monitoring}' (nothing watches its live inputs or outcomes)",
+            monitoring=p.monitoring,
+        )
+    if not p.baseline.strip():
+        fire("no-baseline", "no baseline recorded: nobody wrote down what happens without the model")
+    lag = p.outcome_lag_days
+    if lag is not None and lag >= t.feedback_lag_days and p.monitoring != "outcomes":
+        fire(
+            "feedback-blind",
+            f"outcomes arrive {lag} days later and monitoring is '{p.monitoring}', not outcomes",
+            outcome_lag_days=lag,
+            monitoring=p.monitoring,
+        )
+    since = end - timedelta(days=t.stale_days)
+    recent_health = [r for r in health if datetime.fromisoformat(r["period_end"]).replace(tzinfo=UTC) > since]
+    recent_inc = [i for i in incidents if any(since <= x < end for x in i.times())]
+    young = p.launched_on is not None and p.launched_on > since.date()
+    if not recent_health and not recent_inc and not young:
+        last_period = health[-1]["period"] if health else None
+        fire(
+            "stale-record",
+            f"no health period and no incident since {_day(since)} ({t.stale_days} days); "
+            + (f"last health period {last_period}" if last_period else "no health data at all"),
+            since=_day(since),
+            last_period=last_period,
+        )
+    window = end - timedelta(days=t.undetected_window_days)
+    late = []
+    for i in incidents:
+        ref = i.started or i.detected
+        if ref is None or not (window <= ref < end):
+            continue
+        ttd = (i.detected - i.started).days if i.detected and i.started else None
+        if i.detected_by in ("nobody", "review") or (ttd is not None and ttd > t.undetected_ttd_days):
+            late.append({"incident": i.id, "started": _day(ref), "detected_by": i.detected_by, "ttd_days": ttd})
+    if late:
+        parts = [
+            f"{x['incident']} (started {x['started']}) detected by {x['detected_by']}"
+            + (f" after {x['ttd_days']} days" if x["ttd_days"] is not None else "")
+            for x in late
+        ]
+        fire("undetected", "; ".join(parts), incidents=late)
+    overdue = [a for a in actions if a.due < as_of]
+    if overdue:
+        oldest = min(overdue, key=lambda a: a.due)
+        fire(
+            "action-debt",
+            f"{len(overdue)} postmortem action{'s' if len(overdue) > 1 else ''} past due and open; oldest "
+            f"'{oldest.title}' ({oldest.incident_id}, owner {oldest.owner or 'nobody'}) due {oldest.due}",
+            actions=[{"incident": a.incident_id, "title": a.title, "due": a.due.isoformat()} for a in overdue],
+        )
+
+
+def _trend_words(t: Trend, words: str) -> str:
+    first, last = t.values[0], t.values[-1]
+    return (
+        f"{words} {'fell' if t.direction == 'down' else 'rose'} from {_fmt(first)} in {t.periods[0]} to "
+        f"{_fmt(last)} in {t.periods[-1]} over {t.n} periods (Mann-Kendall tau {t.tau:+.2f}, one-sided "
+        f"p = {t.p_value:.3f} < {t.alpha:.2f}; Theil-Sen slope {t.slope:+.4g} per period, "
+        f"{t.relative_slope:.0%} of the median {_fmt(t.median or 0)})"
+    )
+
+
+def _trend_data(t: Trend) -> dict[str, Any]:
+    return t.model_dump(exclude={"fired", "enough_history", "reason"})
+
+
+def _trend_signals(trends: dict[str, Trend], fire: Any, notes: list[str]) -> None:
+    for code, _column, _direction, words in TREND_SIGNALS:
+        t = trends[code]
+        if t.n > 0 and not t.enough_history:
+            notes.append(f"{code}: {t.reason} ({', '.join(t.periods)})")
+            continue
+        if not t.fired:
+            continue
+        if code == "cost-creep":
+            v = trends["value-rise"]
+            if v.fired:
+                continue
+            tail = (
+                f"; value did not rise ({v.n} periods known)"
+                if v.n
+                else "; value is not recorded, so nothing shows the extra cost pays for itself"
+            )
+            fire(code, _trend_words(t, words) + tail, **_trend_data(t), value_periods=v.n)
+        else:
+            fire(code, _trend_words(t, words), **_trend_data(t))
+
+
+def _capacity(health: list[dict[str, Any]], cfg: SilentConfig, fire: Any) -> None:
+    t = cfg.thresholds
+    tail = health[-t.capacity_periods :]
+    if len(tail) < t.capacity_periods:
+        return
+    rates = [ratio(r["acted_on"], r["predictions"]) for r in tail]
+    if any(x is None or x >= t.capacity_ratio for x in rates):
+        return
+    parts = [
+        f"{x:.0%} of {_fmt(r['predictions'])} predictions in {r['period']}" for x, r in zip(rates, tail, strict=True)
+    ]
+    fire(
+        "capacity-gap",
+        f"acted on {' and '.join(parts)} (below {t.capacity_ratio:.0%}): outputs far exceed what anyone can act on",
+        periods=[r["period"] for r in tail],
+        adoption=rates,
+    )
