@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,11 +25,14 @@ __all__ = [
     "Cycle",
     "Document",
     "Mode",
+    "ModeUse",
     "SeeAlso",
     "Source",
     "Taxonomy",
+    "co_occurring",
     "default_seed_dir",
     "default_taxonomy_dir",
+    "incidents_by_mode",
     "load_taxonomy",
     "normalise_quote",
     "quote_in_document",
@@ -43,6 +46,9 @@ STAGES: tuple[str, ...] = LifecycleStage.__args__  # type: ignore[attr-defined]
 CATEGORY_CODE_RE = re.compile(r"^[a-z][a-z0-9]*$")
 MODE_CODE_RE = re.compile(r"^([a-z][a-z0-9]*)\.([a-z0-9]+(?:-[a-z0-9]+)*)$")
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+
+if TYPE_CHECKING:
+    from kb.models import Incident
 
 try:  # the C loader is several times faster; the pure-Python one is a fine fallback
     _Loader: type = yaml.CSafeLoader
@@ -627,3 +633,49 @@ def quote_problems(citations: Iterable[tuple[str, str, str]], taxonomy: Taxonomy
         if not quote_in_document(quote, texts[doc.title]):
             problems.append(f"{where}: quote not found in {doc.file}: {quote!r}")
     return problems
+
+
+# -- usage: incidents per mode (pure functions over incidents, for `kb taxonomy` and the TUI) ---------
+
+
+class ModeUse(BaseModel):
+    """One incident's use of a mode: as a classification (primary/contributing) or only as a cause's mode."""
+
+    incident_id: str
+    role: Literal["primary", "contributing", "cause"]
+
+
+def incidents_by_mode(taxonomy: Taxonomy, incidents: Iterable[Incident]) -> dict[str, list[ModeUse]]:
+    """Current mode code -> the incidents that touch it (aliases resolved, duplicates skipped).
+
+    Counting cause modes too matters: a root cause is often never classified, yet it is what recurs.
+    """
+    out: dict[str, list[ModeUse]] = {code: [] for code in taxonomy.modes}
+    for inc in incidents:
+        if inc.duplicate_of or not inc.id:
+            continue
+        seen: dict[str, str] = {}
+        for m in inc.modes:
+            code = taxonomy.resolve(m.code)
+            if code and (code not in seen or m.role == "primary"):
+                seen[code] = m.role
+        for c in inc.causes:
+            code = taxonomy.resolve(c.mode) if c.mode else None
+            if code and code not in seen:
+                seen[code] = "cause"
+        for code, role in seen.items():
+            out[code].append(ModeUse(incident_id=inc.id, role=role))  # type: ignore[arg-type]
+    return out
+
+
+def co_occurring(usage: dict[str, list[ModeUse]], code: str, n: int = 5) -> list[tuple[str, int]]:
+    """Modes that most often appear in the same incidents as `code`, most frequent first."""
+    mine = {u.incident_id for u in usage.get(code, [])}
+    counts: dict[str, int] = {}
+    for other, uses in usage.items():
+        if other == code:
+            continue
+        shared = sum(1 for u in uses if u.incident_id in mine)
+        if shared:
+            counts[other] = shared
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]

@@ -1,0 +1,196 @@
+"""`kb taxonomy list|show|validate` and `kb seed`: browse the failure taxonomy, check a copy, load the seed cases.
+
+A thin face: the taxonomy comes from kb.service.KB (or kb.taxonomy for `validate PATH`), incident usage
+from kb.taxonomy's pure helpers over the service's incidents; this module only renders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.tree import Tree
+
+from kb.commands._common import common_options, console, emit_json, json_option, open_kb
+from kb.errors import KBError
+
+
+@click.group()
+def taxonomy() -> None:
+    """Browse and validate the failure taxonomy (categories, modes, causal links)."""
+
+
+def _usage(kb: Any) -> tuple[Any, dict[str, list[Any]]]:
+    from kb.taxonomy import incidents_by_mode
+
+    tax = kb.taxonomy
+    return tax, incidents_by_mode(tax, kb.incidents())
+
+
+@taxonomy.command("list")
+@common_options
+@json_option
+def list_cmd(as_json: bool) -> None:
+    """Every category and mode, with how many incidents touch each mode."""
+    tax, usage = _usage(open_kb())
+    if as_json:
+        emit_json(
+            {
+                "version": tax.version,
+                "categories": [
+                    {
+                        **cat.model_dump(mode="json"),
+                        "modes": [
+                            {
+                                "code": m.code,
+                                "name": m.name,
+                                "stage": m.stage,
+                                "summary": m.summary,
+                                "incidents": len(usage[m.code]),
+                            }
+                            for m in tax.modes_in(cat.code)
+                        ],
+                    }
+                    for cat in tax.categories
+                ],
+            }
+        )
+        return
+    root = Tree(f"[bold]kb failure taxonomy[/] v{escape(tax.version)} ({len(tax.modes)} modes)")
+    for cat in tax.categories:
+        modes = tax.modes_in(cat.code)
+        total = len({u.incident_id for m in modes for u in usage[m.code]})
+        branch = root.add(f"[bold]{escape(cat.name)}[/] [dim]{cat.code} · {cat.stage}[/]  {_count(total)}")
+        for m in modes:
+            branch.add(f"[cyan]{escape(m.code)}[/]  {escape(m.name)}  {_count(len(usage[m.code]))}")
+    console().print(root)
+
+
+def _count(n: int) -> str:
+    return f"[yellow]{n} incident{'s' if n != 1 else ''}[/]" if n else "[dim]0 incidents[/]"
+
+
+@taxonomy.command("show")
+@click.argument("code")
+@common_options
+@json_option
+def show_cmd(code: str, as_json: bool) -> None:
+    """Everything about one mode, the incidents under it and the modes that co-occur with it."""
+    from kb.taxonomy import co_occurring
+
+    kb = open_kb()
+    tax, usage = _usage(kb)
+    current = tax.resolve(code)
+    if current is None:
+        near = tax.suggest(code)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise KBError(f"unknown taxonomy code {code!r}{hint}", "CODE")
+    mode = tax.modes[current]
+    rows = []
+    for use in usage[current]:
+        inc = kb.get_incident(use.incident_id)
+        rows.append(
+            {
+                "id": inc.id,
+                "project": inc.project,
+                "title": inc.title,
+                "kind": inc.kind,
+                "started_at": inc.started_at,
+                "role": use.role,
+            }
+        )
+    rows.sort(key=lambda r: ({"primary": 0, "contributing": 1, "cause": 2}[r["role"]], r["id"]))
+    together = [{"code": c, "name": tax.modes[c].name, "incidents": n} for c, n in co_occurring(usage, current)]
+    led_from = [a for a, b in tax.leads_to_edges() if b == current]
+    if as_json:
+        emit_json(
+            {
+                **mode.model_dump(mode="json"),
+                "requested": code,
+                "led_to_by": led_from,
+                "incidents": rows,
+                "co_occurring": together,
+            }
+        )
+        return
+    out = console()
+    if current != code.strip():
+        out.print(f"[dim]{escape(code)} is a retired code; it now means {escape(current)}[/]")
+    out.print(f"[bold cyan]{escape(mode.code)}[/]  [bold]{escape(mode.name)}[/]")
+    out.print(f"[dim]category {mode.category} · enters at {mode.stage}[/]")
+    out.print(f"\n{escape(mode.summary)}\n\n{escape(mode.description)}")
+    for title, items in (
+        ("Signals", mode.signals),
+        ("Questions for the postmortem", mode.questions),
+        ("Mitigations", mode.mitigations),
+    ):
+        if items:
+            out.print(f"\n[bold]{title}[/]")
+            for item in items:
+                out.print(f"  • {escape(item)}")
+    out.print("\n[bold]Sources[/]")
+    for src in mode.sources:
+        out.print(f"  “{escape(src.quote)}”\n    [dim]— {escape(src.document)}[/]")
+    if mode.leads_to:
+        out.print(f"\n[bold]Leads to[/]  {escape(', '.join(mode.leads_to))}")
+    if led_from:
+        out.print(f"[bold]Led to by[/]  {escape(', '.join(led_from))}")
+    if mode.see_also:
+        refs = ", ".join(f"{s.taxonomy} {s.code} {s.name}".strip() for s in mode.see_also)
+        out.print(f"[bold]See also[/]  {escape(refs)}")
+    out.print(f"\n[bold]Incidents[/] ({len(rows)})")
+    for r in rows:
+        when = str(r["started_at"] or "")[:10]
+        out.print(f"  {escape(r['id'])}  [dim]{r['role']:<12}[/] {when}  {escape(r['title'])} [dim]({r['project']})[/]")
+    if not rows:
+        out.print("  [dim]none yet (kb seed loads the examples from the source essays)[/]")
+    if together:
+        out.print("\n[bold]Most often together with[/]")
+        for t in together:
+            out.print(f"  {escape(t['code'])}  {escape(t['name'])}  [dim]{t['incidents']}×[/]")
+
+
+@taxonomy.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@json_option
+def validate_cmd(path: Path | None, as_json: bool) -> None:
+    """Check a taxonomy directory: schema, unique codes, leads_to and alias targets, cycles.
+
+    PATH defaults to the taxonomy shipped with kb. Problems are listed one per line; the exit code is 1 if any.
+    """
+    from kb.taxonomy import default_taxonomy_dir, validate_taxonomy
+
+    root = path if path is not None else default_taxonomy_dir()
+    problems = validate_taxonomy(root)
+    if as_json:
+        emit_json({"path": str(root), "ok": not problems, "problems": problems})
+        if problems:
+            raise SystemExit(1)
+        return
+    for p in problems:
+        click.echo(p)
+    if problems:
+        raise KBError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", str(root))
+    from kb.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(root)
+    click.echo(
+        f"taxonomy at {root} is valid: version {tax.version}, {len(tax.categories)} categories, "
+        f"{len(tax.modes)} modes, {len(tax.leads_to_edges())} leads_to links, {len(tax.cycles)} documented cycle(s)"
+    )
+
+
+@click.command()
+@common_options
+@json_option
+def seed(as_json: bool) -> None:
+    """Load the seed cases drawn from the source essays (idempotent: a second run changes nothing)."""
+    report = open_kb().seed()
+    if as_json:
+        emit_json(
+            {"created": report.created, "updated": report.updated, "unchanged": report.unchanged, "ids": report.ids}
+        )
+        return
+    click.echo(f"seed cases loaded: {report.summary()}")
