@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KBError
@@ -74,7 +74,7 @@ class ReviewOps:
         if tax is None:
             review.unavailable["recommendations"] = "the taxonomy does not load, so no mitigations can be named"
         if body is not None:
-            review.frozen_version_at = body.get("frozen_at")
+            review.frozen_version_at = datetime.fromisoformat(body["frozen_at"])
         return review
 
     def frozen_reviews(self) -> list[FrozenReviewInfo]:
