@@ -378,7 +378,7 @@ def _trend_words(t: Trend, words: str) -> str:
     return (
         f"{words} {'fell' if t.direction == 'down' else 'rose'} from {_fmt(first)} in {t.periods[0]} to "
         f"{_fmt(last)} in {t.periods[-1]} over {t.n} periods (Mann-Kendall tau {t.tau:+.2f}, one-sided "
-        f"p = {t.p_value:.3f} < {t.alpha:.2f}; Theil-Sen slope {t.slope:+.4g} per period, "
+        f"p = {t.p_value:.2g} < {t.alpha:.2f}; Theil-Sen slope {t.slope:+.4g} per period, "
         f"{t.relative_slope:.0%} of the median {_fmt(t.median or 0)})"
     )
 
