@@ -1,0 +1,41 @@
+"""A yes/no/cancel question as a modal, used before unsaved changes could be lost."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmScreen(ModalScreen[str]):
+    """Dismissed with "save", "discard" or "cancel"."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose('cancel')", "Cancel", id="confirm.cancel"),
+        Binding("s", "choose('save')", "Save", id="confirm.save"),
+        Binding("d", "choose('discard')", "Discard", id="confirm.discard"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-title")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Discard (d)", variant="error", id="discard")
+                yield Button("Save (s)", variant="primary", id="save")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "cancel")
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)

@@ -1,0 +1,597 @@
+"""Incident editor: every field of a postmortem, its modes, cause chain, actions and timeline.
+
+The form holds plain dicts; after every change they are validated with the same pydantic model the
+store uses, and the first problem is shown under the form (the field is marked). Save is one
+`KB.save_incident` call, so the whole postmortem lands in one transaction or not at all. Leaving with
+unsaved changes asks first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, get_args
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.suggester import SuggestFromList
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    Switch,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+
+from kb.models import DETECTED_BY, INCIDENT_KINDS, POSTMORTEMS, STATUSES, ActionKind, ActionStatus, Confidence, Role
+from tui.backend import Unavailable, optional, session
+from tui.components.cause_tree import CauseTree
+from tui.components.taxonomy_picker import TaxonomyPicker
+from tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
+from tui.screens._base import KBScreen
+
+TEXT_FIELDS = ("project", "title", "started_at", "detected_at", "resolved_at", "tags")
+FLAG_FIELDS = ("key", "environment", "from", "to", "at", "actor")
+ROLES: tuple[str, ...] = get_args(Role)
+CONFIDENCES: tuple[str, ...] = get_args(Confidence)
+ACTION_STATUSES: tuple[str, ...] = get_args(ActionStatus)
+ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+SELECTS: dict[str, tuple[str, ...]] = {
+    "kind": INCIDENT_KINDS,
+    "severity": ("1", "2", "3", "4", "5"),
+    "status": STATUSES,
+    "detected_by": DETECTED_BY,
+    "postmortem": POSTMORTEMS,
+}
+
+
+def _row(label: str, widget: Any) -> Horizontal:
+    return Horizontal(Label(label), widget, classes="form-row")
+
+
+def _select(name: str, options: tuple[str, ...], value: str, prefix: str = "f-") -> Select[str]:
+    return Select([(o, o) for o in options], value=value, allow_blank=False, id=f"{prefix}{name}")
+
+
+class IncidentScreen(KBScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="incident.back"),
+        Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
+        Binding("ctrl+g", "graph", "Chain graph", id="incident.graph"),
+    ]
+
+    def __init__(self, incident_id: str | None = None, project: str | None = None) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.new_project = project or ""
+        self.taxonomy: Any = None
+        self.loaded = incident_id is None
+        self.extra: dict[str, Any] = {"links": [], "duplicate_of": None}
+        self.modes: list[dict[str, Any]] = []
+        self.causes: list[dict[str, Any]] = []
+        self.actions: list[dict[str, Any]] = []
+        self.timeline: list[dict[str, Any]] = []
+        self.selected_cause: str | None = None
+        self.saved_state: dict[str, Any] | None = None
+        self.error = ""
+        self.saving = False
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="incident-tabs"):
+            with TabPane("Fields", id="tab-fields"), VerticalScroll(classes="form"):
+                yield Static("", id="f-id", classes="panel-title")
+                yield _row("Project", Input(self.new_project, id="f-project", placeholder="project slug"))
+                yield _row("Title", Input(id="f-title", placeholder="what happened, in one line"))
+                yield _row("Kind", _select("kind", INCIDENT_KINDS, "degradation"))
+                yield _row("Severity", _select("severity", SELECTS["severity"], "3"))
+                yield _row("Status", _select("status", STATUSES, "open"))
+                yield _row("Started", Input(id="f-started_at", placeholder="impact began: YYYY-MM-DD[THH:MMZ]"))
+                yield _row("Detected", Input(id="f-detected_at", placeholder="YYYY-MM-DD"))
+                yield _row("Resolved", Input(id="f-resolved_at", placeholder="YYYY-MM-DD"))
+                yield _row("Detected by", _select("detected_by", DETECTED_BY, "nobody"))
+                yield _row("Announced", Switch(False, id="f-announced"))
+                yield _row("Postmortem", _select("postmortem", POSTMORTEMS, "none"))
+                yield _row("Flag key", Input(id="f-flag-key", placeholder="feature flag switched (optional)"))
+                yield _row("Flag env", Input("production", id="f-flag-environment"))
+                yield _row("Flag from→to", Horizontal(Input("on", id="f-flag-from"), Input("off", id="f-flag-to")))
+                yield _row("Flag at", Input(id="f-flag-at", placeholder="YYYY-MM-DD[THH:MMZ]"))
+                yield _row("Flag actor", Input(id="f-flag-actor"))
+                yield _row("Tags", Input(id="f-tags", placeholder="comma separated"))
+                yield Label("Summary", classes="panel-title")
+                yield TextArea(id="f-summary")
+            with TabPane("Modes", id="tab-modes"), Horizontal(classes="split"):
+                yield TaxonomyPicker(id="mode-picker", classes="side")
+                with Vertical(classes="main"):
+                    table: DataTable[Any] = DataTable(id="modes-table", cursor_type="row")
+                    table.add_columns("code", "role", "conf.", "evidence")
+                    yield table
+                    yield _row("Role", Select([(r, r) for r in ROLES], value="primary", allow_blank=False, id="m-role"))
+                    yield _row(
+                        "Confidence",
+                        Select([(c, c) for c in CONFIDENCES], value="known", allow_blank=False, id="m-confidence"),
+                    )
+                    yield _row("Evidence", Input(id="m-evidence", placeholder="why this mode applies"))
+                    with Horizontal(classes="buttons"):
+                        yield Button("Remove mode", id="m-remove")
+            with TabPane("Causes", id="tab-causes"), Horizontal(classes="split"):
+                yield CauseTree(id="cause-tree", classes="side")
+                with VerticalScroll(classes="main"):
+                    yield Static("new cause", id="c-editing", classes="panel-title")
+                    yield _row("Statement", Input(id="c-statement", placeholder="what was true"))
+                    yield _row("Mode", Input(id="c-mode", placeholder="taxonomy code"))
+                    yield _row("Because", Input(id="c-because", placeholder="ids of causes behind it: c2, c3"))
+                    yield _row("Trigger", Switch(False, id="c-trigger"))
+                    with Horizontal(classes="buttons"):
+                        yield Button("Add", id="c-add", variant="primary")
+                        yield Button("Add as why?", id="c-add-why")
+                        yield Button("Update", id="c-update")
+                        yield Button("Remove", id="c-remove")
+                    yield Label("Why? suggestions for the selected cause", classes="panel-title")
+                    yield OptionList(id="why-list")
+            with TabPane("Actions", id="tab-actions"), Vertical():
+                actions: DataTable[Any] = DataTable(id="actions-table", cursor_type="row")
+                actions.add_columns("title", "owner", "due", "status", "kind")
+                yield actions
+                yield _row("Title", Input(id="a-title", placeholder="action item"))
+                yield _row("Owner", Input(id="a-owner"))
+                yield _row("Due", Input(id="a-due", placeholder="YYYY-MM-DD"))
+                yield _row("Status", _select("status", ACTION_STATUSES, "open", "a-"))
+                yield _row("Kind", _select("kind", ACTION_KINDS, "prevent", "a-"))
+                with Horizontal(classes="buttons"):
+                    yield Button("Add action", id="a-add", variant="primary")
+                    yield Button("Remove", id="a-remove")
+            with TabPane("Timeline", id="tab-timeline"), Vertical():
+                timeline: DataTable[Any] = DataTable(id="timeline-table", cursor_type="row")
+                timeline.add_columns("at", "what happened")
+                yield timeline
+                yield _row("At", Input(id="t-at", placeholder="YYYY-MM-DD[THH:MMZ]"))
+                yield _row("Text", Input(id="t-text"))
+                with Horizontal(classes="buttons"):
+                    yield Button("Add entry", id="t-add", variant="primary")
+                    yield Button("Remove", id="t-remove")
+        yield Static("", id="inc-error", classes="error-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-id", Static).update(self.incident_id or "new incident (id assigned on save)")
+        self.load()
+
+    # --- loading -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="incident-load")
+    def load(self) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                tax = kb.taxonomy
+                self.post_message(TaxonomyLoaded(tax, {}))
+                slugs = [r.slug for r in kb.project_rows()]
+                incident = kb.get_incident(self.incident_id) if self.incident_id else None
+            self.post_message(IncidentLoaded(incident, slugs))
+        except Exception as exc:
+            self.post_message(Failed(f"incident: {exc}"))
+
+    def on_taxonomy_loaded(self, message: TaxonomyLoaded) -> None:
+        self.taxonomy = message.taxonomy
+        self.query_one(TaxonomyPicker).set_taxonomy(message.taxonomy)
+        self.query_one("#c-mode", Input).suggester = SuggestFromList(list(message.taxonomy.modes), case_sensitive=True)
+
+    def on_incident_loaded(self, message: IncidentLoaded) -> None:
+        self.query_one("#f-project", Input).suggester = SuggestFromList(message.projects, case_sensitive=True)
+        if message.incident is not None:
+            self.fill(message.incident.model_dump(mode="json", by_alias=True))
+        self.loaded = True
+        self.saved_state = self.collect() if message.incident is not None else self._blank_state()
+        self.refresh_lists()
+        self.validate_form()
+
+    def _blank_state(self) -> dict[str, Any]:
+        """What a new incident looks like before anything is typed: leaving it costs nothing."""
+        return self.collect()
+
+    def fill(self, data: dict[str, Any]) -> None:
+        for name in ("project", "title", "started_at", "detected_at", "resolved_at"):
+            self.query_one(f"#f-{name}", Input).value = data.get(name) or ""
+        self.query_one("#f-tags", Input).value = ", ".join(data.get("tags") or [])
+        for name in SELECTS:
+            self.query_one(f"#f-{name}", Select).value = str(data.get(name))
+        self.query_one("#f-announced", Switch).value = bool(data.get("announced"))
+        flag = data.get("flag") or {}
+        for name in FLAG_FIELDS:
+            default = {"environment": "production", "from": "on", "to": "off"}.get(name, "")
+            self.query_one(f"#f-flag-{name}", Input).value = str(flag.get(name) or default) if flag else default
+        self.query_one("#f-summary", TextArea).text = data.get("summary") or ""
+        self.modes = [dict(m) for m in data.get("modes", [])]
+        self.causes = [dict(c) for c in data.get("causes", [])]
+        self.actions = [dict(a) for a in data.get("actions", [])]
+        self.timeline = [dict(t) for t in data.get("timeline", [])]
+        self.extra = {"links": data.get("links", []), "duplicate_of": data.get("duplicate_of")}
+
+    # --- the model -----------------------------------------------------------------------------
+
+    def collect(self) -> dict[str, Any]:
+        """The incident as the form holds it, in the YAML document's field names."""
+
+        def text(name: str) -> str:
+            return self.query_one(f"#f-{name}", Input).value.strip()
+
+        flag_key = text("flag-key")
+        flag = None
+        if flag_key:
+            flag = {name: text(f"flag-{name}") for name in FLAG_FIELDS}
+            flag = {k: v for k, v in flag.items() if v or k == "key"}
+        return {
+            "id": self.incident_id,
+            "project": text("project"),
+            "title": text("title"),
+            "kind": self.query_one("#f-kind", Select).value,
+            "severity": int(str(self.query_one("#f-severity", Select).value)),
+            "status": self.query_one("#f-status", Select).value,
+            "started_at": text("started_at") or None,
+            "detected_at": text("detected_at") or None,
+            "resolved_at": text("resolved_at") or None,
+            "detected_by": self.query_one("#f-detected_by", Select).value,
+            "announced": self.query_one("#f-announced", Switch).value,
+            "postmortem": self.query_one("#f-postmortem", Select).value,
+            "flag": flag,
+            "summary": self.query_one("#f-summary", TextArea).text.strip(),
+            "modes": [dict(m) for m in self.modes],
+            "causes": [dict(c, because=list(c.get("because", []))) for c in self.causes],
+            "actions": [dict(a) for a in self.actions],
+            "timeline": [dict(t) for t in self.timeline],
+            "tags": [t.strip() for t in text("tags").split(",") if t.strip()],
+            "links": list(self.extra["links"]),
+            "duplicate_of": self.extra["duplicate_of"],
+        }
+
+    def build(self) -> tuple[Any, str, str | None]:
+        """(incident or None, problem, field) from the form, checked as the store will check it."""
+        from pydantic import ValidationError
+
+        from kb.errors import first_error, loc_text
+        from kb.models import Incident
+
+        try:
+            incident = Incident.model_validate(self.collect())
+        except ValidationError as exc:
+            loc, msg = first_error(exc)
+            where = loc_text(loc)
+            return None, f"{where}: {msg}" if where else msg, str(loc[0]) if loc else None
+        if self.taxonomy is not None:
+            refs = [(f"modes[{n}].code", m.code) for n, m in enumerate(incident.modes)]
+            refs += [(f"causes[{n}].mode", c.mode) for n, c in enumerate(incident.causes) if c.mode]
+            for where, code in refs:
+                if self.taxonomy.resolve(code) is None:
+                    near = self.taxonomy.suggest(code)
+                    hint = f"; did you mean {', '.join(near)}?" if near else ""
+                    return None, f"{where}: unknown taxonomy code {code!r}{hint}", where.split("[")[0]
+        return incident, "", None
+
+    def validate_form(self) -> Any:
+        incident, problem, field = self.build()
+        self.error = problem
+        self.query_one("#inc-error", Static).update(Text(problem, style="bold") if problem else "")
+        for widget in self.query("Input.-invalid-field"):
+            widget.remove_class("-invalid-field")
+        if field:
+            target = {"flag": "#f-flag-key"}.get(field, f"#f-{field}")
+            for widget in self.query(target):
+                widget.add_class("-invalid-field")
+        return incident
+
+    @property
+    def dirty(self) -> bool:
+        return self.loaded and self.saved_state is not None and self.collect() != self.saved_state
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Switch.Changed)
+    @on(TextArea.Changed)
+    def _changed(self, event: Any) -> None:
+        widget_id = getattr(getattr(event, "control", None), "id", "") or ""
+        if self.loaded and widget_id.startswith("f-"):
+            self.validate_form()
+
+    # --- modes ---------------------------------------------------------------------------------
+
+    @on(TaxonomyPicker.Picked)
+    def _mode_picked(self, event: TaxonomyPicker.Picked) -> None:
+        self.add_mode(event.code)
+
+    def add_mode(self, code: str, role: str | None = None, confidence: str | None = None, evidence: str = "") -> None:
+        entry = {
+            "code": code,
+            "role": role or str(self.query_one("#m-role", Select).value),
+            "confidence": confidence or str(self.query_one("#m-confidence", Select).value),
+            "evidence": evidence or self.query_one("#m-evidence", Input).value.strip(),
+        }
+        existing = next((m for m in self.modes if m["code"] == code), None)
+        if existing is not None:
+            existing.update(entry)
+        else:
+            self.modes.append(entry)
+        if entry["role"] == "primary":
+            self.query_one("#m-role", Select).value = "contributing"
+        self.query_one("#m-evidence", Input).value = ""
+        self.refresh_lists()
+        self.validate_form()
+
+    @on(Button.Pressed, "#m-remove")
+    def _remove_mode(self) -> None:
+        table: DataTable[Any] = self.query_one("#modes-table", DataTable)
+        if self.modes and table.row_count:
+            del self.modes[table.cursor_row]
+            self.refresh_lists()
+            self.validate_form()
+
+    # --- causes --------------------------------------------------------------------------------
+
+    def _cause_form(self) -> dict[str, Any]:
+        because = [b.strip() for b in self.query_one("#c-because", Input).value.replace(",", " ").split() if b.strip()]
+        mode = self.query_one("#c-mode", Input).value.strip() or None
+        return {
+            "statement": self.query_one("#c-statement", Input).value.strip(),
+            "mode": mode,
+            "trigger": self.query_one("#c-trigger", Switch).value,
+            "because": because,
+        }
+
+    def _next_cause_id(self) -> str:
+        used = {c["id"] for c in self.causes}
+        n = len(self.causes) + 1
+        while f"c{n}" in used:
+            n += 1
+        return f"c{n}"
+
+    def add_cause(self, *, as_why_of: str | None = None) -> str | None:
+        """Add the cause in the form; `as_why_of` links it as the reason behind that cause."""
+        form = self._cause_form()
+        if not form["statement"]:
+            self.notify("a cause needs a statement", severity="warning")
+            return None
+        cause_id = self._next_cause_id()
+        if form["trigger"]:
+            for c in self.causes:
+                c["trigger"] = False
+        self.causes.append({"id": cause_id, **form})
+        if as_why_of is not None:
+            parent = next((c for c in self.causes if c["id"] == as_why_of), None)
+            if parent is not None and cause_id not in parent["because"]:
+                parent["because"].append(cause_id)
+        self._clear_cause_form()
+        self.selected_cause = cause_id
+        self.refresh_lists()
+        self.validate_form()
+        return cause_id
+
+    def _clear_cause_form(self) -> None:
+        for name in ("c-statement", "c-mode", "c-because"):
+            self.query_one(f"#{name}", Input).value = ""
+        self.query_one("#c-trigger", Switch).value = False
+
+    @on(Button.Pressed, "#c-add")
+    def _add_cause(self) -> None:
+        self.add_cause()
+
+    @on(Button.Pressed, "#c-add-why")
+    def _add_why(self) -> None:
+        if self.selected_cause is None:
+            self.notify("select the cause to ask why? about first", severity="warning")
+            return
+        self.add_cause(as_why_of=self.selected_cause)
+
+    @on(Button.Pressed, "#c-update")
+    def _update_cause(self) -> None:
+        cause = next((c for c in self.causes if c["id"] == self.selected_cause), None)
+        if cause is None:
+            return
+        form = self._cause_form()
+        if form["trigger"]:
+            for c in self.causes:
+                c["trigger"] = False
+        cause.update(form)
+        self.refresh_lists()
+        self.validate_form()
+
+    @on(Button.Pressed, "#c-remove")
+    def _remove_cause(self) -> None:
+        if self.selected_cause is None:
+            return
+        gone = self.selected_cause
+        self.causes = [c for c in self.causes if c["id"] != gone]
+        for c in self.causes:
+            c["because"] = [b for b in c["because"] if b != gone]
+        self.selected_cause = None
+        self.refresh_lists()
+        self.validate_form()
+
+    @on(CauseTree.NodeHighlighted, "#cause-tree")
+    def _cause_highlighted(self, event: CauseTree.NodeHighlighted[str]) -> None:
+        self.selected_cause = event.node.data
+        cause = next((c for c in self.causes if c["id"] == event.node.data), None)
+        label = self.query_one("#c-editing", Static)
+        if cause is None:
+            label.update("new cause")
+            return
+        label.update(f"selected: {cause['id']} (Update changes it; 'Add as why?' adds a cause behind it)")
+        self.query_one("#c-statement", Input).value = cause.get("statement", "")
+        self.query_one("#c-mode", Input).value = cause.get("mode") or ""
+        self.query_one("#c-because", Input).value = ", ".join(cause.get("because", []))
+        self.query_one("#c-trigger", Switch).value = bool(cause.get("trigger"))
+        self.ask_why([cause["mode"]] if cause.get("mode") else [])
+
+    @work(thread=True, exclusive=True, group="why")
+    def ask_why(self, codes: list[str]) -> None:
+        app: Any = self.app
+        if not codes:
+            self.post_message(WhySuggestions([]))
+            return
+        try:
+            with session(app.db_path, app.actor) as kb:
+                items = optional(kb, "why", codes, limit=8)
+            self.post_message(WhySuggestions(list(items)))
+        except Unavailable:
+            self.post_message(WhySuggestions(None))
+        except Exception as exc:
+            self.post_message(Failed(f"why: {exc}"))
+
+    def on_why_suggestions(self, message: WhySuggestions) -> None:
+        options: OptionList = self.query_one("#why-list", OptionList)
+        options.clear_options()
+        if message.items is None:
+            options.add_option(Option(Text("why-suggestions need the causal graph (not available yet)", style="dim")))
+            return
+        for item in message.items:
+            label = Text()
+            label.append(item.code, style="bold")
+            label.append(f"  {item.name}  ")
+            label.append(f"seen {item.evidence}×" + (" · taxonomy" if item.from_taxonomy else ""), style="dim")
+            options.add_option(Option(label, id=item.code))
+
+    @on(OptionList.OptionSelected, "#why-list")
+    def _why_picked(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.query_one("#c-mode", Input).value = event.option.id
+            self.query_one("#c-statement", Input).focus()
+
+    # --- actions and timeline ------------------------------------------------------------------
+
+    @on(Button.Pressed, "#a-add")
+    def _add_action(self) -> None:
+        title = self.query_one("#a-title", Input).value.strip()
+        if not title:
+            self.notify("an action needs a title", severity="warning")
+            return
+        due = self.query_one("#a-due", Input).value.strip() or None
+        self.actions.append(
+            {
+                "title": title,
+                "owner": self.query_one("#a-owner", Input).value.strip(),
+                "due": due,
+                "status": str(self.query_one("#a-status", Select).value),
+                "kind": str(self.query_one("#a-kind", Select).value),
+            }
+        )
+        for name in ("a-title", "a-owner", "a-due"):
+            self.query_one(f"#{name}", Input).value = ""
+        self.refresh_lists()
+        self.validate_form()
+
+    @on(Button.Pressed, "#a-remove")
+    def _remove_action(self) -> None:
+        table: DataTable[Any] = self.query_one("#actions-table", DataTable)
+        if self.actions and table.row_count:
+            del self.actions[table.cursor_row]
+            self.refresh_lists()
+            self.validate_form()
+
+    @on(Button.Pressed, "#t-add")
+    def _add_entry(self) -> None:
+        at = self.query_one("#t-at", Input).value.strip()
+        text = self.query_one("#t-text", Input).value.strip()
+        if not at or not text:
+            self.notify("a timeline entry needs a time and a text", severity="warning")
+            return
+        self.timeline.append({"at": at, "text": text})
+        self.timeline.sort(key=lambda t: t["at"])
+        self.query_one("#t-at", Input).value = ""
+        self.query_one("#t-text", Input).value = ""
+        self.refresh_lists()
+        self.validate_form()
+
+    @on(Button.Pressed, "#t-remove")
+    def _remove_entry(self) -> None:
+        table: DataTable[Any] = self.query_one("#timeline-table", DataTable)
+        if self.timeline and table.row_count:
+            del self.timeline[table.cursor_row]
+            self.refresh_lists()
+            self.validate_form()
+
+    def refresh_lists(self) -> None:
+        modes: DataTable[Any] = self.query_one("#modes-table", DataTable)
+        modes.clear()
+        for m in self.modes:
+            modes.add_row(m["code"], m["role"], m["confidence"], m.get("evidence", ""))
+        self.query_one(CauseTree).show_causes(self.causes)
+        actions: DataTable[Any] = self.query_one("#actions-table", DataTable)
+        actions.clear()
+        for a in self.actions:
+            actions.add_row(a["title"], a.get("owner", ""), a.get("due") or "", a["status"], a["kind"])
+        timeline: DataTable[Any] = self.query_one("#timeline-table", DataTable)
+        timeline.clear()
+        for t in self.timeline:
+            timeline.add_row(str(t["at"]), t["text"])
+
+    # --- save and leave ------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.saving or not self.loaded:
+            return
+        incident = self.validate_form()
+        if incident is None:
+            self.notify(self.error, title="Not saved", severity="error")
+            return
+        self.saving = True
+        self.save(incident)
+
+    @work(thread=True, exclusive=True, group="incident-save")
+    def save(self, incident: Any) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                stored = kb.save_incident(incident)
+            self.post_message(Saved(stored.id or "", stored))
+        except Exception as exc:
+            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+
+    def on_saved(self, message: Saved) -> None:
+        self.saving = False
+        self.incident_id = message.what
+        self.query_one("#f-id", Static).update(message.what)
+        self.saved_state = self.collect()
+        self.notify(f"Saved {message.what}", title="Incident")
+        if self._leave_after_save:
+            self._leave_after_save = False
+            self.app.pop_screen()
+
+    def on_failed(self, message: Failed) -> None:
+        self.saving = False
+        self._leave_after_save = False
+        self.query_one("#inc-error", Static).update(Text(message.error, style="bold"))
+        self.notify(message.error, title="Not saved", severity="error", timeout=8)
+
+    _leave_after_save = False
+
+    def action_back(self) -> None:
+        if not self.dirty:
+            self.app.pop_screen()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answer(choice: str | None) -> None:
+            if choice == "discard":
+                self.app.pop_screen()
+            elif choice == "save":
+                self._leave_after_save = True
+                self.action_save()
+                if not self.saving:
+                    self._leave_after_save = False
+
+        self.app.push_screen(ConfirmScreen("This incident has unsaved changes."), answer)
+
+    def action_graph(self) -> None:
+        if self.incident_id:
+            self.kb_app.action_graph(self.incident_id)
