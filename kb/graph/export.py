@@ -124,7 +124,8 @@ _MERMAID_ENTITIES = {
     "%": "#37;",
     "\\": "#92;",
 }
-_MERMAID_TABLE = str.maketrans({**{chr(c): " " for c in range(32) if c != 10}, "\x7f": " ", **_MERMAID_ENTITIES})
+_BREAKERS = {chr(c): " " for c in [*range(32), 0x7F, 0x85, 0x2028, 0x2029] if c != 10}  # no stray line breaks
+_MERMAID_TABLE = str.maketrans({**_BREAKERS, **_MERMAID_ENTITIES})
 
 
 def mermaid_label(text: str) -> str:
