@@ -1,0 +1,366 @@
+"""One project: its fields (editable), the silent-failure verdict with every signal and its evidence,
+health trends, incidents, and flag events (one key logs an unlogged disable event as an incident)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Sparkline,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from kb.models import MONITORING_LEVELS, STAGES
+from tui.backend import Unavailable, optional, session
+from tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
+from tui.messages import Failed, ProjectLoaded, Saved
+from tui.screens._base import KBScreen
+
+TEXT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("team", "Team"),
+    ("owner", "Owner"),
+    ("business_owner", "Business owner"),
+    ("decision", "Decision"),
+    ("success_metric", "Success metric"),
+    ("baseline", "Baseline"),
+    ("vendor", "Vendor"),
+    ("outcome_lag_days", "Outcome lag (d)"),
+    ("feature_flags", "Feature flags"),
+    ("tags", "Tags"),
+    ("notes", "Notes"),
+)
+LIST_FIELDS = {"feature_flags", "tags"}
+METRICS: tuple[tuple[str, str], ...] = (
+    ("predictions", "predictions served"),
+    ("acted_on", "acted on"),
+    ("adoption", "adoption (acted on / served)"),
+    ("override_rate", "override rate"),
+    ("quality", "quality"),
+    ("latency_p95_ms", "latency p95 (ms)"),
+    ("cost", "cost"),
+    ("value", "value"),
+)
+
+
+def _as_text(project: Any, name: str) -> str:
+    value = getattr(project, name)
+    if name in LIST_FIELDS:
+        return ", ".join(value)
+    return "" if value is None else str(value)
+
+
+class ProjectScreen(KBScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="project.back"),
+        Binding("ctrl+s", "save", "Save fields", id="project.save", priority=True),
+        Binding("ctrl+l", "log_event", "Log flag event", id="project.log_event"),
+        Binding("ctrl+n", "new_incident", "New incident", id="project.new_incident"),
+    ]
+
+    def __init__(self, slug: str) -> None:
+        super().__init__()
+        self.slug = slug
+        self.project: Any = None
+        self.flag_rows: list[tuple[Any, bool]] = []
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.slug, id="project-title", classes="counts")
+        with TabbedContent(id="project-tabs"):
+            with TabPane("Verdict", id="tab-verdict"), VerticalScroll():
+                yield Static("loading…", id="verdict")
+                yield Static("", id="fields")
+            with TabPane("Edit", id="tab-edit"), VerticalScroll(classes="form"):
+                for name, label in TEXT_FIELDS[:4]:
+                    yield Horizontal(Label(label), Input(id=f"p-{name}"), classes="form-row")
+                yield Horizontal(
+                    Label("Stage"),
+                    Select([(s, s) for s in STAGES], allow_blank=False, value="pilot", id="p-stage"),
+                    classes="form-row",
+                )
+                yield Horizontal(
+                    Label("Monitoring"),
+                    Select([(m, m) for m in MONITORING_LEVELS], allow_blank=False, value="none", id="p-monitoring"),
+                    classes="form-row",
+                )
+                for name, label in TEXT_FIELDS[4:]:
+                    yield Horizontal(Label(label), Input(id=f"p-{name}"), classes="form-row")
+                yield Static("", id="p-error", classes="error-line")
+                with Horizontal(classes="buttons"):
+                    yield Button("Save (ctrl+s)", variant="primary", id="p-save")
+            with TabPane("Health", id="tab-health"), VerticalScroll(id="health"):
+                yield Static("loading…", classes="unavailable")
+            with TabPane("Incidents", id="tab-incidents"):
+                table: DataTable[Any] = DataTable(id="project-incidents", cursor_type="row", zebra_stripes=True)
+                table.add_columns("id", "started", "kind", "sev", "status", "title")
+                yield table
+            with TabPane("Flags", id="tab-flags"):
+                yield Static("ctrl+l logs the highlighted disable event as a quiet-shutdown incident", classes="hint")
+                flags: DataTable[Any] = DataTable(id="project-flags", cursor_type="row", zebra_stripes=True)
+                flags.add_columns("at", "flag", "env", "action", "change", "actor", "incident")
+                yield flags
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.project is not None:
+            self.load()
+
+    # --- loading -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="project-load")
+    def load(self) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                project = kb.get_project(self.slug)
+                incidents = kb.incident_rows(project=self.slug, limit=500)
+                verdict, note = None, ""
+                try:
+                    found = optional(kb, "silent_scan", as_of=app.as_of, project=self.slug)
+                    verdict = found[0] if found else None
+                    note = "" if found else "no verdict (retired projects are not scanned)"
+                except Unavailable:
+                    note = "the silent-failure detector is not available"
+                try:
+                    health = optional(kb, "health_series", self.slug)
+                except Unavailable:
+                    health = None
+                try:
+                    flags = optional(kb, "flag_events", project=self.slug)
+                    flagged = [kb.get_incident(r.id).flag for r in incidents if r.kind == "quiet-shutdown"]
+                    logged = {(f.key, str(f.at)[:10]) for f in flagged if f is not None and f.at is not None}
+                    flags = [(e, (e.flag_key, e.at.date().isoformat()) in logged) for e in flags]
+                except Unavailable:
+                    flags = None
+            self.post_message(ProjectLoaded(project, incidents, verdict, note, health, flags))
+        except Exception as exc:
+            self.post_message(Failed(f"project {self.slug}: {exc}"))
+
+    def on_project_loaded(self, message: ProjectLoaded) -> None:
+        first = self.project is None
+        self.project = p = message.project
+        title = Text()
+        title.append(p.slug, style="bold")
+        title.append(f"  {p.name}  ")
+        title.append_text(stage_text(p.stage))
+        title.append("  owner: ")
+        title.append_text(owner_text(p.owner))
+        if message.verdict is not None:
+            title.append("  ")
+            title.append_text(verdict_badge(message.verdict.verdict))
+            title.append(f" {message.verdict.score:.1f}")
+        self.query_one("#project-title", Static).update(title)
+        self.query_one("#verdict", Static).update(self._verdict(message.verdict, message.verdict_note))
+        self.query_one("#fields", Static).update(self._fields(p))
+        if first:
+            self._fill_form(p)
+        self._show_health(message.health)
+        incidents: DataTable[Any] = self.query_one("#project-incidents", DataTable)
+        incidents.clear()
+        for r in message.incidents:
+            incidents.add_row(
+                r.id, (r.started_at or "")[:10], r.kind, severity_text(r.severity), r.status, r.title, key=r.id
+            )
+        flags: DataTable[Any] = self.query_one("#project-flags", DataTable)
+        flags.clear()
+        self.flag_rows = message.flags or []
+        if message.flags is None:
+            flags.add_row(Text("flag events are not available", style="dim"), "", "", "", "", "", "")
+        for n, (e, logged) in enumerate(self.flag_rows):
+            change = f"{e.state_from or '?'}→{e.state_to or '?'}"
+            mark = Text("logged", style="green") if logged else (Text("none", style="bold red") if _is_off(e) else "")
+            flags.add_row(
+                e.at.strftime("%Y-%m-%d %H:%M"), e.flag_key, e.environment, e.action, change, e.actor, mark, key=str(n)
+            )
+
+    def _verdict(self, verdict: Any, note: str) -> Any:
+        if verdict is None:
+            return Text(note or "no verdict", style="italic")
+        table = Table(title=None, box=None, expand=True, padding=(0, 1))
+        table.add_column("signal", style="bold", no_wrap=True)
+        table.add_column("weight", justify="right")
+        table.add_column("evidence", ratio=1)
+        for s in verdict.signals:
+            table.add_row(s.code, f"{s.weight:.1f}", s.evidence)
+        if not verdict.signals:
+            table.add_row("–", "", "no warning signal")
+        head = Text()
+        head.append_text(verdict_badge(verdict.verdict))
+        head.append(f"  score {verdict.score:.1f}", style="bold")
+        from rich.console import Group
+
+        return Group(head, table)
+
+    def _fields(self, p: Any) -> Table:
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(ratio=1)
+        rows = [
+            ("team", p.team),
+            ("business owner", p.business_owner),
+            ("monitoring", p.monitoring),
+            ("decision", p.decision),
+            ("success metric", p.success_metric),
+            ("baseline", p.baseline or Text("(none: no counterfactual)", style="italic red")),
+            ("flags", ", ".join(p.feature_flags)),
+            ("launched", str(p.launched_on or "")),
+            ("retraining", f"{p.retraining.owner or '(nobody)'} every {p.retraining.cadence_days or '?'} days"),
+            ("vendor", p.vendor),
+            ("notes", p.notes),
+        ]
+        for k, v in rows:
+            table.add_row(k, v)
+        return table
+
+    def _show_health(self, points: list[Any] | None) -> None:
+        box = self.query_one("#health", VerticalScroll)
+        box.remove_children()
+        if points is None:
+            box.mount(Static("health metrics are not available", classes="unavailable"))
+            return
+        if not points:
+            box.mount(Static("no health data for this project (kb health import)", classes="unavailable"))
+            return
+        span = f"{points[0].period} … {points[-1].period}"
+        for name, label in METRICS:
+            values = [getattr(pt, name) for pt in points]
+            known = [float(v) for v in values if v is not None]
+            if not known:
+                continue
+            box.mount(Static(f"{label}: last {known[-1]:g}  ({span}, {len(known)} periods)", classes="metric-label"))
+            box.mount(Sparkline(known))
+
+    def _fill_form(self, p: Any) -> None:
+        for name, _ in TEXT_FIELDS:
+            self.query_one(f"#p-{name}", Input).value = _as_text(p, name)
+        self.query_one("#p-stage", Select).value = p.stage
+        self.query_one("#p-monitoring", Select).value = p.monitoring
+
+    # --- editing -------------------------------------------------------------------------------
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the user changed, as `KB.edit_project` takes them."""
+        if self.project is None:
+            return {}
+        out: dict[str, Any] = {}
+        for name, _ in TEXT_FIELDS:
+            value = self.query_one(f"#p-{name}", Input).value.strip()
+            if value == _as_text(self.project, name):
+                continue
+            if name in LIST_FIELDS:
+                out[name] = [v.strip() for v in value.split(",") if v.strip()]
+            elif name == "outcome_lag_days":
+                out[name] = value or None
+            else:
+                out[name] = value
+        for name in ("stage", "monitoring"):
+            value = self.query_one(f"#p-{name}", Select).value
+            if value != getattr(self.project, name):
+                out[name] = value
+        return out
+
+    @on(Button.Pressed, "#p-save")
+    def action_save(self) -> None:
+        changes = self.changes()
+        if not changes or self.saving:
+            self.notify("nothing to save")
+            return
+        self.saving = True
+        self.save(changes)
+
+    @work(thread=True, exclusive=True, group="project-save")
+    def save(self, changes: dict[str, Any]) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                project = kb.edit_project(self.slug, changes)
+            self.post_message(Saved(project.slug, project))
+        except Exception as exc:
+            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+
+    def on_saved(self, message: Saved) -> None:
+        self.saving = False
+        self.query_one("#p-error", Static).update("")
+        if message.model is not None and hasattr(message.model, "slug"):
+            self.project = message.model
+            self.notify(f"Saved {message.what}")
+        else:
+            self.notify(f"Logged {message.what}", title="Quiet shutdown")
+        self.load()
+
+    def on_failed(self, message: Failed) -> None:
+        self.saving = False
+        self.query_one("#p-error", Static).update(message.error)
+        self.notify(message.error, severity="error", timeout=8)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.changes())
+
+    def action_back(self) -> None:
+        if not self.dirty:
+            self.app.pop_screen()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answer(choice: str | None) -> None:
+            if choice == "discard":
+                self.app.pop_screen()
+            elif choice == "save":
+                self.action_save()
+
+        self.app.push_screen(ConfirmScreen(f"Project {self.slug} has unsaved changes."), answer)
+
+    # --- incidents and flag events -------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#project-incidents")
+    def _open_incident(self, event: DataTable.RowSelected) -> None:
+        self.kb_app.action_open_incident(str(event.row_key.value))
+
+    def action_new_incident(self) -> None:
+        self.kb_app.action_new_incident(project=self.slug)
+
+    def action_log_event(self) -> None:
+        table: DataTable[Any] = self.query_one("#project-flags", DataTable)
+        if not self.flag_rows or table.row_count == 0:
+            self.notify("no flag event to log", severity="warning")
+            return
+        event, logged = self.flag_rows[table.cursor_row]
+        if logged or not _is_off(event):
+            self.notify("pick a disable event that has no incident yet", severity="warning")
+            return
+        self.log_event(event)
+
+    @work(thread=True, exclusive=True, group="project-log")
+    def log_event(self, event: Any) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                incident = kb.log_shutdown(self.slug, event.flag_key, at=event.at, environment=event.environment)
+            self.post_message(Saved(incident.id or "", None))
+        except Exception as exc:
+            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+
+
+def _is_off(event: Any) -> bool:
+    return event.state_to == "off"
