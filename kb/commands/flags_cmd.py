@@ -145,21 +145,10 @@ def health_show(slug: str, as_json: bool) -> None:
     def yn(v: bool | None) -> str:
         return "—" if v is None else ("yes" if v else "[red]no[/]")
 
-    t = Table(
-        "period",
-        "predictions",
-        "acted on",
-        "adoption",
-        "overrides",
-        "override rate",
-        "quality",
-        "p95 ms",
-        "cost",
-        "value",
-        "owner ok",
-        "flag on",
-        box=None,
-    )
+    t = Table(box=None, pad_edge=False)
+    t.add_column("period", no_wrap=True)
+    for name in ("preds", "acted", "adopt", "overr", "ovr%", "quality", "p95ms", "cost", "value", "owner", "flag"):
+        t.add_column(name, justify="right")
     for p in points:
         t.add_row(
             p.period,

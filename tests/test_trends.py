@@ -1,0 +1,99 @@
+"""Trend tests at their edges; expected p-values are counts of permutations worked out by hand.
+
+The exact null distribution of Kendall's S for n points counts permutations by inversions
+(Mahonian numbers): n=4: 1, 3, 5, 6, ...; n=7: 1, 6, 20, 49, 98, 169, ...; n=8: 1, 7, 27, 76,
+174, 343, 602, 961, ... out of n! permutations. A series with k inversions against the tested
+direction has one-sided p = (count of permutations with <= k inversions) / n!.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from kb.silent.trends import TrendRule, critical_s, screen, tie_broken, trend
+
+RULE = TrendRule()
+
+
+def labels(n: int) -> list[str]:
+    return [f"2026-{m:02d}" for m in range(1, n + 1)]
+
+
+def test_three_periods_never_fire_and_say_why() -> None:
+    t = trend(labels(3), [300.0, 200.0, 100.0], "down", RULE)
+    assert not t.fired and not t.enough_history
+    assert t.reason == "too little history: 3 periods, a trend needs 4"
+    assert t.p_value is None
+
+
+def test_perfectly_monotone_four_periods_fire_at_one_in_24() -> None:
+    t = trend(labels(4), [100.0, 90.0, 80.0, 70.0], "down", RULE)
+    assert t.fired
+    assert t.p_value == pytest.approx(1 / 24)  # only the identity ordering is this extreme
+    assert t.alpha == 0.10 and t.tau == -1.0
+    assert t.slope == -10.0 and t.median == 85.0
+    assert t.relative_slope == pytest.approx(10 / 85)
+
+
+def test_four_periods_with_one_swap_do_not_fire() -> None:
+    # 1 inversion against "down": p = (1 + 3) / 24
+    t = trend(labels(4), [100.0, 80.0, 90.0, 70.0], "down", RULE)
+    assert not t.fired
+    assert t.p_value == pytest.approx(4 / 24)
+    assert t.reason.startswith("no significant trend")
+
+
+def test_noisy_flat_twelve_periods_do_not_fire_either_way() -> None:
+    ys = [100.0, 104.0, 98.0, 103.0, 99.0, 102.0, 97.0, 104.0, 100.0, 101.0, 98.0, 103.0]
+    for direction in ("down", "up"):
+        t = trend(labels(12), ys, direction, RULE)  # type: ignore[arg-type]
+        assert not t.fired and t.alpha == 0.05
+    assert screen([ys], "down", RULE) == [False] and screen([ys], "up", RULE) == [False]
+
+
+def test_alpha_is_010_up_to_seven_points_and_005_above() -> None:
+    seven = [130.0, 100.0, 110.0, 120.0, 160.0, 140.0, 150.0]  # 5 inversions against "up"
+    t7 = trend(labels(7), seven, "up", RULE)
+    assert t7.p_value == pytest.approx((1 + 6 + 20 + 49 + 98 + 169) / 5040)  # 0.068
+    assert t7.fired and t7.slope == 10.0
+    eight = [*seven, 145.0]  # 7 inversions against "up"
+    t8 = trend(labels(8), eight, "up", RULE)
+    assert t8.p_value == pytest.approx((1 + 7 + 27 + 76 + 174 + 343 + 602 + 961) / 40320)  # 0.054
+    assert not t8.fired and t8.alpha == 0.05
+
+
+def test_significant_but_tiny_slope_does_not_fire() -> None:
+    # perfectly monotone, but 0.1 per period on a median of ~1000 is 0.01%, under the 5% floor
+    t = trend(labels(6), [1000.5, 1000.4, 1000.3, 1000.2, 1000.1, 1000.0], "down", RULE)
+    assert t.p_value == pytest.approx(1 / 720)
+    assert not t.fired and t.reason.startswith("significant but small")
+
+
+def test_ties_are_broken_against_the_trend() -> None:
+    # [4, 3, 3, 1] down: the tie is ordered as a rise, so 1 inversion: p = 4/24, no signal
+    assert list(tie_broken([4, 3, 3, 1], "down")) == [4, 2, 3, 1]
+    t = trend(labels(4), [4.0, 3.0, 3.0, 1.0], "down", RULE)
+    assert t.ties and t.p_value == pytest.approx(4 / 24) and not t.fired
+    assert not trend(labels(5), [5.0] * 5, "up", RULE).fired
+
+
+def test_critical_s_from_the_exact_distribution() -> None:
+    # n=4: only S=6 (p=1/24) passes 0.10; n=7 at 0.10: S=11 has p=343/5040, S=9 has 602/5040 > 0.10
+    assert critical_s(4, 0.10) == 6
+    assert critical_s(7, 0.10) == 11
+    # n=8 at 0.05: S=16 (6 inversions, p=1230/40320) passes, S=14 (p=2191/40320) does not
+    assert critical_s(8, 0.05) == 16
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=4, max_size=10), st.sampled_from(["down", "up"]))
+def test_screen_agrees_with_scipy(ys: list[int], direction: str) -> None:
+    """The vectorised screen keeps exactly the series whose scipy p-value passes alpha."""
+    values = [float(y) for y in ys]
+    n = len(values)
+    alt = "less" if direction == "down" else "greater"
+    p = stats.kendalltau(range(n), tie_broken(values, direction), method="exact", alternative=alt).pvalue  # type: ignore[arg-type]
+    assert screen([values], direction, RULE) == [p <= RULE.alpha(n)]  # type: ignore[arg-type]
