@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from kb.ops.silent import SilentOps
 from kb.store import changelog, repo
 from kb.store import search as fts
 from kb.store.db import backup_to, open_db
-from kb.timeutil import Moment, to_text
+from kb.timeutil import Moment, now_utc, to_text
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -205,12 +206,19 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
         since: Moment | None = None,
         include_duplicates: bool = False,
         limit: int | None = None,
+        mode: str | None = None,
     ) -> list[IncidentRow]:
         where, params = [], []
         for col, val in (("project", project), ("kind", kind), ("status", status)):
             if val:
                 where.append(f"{col} = ?")
                 params.append(val)
+        if mode:  # classified under the mode, or naming it in a cause
+            where.append(
+                "(id IN (SELECT incident_id FROM classifications WHERE code = ?)"
+                " OR id IN (SELECT incident_id FROM causes WHERE mode = ?))"
+            )
+            params += [mode, mode]
         if since is not None:
             where.append("started_at >= ?")
             params.append(to_text(since))
@@ -346,6 +354,25 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
                 "SELECT count(*) FROM incidents WHERE duplicate_of IS NULL AND status = 'open'"
             ).fetchone()[0],
         }
+
+    def mode_counts(self) -> dict[str, int]:
+        """Incidents per taxonomy code (classified under it or naming it in a cause), duplicates excluded."""
+        sql = """
+            SELECT code, count(DISTINCT incident_id) AS n FROM (
+                SELECT incident_id, code FROM classifications
+                UNION SELECT incident_id, mode AS code FROM causes WHERE mode IS NOT NULL
+            ) JOIN incidents i ON i.id = incident_id WHERE i.duplicate_of IS NULL GROUP BY code
+        """
+        return {r["code"]: r["n"] for r in self.db.query(sql)}
+
+    def overdue_actions(self, as_of: date | None = None) -> int:
+        """Open action items whose due date is before `as_of` (default today), duplicates excluded."""
+        day = (as_of or now_utc().date()).isoformat()
+        return self.db.execute(
+            "SELECT count(*) FROM actions a JOIN incidents i ON i.id = a.incident_id "
+            "WHERE a.status = 'open' AND a.due IS NOT NULL AND a.due < ? AND i.duplicate_of IS NULL",
+            [day],
+        ).fetchone()[0]
 
 
 def _revalidate(model: Any) -> Any:
