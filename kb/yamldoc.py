@@ -73,8 +73,8 @@ def parse_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
             problem += f" ({exc.context} started on line {exc.context_mark.line + 1})"
         raise KBError(f"malformed YAML: {problem}", where=f"{source}{line}") from None
-    except yaml.YAMLError as exc:
-        raise KBError(f"malformed YAML: {exc}", where=source) from None
+    except yaml.YAMLError as exc:  # e.g. a control character: PyYAML's message spans lines
+        raise KBError(f"malformed YAML: {' '.join(str(exc).split())}", where=source) from None
     return data, node
 
 
