@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 from rich.tree import Tree
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb
@@ -173,6 +173,11 @@ def export_cmd(fmt: str, out: str | None, incident: str | None, project: str | N
 # --- rendering (every user string escaped) ---------------------------------------------------
 
 
+def _code_column() -> Column:
+    """Mode codes are identifiers: never wrapped or cut, so they can be copied from the terminal."""
+    return Column("mode", no_wrap=True, min_width=10)
+
+
 def _cause_label(node: ChainNode) -> str:
     mode = f" [cyan]({escape(node.mode)})[/]" if node.mode else " [dim](no mode)[/]"
     marks = ""
@@ -204,7 +209,7 @@ def chain_tree(ch: Chain) -> Tree:
 def root_cause_table(report: RootCauseReport) -> Table:
     t = Table(
         "#",
-        "mode",
+        _code_column(),
         "name",
         "incidents",
         "weight",
@@ -215,7 +220,8 @@ def root_cause_table(report: RootCauseReport) -> Table:
         box=None,
     )
     for n, it in enumerate(report.items, 1):
-        ids = ", ".join(it.incident_ids[:4]) + (f" +{len(it.incident_ids) - 4}" if len(it.incident_ids) > 4 else "")
+        more = len(it.incident_ids) - 3
+        ids = ", ".join(it.incident_ids[:3]) + (f" +{more}" if more > 0 else "")
         t.add_row(
             str(n),
             escape(it.code),
@@ -229,7 +235,8 @@ def root_cause_table(report: RootCauseReport) -> Table:
 
 
 def keystone_table(items: list[Keystone]) -> Table:
-    t = Table("#", "mode", "name", "score", "incidents", title="Keystone causes (roots cut off if removed)", box=None)
+    title = "Keystone causes (roots cut off if removed)"
+    t = Table("#", _code_column(), "name", "score", "incidents", title=title, box=None)
     for n, k in enumerate(items, 1):
         t.add_row(str(n), escape(k.code), escape(k.name), f"{k.score:.2f}", str(k.incidents))
     return t
@@ -243,14 +250,15 @@ def recurring_table(items: list[RecurringChain]) -> Table:
 
 
 def similar_table(items: list[Similar]) -> Table:
-    t = Table("incident", "score", "title", "shared modes", title="Similar incidents", box=None)
+    t = Table(Column("incident", no_wrap=True), "score", "title", "shared modes", title="Similar incidents", box=None)
     for s in items:
         t.add_row(escape(s.incident_id), f"{s.score:.2f}", escape(s.title), escape(", ".join(s.shared_modes)))
     return t
 
 
 def why_table(items: list[WhySuggestion]) -> Table:
-    t = Table("mode", "name", "evidence", "past incidents", "taxonomy", title="Ask why: upstream modes", box=None)
+    title = "Ask why: upstream modes"
+    t = Table(_code_column(), "name", "evidence", "past incidents", "taxonomy", title=title, box=None)
     for w in items:
         t.add_row(
             escape(w.code),
