@@ -106,7 +106,7 @@ def test_cli_silent_json(run) -> None:  # type: ignore[no-untyped-def]
     _load(run)
     out = json.loads(run.ok("silent", "--as-of", "2026-06-30", "--json").stdout)
     assert [(v["project"], v["verdict"], v["score"], [s["code"] for s in v["signals"]]) for v in out] == [
-        list(e) for e in EXPECTED
+        tuple(e) for e in EXPECTED
     ]
     assert set(out[0]["signals"][0]) >= {"code", "weight", "evidence"}
     text = run.ok("silent", "--as-of", "2026-06-30").stdout
