@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 POSTMORTEM_GRACE_DAYS = 14
 TREND_PERIODS = 8
 WORST_INCIDENTS = 3
+MISSING_IDS_LISTED = 50  # the oldest missing postmortems are named; the count covers all of them
 DOMINANT_MODES = 3
 
 # who noticed, grouped the way the review asks: machines, people, a review or audit, nobody
@@ -76,42 +77,40 @@ def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
             f"SELECT p.stage, count(*) AS n FROM projects p WHERE {IN_PORTFOLIO} GROUP BY p.stage ORDER BY p.stage", w
         )
     }
-    opened = _scalar(db, f"SELECT count(*) FROM incidents i WHERE {IN_QUARTER}", w)
-    resolved = _scalar(
-        db,
-        "SELECT count(*) FROM incidents i WHERE i.duplicate_of IS NULL AND i.resolved_at >= :start "
-        "AND i.resolved_at < :end",
-        w,
-    )
-    ttd = [
-        r[0]
-        for r in db.execute(
-            f"SELECT julianday(i.detected_at) - julianday(i.started_at) FROM incidents i WHERE {IN_QUARTER} "
-            "AND i.started_at IS NOT NULL AND i.detected_at IS NOT NULL",
-            w,
-        )
-    ]
-    ttr = [
-        r[0]
-        for r in db.execute(
-            "SELECT julianday(i.resolved_at) - julianday(i.detected_at) FROM incidents i "
-            "WHERE i.duplicate_of IS NULL AND i.resolved_at >= :start AND i.resolved_at < :end "
-            "AND i.detected_at IS NOT NULL",
-            w,
-        )
-    ]
+    # one pass over the quarter's incidents gives the count, who detected them, the kinds and time to detect
+    opened, quiet, ttd = 0, 0, []
     detection = dict.fromkeys(GROUP_ORDER, 0)
-    for r in db.query(f"SELECT i.detected_by, count(*) AS n FROM incidents i WHERE {IN_QUARTER} GROUP BY 1", w):
-        detection[DETECTION_GROUPS.get(r["detected_by"], "nobody")] += r["n"]
+    for detected_by, kind, days_to_detect in db.execute(
+        f"SELECT i.detected_by, i.kind, julianday(i.detected_at) - julianday(i.started_at) FROM incidents i "
+        f"WHERE {IN_QUARTER}",
+        w,
+    ):
+        opened += 1
+        quiet += kind == "quiet-shutdown"
+        detection[DETECTION_GROUPS.get(detected_by, "nobody")] += 1
+        if days_to_detect is not None:
+            ttd.append(days_to_detect)
+    resolved, ttr = 0, []
+    for (days_to_resolve,) in db.execute(
+        "SELECT julianday(i.resolved_at) - julianday(i.detected_at) FROM incidents i "
+        "WHERE i.duplicate_of IS NULL AND i.resolved_at >= :start AND i.resolved_at < :end",
+        w,
+    ):
+        resolved += 1
+        if days_to_resolve is not None:
+            ttr.append(days_to_resolve)
     share = {k: (v / opened if opened else 0.0) for k, v in detection.items()}
-    quiet = _scalar(db, f"SELECT count(*) FROM incidents i WHERE {IN_QUARTER} AND i.kind = 'quiet-shutdown'", w)
     cutoff = (period.end - timedelta(days=POSTMORTEM_GRACE_DAYS)).isoformat()
-    missing = [
+    missing_sql = (
+        "FROM incidents i WHERE i.duplicate_of IS NULL AND i.postmortem = 'none' "
+        "AND coalesce(i.detected_at, i.started_at) < :cutoff"
+    )
+    missing_count = _scalar(db, f"SELECT count(*) {missing_sql}", {"cutoff": cutoff})
+    oldest_missing = [
         r[0]
         for r in db.execute(
-            "SELECT i.id FROM incidents i WHERE i.duplicate_of IS NULL AND i.postmortem = 'none' "
-            "AND coalesce(i.detected_at, i.started_at) < :cutoff ORDER BY coalesce(i.detected_at, i.started_at), i.id",
-            {"cutoff": cutoff},
+            f"SELECT i.id {missing_sql} ORDER BY coalesce(i.detected_at, i.started_at), i.id LIMIT :limit",
+            {"cutoff": cutoff, "limit": MISSING_IDS_LISTED},
         )
     ]
     return PortfolioSummary(
@@ -124,8 +123,8 @@ def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
         detection=detection,
         detection_share=share,
         quiet_shutdowns=quiet,
-        postmortems_missing=len(missing),
-        postmortems_missing_ids=missing,
+        postmortems_missing=missing_count,
+        postmortems_missing_ids=oldest_missing,
         actions=action_stats(db, period),
     )
 
@@ -219,10 +218,12 @@ def health_trends(db: Database, period: Period, n: int = TREND_PERIODS) -> dict[
 def _mode_incidents(db: Database, period: Period) -> dict[str, int]:
     """Incidents per taxonomy code: an incident counts once per code, classified or named by a cause."""
     sql = (
+        f"WITH q AS (SELECT i.id FROM incidents i WHERE {IN_QUARTER}) "
         "SELECT m.code, count(DISTINCT m.incident_id) AS n FROM ("
-        " SELECT incident_id, code FROM classifications"
-        " UNION SELECT incident_id, mode AS code FROM causes WHERE mode IS NOT NULL"
-        f") m JOIN incidents i ON i.id = m.incident_id WHERE {IN_QUARTER} GROUP BY m.code"
+        " SELECT c.incident_id, c.code FROM q JOIN classifications c ON c.incident_id = q.id"
+        " UNION SELECT k.incident_id, k.mode AS code FROM q JOIN causes k ON k.incident_id = q.id"
+        " WHERE k.mode IS NOT NULL"
+        ") m GROUP BY m.code"
     )
     return {r["code"]: r["n"] for r in db.query(sql, window(period))}
 

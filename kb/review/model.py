@@ -64,7 +64,7 @@ class PortfolioSummary(BaseModel):
     detection_share: dict[str, float]
     quiet_shutdowns: int
     postmortems_missing: int
-    postmortems_missing_ids: list[str] = Field(default_factory=list)
+    postmortems_missing_ids: list[str] = Field(default_factory=list)  # the oldest 50, oldest first
     actions: ActionStats
 
 
