@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from kb.review.render import to_markdown
 from kb.service import KB
 
 PORTFOLIO = """
@@ -371,3 +372,21 @@ def test_health_trends_take_the_last_periods_before_the_quarter_end(portfolio: K
     assert trends["predictions"].periods == ["2026-05", "2026-06", "2026-07"]
     assert trends["adoption"].values == [0.5, None, 0.25]
     assert trends["quality"].values == [0.9, 0.8, 0.7]
+
+
+def test_real_detector_and_graph_feed_the_review(kb: KB, tmp_path: Path) -> None:
+    """Wiring: the scorecard carries the detector's verdicts as of the quarter's last day, and the
+    patterns carry the graph's results for the quarter (their own numbers are tested by issues 4 and 5)."""
+    load_portfolio(kb, tmp_path)
+    r = kb.review("2026Q3")
+    assert "silent-failure verdicts" not in r.unavailable and "root causes" not in r.unavailable
+    expected = {v.project: (v.verdict, v.score) for v in kb.silent_scan(as_of=date(2026, 9, 30))}
+    assert {c.slug: (c.verdict, c.score) for c in r.scorecard if c.verdict} == {
+        s: v for s, v in expected.items() if s != "omega"
+    }
+    assert [x.code for x in r.patterns.root_causes or []] == [i.code for i in kb.root_causes(quarter="2026Q3").items]
+    chains = {w.id: w.mermaid or "" for w in r.patterns.worst}
+    assert chains["INC-0101"].startswith("flowchart")
+    assert "input distribution moved" in chains["INC-0101"]
+    md = to_markdown(r)
+    assert "```mermaid\nflowchart" in md
