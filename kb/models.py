@@ -16,9 +16,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from kb.timeutil import Moment, as_utc
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-INCIDENT_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,9}$")
-CAUSE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+# \Z, not $: `$` also matches before a trailing newline, which would let "p\n" through
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+INCIDENT_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,9}\Z")
+CAUSE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
 
 Stage = Literal["pilot", "production", "paused", "disabled", "retired"]
 Monitoring = Literal["none", "training-metrics", "input-drift", "outcomes"]
