@@ -68,6 +68,7 @@ class IncidentScreen(KBScreen):
         Binding("escape", "back", "Back", id="incident.back"),
         Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
         Binding("ctrl+g", "graph", "Chain graph", id="incident.graph"),
+        Binding("ctrl+k", "show_mode", "Mode in taxonomy", id="incident.show_mode"),
     ]
 
     def __init__(self, incident_id: str | None = None, project: str | None = None) -> None:
@@ -591,6 +592,19 @@ class IncidentScreen(KBScreen):
                     self._leave_after_save = False
 
         self.app.push_screen(ConfirmScreen("This incident has unsaved changes."), answer)
+
+    def action_show_mode(self) -> None:
+        """Jump to the taxonomy browser on the highlighted mode (Modes tab) or the selected cause's mode."""
+        code: str | None = None
+        if self.query_one(TabbedContent).active == "tab-modes" and self.modes:
+            code = self.modes[self.query_one("#modes-table", DataTable).cursor_row]["code"]
+        elif self.selected_cause is not None:
+            cause = next((c for c in self.causes if c["id"] == self.selected_cause), None)
+            code = cause.get("mode") if cause else None
+        elif self.modes:
+            code = self.modes[0]["code"]
+        if code:
+            self.kb_app.action_taxonomy(code)
 
     def action_graph(self) -> None:
         if self.incident_id:
