@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -246,7 +246,8 @@ class SilentOps:
         if project:
             repo.require_project(self.db, project)
         only, params = ("AND p.slug = ?", [project]) if project else ("", [])
-        end = stamp(as_utc(as_of) + _ONE_DAY)
+        end_dt = as_utc(as_of) + _ONE_DAY
+        end = stamp(end_dt)
         end_day = (as_of + _ONE_DAY).isoformat()
         projects = [
             ProjectFacts(
@@ -299,7 +300,7 @@ class SilentOps:
         ).fetchall():
             fact = IncidentFact(r[0], _dt(r[2]), _dt(r[3]), r[4], _dt(r[5]))
             known = fact.detected or fact.started or fact.flag_at
-            if known is None or stamp(known) < end:
+            if known is None or known < end_dt:
                 incidents[r[1]].append(fact)
         snap.incidents = dict(incidents)
         actions: dict[str, list[ActionFact]] = defaultdict(list)
@@ -378,8 +379,11 @@ def _kind(label: str) -> str:
 
 
 def _dt(text: str | None) -> datetime | None:
-    v = from_text(text)
-    return None if v is None else as_utc(v)
+    """A stored date or stamp as a UTC datetime (fast path: the store writes ISO 8601 only)."""
+    if not text:
+        return None
+    v = datetime.fromisoformat(text)
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
 _ONE_DAY = timedelta(days=1)

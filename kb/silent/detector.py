@@ -101,7 +101,7 @@ TREND_SIGNALS: tuple[tuple[str, str, Direction, str], ...] = (
 
 
 def _day(d: datetime | date) -> str:
-    return d.strftime("%Y-%m-%d")
+    return d.isoformat()[:10]
 
 
 def _fmt(v: float) -> str:
@@ -334,7 +334,8 @@ def _record_signals(
             monitoring=p.monitoring,
         )
     since = end - timedelta(days=t.stale_days)
-    recent_health = [r for r in health if datetime.fromisoformat(r["period_end"]).replace(tzinfo=UTC) > since]
+    since_day = since.date().isoformat()
+    recent_health = [r for r in health if r["period_end"] > since_day]
     recent_inc = [i for i in incidents if any(since <= x < end for x in i.times())]
     young = p.launched_on is not None and p.launched_on > since.date()
     if not recent_health and not recent_inc and not young:

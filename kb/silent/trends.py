@@ -67,11 +67,14 @@ def _alternative(direction: Direction) -> Literal["less", "greater"]:
 
 
 def tie_broken(values: list[float] | np.ndarray, direction: Direction) -> np.ndarray:
-    """Ranks with ties ordered against the tested direction (earlier tied value ranks lower for 'down')."""
+    """Ranks with ties ordered against the tested direction (earlier tied value ranks lower for 'down').
+
+    Works on one series or on a 2-D array of series (one per row).
+    """
     y = np.asarray(values, dtype=float)
     if direction == "down":
-        return stats.rankdata(y, method="ordinal")
-    return -stats.rankdata(-y, method="ordinal")
+        return stats.rankdata(y, method="ordinal", axis=-1)
+    return -stats.rankdata(-y, method="ordinal", axis=-1)
 
 
 def _with_inversions(n: int, k: int) -> list[int]:
@@ -116,7 +119,7 @@ def screen(series: list[list[float]], direction: Direction, rule: TrendRule) -> 
         if len(ys) >= rule.min_periods:
             by_n.setdefault(len(ys), []).append(i)
     for n, idx in by_n.items():
-        ranks = np.array([tie_broken(series[i], direction) for i in idx])
+        ranks = tie_broken(np.array([series[i] for i in idx], dtype=float), direction)
         s = kendall_s(ranks) * (1 if direction == "up" else -1)
         crit = critical_s(n, rule.alpha(n))
         for i, value in zip(idx, s, strict=True):
