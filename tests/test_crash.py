@@ -200,3 +200,48 @@ def test_import_run_to_the_end_holds_everything(tmp_path: Path, big_file: Path) 
     state = _state(db)
     _assert_sound(state)
     assert _part(state) == ALL
+
+
+SYNTH = ["synth", "--projects", "20", "--incidents", "300", "--flag-events", "200", "--periods", "4", "--json"]
+SYNTH_KILL_AT_WAL = [1, 300_000, 1_000_000]
+SYNTH_TABLES = ("projects", "incidents", "causes", "actions", "health", "flag_events", "changelog", "incident_text")
+
+
+def _counts(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SYNTH_TABLES}
+    finally:
+        conn.close()
+
+
+def _start_synth(db: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "kb", "--db", str(db), *SYNTH, "--out-dir", str(db.with_suffix(".files"))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+def test_sigkill_during_synth_leaves_none_or_all(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.sqlite"
+    KB(whole).close()
+    runs = []
+    for size in SYNTH_KILL_AT_WAL:
+        db = tmp_path / f"synth-{size}.sqlite"
+        KB(db).close()
+        runs.append((size, db, _start_synth(db)))
+    reference = _start_synth(whole)  # the same seed, run to the end: what "all" means
+    killed = {size: _kill_when_wal_reaches(proc, db, size) for size, db, proc in runs}
+    assert reference.wait(timeout=300) == 0, reference.stderr.read().decode() if reference.stderr else ""
+    everything = _counts(whole)
+    nothing = dict.fromkeys(SYNTH_TABLES, 0)
+    assert everything["incidents"] == 300 and everything["projects"] == 20 and everything["flag_events"] > 0
+    for size, db, _ in runs:
+        state = _counts(db)
+        assert state == (nothing if killed[size] else everything), f"kill at WAL >= {size} bytes"
+        with KB(db) as kb:
+            report = kb.check()
+        assert report.ok, report.problems
+    assert all(killed[size] for size in SYNTH_KILL_AT_WAL[:-1]), killed
