@@ -12,13 +12,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kb.review.model import Review
-from kb.review.sparkline import bar_width, blocks, svg_line
+from kb.review.model import Review, Trend
+from kb.review.sparkline import SvgLine, bar_width, blocks, svg_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_MARK = {"silent-failure": "**silent-failure**", "watch": "**watch**", "healthy": "healthy", None: "n/a"}
 CHANGE_MARK = {"worse": "▼ worse", "better": "▲ better", "same": "= same", "new": "new", "unknown": ""}
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+CHAINS_SHOWN = 15
+IDS_SHOWN = 10
 
 
 # --- formatting shared by both renderers ----------------------------------------------------------
@@ -28,6 +30,11 @@ def days(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:.1f} d"
+
+
+def _ids(ids: list[str]) -> str:
+    more = f" and {len(ids) - IDS_SHOWN} more" if len(ids) > IDS_SHOWN else ""
+    return ", ".join(ids[:IDS_SHOWN]) + more
 
 
 def pct(value: float | None) -> str:
@@ -166,10 +173,13 @@ def _patterns_md(r: Review) -> list[str]:
     elif not p.recurring_chains:
         out.append("No chain of modes recurred this quarter.")
     else:
+        shown = p.recurring_chains[:CHAINS_SHOWN]
         out += md_table(
             ["chain", "incidents", "ids"],
-            [[" → ".join(c.modes), c.count, ", ".join(c.incident_ids)] for c in p.recurring_chains],
+            [[" → ".join(c.modes), c.count, _ids(c.incident_ids)] for c in shown],
         )
+        if len(p.recurring_chains) > len(shown):
+            out += ["", f"{len(p.recurring_chains) - len(shown)} more chains in the JSON review."]
     out += ["", "### Causal chains of the worst incidents", ""]
     if not p.worst:
         out.append("No incidents this quarter.")
@@ -293,6 +303,13 @@ def to_markdown(review: Review) -> str:
 # --- HTML ----------------------------------------------------------------------------------------
 
 
+def trend_line(t: Trend) -> SvgLine:
+    """A trend's sparkline, with a tooltip listing every period's value (built once, escaped by Jinja)."""
+    line = svg_line(t.values, width=120, height=24)
+    line.title = f"{t.metric}: " + ", ".join(f"{p} {num(v)}" for p, v in zip(t.periods, t.values, strict=True))
+    return line
+
+
 @cache
 def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -305,7 +322,9 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters.update(days=days, pct=pct, num=num)
-    env.globals.update(svg_line=svg_line, bar_width=bar_width, change_mark=CHANGE_MARK)
+    env.globals.update(
+        trend_line=trend_line, bar_width=bar_width, change_mark=CHANGE_MARK, chains_shown=CHAINS_SHOWN, ids=_ids
+    )
     return env
 
 

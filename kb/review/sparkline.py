@@ -44,6 +44,7 @@ class SvgLine:
     height: int
     segments: list[str] = field(default_factory=list)
     last: tuple[float, float] | None = None
+    title: str = ""
 
 
 def svg_line(values: Sequence[float | None], width: int = 120, height: int = 24, pad: float = 2.0) -> SvgLine:
