@@ -29,13 +29,13 @@ class KBApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f1", "help", "Help", id="app.help", priority=True),
         Binding("f2", "quick_log", "Log shutdown", id="app.quick_log", priority=True),
-        Binding("f3", "search", "Search", id="app.search"),
-        Binding("f4", "taxonomy", "Taxonomy", id="app.taxonomy"),
-        Binding("f5", "graph", "Graph", id="app.graph"),
-        Binding("f6", "review", "Review", id="app.review"),
-        Binding("f7", "home", "Portfolio", id="app.home"),
+        Binding("f3", "search", "Search", id="app.search", priority=True),
+        Binding("f4", "taxonomy", "Taxonomy", id="app.taxonomy", priority=True),
+        Binding("f5", "graph", "Graph", id="app.graph", priority=True),
+        Binding("f6", "review", "Review", id="app.review", priority=True),
+        Binding("f7", "home", "Portfolio", id="app.home", priority=True),
         Binding("ctrl+n", "new_incident", "New incident", id="app.new_incident"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.toggle_theme", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -81,9 +81,14 @@ class KBApp(App[None]):
 
     def _show(self, screen: Any) -> None:
         """Open a screen once: a second press of its key does not stack another copy."""
-        if type(self.screen) is type(screen) and not getattr(screen, "stackable", False):
+        if type(self.screen) is type(screen) or self._in_modal():
             return
         self.push_screen(screen)
+
+    def _in_modal(self) -> bool:
+        from textual.screen import ModalScreen
+
+        return isinstance(self.screen, ModalScreen)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
@@ -93,7 +98,7 @@ class KBApp(App[None]):
     def action_quick_log(self, project: str | None = None, flag: str | None = None, at: str | None = None) -> None:
         from tui.screens.quick_log import QuickLogScreen
 
-        if isinstance(self.screen, QuickLogScreen):
+        if isinstance(self.screen, QuickLogScreen) or self._in_modal():
             return
         self.push_screen(QuickLogScreen(project=project, flag=flag, at=at))
 
@@ -118,14 +123,15 @@ class KBApp(App[None]):
         self._show(ReviewScreen())
 
     def action_home(self) -> None:
-        from tui.screens.portfolio import PortfolioScreen
-
-        while len(self.screen_stack) > 2 or not isinstance(self.screen, PortfolioScreen):
-            if len(self.screen_stack) <= 2:
-                break
+        """Back to the portfolio: unwind every screen above it (editors still ask about unsaved work)."""
+        if self._in_modal():
+            return
+        while len(self.screen_stack) > 2:
+            top: Any = self.screen
+            if getattr(top, "dirty", False):
+                top.action_back()  # it asks whether to save or discard; the user decides
+                return
             self.pop_screen()
-        if isinstance(self.screen, PortfolioScreen):
-            self.screen.action_reload()
 
     def action_new_incident(self, project: str | None = None) -> None:
         from tui.screens.incident import IncidentScreen

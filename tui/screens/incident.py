@@ -68,7 +68,7 @@ class IncidentScreen(KBScreen):
         Binding("escape", "back", "Back", id="incident.back"),
         Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
         Binding("ctrl+g", "graph", "Chain graph", id="incident.graph"),
-        Binding("ctrl+k", "show_mode", "Mode in taxonomy", id="incident.show_mode"),
+        Binding("f8", "show_mode", "Mode in taxonomy", id="incident.show_mode"),
     ]
 
     def __init__(self, incident_id: str | None = None, project: str | None = None) -> None:

@@ -42,7 +42,7 @@ class PortfolioScreen(KBScreen):
         Binding("down", "cursor(1)", "Down", id="portfolio.down", show=False),
         Binding("up", "cursor(-1)", "Up", id="portfolio.up", show=False),
         Binding("ctrl+o", "open_selected", "Open", id="portfolio.open"),
-        Binding("ctrl+e", "reload", "Reload", id="portfolio.reload", show=False),
+        Binding("f9", "reload", "Reload", id="portfolio.reload", show=False),
     ]
 
     def __init__(self) -> None:

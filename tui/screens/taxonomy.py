@@ -1,6 +1,6 @@
 """Taxonomy browser: the category/mode tree (with incident counts); for the highlighted mode its
 description, source quotes, signals, questions, mitigations, leads_to neighbours, and the incidents
-classified under it. Enter on an incident opens it; from the editor, ctrl+k comes back to a mode."""
+classified under it. Enter on an incident opens it; from the editor, F8 comes back to a mode."""
 
 from __future__ import annotations
 

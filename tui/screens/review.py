@@ -1,0 +1,281 @@
+"""Quarterly review, run by a group from one screen: pick a quarter, read the summary, scorecard and
+patterns, record a decision per project, export the review as Markdown, HTML or JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from tui.backend import Unavailable, optional, session
+from tui.components.badges import stage_text, verdict_badge
+from tui.messages import Failed, ReviewLoaded, Saved
+from tui.screens._base import KBScreen
+
+DECISIONS = ("continue", "fix", "pause", "retire")
+FORMATS = (("Markdown", "md"), ("HTML", "html"), ("JSON", "json"))
+
+
+class ReviewScreen(KBScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="review.back"),
+        Binding("ctrl+b", "shift_quarter(-1)", "Prev quarter", id="review.previous"),
+        Binding("ctrl+f", "shift_quarter(1)", "Next quarter", id="review.next"),
+        Binding("ctrl+r", "decide", "Record decision", id="review.decide"),
+    ]
+
+    def __init__(self, quarter: str | None = None) -> None:
+        super().__init__()
+        self.quarter = quarter
+        self.review: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="form-row", id="review-top"):
+            yield Label("Quarter")
+            yield Input(id="r-quarter", placeholder="2025Q3")
+            yield Static("", id="review-state", classes="hint")
+        with TabbedContent(id="review-tabs"):
+            with TabPane("Summary", id="tab-summary"), VerticalScroll():
+                yield Static("loading…", id="review-summary")
+            with TabPane("Scorecard", id="tab-scorecard"):
+                table: DataTable[Any] = DataTable(id="scorecard", cursor_type="row", zebra_stripes=True)
+                table.add_columns("project", "stage", "verdict", "chg", "inc", "overdue", "decision")
+                yield table
+            with TabPane("Patterns", id="tab-patterns"), VerticalScroll():
+                yield Static("", id="review-patterns")
+            with TabPane("Decide", id="tab-decide"), VerticalScroll(classes="form"):
+                yield Horizontal(Label("Project"), Input(id="d-project"), classes="form-row")
+                yield Horizontal(
+                    Label("Decision"),
+                    Select([(d, d) for d in DECISIONS], value="fix", allow_blank=False, id="d-decision"),
+                    classes="form-row",
+                )
+                yield Horizontal(
+                    Label("Owner"), Input(id="d-owner", placeholder="who carries it out"), classes="form-row"
+                )
+                yield Horizontal(
+                    Label("Due"), Input(id="d-due", placeholder="default: end of next quarter"), classes="form-row"
+                )
+                yield Horizontal(Label("Note"), Input(id="d-note"), classes="form-row")
+                yield Static("", id="d-error", classes="error-line")
+                with Horizontal(classes="buttons"):
+                    yield Button("Record (ctrl+r)", variant="primary", id="d-record")
+            with TabPane("Export", id="tab-export"), VerticalScroll(classes="form"):
+                yield Horizontal(
+                    Label("Format"),
+                    Select(list(FORMATS), value="md", allow_blank=False, id="x-format"),
+                    classes="form-row",
+                )
+                yield Horizontal(Label("File"), Input(id="x-path", placeholder="review.md"), classes="form-row")
+                yield Static("", id="x-status", classes="hint")
+                with Horizontal(classes="buttons"):
+                    yield Button("Export", variant="primary", id="x-export")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.quarter is None:
+            from kb.timeutil import quarter_of
+
+            self.quarter = quarter_of(self.kb_app.today()).previous().label
+        self.query_one("#r-quarter", Input).value = self.quarter
+        self.load(self.quarter)
+
+    # --- loading -------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#r-quarter")
+    def _quarter(self, event: Input.Submitted) -> None:
+        self.load(event.value.strip())
+
+    def action_shift_quarter(self, step: int) -> None:
+        from kb.timeutil import parse_period
+
+        try:
+            period = parse_period(self.quarter or "")
+        except ValueError:
+            return
+        period = period.next() if step > 0 else period.previous()
+        self.query_one("#r-quarter", Input).value = period.label
+        self.load(period.label)
+
+    @work(thread=True, exclusive=True, group="review-load")
+    def load(self, quarter: str) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                review = optional(kb, "review", quarter)
+            self.post_message(ReviewLoaded(quarter, review, ""))
+        except Unavailable:
+            self.post_message(ReviewLoaded(quarter, None, "", "quarterly reviews are not available"))
+        except Exception as exc:
+            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+
+    def on_review_loaded(self, message: ReviewLoaded) -> None:
+        summary = self.query_one("#review-summary", Static)
+        if message.review is None:
+            summary.update(Text(message.note, style="italic"))
+            return
+        self.review = r = message.review
+        self.quarter = r.quarter
+        state = "frozen" if r.frozen else "live (not frozen)"
+        self.query_one("#review-state", Static).update(f"{r.start} … {r.end}  ·  {state}")
+        summary.update(self._summary(r))
+        self.query_one("#review-patterns", Static).update(self._patterns(r))
+        table: DataTable[Any] = self.query_one("#scorecard", DataTable)
+        table.clear()
+        for card in r.scorecard:
+            decision = card.decision.decision if card.decision else ""
+            table.add_row(
+                card.slug,
+                stage_text(card.stage),
+                verdict_badge(card.verdict),
+                card.change,
+                card.incidents,
+                card.overdue_actions,
+                decision,
+                key=card.slug,
+            )
+        if not self.query_one("#x-path", Input).value:
+            self.query_one("#x-path", Input).value = f"review-{r.quarter}.md"
+
+    def _summary(self, r: Any) -> Text:
+        s = r.summary
+        text = Text()
+        text.append(f"Review of {r.quarter}\n", style="bold")
+        stages = ", ".join(f"{n} {stage}" for stage, n in s.by_stage.items())
+        text.append(f"{s.projects} projects ({stages})\n")
+        text.append(f"{s.incidents_opened} incidents opened, {s.incidents_resolved} resolved; ")
+        text.append(f"{s.quiet_shutdowns} quiet shutdowns\n", style="bold red" if s.quiet_shutdowns else "")
+        ttd = s.time_to_detect.median_days
+        ttr = s.time_to_resolve.median_days
+        text.append(f"median time to detect {_days(ttd)}, to resolve {_days(ttr)}\n")
+        detection = ", ".join(f"{k} {v}" for k, v in s.detection.items())
+        text.append(f"detected by: {detection or '–'}\n")
+        text.append(f"postmortems missing: {s.postmortems_missing}\n")
+        a = s.actions
+        text.append(f"actions: {a.opened} opened, {a.done} done, {a.still_open} open, {a.overdue} overdue\n")
+        if r.follow_ups:
+            text.append("\nFollow-up of last quarter's decisions\n", style="bold")
+            for f in r.follow_ups:
+                text.append(f"  {f.decision.project}: {f.decision.decision} → {f.status} ({f.evidence})\n")
+        if r.undecided_twice:
+            text.append(f"\nundecided twice: {', '.join(r.undecided_twice)}\n", style="bold yellow")
+        for what, why in r.unavailable.items():
+            text.append(f"\n{what}: {why}", style="italic dim")
+        return text
+
+    def _patterns(self, r: Any) -> Text:
+        p = r.patterns
+        text = Text()
+        text.append("Failure modes this quarter (previous)\n", style="bold")
+        for m in p.modes[:12]:
+            text.append(f"  {m.incidents:>3} ({m.previous})  {m.code}  {m.name}\n")
+        if p.root_causes:
+            text.append("\nRoot causes\n", style="bold")
+            for rc in p.root_causes[:8]:
+                text.append(f"  {rc.share:>4.0%}  {rc.code}  {rc.name}\n")
+        if p.keystones:
+            text.append("\nKeystones\n", style="bold")
+            for k in p.keystones[:8]:
+                text.append(f"  {k.score:>5.2f}  {k.code}  {k.name}\n")
+        if p.recurring_chains:
+            text.append("\nRecurring chains\n", style="bold")
+            for c in p.recurring_chains[:6]:
+                text.append(f"  ×{c.count}  {' → '.join(c.modes)}\n")
+        if r.recommendations:
+            text.append("\nRecommendations\n", style="bold")
+            for rec in r.recommendations[:6]:
+                text.append(f"  {rec.code} ({rec.incidents}): {'; '.join(rec.mitigations[:2])}\n")
+        return text
+
+    # --- decisions -----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#scorecard")
+    def _pick_project(self, event: DataTable.RowSelected) -> None:
+        self.query_one("#d-project", Input).value = str(event.row_key.value)
+        self.query_one(TabbedContent).active = "tab-decide"
+        self.query_one("#d-owner", Input).focus()
+
+    @on(Button.Pressed, "#d-record")
+    def action_decide(self) -> None:
+        if self.quarter is None:
+            return
+        self.record(
+            self.quarter,
+            self.query_one("#d-project", Input).value.strip(),
+            str(self.query_one("#d-decision", Select).value),
+            self.query_one("#d-owner", Input).value.strip(),
+            self.query_one("#d-due", Input).value.strip() or None,
+            self.query_one("#d-note", Input).value.strip(),
+        )
+
+    @work(thread=True, exclusive=True, group="review-decide")
+    def record(self, quarter: str, slug: str, decision: str, owner: str, due: str | None, note: str) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                made = optional(kb, "decide", quarter, slug, decision, owner, due, note)
+            self.post_message(Saved(f"{made.project}: {made.decision}", made))
+        except Unavailable:
+            self.post_message(Failed("recording decisions is not available"))
+        except Exception as exc:
+            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+
+    def on_saved(self, message: Saved) -> None:
+        if message.model is None or not hasattr(message.model, "decision"):
+            self.query_one("#x-status", Static).update(f"written: {message.what}")
+            self.notify(f"Exported {message.what}")
+            return
+        self.query_one("#d-error", Static).update("")
+        for name in ("d-project", "d-owner", "d-due", "d-note"):
+            self.query_one(f"#{name}", Input).value = ""
+        self.notify(f"Recorded {message.what}", title="Decision")
+        if self.quarter:
+            self.load(self.quarter)
+
+    def on_failed(self, message: Failed) -> None:
+        self.query_one("#d-error", Static).update(message.error)
+        self.notify(message.error, severity="error", timeout=8)
+
+    # --- export --------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#x-export")
+    def action_export(self) -> None:
+        if self.review is None:
+            return
+        fmt = str(self.query_one("#x-format", Select).value)
+        path = self.query_one("#x-path", Input).value.strip() or f"review-{self.review.quarter}.{fmt}"
+        self.export(self.review, fmt, path)
+
+    @work(thread=True, exclusive=True, group="review-export")
+    def export(self, review: Any, fmt: str, path: str) -> None:
+        try:
+            from kb.review.render import to_html, to_markdown
+
+            render = {"md": to_markdown, "html": to_html, "json": lambda r: r.model_dump_json(indent=2) + "\n"}[fmt]
+            target = Path(path).expanduser()
+            target.write_text(render(review), encoding="utf-8")
+            self.post_message(Saved(str(target), None))
+        except Exception as exc:
+            self.post_message(Failed(f"export: {exc}"))
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:g} days"
