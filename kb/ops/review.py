@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -80,20 +79,12 @@ class ReviewOps:
     def frozen_reviews(self) -> list[FrozenReviewInfo]:
         from kb.review.model import FrozenReviewInfo
 
-        out = []
-        for r in self.db.query("SELECT quarter, frozen_at, actor, body FROM frozen_reviews ORDER BY quarter"):
-            body = json.loads(r["body"])
-            out.append(
-                FrozenReviewInfo(
-                    quarter=r["quarter"],
-                    frozen_at=r["frozen_at"],
-                    actor=r["actor"],
-                    projects=body["summary"]["projects"],
-                    incidents=body["summary"]["incidents_opened"],
-                    decisions=len(body.get("decisions", [])),
-                )
-            )
-        return out
+        rows = self.db.query(
+            "SELECT quarter, frozen_at, actor, json_extract(body, '$.summary.projects') AS projects, "
+            "json_extract(body, '$.summary.incidents_opened') AS incidents, "
+            "json_array_length(body, '$.decisions') AS decisions FROM frozen_reviews ORDER BY quarter"
+        )
+        return [FrozenReviewInfo(**r) for r in rows]
 
     def review_diff(self, q1: str, q2: str) -> ReviewDiff:
         """Compare two reviews, each frozen if it was frozen, else computed live."""
