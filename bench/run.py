@@ -1,0 +1,224 @@
+"""kb's benchmark suite: every workload through kb and as its floor, side by side, in one run.
+
+    python bench/run.py [--scale smoke|small|large] [--markdown FILE]
+
+`smoke` (1,000 incidents) is what CI runs; `small` has 10,000 incidents; `large` (100,000 incidents)
+also runs `small` and reports how each workload grows. Exit status 1 when kb and a floor disagree about the work done
+(never because of time: timings are reported, not asserted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.prepare import prepare  # noqa: E402
+from bench.report import Row, compare, markdown, median, p95  # noqa: E402
+from bench.scales import REPS, SCALES  # noqa: E402
+from bench.workloads import WORKLOADS  # noqa: E402
+
+LABELS = {
+    "import": "bulk import (kb import of the export dir)",
+    "silent": "silent-failure scan",
+    "graph": "causal graph + root causes",
+    "review": "quarterly review + markdown",
+    "tui": "TUI first portfolio frame",
+}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_worker(name: str, side: str, data: Path, reps: int) -> dict[str, Any]:
+    cmd = [sys.executable, str(ROOT / "bench" / "worker.py"), name, side, str(data), str(reps)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        tail = (out.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"error": tail}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(name: str, data: Path, reps: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    floor_fn = WORKLOADS[name][1]
+    if name == "tui":  # start-up is measured once per fresh process
+        runs = [run_worker(name, "kb", data, 1) for _ in range(reps)]
+        kb = _merge(runs)
+        floor = _merge([run_worker(name, "floor", data, 1) for _ in range(reps)])
+        return kb, floor
+    kb = run_worker(name, "kb", data, reps)
+    floor = run_worker(name, "floor", data, reps) if floor_fn is not None else None
+    return kb, floor
+
+
+def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    for r in runs:
+        if "times" not in r:
+            return r
+    return {
+        "times": [t for r in runs for t in r["times"]],
+        "peak_kib": max(r["peak_kib"] for r in runs),
+        "check": runs[-1]["check"],
+    }
+
+
+def rows_for(scale: str, results: dict[str, tuple[dict[str, Any], dict[str, Any] | None]]) -> list[Row]:
+    n = f"{SCALES[scale].incidents // 1000}k"
+    rows: list[Row] = []
+    for name, (kb, floor) in results.items():
+        problem = kb.get("missing") or kb.get("error")
+        if problem:
+            status = "n/a (not built yet)" if kb.get("missing") else f"error: {problem}"
+            rows.append(Row(f"{LABELS.get(name, name)} @{n}", None, None, None, None, _target(name), status))
+            continue
+        fl_missing = floor.get("missing") or floor.get("error") if floor else None
+        fl_t = None if (floor is None or fl_missing) else median(floor)
+        fl_m = None if (floor is None or fl_missing) else floor["peak_kib"]
+        if name == "search":
+            for label, stat in (("median", median), ("p95", lambda r: p95(r["times"]))):
+                kt = stat(kb)
+                ft = stat(floor) if fl_t is not None else None
+                met = _met(name, kt, ft) if ft is not None else f"n/a ({fl_missing})"
+                rows.append(
+                    Row(f"kb search, {label} of 100 queries @{n}", kt, kb["peak_kib"], ft, fl_m, _target(name), met)
+                )
+            continue
+        kt = median(kb)
+        rows.append(
+            Row(
+                f"{LABELS[name]} @{n}",
+                kt,
+                kb["peak_kib"],
+                fl_t,
+                fl_m,
+                _target(name, scale),
+                _met(name, kt, fl_t, scale),
+            )
+        )
+    return rows
+
+
+def _target(name: str, scale: str = "large") -> str:
+    return {
+        "import": "≤ 3x floor",
+        "search": "kb faster",
+        "silent": "≤ 5x floor",
+        "graph": "≤ 3x floor",
+        "review": "< 3 s at 2,000 projects",
+        "tui": "≤ 1.5x floor and < 1.5 s",
+    }[name]
+
+
+def _met(name: str, kt: float | None, ft: float | None, scale: str = "large") -> str:
+    if kt is None:
+        return "—"
+    if name == "review":
+        return "yes" if kt < 3 else "NO"
+    if ft is None:
+        return "—"
+    ratio = kt / ft
+    ok = {
+        "import": ratio <= 3,
+        "search": ratio < 1,
+        "silent": ratio <= 5,
+        "graph": ratio <= 3,
+        "tui": ratio <= 1.5 and kt < 1.5,
+    }[name]
+    return "yes" if ok else "NO"
+
+
+def growth_rows(small: list[Row], large: list[Row]) -> list[Row]:
+    out = []
+    for s, lg in zip(small, large, strict=True):
+        if s.kb_time is None or lg.kb_time is None:
+            continue
+        kb_g = lg.kb_time / s.kb_time
+        fl_g = lg.floor_time / s.floor_time if s.floor_time and lg.floor_time else None
+        label = "growth 10k→100k: " + s.workload.rsplit(" @", 1)[0]
+        out.append(
+            Row(
+                label,
+                kb_g,
+                None,
+                fl_g,
+                None,
+                "≈10x, ≤ linear",
+                "yes" if kb_g <= 12 else "NO",
+                ratio_text="growth" + (f"{kb_g / fl_g:.2f}x" if fl_g else "—"),
+            )
+        )
+    return out
+
+
+def run_scale(scale: str, only: set[str] | None) -> tuple[list[Row], list[str]]:
+    spec = SCALES[scale]
+    data = prepare(scale, spec, log)
+    results = {}
+    problems = []
+    for name in WORKLOADS:
+        if only and name not in only:
+            continue
+        log(f"[{scale}] {name} ...")
+        t = time.perf_counter()
+        results[name] = measure(name, data, REPS[scale][name])
+        log(f"[{scale}] {name} done in {time.perf_counter() - t:.1f} s")
+        problem = compare(name, *results[name])
+        if problem:
+            problems.append(f"[{scale}] {problem}")
+    return rows_for(scale, results), problems
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import sqlite3
+
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", choices=sorted(SCALES), default="small")
+    ap.add_argument("--only", default="", help="Comma-separated workloads (default: all).")
+    ap.add_argument("--markdown", default=None, help="Also write the table to this file.")
+    args = ap.parse_args(argv)
+    only = {w for w in args.only.split(",") if w} or None
+    t0 = time.perf_counter()
+    rows, problems = run_scale("smoke" if args.scale == "smoke" else "small", only)
+    if args.scale == "large":
+        large, more = run_scale("large", only)
+        rows = rows + large + growth_rows(rows, large)
+        problems += more
+    table = markdown(rows)
+    print(table)
+    print(f"\nmachine: {machine()}; total {time.perf_counter() - t0:.0f} s")
+    for p in problems:
+        print(f"CONSISTENCY: {p}")
+    print("consistency: " + ("kb and every floor agree" if not problems else f"{len(problems)} mismatches"))
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
