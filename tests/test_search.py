@@ -124,14 +124,11 @@ def test_fts_operators_are_safe(kb_with_data: KB, query: str) -> None:
     assert {h.id for h in hits} <= {"INC-0001", "INC-0002"}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=st.text(max_size=30))
-def test_cli_search_never_crashes(query: str) -> None:
-    import tempfile
-
-    from tests.conftest import Run
-
-    with tempfile.TemporaryDirectory() as d:
-        result = Run(Path(d) / "kb.sqlite")("search", "--", query)
+def test_cli_search_never_crashes(run, query: str) -> None:
+    if not run.db_path.exists():
+        run.ok("init")
+    result = run("search", "--", query)
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
