@@ -148,3 +148,43 @@ def test_cli_check_and_backup_on_the_upgraded_fixture(m001: Path, tmp_path: Path
     assert _rows(copy) == _rows(m001)
     again = runner.invoke(main, ["--db", str(m001), "backup", str(copy)])
     assert again.exit_code == 1 and "refusing to overwrite" in again.output
+
+
+OPEN_ON_GO = """
+import sys
+from kb.service import KB
+print("ready", flush=True)
+sys.stdin.readline()  # every worker is released at once, after all have started
+KB(sys.argv[1]).close()
+"""
+
+
+def test_processes_opening_an_old_database_at_once_upgrade_it_once(m001: Path) -> None:
+    """Four processes open the m001 database at the same instant: one upgrades (behind the
+    migration lock), the others wait and find nothing left to do."""
+    import subprocess
+    import sys
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_ON_GO, str(m001)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert results == [(0, "")] * 4
+    assert len(list(m001.parent.glob("*.bak"))) == 1
+    conn = sqlite3.connect(m001)
+    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    conn.close()
+    assert names == known_migration_names()
