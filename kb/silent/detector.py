@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from kb.silent.config import SilentConfig
 from kb.silent.health import ratio
-from kb.silent.trends import Direction, Trend, screen, trend
+from kb.silent.trends import Direction, Trend, screen_s, trend
 
 VerdictWord = Literal["healthy", "watch", "silent-failure"]
 RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
@@ -114,20 +114,31 @@ def _end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
+SERIES_COLUMNS = ("predictions", "adoption", "quality", "override_rate", "cost", "value")
+
+
+def all_series(rows: list[dict[str, Any]]) -> dict[str, tuple[list[str], list[float]]]:
+    """Each metric's (or derived rate's) known values in period order, with their period labels."""
+    out: dict[str, tuple[list[str], list[float]]] = {c: ([], []) for c in SERIES_COLUMNS}
+    for r in rows:
+        values = (
+            r["predictions"],
+            ratio(r["acted_on"], r["predictions"]),
+            r["quality"],
+            ratio(r["overrides"], r["acted_on"]),
+            r["cost"],
+            r["value"],
+        )
+        for column, v in zip(SERIES_COLUMNS, values, strict=True):
+            if v is not None:
+                out[column][0].append(r["period"])
+                out[column][1].append(float(v))
+    return out
+
+
 def series(rows: list[dict[str, Any]], column: str) -> tuple[list[str], list[float]]:
     """The known values of one metric (or derived rate) in period order, with their labels."""
-    labels, values = [], []
-    for r in rows:
-        if column == "adoption":
-            v = ratio(r["acted_on"], r["predictions"])
-        elif column == "override_rate":
-            v = ratio(r["overrides"], r["acted_on"])
-        else:
-            v = r[column]
-        if v is not None:
-            labels.append(r["period"])
-            values.append(float(v))
-    return labels, values
+    return all_series(rows)[column]
 
 
 def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
@@ -135,37 +146,37 @@ def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
     rule = cfg.rule
     # one vectorised screen per trend signal across the whole portfolio, then scipy on the survivors
     prepared: dict[str, list[tuple[list[str], list[float]]]] = {}
-    passes: dict[str, list[bool]] = {}
+    passes: dict[str, list[int | None]] = {}
+    per_project = [all_series(snap.health.get(p.slug, [])) for p in snap.projects]
     for code, column, direction, _ in (*TREND_SIGNALS, ("value-rise", "value", "up", "")):
-        prepared[code] = [series(snap.health.get(p.slug, []), column) for p in snap.projects]
-        passes[code] = screen([vals for _, vals in prepared[code]], direction, rule)
+        prepared[code] = [s[column] for s in per_project]
+        passes[code] = screen_s([vals for _, vals in prepared[code]], direction, rule)
     out = []
     for i, p in enumerate(snap.projects):
-        trends = {}
+        trends: dict[str, Trend | None] = {}
         for code, _column, direction, _ in (*TREND_SIGNALS, ("value-rise", "value", "up", "")):
             labels, values = prepared[code][i]
-            if passes[code][i]:
-                trends[code] = trend(labels, values, direction, rule)
+            s = passes[code][i]
+            if code == "value-rise":  # value matters only when cost rose
+                cost = trends.get("cost-creep")
+                if cost is not None and cost.fired:
+                    trends[code] = (
+                        trend(labels, values, direction, rule, s)
+                        if s is not None
+                        else Trend.model_construct(direction=direction, n=len(values), fired=False)
+                    )
+            elif s is not None:
+                trends[code] = trend(labels, values, direction, rule, s)
+            elif 0 < len(values) < rule.min_periods:
+                trends[code] = trend(labels, values, direction, rule)  # says: too little history
             else:
-                trends[code] = Trend(
-                    direction=direction,
-                    n=len(values),
-                    fired=False,
-                    enough_history=len(values) >= rule.min_periods,
-                    periods=labels,
-                    values=values,
-                    reason=(
-                        "no significant trend"
-                        if len(values) >= rule.min_periods
-                        else f"too little history: {len(values)} periods, a trend needs {rule.min_periods}"
-                    ),
-                )
+                trends[code] = None  # screened out: no significant trend, or no data
         out.append(judge(p, snap, cfg, trends))
     out.sort(key=lambda v: (-v.score, RANK[v.verdict], v.project))
     return out
 
 
-def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, Trend]) -> Verdict:
+def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, Trend | None]) -> Verdict:
     signals: list[Signal] = []
     notes: list[str] = []
     w = cfg.weights
@@ -388,21 +399,23 @@ def _trend_data(t: Trend) -> dict[str, Any]:
     return t.model_dump(exclude={"fired", "enough_history", "reason"})
 
 
-def _trend_signals(trends: dict[str, Trend], fire: Any, notes: list[str]) -> None:
+def _trend_signals(trends: dict[str, Trend | None], fire: Any, notes: list[str]) -> None:
     for code, _column, _direction, words in TREND_SIGNALS:
-        t = trends[code]
+        t = trends.get(code)
+        if t is None:
+            continue
         if t.n > 0 and not t.enough_history:
             notes.append(f"{code}: {t.reason} ({', '.join(t.periods)})")
             continue
         if not t.fired:
             continue
         if code == "cost-creep":
-            v = trends["value-rise"]
-            if v.fired:
+            v = trends.get("value-rise")
+            if v is not None and v.fired:
                 continue
             tail = (
                 f"; value did not rise ({v.n} periods known)"
-                if v.n
+                if v is not None and v.n
                 else "; value is not recorded, so nothing shows the extra cost pays for itself"
             )
             fire(code, _trend_words(t, words) + tail, **_trend_data(t), value_periods=v.n)

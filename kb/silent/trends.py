@@ -1,7 +1,8 @@
 """Trend tests for short series (4 to a few dozen periods): one-sided Mann-Kendall plus Theil-Sen.
 
 - The test is Kendall's tau between time order and value, exact one-sided
-  (`scipy.stats.kendalltau(method="exact", alternative=...)`); alpha is 0.10 up to 7 points
+  (`scipy.stats.kendalltau(method="exact", alternative=...)`; the exact distribution depends only
+  on n and Kendall's S, so scipy is asked once per (n, S), see `exact_p`); alpha is 0.10 up to 7 points
   and 0.05 above (configurable). At n = 4 only a perfectly monotone series reaches p = 1/24.
 - Ties: the exact distribution assumes none. Rather than fall back on the normal approximation
   (anti-conservative at these sizes), tied values are ordered *against* the trend being tested
@@ -104,6 +105,21 @@ def critical_s(n: int, alpha: float) -> int:
     return crit
 
 
+@lru_cache(maxsize=4096)
+def exact_p(n: int, s: int, direction: Direction) -> float:
+    """scipy's exact one-sided p-value for Kendall's S = s over n untied points.
+
+    The exact distribution depends only on (n, S), so it is asked once per pair: scipy's
+    kendalltau on a permutation with that S (M - S over 2 inversions).
+    """
+    m = n * (n - 1) // 2
+    signed = s if direction == "up" else -s
+    y = _with_inversions(n, (m - signed) // 2)
+    if direction == "down":
+        y = [-v for v in y]
+    return float(stats.kendalltau(range(n), y, method="exact", alternative=_alternative(direction)).pvalue)
+
+
 def kendall_s(ranks: np.ndarray) -> np.ndarray:
     """Kendall's S for each row of an (series, n) array: concordant minus discordant pairs over time."""
     diff = ranks[:, None, :] - ranks[:, :, None]  # [i, j] = y_j - y_i
@@ -113,7 +129,12 @@ def kendall_s(ranks: np.ndarray) -> np.ndarray:
 
 def screen(series: list[list[float]], direction: Direction, rule: TrendRule) -> list[bool]:
     """True for each series that may fire (enough points and S past the critical value)."""
-    out = [False] * len(series)
+    return [s is not None for s in screen_s(series, direction, rule)]
+
+
+def screen_s(series: list[list[float]], direction: Direction, rule: TrendRule) -> list[int | None]:
+    """Kendall's S (tie-broken, signed as computed) for each series that may fire, None for the rest."""
+    out: list[int | None] = [None] * len(series)
     by_n: dict[int, list[int]] = {}
     for i, ys in enumerate(series):
         if len(ys) >= rule.min_periods:
@@ -123,12 +144,18 @@ def screen(series: list[list[float]], direction: Direction, rule: TrendRule) -> 
         s = kendall_s(ranks) * (1 if direction == "up" else -1)
         crit = critical_s(n, rule.alpha(n))
         for i, value in zip(idx, s, strict=True):
-            out[i] = bool(value >= crit)
+            if value >= crit:
+                out[i] = int(value) if direction == "up" else -int(value)
     return out
 
 
-def trend(periods: list[str], values: list[float], direction: Direction, rule: TrendRule) -> Trend:
-    """Test one series (known values only, in time order) for a trend in `direction`."""
+def trend(
+    periods: list[str], values: list[float], direction: Direction, rule: TrendRule, s: int | None = None
+) -> Trend:
+    """Test one series (known values only, in time order) for a trend in `direction`.
+
+    `s` is Kendall's S of the tie-broken series when the caller has it already (from `screen_s`).
+    """
     n = len(values)
     base = Trend(
         direction=direction,
@@ -142,13 +169,13 @@ def trend(periods: list[str], values: list[float], direction: Direction, rule: T
         base.reason = f"too little history: {n} period{'s' if n != 1 else ''}, a trend needs {rule.min_periods}"
         return base
     alpha = rule.alpha(n)
-    ranks = tie_broken(values, direction)
-    res = stats.kendalltau(np.arange(n), ranks, method="exact", alternative=_alternative(direction))
+    if s is None:
+        s = int(kendall_s(tie_broken([values], direction))[0])
     ts = stats.theilslopes(values, np.arange(n))
     median = float(statistics.median(values))
     slope = float(ts.slope)
     relative = abs(slope) / abs(median) if median else (float("inf") if slope else 0.0)
-    base.tau, base.p_value, base.alpha = float(res.statistic), float(res.pvalue), alpha
+    base.tau, base.p_value, base.alpha = s / (n * (n - 1) / 2), exact_p(n, s, direction), alpha
     base.slope, base.median, base.relative_slope = slope, median, relative
     base.ties = len(set(values)) < n
     moving = (slope < 0) if direction == "down" else (slope > 0)
