@@ -97,3 +97,23 @@ def test_screen_agrees_with_scipy(ys: list[int], direction: str) -> None:
     alt = "less" if direction == "down" else "greater"
     p = stats.kendalltau(range(n), tie_broken(values, direction), method="exact", alternative=alt).pvalue  # type: ignore[arg-type]
     assert screen([values], direction, RULE) == [p <= RULE.alpha(n)]  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.floats(-1000, 1000, allow_nan=False).map(lambda v: round(v, 2)), min_size=4, max_size=12),
+    st.sampled_from(["down", "up"]),
+)
+def test_slope_screen_never_drops_a_series_that_fires(ys: list[float], direction: str) -> None:
+    from kb.silent.trends import slope_screen
+
+    fired = trend(labels(len(ys)), ys, direction, RULE).fired  # type: ignore[arg-type]
+    if fired:
+        assert slope_screen([ys], direction, RULE) == [True]  # type: ignore[arg-type]
+
+
+def test_slope_screen_drops_a_tiny_slope() -> None:
+    from kb.silent.trends import slope_screen
+
+    tiny = [1000.5, 1000.4, 1000.3, 1000.2, 1000.1, 1000.0]
+    assert slope_screen([tiny, [100.0, 90.0, 80.0, 70.0]], "down", RULE) == [False, True]

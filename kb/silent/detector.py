@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from kb.silent.config import SilentConfig
 from kb.silent.health import ratio
-from kb.silent.trends import Direction, Trend, screen_s, trend
+from kb.silent.trends import Direction, Trend, screen_s, slope_screen, trend
 
 VerdictWord = Literal["healthy", "watch", "silent-failure"]
 RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
@@ -151,6 +151,11 @@ def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
     for code, column, direction, _ in (*TREND_SIGNALS, ("value-rise", "value", "up", "")):
         prepared[code] = [s[column] for s in per_project]
         passes[code] = screen_s([vals for _, vals in prepared[code]], direction, rule)
+        survivors = [i for i, s in enumerate(passes[code]) if s is not None]
+        sized = slope_screen([prepared[code][i][1] for i in survivors], direction, rule)
+        for i, keep in zip(survivors, sized, strict=True):
+            if not keep:
+                passes[code][i] = None
     out = []
     for i, p in enumerate(snap.projects):
         trends: dict[str, Trend | None] = {}

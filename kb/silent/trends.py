@@ -15,7 +15,8 @@
 For speed over thousands of series, `screen` computes Kendall's S for many series at once with
 numpy and drops those that cannot reach the critical S (taken from scipy's exact distribution,
 see `critical_s`); only the survivors are passed to scipy for the reported tau, p and slope.
-The screen is exact: it never drops a series the full test would have let fire.
+The screen is exact: it never drops a series the full test would have let fire. `slope_screen`
+does the same for the Theil-Sen size floor.
 """
 
 from __future__ import annotations
@@ -146,6 +147,32 @@ def screen_s(series: list[list[float]], direction: Direction, rule: TrendRule) -
         for i, value in zip(idx, s, strict=True):
             if value >= crit:
                 out[i] = int(value) if direction == "up" else -int(value)
+    return out
+
+
+def slope_screen(series: list[list[float]], direction: Direction, rule: TrendRule) -> list[bool]:
+    """False for each series whose Theil-Sen slope is surely under the size floor (so scipy is not asked).
+
+    The same pairwise slopes `scipy.stats.theilslopes` takes the median of, for many series of one
+    length at once; a 1e-9 relative margin keeps the screen on the side of asking scipy.
+    """
+    out = [True] * len(series)
+    by_n: dict[int, list[int]] = {}
+    for i, ys in enumerate(series):
+        by_n.setdefault(len(ys), []).append(i)
+    for n, idx in by_n.items():
+        if n < 2:
+            continue
+        y = np.array([series[i] for i in idx], dtype=float)
+        upper = np.triu(np.ones(n, dtype=bool), k=1)
+        dx = (np.arange(n)[None, :] - np.arange(n)[:, None])[upper]
+        dy = (y[:, None, :] - y[:, :, None])[:, upper]
+        slope = np.median(dy / dx, axis=1)
+        floor = rule.min_relative_slope * np.abs(np.median(y, axis=1)) * (1 - 1e-9)
+        moving = slope < 0 if direction == "down" else slope > 0
+        ok = moving & (np.abs(slope) >= floor)
+        for i, keep in zip(idx, ok, strict=True):
+            out[i] = bool(keep)
     return out
 
 
