@@ -119,20 +119,27 @@ SERIES_COLUMNS = ("predictions", "adoption", "quality", "override_rate", "cost",
 
 def all_series(rows: list[dict[str, Any]]) -> dict[str, tuple[list[str], list[float]]]:
     """Each metric's (or derived rate's) known values in period order, with their period labels."""
-    out: dict[str, tuple[list[str], list[float]]] = {c: ([], []) for c in SERIES_COLUMNS}
-    for r in rows:
-        values = (
-            r["predictions"],
-            ratio(r["acted_on"], r["predictions"]),
-            r["quality"],
-            ratio(r["overrides"], r["acted_on"]),
-            r["cost"],
-            r["value"],
-        )
-        for column, v in zip(SERIES_COLUMNS, values, strict=True):
-            if v is not None:
-                out[column][0].append(r["period"])
-                out[column][1].append(float(v))
+    periods = [r["period"] for r in rows]
+    preds = [r["predictions"] for r in rows]
+    acted = [r["acted_on"] for r in rows]
+    cols: dict[str, list[Any]] = {
+        "predictions": preds,
+        "adoption": [a / p if a is not None and p else None for a, p in zip(acted, preds, strict=True)],
+        "quality": [r["quality"] for r in rows],
+        "override_rate": [
+            r["overrides"] / a if r["overrides"] is not None and a else None for r, a in zip(rows, acted, strict=True)
+        ],
+        "cost": [r["cost"] for r in rows],
+        "value": [r["value"] for r in rows],
+    }
+    out: dict[str, tuple[list[str], list[float]]] = {}
+    for column in SERIES_COLUMNS:
+        values = cols[column]
+        if None in values:
+            keep = [i for i, v in enumerate(values) if v is not None]
+            out[column] = ([periods[i] for i in keep], [float(values[i]) for i in keep])
+        else:
+            out[column] = (periods, [float(v) for v in values])
     return out
 
 
