@@ -158,7 +158,10 @@ def load_paths(paths: list[str]) -> Bundle:
 
 
 class _ExportDumper(_Dumper):  # type: ignore[misc, valid-type]
-    """Block style, stable order, dates and instants as plain ISO 8601 scalars."""
+    """Block style, stable order, dates and instants as plain ISO 8601 scalars, never anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _repr_datetime(dumper: yaml.SafeDumper, value: datetime) -> yaml.Node:

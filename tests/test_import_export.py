@@ -159,3 +159,15 @@ def test_export_is_deterministic_and_private(run, tmp_path: Path) -> None:
     f = out / "incidents" / "INC-0001.yaml"
     assert f.stat().st_mode & 0o777 == 0o600
     assert hashlib.sha256(f.read_bytes()).hexdigest() == hashlib.sha256(first["incidents/INC-0001.yaml"]).hexdigest()
+
+
+def test_export_never_writes_yaml_anchors() -> None:
+    from datetime import date
+
+    from kb.models import Incident
+    from kb.yamldoc import document, to_yaml
+
+    same = date(2026, 1, 1)
+    text = to_yaml(document(Incident(project="p", title="t", started_at=same, detected_at=same)))
+    assert "&id" not in text and "*id" not in text
+    assert "started_at: 2026-01-01\n" in text and "detected_at: 2026-01-01\n" in text

@@ -299,7 +299,7 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
     if inc.id is None:
         inc = inc.model_copy(update={"id": next_incident_id(db)})
     assert inc.id is not None
-    if get_project(db, inc.project) is None:
+    if db.execute("SELECT 1 FROM projects WHERE slug = ?", [inc.project]).fetchone() is None:
         raise KBError(f"project {inc.project!r} does not exist (add it first, or include it in the file)", "project")
     if (
         inc.duplicate_of is not None
