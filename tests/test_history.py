@@ -64,7 +64,9 @@ def test_history_lists_who_changed_what_and_when(run: Run, story: None) -> None:
     [
         ("2026-03-01T10:00:00Z", "Scores stopped", 3, "alice"),  # the instant it was created
         ("2026-03-04", "Scores stopped", 3, "alice"),
-        ("2026-03-05", "Scores stopped", 3, "alice"),  # a bare date is midnight UTC: before bob's 09:00 edit
+        ("2026-03-05", "Churn model switched off by a flag", 3, "bob"),  # a bare date means by the end of that day
+        ("2026-03-05T08:59:59Z", "Scores stopped", 3, "alice"),
+        ("2026-03-09", "Churn model switched off by a flag", 1, "carol"),
         ("2026-03-05T09:00:00Z", "Churn model switched off by a flag", 3, "bob"),
         ("2026-03-09T11:59:59Z", "Churn model switched off by a flag", 3, "bob"),
         ("2026-03-10", "Churn model switched off by a flag", 1, "carol"),

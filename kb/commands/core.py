@@ -316,12 +316,14 @@ def incident_merge(dup: str, into: str) -> None:
 
 @incident.command("history")
 @click.argument("incident_id")
-@click.option("--as-of", default=None, help="Show the document as it stood at this date or time.")
+@click.option("--as-of", default=None, help="Show the document as it stood then (a bare date: end of that day, UTC).")
 @common_options
 @json_option
 def incident_history(incident_id: str, as_of: str | None, as_json: bool) -> None:
     """Who changed this incident, when and what; or what it said on a given date."""
     if as_of:
+        from datetime import datetime, timedelta
+
         from kb.store import changelog
         from kb.timeutil import as_utc, from_text
 
@@ -332,7 +334,10 @@ def incident_history(incident_id: str, as_of: str | None, as_json: bool) -> None
         except ValueError as exc:
             raise KBError(str(exc), "--as-of") from None
         assert when is not None
-        rec = changelog.as_of(kb.db, "incident", incident_id, as_utc(when))
+        moment = as_utc(when)
+        if not isinstance(when, datetime):  # "what did it say on D" means by the end of day D (UTC)
+            moment += timedelta(days=1, microseconds=-1)
+        rec = changelog.as_of(kb.db, "incident", incident_id, moment)
         if rec is None:
             raise KBError(f"{incident_id} did not exist yet at {as_of}", "--as-of")
         if as_json:
