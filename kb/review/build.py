@@ -55,14 +55,15 @@ def _signals(verdict: Any) -> list[SignalInfo]:
 
 def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Outside) -> Review:
     previous = period.previous()
-    summary = compute.portfolio_summary(db, period)
+    open_by_project = compute.open_actions(db, period)
+    summary, incidents_by_project = compute.portfolio_summary(db, period, open_by_project)
     trends = compute.health_trends(db, period)
     decisions = compute.decisions_for(db, period.label)
     previous_decisions = compute.decisions_for(db, previous.label)
     decision_by_project = {d.project: d for d in decisions}
 
     cards: list[Scorecard] = []
-    for row in compute.project_rows(db, period):
+    for row in compute.project_rows(db, period, incidents_by_project, open_by_project):
         slug = row["slug"]
         card = Scorecard(**row, trends=trends.get(slug, []), decision=decision_by_project.get(slug))
         if outside.verdicts is not None:

@@ -54,10 +54,12 @@ DETECTION_GROUPS: dict[str, str] = {
 GROUP_ORDER = ("monitoring", "people", "review", "nobody")
 
 # stored instants are ISO text ('2026-07-01' or '2026-07-01T09:00:00Z'); both compare correctly as
-# text against a bare 'YYYY-MM-DD' bound, so windows are plain text comparisons an index can use
+# text against a bare 'YYYY-MM-DD' bound, so windows are plain text comparisons. `+i.duplicate_of`
+# keeps SQLite off the duplicate_of index: almost every row matches, so a plain scan is faster.
 _ANCHOR = "coalesce(i.started_at, i.detected_at)"
-IN_QUARTER = f"i.duplicate_of IS NULL AND {_ANCHOR} >= :start AND {_ANCHOR} < :end"
-EXISTS_BY_END = f"i.duplicate_of IS NULL AND {_ANCHOR} < :end"
+NOT_DUPLICATE = "+i.duplicate_of IS NULL"
+IN_QUARTER = f"{NOT_DUPLICATE} AND {_ANCHOR} >= :start AND {_ANCHOR} < :end"
+EXISTS_BY_END = f"{NOT_DUPLICATE} AND {_ANCHOR} < :end"
 IN_PORTFOLIO = "(p.launched_on IS NULL OR p.launched_on < :end)"
 
 
@@ -69,8 +71,13 @@ def _scalar(db: Database, sql: str, params: dict[str, Any]) -> Any:
     return db.execute(sql, params).fetchone()[0]
 
 
-def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
+def portfolio_summary(
+    db: Database, period: Period, open_by_project: dict[str, tuple[int, int]] | None = None
+) -> tuple[PortfolioSummary, dict[str, int]]:
+    """The portfolio summary, and the quarter's incidents per project (read in the same pass)."""
     w = window(period)
+    if open_by_project is None:
+        open_by_project = open_actions(db, period)
     by_stage = {
         r["stage"]: r["n"]
         for r in db.query(
@@ -79,13 +86,15 @@ def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
     }
     # one pass over the quarter's incidents gives the count, who detected them, the kinds and time to detect
     opened, quiet, ttd = 0, 0, []
+    per_project: dict[str, int] = defaultdict(int)
     detection = dict.fromkeys(GROUP_ORDER, 0)
-    for detected_by, kind, days_to_detect in db.execute(
-        f"SELECT i.detected_by, i.kind, julianday(i.detected_at) - julianday(i.started_at) FROM incidents i "
-        f"WHERE {IN_QUARTER}",
+    for project, detected_by, kind, days_to_detect in db.execute(
+        "SELECT i.project, i.detected_by, i.kind, julianday(i.detected_at) - julianday(i.started_at) "
+        f"FROM incidents i WHERE {IN_QUARTER}",
         w,
     ):
         opened += 1
+        per_project[project] += 1
         quiet += kind == "quiet-shutdown"
         detection[DETECTION_GROUPS.get(detected_by, "nobody")] += 1
         if days_to_detect is not None:
@@ -93,7 +102,7 @@ def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
     resolved, ttr = 0, []
     for (days_to_resolve,) in db.execute(
         "SELECT julianday(i.resolved_at) - julianday(i.detected_at) FROM incidents i "
-        "WHERE i.duplicate_of IS NULL AND i.resolved_at >= :start AND i.resolved_at < :end",
+        f"WHERE {NOT_DUPLICATE} AND i.resolved_at >= :start AND i.resolved_at < :end",
         w,
     ):
         resolved += 1
@@ -102,7 +111,7 @@ def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
     share = {k: (v / opened if opened else 0.0) for k, v in detection.items()}
     cutoff = (period.end - timedelta(days=POSTMORTEM_GRACE_DAYS)).isoformat()
     missing_sql = (
-        "FROM incidents i WHERE i.duplicate_of IS NULL AND i.postmortem = 'none' "
+        f"FROM incidents i WHERE {NOT_DUPLICATE} AND i.postmortem = 'none' "
         "AND coalesce(i.detected_at, i.started_at) < :cutoff"
     )
     missing_count = _scalar(db, f"SELECT count(*) {missing_sql}", {"cutoff": cutoff})
@@ -113,7 +122,7 @@ def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
             {"cutoff": cutoff, "limit": MISSING_IDS_LISTED},
         )
     ]
-    return PortfolioSummary(
+    summary = PortfolioSummary(
         projects=sum(by_stage.values()),
         by_stage=by_stage,
         incidents_opened=opened,
@@ -125,58 +134,57 @@ def portfolio_summary(db: Database, period: Period) -> PortfolioSummary:
         quiet_shutdowns=quiet,
         postmortems_missing=missing_count,
         postmortems_missing_ids=oldest_missing,
-        actions=action_stats(db, period),
+        actions=action_stats(db, period, open_by_project),
     )
+    return summary, dict(per_project)
 
 
-def action_stats(db: Database, period: Period) -> ActionStats:
-    w = window(period)
+def open_actions(db: Database, period: Period) -> dict[str, tuple[int, int]]:
+    """Per project: (open actions, of which overdue) on incidents that existed by the quarter's end.
+
+    Actions are grouped per incident first, so each incident is looked up once, not once per action.
+    """
+    rows = db.execute(
+        "WITH oa AS (SELECT incident_id, count(*) AS n, coalesce(sum(due < :end), 0) AS overdue "
+        "FROM actions WHERE +status = 'open' GROUP BY incident_id) "
+        "SELECT i.project, sum(oa.n), sum(oa.overdue) FROM oa JOIN incidents i ON i.id = oa.incident_id "
+        f"WHERE {EXISTS_BY_END} GROUP BY i.project",
+        window(period),
+    )
+    return {project: (n, overdue) for project, n, overdue in rows}
+
+
+def action_stats(db: Database, period: Period, open_by_project: dict[str, tuple[int, int]]) -> ActionStats:
     row = db.execute(
         "SELECT count(*), coalesce(sum(a.status = 'done'), 0), coalesce(sum(a.status = 'wont-do'), 0), "
         "coalesce(sum(a.status = 'open'), 0) FROM actions a JOIN incidents i ON i.id = a.incident_id "
         f"WHERE {IN_QUARTER}",
-        w,
+        window(period),
     ).fetchone()
     opened, done, wont, still_open = row
-    overdue = _scalar(
-        db,
-        "SELECT count(*) FROM actions a JOIN incidents i ON i.id = a.incident_id "
-        f"WHERE {EXISTS_BY_END} AND a.status = 'open' AND a.due IS NOT NULL AND a.due < :end",
-        w,
-    )
     denominator = opened - wont
     return ActionStats(
         opened=opened,
         done=done,
         wont_do=wont,
         still_open=still_open,
-        overdue=overdue,
+        overdue=sum(overdue for _, overdue in open_by_project.values()),
         completion_rate=done / denominator if denominator else None,
     )
 
 
-def project_rows(db: Database, period: Period) -> list[dict[str, Any]]:
+def project_rows(
+    db: Database, period: Period, incidents: dict[str, int], open_by_project: dict[str, tuple[int, int]]
+) -> list[dict[str, Any]]:
     """The portfolio's projects with their incident and action counts for the quarter."""
-    w = window(period)
-    rows = {
-        r["slug"]: {**r, "incidents": 0, "open_actions": 0, "overdue_actions": 0}
-        for r in db.query(
-            f"SELECT p.slug, p.name, p.team, p.owner, p.stage FROM projects p WHERE {IN_PORTFOLIO} ORDER BY p.slug", w
-        )
-    }
-    for r in db.query(f"SELECT i.project, count(*) AS n FROM incidents i WHERE {IN_QUARTER} GROUP BY 1", w):
-        if r["project"] in rows:
-            rows[r["project"]]["incidents"] = r["n"]
+    out = []
     for r in db.query(
-        "SELECT i.project, count(*) AS n, coalesce(sum(a.due IS NOT NULL AND a.due < :end), 0) AS overdue "
-        f"FROM actions a JOIN incidents i ON i.id = a.incident_id WHERE {EXISTS_BY_END} AND a.status = 'open' "
-        "GROUP BY 1",
-        w,
+        f"SELECT p.slug, p.name, p.team, p.owner, p.stage FROM projects p WHERE {IN_PORTFOLIO} ORDER BY p.slug",
+        window(period),
     ):
-        if r["project"] in rows:
-            rows[r["project"]]["open_actions"] = r["n"]
-            rows[r["project"]]["overdue_actions"] = r["overdue"]
-    return list(rows.values())
+        n_open, overdue = open_by_project.get(r["slug"], (0, 0))
+        out.append({**r, "incidents": incidents.get(r["slug"], 0), "open_actions": n_open, "overdue_actions": overdue})
+    return out
 
 
 TREND_METRICS: tuple[str, ...] = ("predictions", "adoption", "quality", "value")
