@@ -59,6 +59,11 @@ DAMAGE: dict[str, tuple[list[str], str, str]] = {
         "search_index",
         "1 incident(s) have no search row",
     ),
+    "search text behind its cause rows": (
+        ["UPDATE causes SET statement = 'rewritten' WHERE incident_id = 'INC-0001' AND cause_id = 'c1'"],
+        "search_index",
+        "1 search row(s) disagree with their incident, causes or actions",
+    ),
     "link to a missing cause": (
         ["INSERT INTO cause_links (incident_id, cause_id, because_id, pos) VALUES ('INC-0001', 'c1', 'gone', 1)"],
         "causes",

@@ -331,11 +331,37 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
             db.execute(f"DELETE FROM {table} WHERE incident_id = ?", [inc.id])
         result = "updated"
     _insert_children(db, inc)
+    _put_search_text(db, inc, created=old is None)
     _put_tags(db, "incident", inc.id, inc.tags)
     changelog.record(
         db, actor, "incident", inc.id, op or ("create" if result == "created" else "update"), changes, new_doc
     )
     return result
+
+
+def search_text(inc: Incident) -> tuple[str, str, str, str]:
+    """What full-text search indexes for an incident: title, summary, cause statements, action titles."""
+    return (
+        inc.title,
+        inc.summary,
+        "\n".join(c.statement for c in inc.causes),
+        "\n".join(a.title for a in inc.actions),
+    )
+
+
+def _put_search_text(db: Database, inc: Incident, *, created: bool) -> None:
+    """One write per save; the FTS index follows this row by trigger."""
+    title, summary, causes, actions = search_text(inc)
+    if created:
+        db.execute(
+            "INSERT INTO incident_text (incident_id, title, summary, causes, actions) VALUES (?, ?, ?, ?, ?)",
+            [inc.id, title, summary, causes, actions],
+        )
+    else:
+        db.execute(
+            "UPDATE incident_text SET title = ?, summary = ?, causes = ?, actions = ? WHERE incident_id = ?",
+            [title, summary, causes, actions, inc.id],
+        )
 
 
 def _insert_children(db: Database, inc: Incident) -> None:

@@ -285,3 +285,24 @@ def m002_foreign_key_indexes(db: Database) -> None:
     """
     db.execute("CREATE INDEX IF NOT EXISTS incidents_duplicate_of ON incidents(duplicate_of)")
     db.execute("CREATE INDEX IF NOT EXISTS decisions_project ON decisions(project)")
+
+
+@migrations()
+def m003_search_text_written_once(db: Database) -> None:
+    """Write an incident's search text once per save instead of once per child row.
+
+    m001 kept incident_text current with triggers on causes and actions, so saving an incident
+    with three causes and two actions rewrote its search row (and its FTS entry) six times: half
+    the cost of a bulk import. The store now writes the row once, in the same transaction as the
+    incident (kb.store.repo.put_incident); the FTS index still follows incident_text by trigger,
+    and `kb check` recomputes the text from the rows to prove they agree.
+    """
+    for name in (
+        "incidents_text_ai",
+        "incidents_text_au",
+        "causes_text_ai",
+        "causes_text_ad",
+        "actions_text_ai",
+        "actions_text_ad",
+    ):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
