@@ -10,6 +10,7 @@ import pytest
 from kb.errors import KBError
 from kb.review.followup import judge
 from kb.review.model import Decision
+from kb.review.render import to_markdown
 from kb.service import KB
 from tests.test_review_portfolio import fake_scan, load_portfolio
 
@@ -53,6 +54,11 @@ def test_previous_decisions_are_followed_up_in_the_next_review(portfolio: KB) ->
     assert (follow["gamma"].stage_then, follow["gamma"].stage_now) == ("pilot", "paused")
     assert follow["zeta"].evidence == "stage unchanged (production)"
     assert follow["beta"].decision.due == date(2026, 9, 30)  # default: the end of the next quarter
+
+    md = to_markdown(kb.review("2026Q3"))
+    zeta = "| zeta | retire | Zed | 2026-08-31 | nothing-happened | stage unchanged (production) | no users left |"
+    assert zeta in md
+    assert "| gamma | pause | Gus | 2026-08-01 | carried-out | stage pilot → paused |  |" in md
 
     _set_action(kb, "INC-0401", "later action", "done")
     assert next(f for f in kb.review("2026Q3").follow_ups if f.decision.project == "alpha").status == "carried-out"
