@@ -49,6 +49,7 @@ class KBApp(App[None]):
         as_of: date | None = None,
         theme: str | None = None,
         keymap: dict[str, str] | None = None,
+        cursor_blink: bool | None = None,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path) if db_path is not None else None
@@ -56,12 +57,15 @@ class KBApp(App[None]):
         self.as_of = as_of
         self._initial_theme = theme
         self._initial_keymap = keymap or {}
+        self.cursor_blink = cursor_blink
 
     def on_mount(self) -> None:
         from tui.settings import load_settings
 
         settings = load_settings()
         self.theme = self._initial_theme or settings.theme
+        if self.cursor_blink is None:
+            self.cursor_blink = settings.cursor_blink
         keymap = {**settings.keymap, **self._initial_keymap}
         if keymap:
             self.set_keymap(keymap)

@@ -18,6 +18,7 @@ class TUISettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
 
     theme: str = "textual-dark"
+    cursor_blink: bool = True
     keymap: dict[str, str] = Field(default_factory=dict)
 
 

@@ -19,6 +19,7 @@ def make_app(db_path: Path, **kwargs: Any) -> KBApp:
     kwargs.setdefault("as_of", AS_OF)
     kwargs.setdefault("theme", "textual-dark")
     kwargs.setdefault("actor", "tester")
+    kwargs.setdefault("cursor_blink", False)
     return KBApp(db_path, **kwargs)
 
 

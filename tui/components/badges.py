@@ -19,12 +19,12 @@ STAGE_STYLES: dict[str, str] = {
 }
 
 
-def verdict_badge(verdict: str | None) -> Text:
+def verdict_badge(verdict: str | None, *, pad: bool = True) -> Text:
     """A verdict as a badge; None means the detector has not given one (or is not installed)."""
     if verdict is None:
         return Text("–", style="dim")
     label, style = VERDICT_STYLES.get(verdict, (verdict, ""))
-    return Text(f" {label} ", style=style)
+    return Text(f" {label} " if pad else label, style=style)
 
 
 def stage_text(stage: str) -> Text:

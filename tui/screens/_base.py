@@ -15,6 +15,12 @@ class KBScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", id="screen.back")]
 
+    def on_mount(self) -> None:
+        """Runs before each screen's own on_mount (Textual calls the handlers of every class)."""
+        from tui.components.forms import compact
+
+        compact(self)
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()

@@ -33,6 +33,11 @@ class ConfirmScreen(ModalScreen[str]):
                 yield Button("Discard (d)", variant="error", id="discard")
                 yield Button("Save (s)", variant="primary", id="save")
 
+    def on_mount(self) -> None:
+        from tui.components.forms import compact
+
+        compact(self)
+
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id or "cancel")

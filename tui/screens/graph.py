@@ -51,8 +51,8 @@ class GraphScreen(KBScreen):
                     keys: DataTable[Any] = DataTable(id="keystones", cursor_type="row", zebra_stripes=True)
                     keys.add_columns("mode", "score", "inc")
                     yield keys
-                with Vertical(classes="side"):
-                    yield Static("incidents under the highlighted root cause", classes="panel-title")
+                with Vertical(id="graph-side"):
+                    yield Static("incidents under the root cause", classes="panel-title")
                     drill: DataTable[Any] = DataTable(id="drill", cursor_type="row")
                     drill.add_columns("incident")
                     yield drill

@@ -21,16 +21,17 @@ from tui.components.sparkline import spark_text
 from tui.messages import Failed, PortfolioEnriched, PortfolioLoaded
 from tui.screens._base import KBScreen
 
+# key, label, width (None: the project column takes what the fixed ones leave)
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("slug", "Project", 24),
+    ("slug", "Project", None),
     ("stage", "Stage", 10),
-    ("owner", "Owner", 14),
-    ("verdict", "Verdict", 8),
-    ("score", "Score", 5),
-    ("incidents", "Inc", 4),
+    ("owner", "Owner", 10),
+    ("verdict", "Verdict", 10),
+    ("incidents", "Inc", 3),
     ("last", "Last inc.", 10),
-    ("usage", "Usage", 8),
+    ("usage", "Usage", 6),
 )
+SORT_KEYS = ("verdict", "score", "slug", "stage", "owner", "incidents", "last", "usage")
 VERDICT_RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
 
 
@@ -60,10 +61,7 @@ class PortfolioScreen(KBScreen):
         yield Header()
         yield Static("loading…", id="portfolio-counts", classes="counts")
         yield Input(placeholder="filter projects (slug, name, team, owner, stage)…", id="portfolio-filter")
-        table: DataTable[Any] = DataTable(id="portfolio-table", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        yield table
+        yield DataTable(id="portfolio-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -134,10 +132,23 @@ class PortfolioScreen(KBScreen):
             case key:
                 return (str(getattr(row, key, "")), row.slug)
 
+    def _columns(self, table: DataTable[Any]) -> None:
+        """Fit the columns to the terminal: the project column gets what the fixed-width ones leave."""
+        fixed = sum(w for _, _, w in COLUMNS if w)
+        room = (self.size.width or 80) - 2 - 2 * len(COLUMNS) - fixed
+        for key, label, width in COLUMNS:
+            arrow = ""
+            if key == self.sort_key or (key == "verdict" and self.sort_key == "score"):
+                arrow = " ▲" if self.sort_reverse else " ▼"
+            if key == "owner":  # a wide terminal shows whole names
+                width = 10 + max(0, min(10, room - 32))
+            table.add_column(label + arrow, key=key, width=width or max(12, min(32, room)))
+
     def refresh_table(self) -> None:
         table: DataTable[Any] = self.query_one(DataTable)
         keep = self.highlighted_slug()
-        table.clear()
+        table.clear(columns=True)
+        self._columns(table)
         rows = self.visible_rows()
         for row in rows:
             verdict = (self.verdicts or {}).get(row.slug)
@@ -145,8 +156,7 @@ class PortfolioScreen(KBScreen):
                 Text(row.slug),
                 stage_text(row.stage),
                 owner_text(row.owner),
-                verdict_badge(verdict.verdict if verdict else None),
-                Text(f"{verdict.score:.2f}" if verdict else "–", justify="right"),
+                _verdict_cell(verdict),
                 Text(f"{row.incidents}" + ("*" if row.open_incidents else ""), justify="right"),
                 Text((row.last_incident or "")[:10]),
                 Text(spark_text(self.usage.get(row.slug, [])), style="cyan"),
@@ -162,15 +172,14 @@ class PortfolioScreen(KBScreen):
         overdue = str(c["overdue_actions"]) if "overdue_actions" in c else "–"
         line = Text()
         line.append(f"{c.get('projects', 0)} projects", style="bold")
-        line.append("  ·  ")
+        line.append(" · ")
         line.append(f"{suspects} silent-failure suspects", style="bold red" if self.suspects else "")
-        line.append("  ·  ")
+        line.append(" · ")
         line.append(f"{c.get('open_incidents', 0)} open incidents")
-        line.append("  ·  ")
+        line.append(" · ")
         line.append(f"{overdue} overdue actions")
         if shown != c.get("projects", 0):
-            line.append(f"  ·  {shown} shown", style="dim")
-        line.append(f"   sort: {self.sort_key}{' ↑' if self.sort_reverse else ''}", style="dim")
+            line.append(f" · {shown} shown", style="dim")
         return line
 
     def highlighted_slug(self) -> str | None:
@@ -229,8 +238,7 @@ class PortfolioScreen(KBScreen):
         self.query_one(Input).value = ""
 
     def action_cycle_sort(self) -> None:
-        keys = [k for k, _, _ in COLUMNS]
-        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
         self.sort_reverse = False
         self.refresh_table()
 
@@ -238,9 +246,22 @@ class PortfolioScreen(KBScreen):
         self.sort_reverse = not self.sort_reverse
         self.refresh_table()
 
+    def on_resize(self) -> None:
+        if self.loaded:
+            self.refresh_table()
+
     def on_screen_resume(self) -> None:
         if self.loaded:
             self.load()
+
+
+def _verdict_cell(verdict: Any) -> Text:
+    """Badge and score in one cell, so the table fits 80 columns."""
+    if verdict is None:
+        return verdict_badge(None)
+    cell = verdict_badge(verdict.verdict, pad=False)
+    cell.append(f" {verdict.score:g}")
+    return cell
 
 
 def _haystack(row: Any) -> str:

@@ -59,6 +59,9 @@ class QuickLogScreen(ModalScreen[str | None]):
         return today().isoformat() if callable(today) else ""
 
     def on_mount(self) -> None:
+        from tui.components.forms import compact
+
+        compact(self)
         target = "#ql-flag" if self.initial["project"] else "#ql-project"
         self.query_one(target, Input).focus()
         self.load_choices()
