@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kb.errors import NotFound
-from kb.graph.chain import MAX_PATHS, chain
-from kb.models import Incident
+from kb.graph.chain import MAX_DEPTH, MAX_PATHS, chain
+from kb.models import Incident, Project
 from kb.service import KB
 from tests.test_graph_fixture import DS, ET, LAT, NM, OW, load_portfolio
 
@@ -105,3 +105,20 @@ def test_path_explosion_is_cut_and_flagged() -> None:
 def test_chain_of_unknown_incident(kb: KB) -> None:
     with pytest.raises(NotFound):
         kb.chain("CH-9999")
+
+
+def test_a_very_deep_chain_is_cut_not_crashed(kb: KB, run) -> None:
+    # 1,500 causes in a line: the tree stops at MAX_DEPTH (100) levels, the one path is complete.
+    n = 1500
+    causes = [{"id": f"k{i}", "statement": f"step {i}", "because": [f"k{i + 1}"]} for i in range(n - 1)]
+    causes.append({"id": f"k{n - 1}", "statement": "bottom"})
+    ch = chain(_incident(causes))
+    depth, node = 1, ch.tree[0]
+    while node.children:
+        depth, node = depth + 1, node.children[0]
+    assert (depth, node.cause_id, ch.truncated) == (MAX_DEPTH, f"k{MAX_DEPTH - 1}", True)
+    assert ch.paths == [[f"k{i}" for i in range(n)]]
+    kb.add_project(Project(slug="p"))
+    kb.save_incident(_incident(causes))
+    assert run.ok("graph", "chain", "CH-0001", "--json").stdout.startswith("{")
+    assert "cut short" in run.ok("graph", "chain", "CH-0001").stdout

@@ -202,7 +202,7 @@ def chain_tree(ch: Chain) -> Tree:
     for top in ch.tree:
         add(root, top)
     if ch.truncated:
-        root.add("[yellow]… more paths than shown[/]")
+        root.add("[yellow]… cut short: the chain has more paths or levels than shown[/]")
     return root
 
 

@@ -194,18 +194,22 @@ def recurring_chains(g: nx.MultiDiGraph, min_count: int = 2) -> list[RecurringCh
         for run in runs:
             seen[run].add(iid)
     kept = {run: ids for run, ids in seen.items() if len(ids) >= min_count}
+    # If a longer run holds `run` with the same incidents, so does the run one mode longer on the
+    # way to it (incident sets only shrink as runs grow), so one-step extensions are enough to look at.
+    subsumed = {
+        shorter
+        for run, ids in kept.items()
+        if len(run) > 2
+        for shorter in (run[1:], run[:-1])
+        if kept.get(shorter) == ids
+    }
     out = [
         RecurringChain(modes=list(run), count=len(ids), incident_ids=sorted(ids))
         for run, ids in kept.items()
-        if not any(len(other) > len(run) and ids == kept[other] and _contains(other, run) for other in kept)
+        if run not in subsumed
     ]
     out.sort(key=lambda r: (-r.count, -len(r.modes), r.modes))
     return out
-
-
-def _contains(longer: tuple[str, ...], run: tuple[str, ...]) -> bool:
-    n = len(run)
-    return any(longer[i : i + n] == run for i in range(len(longer) - n + 1))
 
 
 # --- similar incidents -------------------------------------------------------------------------

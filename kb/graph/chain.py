@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # A chain whose causes fan out and join again has exponentially many paths; past this many the
 # listing stops (Chain.truncated says so) rather than hang on a hostile postmortem.
 MAX_PATHS = 500
+# The tree nests one level per `because` step; deeper than this it stops (Chain.truncated) so that
+# rendering and JSON never hit Python's recursion limit.
+MAX_DEPTH = 100
 
 
 def starts_of(order: Sequence[str], because: Mapping[str, Sequence[str]], trigger: str | None) -> list[str]:
@@ -67,8 +70,10 @@ def chain(incident: Incident, taxonomy: Taxonomy | None = None) -> Chain:
     by_id = {c.id: c for c in incident.causes}
     trigger = next((c.id for c in incident.causes if c.trigger), None)
     seen: set[str] = set()
+    cut = False
 
-    def node(cid: str) -> ChainNode:
+    def node(cid: str, depth: int) -> ChainNode:
+        nonlocal cut
         cause = by_id[cid]
         base = ChainNode(
             cause_id=cid,
@@ -81,10 +86,13 @@ def chain(incident: Incident, taxonomy: Taxonomy | None = None) -> Chain:
             base.repeat = True
             return base
         seen.add(cid)
-        base.children = [node(b) for b in cause.because]
+        if depth >= MAX_DEPTH and cause.because:
+            cut = True
+            return base
+        base.children = [node(b, depth + 1) for b in cause.because]
         return base
 
-    tree = [node(s) for s in starts_of(order, because, trigger)]
+    tree = [node(s, 1) for s in starts_of(order, because, trigger)]
     paths, truncated = cause_paths(order, because, trigger)
     return Chain(
         incident_id=incident.id or "",
@@ -94,5 +102,5 @@ def chain(incident: Incident, taxonomy: Taxonomy | None = None) -> Chain:
         tree=tree,
         paths=paths,
         mode_paths=[lift(p, modes) for p in paths],
-        truncated=truncated,
+        truncated=truncated or cut,
     )
