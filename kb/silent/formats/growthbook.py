@@ -34,6 +34,11 @@ def _enabled(feature: Any, env: str) -> bool | None:
     return state.get("enabled") if isinstance(state, dict) and isinstance(state.get("enabled"), bool) else None
 
 
+def _env_names(feature: dict[str, Any]) -> list[str]:
+    envs = feature.get("environments")
+    return list(envs) if isinstance(envs, dict) else []
+
+
 def _actor(item: dict[str, Any], revision: dict[str, Any]) -> str:
     user = item.get("user")
     if isinstance(user, dict):
@@ -78,7 +83,7 @@ def normalise(record: Any, index: int) -> list[FlagEvent]:
             )
         ]
     previous = data.get("previous_attributes") if isinstance(data.get("previous_attributes"), dict) else {}
-    envs = sorted(set(feature.get("environments") or {}) | set(previous.get("environments") or {}))
+    envs = sorted({*_env_names(feature), *_env_names(previous)})
     out: list[FlagEvent] = []
     for env in envs:
         after, before = _enabled(feature, env), _enabled(previous, env)
