@@ -52,6 +52,7 @@ class KBApp(App[None]):
         cursor_blink: bool | None = None,
     ) -> None:
         super().__init__()
+        _preload_core()
         self.db_path = Path(db_path) if db_path is not None else None
         self.actor = actor
         self.as_of = as_of
@@ -154,3 +155,12 @@ class KBApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK
+
+
+def _preload_core() -> None:
+    """Import the kb core on a side thread while Textual starts, so the first worker finds it loaded
+    (importing sqlite-utils, which pulls in numpy, is most of the time to the first rows)."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=("kb.service",), daemon=True).start()

@@ -82,7 +82,16 @@ class PortfolioScreen(KBScreen):
                 counts = kb.counts()
                 with contextlib.suppress(Unavailable):
                     counts["overdue_actions"] = optional(kb, "overdue_actions", app.as_of)
-                self.post_message(PortfolioLoaded(rows, counts))
+            self.post_message(PortfolioLoaded(rows, counts))
+        except Exception as exc:  # shown as a toast; the UI stays up
+            self.post_message(Failed(f"portfolio: {exc}"))
+
+    @work(thread=True, exclusive=True, group="portfolio-enrich")
+    def enrich(self, rows: list[Any]) -> None:
+        """The slower second pass (the detector imports scipy), started once the rows are on screen."""
+        app = self.kb_app
+        try:
+            with session(app.db_path, app.actor) as kb:
                 verdicts: dict[str, Any] | None
                 try:
                     scan = optional(kb, "silent_scan", as_of=app.as_of)
@@ -101,6 +110,7 @@ class PortfolioScreen(KBScreen):
     def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
         self.rows, self.counts, self.loaded = message.rows, message.counts, True
         self.refresh_table()
+        self.call_after_refresh(self.enrich, list(message.rows))
 
     def on_portfolio_enriched(self, message: PortfolioEnriched) -> None:
         self.verdicts, self.usage, self.suspects = message.verdicts, message.usage, message.suspects
