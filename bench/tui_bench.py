@@ -1,0 +1,117 @@
+"""TUI timings: seconds to the first portfolio rows, and milliseconds from the last keystroke of a
+search to its results on screen. Prints numbers; asserts nothing (timings live here, not in tests).
+
+    python bench/tui_bench.py --db /tmp/kb-bench/large-*/kb.sqlite --queries latency,drift,owner
+
+Each start-up sample runs in a fresh process (imports included), next to the floor: an empty
+Textual app reaching its first frame in the same headless harness. Build a database with
+`kb synth --projects 2000 --incidents 100000 --db PATH` (or reuse bench/run.py's cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+STARTUP = r"""
+import time; START = time.perf_counter()
+import asyncio, sys
+from datetime import date
+mode, db = sys.argv[1], sys.argv[2]
+
+async def floor():
+    from textual.app import App
+    async with App().run_test(size=(160, 48)):
+        return time.perf_counter() - START
+
+async def kb():
+    from textual.widgets import DataTable
+    from tui.app import KBApp
+    app = KBApp(db, as_of=date(2026, 9, 30), cursor_blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        for _ in range(100_000):
+            tables = app.screen.query(DataTable)
+            if tables and tables.first().row_count > 0:
+                return time.perf_counter() - START
+            await pilot.pause(0.002)
+    raise SystemExit("no rows")
+
+print(asyncio.run(floor() if mode == "floor" else kb()))
+"""
+
+
+def startup(mode: str, db: str, reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        done = subprocess.run([sys.executable, "-c", STARTUP, mode, db], capture_output=True, text=True, check=True)
+        out.append(float(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def search_latency(db: str, queries: list[str]) -> list[float]:
+    """Per query: type it, then time from the last key to the results being shown."""
+    import asyncio
+    import time
+    from datetime import date
+
+    from tui.app import KBApp
+    from tui.screens.search import SearchScreen
+
+    async def run() -> list[float]:
+        app = KBApp(db, as_of=date(2026, 9, 30), cursor_blink=False)
+        times: list[float] = []
+        async with app.run_test(size=(160, 48)) as pilot:
+            await app.workers.wait_for_complete()
+            app.action_search()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, SearchScreen)
+            for q in queries:
+                screen.query_one("#search-query").value = ""
+                await pilot.pause()
+                await pilot.press(*q[:-1])
+                t = time.perf_counter()  # the last key is sent now; the debounce runs from here
+                await pilot.press(q[-1])
+                while screen.shown_query is None or screen.shown_query[0] != q:
+                    await pilot.pause(0.001)
+                times.append((time.perf_counter() - t) * 1000)
+        return times
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--queries", default="latency,drift,owner,monitoring,shutdown,flag,capacity,vendor")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    db = str(Path(args.db).expanduser())
+    floor = startup("floor", db, args.reps)
+    kb = startup("kb", db, args.reps)
+    search = search_latency(db, [q for q in args.queries.split(",") if q])
+    result = {
+        "floor_first_frame_s": statistics.median(floor),
+        "kb_first_rows_s": statistics.median(kb),
+        "ratio": statistics.median(kb) / statistics.median(floor),
+        "search_ms_median": statistics.median(search),
+        "search_ms_max": max(search),
+        "samples": {"floor": floor, "kb": kb, "search_ms": search},
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"empty Textual app, first frame:   {result['floor_first_frame_s']:.3f} s (median of {args.reps})")
+    print(f"kb portfolio, first rows:         {result['kb_first_rows_s']:.3f} s  ({result['ratio']:.2f}x floor)")
+    med, top = result["search_ms_median"], result["search_ms_max"]
+    print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")
+    print("targets: first rows <= 1.5x floor and < 1.5 s; search results < 100 ms")
+
+
+if __name__ == "__main__":
+    main()
