@@ -44,11 +44,13 @@ class HelpScreen(KBScreen):
         if under is not None and under is not self:
             sources.append((type(under).__name__, getattr(under, "BINDINGS", [])))
         seen: set[str] = set()
+        self.rows: list[tuple[str, str, str]] = []
         for _, bindings in sources:
             for b in bindings:
                 if not isinstance(b, Binding) or not b.id or b.id in seen:
                     continue
                 seen.add(b.id)
-                key = keymap.get(b.id, b.key)
-                table.add_row(str(key), b.description or b.action, b.id)
+                key = str(keymap.get(b.id, b.key))
+                self.rows.append((key, b.description or b.action, b.id))
+                table.add_row(key, b.description or b.action, b.id)
         return table

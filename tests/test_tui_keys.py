@@ -1,0 +1,58 @@
+"""Keys: a binding remapped by id works, the palette runs actions, the help lists ids, the theme toggles."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.snapshot_apps.common import make_app, settle, until
+from tui.screens.help import HelpScreen
+from tui.screens.quick_log import QuickLogScreen
+from tui.screens.review import ReviewScreen
+
+
+def test_remapped_key_opens_quick_log(db_path: Path) -> None:
+    async def flow() -> None:
+        app = make_app(db_path, keymap={"app.quick_log": "ctrl+l"})
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("f2")  # the old key no longer does it
+            await settle(pilot)
+            assert not isinstance(app.screen, QuickLogScreen)
+            await pilot.press("ctrl+l")
+            await until(pilot, lambda: isinstance(app.screen, QuickLogScreen), "the quick log")
+
+    asyncio.run(flow())
+
+
+def test_palette_runs_an_action(db_path: Path) -> None:
+    async def flow() -> None:
+        app = make_app(db_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await pilot.press(*"quarterly review")
+            await settle(pilot)
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review screen")
+
+    asyncio.run(flow())
+
+
+def test_help_lists_binding_ids_and_theme_toggles(db_path: Path) -> None:
+    async def flow() -> None:
+        app = make_app(db_path, keymap={"app.help": "f12"})
+        async with app.run_test(size=(100, 40)) as pilot:
+            await settle(pilot)
+            assert app.theme == "textual-dark"
+            await pilot.press("ctrl+t")
+            assert app.theme == "textual-light"
+            await pilot.press("f12")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+            rows = {(key, binding_id) for key, _, binding_id in app.screen.rows}
+            assert ("f12", "app.help") in rows  # the remapped key is what help shows
+            assert ("f2", "app.quick_log") in rows
+            assert ("ctrl+s", "portfolio.sort") in rows  # keys of the screen underneath
+
+    asyncio.run(flow())
