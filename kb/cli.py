@@ -52,7 +52,12 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         with user_errors():
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except click.UsageError as exc:
+                # one line and exit 1 like every other bad input, with where to look for help
+                where = exc.ctx.command_path if exc.ctx else "kb"
+                raise click.ClickException(f"{exc.format_message()} (see `{where} --help`)") from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
@@ -61,7 +66,9 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    name="kb", cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @common_options
 @click.version_option(package_name="kb", prog_name="kb")
 @click.pass_context

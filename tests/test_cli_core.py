@@ -68,7 +68,10 @@ def test_project_errors(run) -> None:
     assert "already exists" in run.fails("project", "add", "p").stderr
     assert "no project 'nope'" in run.fails("project", "show", "nope").stderr
     assert "is not a valid slug" in run.fails("project", "add", "Bad Slug").stderr
-    assert run("project", "add", "q", "--stage", "alive").exit_code == 2  # click's own usage error
+    err = run.fails("project", "add", "q", "--stage", "alive").stderr
+    assert "'alive' is not one of" in err and "kb project add --help" in err
+    assert "No such command 'lst'" in run.fails("project", "lst").stderr
+    assert "Missing argument 'SLUG'" in run.fails("project", "edit").stderr
 
 
 def test_incident_add_from_flags_then_edit_and_list(run) -> None:
