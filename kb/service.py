@@ -6,6 +6,7 @@ must be used from the thread that created it (the TUI opens one per worker threa
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -317,10 +318,32 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
         return counts
 
     def seed(self) -> ImportReport:
-        """Load the seed cases shipped with kb (idempotent: a second run changes nothing)."""
+        """Load the seed cases shipped with kb, with their illustrative health and flag history.
+
+        One transaction, and idempotent: a second run changes nothing (flag events are keyed by
+        their vendor ids; health is loaded only while the seed projects have none of their own).
+        """
         from kb.taxonomy import default_seed_dir
 
-        return self.import_paths([str(default_seed_dir())])
+        root = default_seed_dir()
+        signals = root / "signals"
+        with self.transaction():
+            report = self.import_paths([str(p) for p in sorted(root.glob("*.yaml"))])
+            health = signals / "health.csv"
+            if health.exists():
+                import csv
+
+                with health.open(encoding="utf-8") as fh:
+                    slugs = sorted({row["project"] for row in csv.DictReader(fh)})
+                known = self.db.execute(
+                    "SELECT count(*) FROM health WHERE project IN (SELECT value FROM json_each(?))",
+                    [json.dumps(slugs)],
+                ).fetchone()[0]
+                if not known:
+                    self.import_health(health)
+            for log in sorted(signals.glob("flags-*.json")):
+                self.import_flags(log)
+        return report
 
     # --- search --------------------------------------------------------------------------------
 
