@@ -126,16 +126,21 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
         except ValueError as exc:
             raise KBError(f"the taxonomy does not load: {exc}", "taxonomy") from None
 
+    def require_code(self, code: str, where: str, prefix: str = "") -> str:
+        """The current code for `code` (aliases followed), or an error suggesting the closest codes."""
+        resolved = self.taxonomy.resolve(code)
+        if resolved is None:
+            near = self.taxonomy.suggest(code)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise KBError(f"{prefix}unknown taxonomy code {code!r}{hint}", where)
+        return resolved
+
     def check_codes(self, inc: Incident, where: str = "") -> None:
         """Reject taxonomy codes that do not exist, suggesting the closest ones."""
-        tax = self.taxonomy
         refs: list[tuple[str, str]] = [(f"modes[{n}].code", m.code) for n, m in enumerate(inc.modes)]
         refs += [(f"causes[{n}].mode", c.mode) for n, c in enumerate(inc.causes) if c.mode]
         for loc, code in refs:
-            if tax.resolve(code) is None:
-                near = tax.suggest(code)
-                hint = f"; did you mean {', '.join(near)}?" if near else ""
-                raise KBError(f"{loc}: unknown taxonomy code {code!r}{hint}", where=where or (inc.id or "incident"))
+            self.require_code(code, where or (inc.id or "incident"), prefix=f"{loc}: ")
 
     # --- projects ------------------------------------------------------------------------------
 
@@ -357,10 +362,8 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
         since: Moment | None = None,
         limit: int = 20,
     ) -> list[SearchHit]:
-        if mode and self.taxonomy.resolve(mode) is None:
-            near = self.taxonomy.suggest(mode)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise KBError(f"unknown taxonomy code {mode!r}{hint}", "--mode")
+        if mode:
+            self.require_code(mode, "--mode")
         return fts.search(self.db, text, project=project, mode=mode, kind=kind, since=since, limit=limit)
 
     # --- maintenance ---------------------------------------------------------------------------

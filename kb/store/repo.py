@@ -94,25 +94,10 @@ def iter_projects(db: Database) -> Iterator[Project]:
 def put_project(db: Database, p: Project, actor: str, *, op: str | None = None) -> WriteResult:
     old = get_project(db, p.slug)
     new_doc = dump(p)
-    now = stamp()
-    row = project_row(p)
-    if old is None:
-        db.execute(
-            f"INSERT INTO projects ({', '.join(row)}, created_at, updated_at) "
-            f"VALUES ({', '.join('?' for _ in row)}, ?, ?)",
-            [*row.values(), now, now],
-        )
-        result: WriteResult = "created"
-        changes = {k: [None, v] for k, v in new_doc.items()}
-    else:
-        changes = diff(dump(old), new_doc)
-        if not changes:
-            return "unchanged"
-        db.execute(
-            f"UPDATE projects SET {', '.join(f'{k} = ?' for k in row)}, updated_at = ? WHERE slug = ?",
-            [*row.values(), now, p.slug],
-        )
-        result = "updated"
+    changes = {k: [None, v] for k, v in new_doc.items()} if old is None else diff(dump(old), new_doc)
+    if not changes:
+        return "unchanged"
+    result = _write_row(db, "projects", "slug", project_row(p), created=old is None)
     db.execute("DELETE FROM project_flags WHERE project = ?", [p.slug])
     db.conn.executemany(
         "INSERT OR IGNORE INTO project_flags (flag_key, project) VALUES (?, ?)", [(f, p.slug) for f in p.feature_flags]
@@ -122,6 +107,23 @@ def put_project(db: Database, p: Project, actor: str, *, op: str | None = None) 
         db, actor, "project", p.slug, op or ("create" if result == "created" else "update"), changes, new_doc
     )
     return result
+
+
+def _write_row(db: Database, table: str, key: str, row: dict[str, Any], *, created: bool) -> WriteResult:
+    """Insert or update one record row (table and columns are kb's own names, never user text)."""
+    now = stamp()
+    if created:
+        db.execute(
+            f"INSERT INTO {table} ({', '.join(row)}, created_at, updated_at) "
+            f"VALUES ({', '.join('?' for _ in row)}, ?, ?)",
+            [*row.values(), now, now],
+        )
+        return "created"
+    db.execute(
+        f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in row)}, updated_at = ? WHERE {key} = ?",
+        [*row.values(), now, row[key]],
+    )
+    return "updated"
 
 
 def _put_tags(db: Database, entity: str, entity_id: str, tags: Iterable[str]) -> None:
@@ -308,28 +310,15 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
         raise KBError(f"incident {inc.duplicate_of!r} does not exist", "duplicate_of")
     old = get_incident(db, inc.id)
     new_doc = dump(inc)
-    now = stamp()
-    row = incident_row(inc)
+    changes = {k: [None, v] for k, v in new_doc.items()} if old is None else diff(dump(old), new_doc)
+    if not changes:
+        return "unchanged"
+    result = _write_row(db, "incidents", "id", incident_row(inc), created=old is None)
     if old is None:
-        db.execute(
-            f"INSERT INTO incidents ({', '.join(row)}, created_at, updated_at) "
-            f"VALUES ({', '.join('?' for _ in row)}, ?, ?)",
-            [*row.values(), now, now],
-        )
         _bump_counter(db, inc.id)
-        result: WriteResult = "created"
-        changes = {k: [None, v] for k, v in new_doc.items()}
     else:
-        changes = diff(dump(old), new_doc)
-        if not changes:
-            return "unchanged"
-        db.execute(
-            f"UPDATE incidents SET {', '.join(f'{k} = ?' for k in row)}, updated_at = ? WHERE id = ?",
-            [*row.values(), now, inc.id],
-        )
         for table in ("cause_links", "causes", "classifications", "actions", "timeline"):
             db.execute(f"DELETE FROM {table} WHERE incident_id = ?", [inc.id])
-        result = "updated"
     _insert_children(db, inc)
     _put_search_text(db, inc, created=old is None)
     _put_tags(db, "incident", inc.id, inc.tags)

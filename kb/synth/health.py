@@ -11,22 +11,11 @@ import io
 import random
 from typing import Any
 
+from kb.silent.health import COLUMNS
 from kb.synth.portfolio import ProjectPlan
 from kb.synth.spec import SynthSpec
 
-HEALTH_COLUMNS = (
-    "project",
-    "period",
-    "predictions",
-    "acted_on",
-    "overrides",
-    "quality",
-    "latency_p95_ms",
-    "cost",
-    "value",
-    "owner_confirmed",
-    "flag_on",
-)
+HEALTH_COLUMNS = COLUMNS  # the health CSV header kb health import reads
 
 
 def make_health(rng: random.Random, spec: SynthSpec, plans: list[ProjectPlan]) -> list[dict[str, Any]]:
