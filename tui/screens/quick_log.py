@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from tui.backend import Unavailable, optional, session
+from tui.backend import session
 from tui.messages import Choices, Failed, Saved
 
 
@@ -149,32 +149,15 @@ class QuickLogScreen(ModalScreen[str | None]):
 
 
 def _log(kb: Any, project: str, flag: str, at: str, reason: str, announced: bool) -> Any:
-    """KB.log_shutdown when the silent-failure issue has delivered it, else a plain quiet-shutdown incident."""
+    """One `KB.log_shutdown` call: the service builds and stores the incident."""
+    from kb.errors import KBError
     from kb.timeutil import from_text
 
     try:
         when = from_text(at) if at else None
     except ValueError as exc:
-        from kb.errors import KBError
-
         raise KBError(str(exc), "date") from None
-    try:
-        return optional(kb, "log_shutdown", project, flag, at=when, reason=reason, announced=announced)
-    except Unavailable:
-        from kb.models import Classification, FlagChange, Incident
-
-        kb.get_project(project)
-        incident = Incident(
-            project=project,
-            title=f"{flag} switched off" + (f": {reason}" if reason else ""),
-            kind="quiet-shutdown",
-            started_at=when,
-            announced=announced,
-            flag=FlagChange(key=flag, at=when),
-            summary=reason,
-            modes=[Classification(code="silent.quiet-shutdown", role="primary", confidence="known")],
-        )
-        return kb.add_incident(incident)
+    return kb.log_shutdown(project, flag, at=when, reason=reason, announced=announced)
 
 
 def _one_line(exc: Exception) -> str:
