@@ -283,3 +283,49 @@ def test_duplicate_codes_never_appear(pf: KB) -> None:
     assert VD not in {w.code for w in pf.why([OW, NM, LAT])}
     # GR-0002: d ET -> a DS puts ET *above* DS (a consequence), so it is not a why for DS; b NM and c OW are.
     assert [(w.code, w.from_incidents) for w in pf.why([DS])] == [(NM, 1), (OW, 1)]
+
+
+# --- one graph per window, rebuilt after any write -----------------------------------------------
+
+
+def test_graph_patterns_equal_the_three_separate_analyses(pf: KB) -> None:
+    found = pf.graph_patterns(quarter="2026Q3")
+    assert found.root_causes == pf.root_causes(quarter="2026Q3")
+    assert [(k.code, k.score) for k in found.keystones] == [(NM, 2.0), (DS, 1.0), (LAT, 1.0)]
+    assert found.recurring_chains == pf.recurring_chains(quarter="2026Q3")
+    with pytest.raises(KBError):
+        pf.graph_patterns(min_count=0)
+
+
+def test_analyses_share_a_graph_until_the_database_changes(pf: KB, db_path) -> None:
+    built = []
+    real = pf._build_graph
+
+    def counting(**kw):
+        built.append(kw)
+        return real(**kw)
+
+    pf._build_graph = counting  # type: ignore[method-assign]
+    pf.root_causes(quarter="2026Q3")
+    pf.keystones(quarter="2026Q3")
+    pf.recurring_chains(quarter="2026Q3")
+    assert len(built) == 1  # one graph of the quarter for all three
+    pf.root_causes()
+    assert len(built) == 2  # another window is another graph
+    # a write on this connection: the next analysis sees it
+    pf.db.execute("UPDATE incidents SET severity = 5 WHERE id = 'GR-0001'")
+    pf.db.conn.commit()
+    assert pf.root_causes(quarter="2026Q3").total_weight == 1 + 3
+    assert len(built) == 3
+    # a write through another connection: PRAGMA data_version changes, so it is seen too
+    other = KB(db_path)
+    try:
+        other.db.execute("UPDATE incidents SET severity = 1 WHERE id = 'GR-0001'")
+        other.db.conn.commit()
+    finally:
+        other.close()
+    assert pf.root_causes(quarter="2026Q3").total_weight == 5 + 3
+    assert len(built) == 4
+    pf.drop_graph_cache()
+    pf.root_causes(quarter="2026Q3")
+    assert len(built) == 5

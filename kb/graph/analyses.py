@@ -128,7 +128,7 @@ def root_causes(g: nx.MultiDiGraph, window: Window | None = None) -> RootCauseRe
 # --- keystones ---------------------------------------------------------------------------------
 
 
-def keystones(g: nx.MultiDiGraph, limit: int = 10) -> list[Keystone]:
+def keystones(g: nx.MultiDiGraph, limit: int = 10, causes: dict[str, IncidentCauses] | None = None) -> list[Keystone]:
     """Modes whose removal would cut the most incidents off from their root causes.
 
     Measure: dominance (networkx.immediate_dominators). For each incident, its causes are lifted to
@@ -144,10 +144,12 @@ def keystones(g: nx.MultiDiGraph, limit: int = 10) -> list[Keystone]:
     across incidents, so a mode that merely joins two unrelated incidents' chains scores, and
     shortest paths ignore the longer chains a postmortem actually records. Dominance answers the
     question asked, per incident, and is exact on these small chains.
+
+    `causes` is `incident_causes(g)` when the caller already has it.
     """
     score: dict[str, Fraction] = defaultdict(Fraction)  # exact sums; floats only in the result
     hits: Counter[str] = Counter()
-    for iid, rec in incident_causes(g).items():
+    for iid, rec in (incident_causes(g) if causes is None else causes).items():
         source = f"incident:{iid}"
         lifted = {c: (mode_node(rec.modes[c]) if c in rec.modes else c) for c in rec.order}
         dag = nx.DiGraph()
@@ -174,16 +176,18 @@ def keystones(g: nx.MultiDiGraph, limit: int = 10) -> list[Keystone]:
 # --- recurring chains --------------------------------------------------------------------------
 
 
-def recurring_chains(g: nx.MultiDiGraph, min_count: int = 2) -> list[RecurringChain]:
+def recurring_chains(
+    g: nx.MultiDiGraph, min_count: int = 2, causes: dict[str, IncidentCauses] | None = None
+) -> list[RecurringChain]:
     """Mode-level chains (A -> B -> C, read "A because B because C") found in at least `min_count` incidents.
 
     Each incident contributes every contiguous run of two or more modes along its chain's mode paths
     (Chain.mode_paths), once per incident however often it occurs there. A chain is dropped when a
     longer reported chain contains it and was seen in exactly the same incidents (it adds nothing).
-    Ranked by count, then length (longer first), then the modes.
+    Ranked by count, then length (longer first), then the modes. `causes` as in `keystones`.
     """
     seen: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    for iid, rec in incident_causes(g).items():
+    for iid, rec in (incident_causes(g) if causes is None else causes).items():
         paths, _ = cause_paths(rec.order, rec.because, rec.trigger)
         runs: set[tuple[str, ...]] = set()
         for path in paths:

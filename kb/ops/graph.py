@@ -1,12 +1,22 @@
 """Service operations for the causal graph (issue 4).
 
-Each method builds the graph it needs from the store (a few SQL queries) and runs one analysis from
+Each method gets the graph it needs from the store (a few SQL queries) and runs one analysis from
 kb.graph; analysis modules are imported inside the methods so `import kb.service` stays fast.
+
+The analyses share their graphs: the last `GRAPH_CACHE_SIZE` graphs built are kept, keyed on what
+was asked for (project, incident, window, taxonomy) and on the database's state, so root causes,
+keystones and recurring chains of one quarter build that quarter's graph once. The state is
+`PRAGMA data_version` (changes when another connection commits) together with this connection's
+`total_changes` (changes with every row this connection writes), so any write, here or elsewhere,
+makes the next analysis rebuild. `graph()` and the exports always build a fresh graph, since the
+caller may change it; the analyses only read theirs.
 """
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -20,22 +30,88 @@ if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
 
 
+# graphs kept for the analyses; a portfolio graph of 100,000 incidents is about a gigabyte, so few
+GRAPH_CACHE_SIZE = 2
+
+
+@dataclass
+class GraphPatterns:
+    """Root causes, keystones and recurring chains of one window, computed from one graph."""
+
+    root_causes: RootCauseReport
+    keystones: list[Keystone]
+    recurring_chains: list[RecurringChain]
+
+
 class GraphOps:
     """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
 
     db: Database
     taxonomy: Taxonomy
 
-    def _graph(
+    def _build_graph(
         self, *, project: str | None = None, incident: str | None = None, window: Window | None = None
     ) -> nx.MultiDiGraph:
         from kb.graph.build import build_graph_from_db
 
         return build_graph_from_db(self.db, self.taxonomy, project=project, incident=incident, window=window)
 
+    def _db_state(self) -> tuple[int, int]:
+        conn = self.db.conn
+        return conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
+
+    def _graph(
+        self, *, project: str | None = None, incident: str | None = None, window: Window | None = None
+    ) -> nx.MultiDiGraph:
+        """A graph for the analyses to read (never to change): shared while the database does not change."""
+        cache: OrderedDict[tuple[object, ...], tuple[tuple[int, int], nx.MultiDiGraph]] = self.__dict__.setdefault(
+            "_graph_cache", OrderedDict()
+        )
+        bounds = (window.start, window.end) if window is not None and window.bounded else (None, None)
+        key = (project, incident, *bounds, id(self.taxonomy))
+        state = self._db_state()
+        hit = cache.get(key)
+        if hit is not None and hit[0] == state:
+            cache.move_to_end(key)
+            return hit[1]
+        cache.pop(key, None)
+        g = self._build_graph(project=project, incident=incident, window=window)
+        if self._db_state() == state:  # nothing changed while it was read
+            cache[key] = (state, g)
+            while len(cache) > GRAPH_CACHE_SIZE:
+                cache.popitem(last=False)
+        return g
+
+    def drop_graph_cache(self) -> None:
+        """Forget the graphs kept for the analyses (frees their memory; the next analysis rebuilds)."""
+        self.__dict__.pop("_graph_cache", None)
+
     def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
         """The causal graph of the portfolio (merged duplicates left out), one project, or one incident."""
-        return self._graph(project=project, incident=incident)
+        return self._build_graph(project=project, incident=incident)
+
+    def graph_patterns(
+        self,
+        since: date | None = None,
+        until: date | None = None,
+        quarter: str | None = None,
+        min_count: int = 2,
+        limit: int = 10,
+    ) -> GraphPatterns:
+        """Root causes, keystones and recurring chains of one window from a single graph (what a review needs)."""
+        from kb.graph.analyses import incident_causes, keystones, recurring_chains, root_causes
+        from kb.graph.window import make_window
+
+        if min_count < 1:
+            raise KBError(f"must be at least 1, got {min_count}", "--min-count")
+        window = make_window(since, until, quarter)
+        g = self._graph(window=window)
+        causes = incident_causes(g)
+        return GraphPatterns(
+            root_causes=root_causes(g, window),
+            keystones=keystones(g, limit=limit, causes=causes),
+            recurring_chains=recurring_chains(g, min_count=min_count, causes=causes),
+        )
 
     def chain(self, incident_id: str) -> Chain:
         """The incident's causal tree from its trigger down to its root causes (kb.graph.chain)."""
@@ -127,7 +203,7 @@ class GraphOps:
         if fmt == "mermaid" and incident is not None:
             data: str | bytes = export.chain_mermaid(self.chain(incident))
         else:
-            data = export.render(self._graph(project=project, incident=incident), fmt)
+            data = export.render(self._build_graph(project=project, incident=incident), fmt)
         if out is not None:
             export.write_file(out, data)
         return data

@@ -203,29 +203,32 @@ class ReviewOps:
 
         missing = "the causal-graph analyses (issue 4) are not available yet"
         root_causes = getattr(self, "root_causes", None)
-        if root_causes is None:
+        keystones = getattr(self, "keystones", None)
+        recurring = getattr(self, "recurring_chains", None)
+        patterns = getattr(self, "graph_patterns", None)
+        if patterns is not None and None not in (root_causes, keystones, recurring):
+            found = patterns(quarter=period.label)  # the quarter's graph is built once for all three
+            report, keys, chains = found.root_causes, found.keystones, found.recurring_chains
+        else:
+            report = root_causes(quarter=period.label) if root_causes is not None else None
+            keys = keystones(quarter=period.label) if keystones is not None else None
+            chains = recurring(quarter=period.label) if recurring is not None else None
+        if report is None:
             out.unavailable["root causes"] = missing
         else:
-            report = root_causes(quarter=period.label)
             out.root_causes = [
                 RootCauseRow(code=i.code, name=i.name, incidents=i.incidents, weight=i.weight, share=i.share)
                 for i in report.items
             ]
-        keystones = getattr(self, "keystones", None)
-        if keystones is None:
+        if keys is None:
             out.unavailable["keystone causes"] = missing
         else:
-            out.keystones = [
-                KeystoneRow(code=k.code, name=k.name, score=k.score, incidents=k.incidents)
-                for k in keystones(quarter=period.label)
-            ]
-        recurring = getattr(self, "recurring_chains", None)
-        if recurring is None:
+            out.keystones = [KeystoneRow(code=k.code, name=k.name, score=k.score, incidents=k.incidents) for k in keys]
+        if chains is None:
             out.unavailable["recurring chains"] = missing
         else:
             out.recurring_chains = [
-                ChainRow(modes=list(c.modes), count=c.count, incident_ids=list(c.incident_ids))
-                for c in recurring(quarter=period.label)
+                ChainRow(modes=list(c.modes), count=c.count, incident_ids=list(c.incident_ids)) for c in chains
             ]
         chain = getattr(self, "chain", None)
         try:
