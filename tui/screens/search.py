@@ -4,6 +4,7 @@ cancels the older one, and a stale answer is dropped), so the UI never waits on 
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -47,6 +48,8 @@ class SearchScreen(KBScreen):
         self._timer: Timer | None = None
         self.shown_query: tuple[Any, ...] | None = None
         self.hits: list[Any] = []
+        self.changed_at = 0.0  # perf_counter of the last edit, and of the results it led to (for bench/)
+        self.shown_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,6 +83,7 @@ class SearchScreen(KBScreen):
     @on(Input.Changed)
     @on(Select.Changed)
     def _changed(self) -> None:
+        self.changed_at = time.perf_counter()
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(DEBOUNCE_S, self._fire)
@@ -106,6 +110,7 @@ class SearchScreen(KBScreen):
         if message.query != repr(self.query_key()):
             return  # an answer to a query the user has already changed
         self.shown_query = self.query_key()
+        self.shown_at = time.perf_counter()
         self.hits = message.hits
         table: DataTable[Any] = self.query_one("#search-results", DataTable)
         table.clear()
