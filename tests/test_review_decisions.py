@@ -12,12 +12,13 @@ from kb.review.followup import judge
 from kb.review.model import Decision
 from kb.review.render import to_markdown
 from kb.service import KB
-from tests.test_review_portfolio import fake_scan, load_portfolio
+from tests.test_review_portfolio import fake_scan, fake_scan_many, load_portfolio
 
 
 @pytest.fixture
 def portfolio(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KB:
     monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
+    monkeypatch.setattr(KB, "silent_scan_many", fake_scan_many, raising=False)
     load_portfolio(kb, tmp_path)
     return kb
 
@@ -140,11 +141,11 @@ def test_frozen_previous_review_supplies_the_previous_verdicts(portfolio: KB, mo
     kb.freeze_review("2026Q2")  # alpha, beta, gamma at watch then
     calls: list[date | None] = []
 
-    def scan_now_only(self: KB, as_of: date | None = None, **_: object) -> list[object]:
-        calls.append(as_of)
-        return fake_scan(self, as_of)
+    def scan_now_only(self: KB, as_ofs: list[date], **_: object) -> list[list[object]]:
+        calls.extend(as_ofs)
+        return [fake_scan(self, as_of) for as_of in as_ofs]
 
-    monkeypatch.setattr(KB, "silent_scan", scan_now_only, raising=False)
+    monkeypatch.setattr(KB, "silent_scan_many", scan_now_only, raising=False)
     r = kb.review("2026Q3", live=True)
     assert calls == [date(2026, 9, 30)]  # Q2's verdicts came from the frozen review, not a second scan
     assert {c.slug: c.change for c in r.scorecard}["gamma"] == "better"

@@ -228,9 +228,16 @@ def fake_scan(
     return sorted(out, key=lambda v: -v.score)
 
 
+def fake_scan_many(
+    self: KB, as_ofs: list[date], project: str | None = None, config_path: Any = None
+) -> list[list[FakeVerdict]]:
+    return [fake_scan(self, as_of=d, project=project) for d in as_ofs]
+
+
 @pytest.fixture
 def portfolio(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KB:
     monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
+    monkeypatch.setattr(KB, "silent_scan_many", fake_scan_many, raising=False)
     load_portfolio(kb, tmp_path)
     return kb
 

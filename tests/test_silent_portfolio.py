@@ -83,6 +83,18 @@ def test_as_of_sees_only_what_was_known_then(portfolio: KB) -> None:
     assert week.verdict == "silent-failure"
 
 
+def test_scans_at_several_dates_from_one_read_equal_separate_scans(portfolio: KB) -> None:
+    dates = [AS_OF, date(2026, 5, 5), date(2026, 4, 30), date(2025, 12, 31)]
+    many = portfolio.silent_scan_many(dates)
+    assert len(many) == 4
+    for day, verdicts in zip(dates, many, strict=True):
+        assert verdicts == portfolio.silent_scan(day)
+    assert portfolio.silent_scan_many([date(2026, 5, 5)], project="churn-scorer") == [
+        portfolio.silent_scan(date(2026, 5, 5), project="churn-scorer")
+    ]
+    assert portfolio.silent_scan_many([]) == []
+
+
 def test_logging_the_shutdown_explains_it(portfolio: KB) -> None:
     inc = portfolio.log_shutdown("churn-scorer", "churn-model-enabled", reason="latency budget exceeded")
     assert inc.kind == "quiet-shutdown" and inc.postmortem == "none"

@@ -176,12 +176,16 @@ class ReviewOps:
 
         out = Outside()
         scan: Callable[..., Any] | None = getattr(self, "silent_scan", None)
+        scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
         previous = period.previous()
         if scan is None:
             out.unavailable["silent-failure verdicts"] = "the silent-failure detector (issue 5) is not available yet"
         else:
-            out.verdicts = {v.project: v for v in scan(as_of=period.last_day)}
             prev_body = frozen_body(self.db, previous.label)
+            as_ofs = [period.last_day] if prev_body is not None else [period.last_day, previous.last_day]
+            # one read of the store for both dates
+            found = scan_many(as_ofs) if scan_many is not None else [scan(as_of=d) for d in as_ofs]
+            out.verdicts = {v.project: v for v in found[0]}
             if prev_body is not None:
                 out.previous_verdicts = {c["slug"]: c.get("verdict") for c in prev_body["scorecard"]}
             else:
@@ -192,9 +196,7 @@ class ReviewOps:
                         [previous.end.isoformat()],
                     )
                 }
-                out.previous_verdicts = {
-                    v.project: v.verdict for v in scan(as_of=previous.last_day) if v.project in launched
-                }
+                out.previous_verdicts = {v.project: v.verdict for v in found[1] if v.project in launched}
         self._graph_parts(period, out)
         return out
 

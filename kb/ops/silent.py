@@ -231,24 +231,42 @@ class SilentOps:
         config_path: str | os.PathLike[str] | None = None,
     ) -> list[Verdict]:
         """Verdicts for every project that is not retired (or one), worst first, from what was known at as_of."""
+        return self.silent_scan_many([as_of or now_utc().date()], project, config_path)[0]
+
+    def silent_scan_many(
+        self,
+        as_ofs: list[date],
+        project: str | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+    ) -> list[list[Verdict]]:
+        """`silent_scan` at each date, from one read of the store (a review scans its quarter and the one before)."""
         from kb.silent.config import load_config
         from kb.silent.detector import scan
 
         cfg = load_config(config_path)
-        snap = self.silent_snapshot(as_of or now_utc().date(), project)
-        return scan(snap, cfg)
+        return [scan(snap, cfg) for snap in self.silent_snapshots(as_ofs, project)]
 
     def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
         """Everything the detector reads, in five queries, grouped by project in Python."""
-        from kb.silent.detector import ActionFact, FlagFact, IncidentFact, ProjectFacts, Snapshot
+        return self.silent_snapshots([as_of], project)[0]
+
+    def silent_snapshots(self, as_ofs: list[date], project: str | None = None) -> list[Snapshot]:
+        """One snapshot per date: the rows up to the latest date are read once, then cut at each date.
+
+        Each cut keeps exactly what the store's own comparisons would (flag events before the end of
+        the day, health periods ended by then, incidents known by then, actions due before as_of).
+        """
+        from kb.silent.detector import ActionFact, FlagFact, IncidentFact, ProjectFacts, Snapshot, utc_day
         from kb.store import repo
 
+        if not as_ofs:
+            return []
         if project:
             repo.require_project(self.db, project)
         only, params = ("AND p.slug = ?", [project]) if project else ("", [])
-        end_dt = as_utc(as_of) + _ONE_DAY
-        end = stamp(end_dt)
-        end_day = (as_of + _ONE_DAY).isoformat()
+        last = max(as_ofs)
+        last_end = stamp(as_utc(last) + _ONE_DAY)
+        last_end_day = (last + _ONE_DAY).isoformat()
         projects = [
             ProjectFacts(
                 slug=r[0],
@@ -265,54 +283,77 @@ class SilentOps:
                 params,
             ).fetchall()
         ]
-        snap = Snapshot(as_of=as_of, projects=projects)
         pf_only = "AND pf.project = ?" if project else ""
-        events: dict[str, list[FlagFact]] = defaultdict(list)
-        for r in self.db.execute(
-            "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id "
-            f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
-            "ORDER BY e.at, e.id",
-            [end, *params],
-        ).fetchall():
-            events[r[0]].append(FlagFact(r[1], r[2], r[3], r[4], _dt(r[5]), r[6], r[7], r[8]))
-        snap.events = dict(events)
+        # (project, stored text, fact), in time order
+        events = [
+            (r[0], r[5], FlagFact(r[1], r[2], r[3], r[4], _dt(r[5]), r[6], r[7], r[8]))  # type: ignore[arg-type]
+            for r in self.db.execute(
+                "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id "
+                f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
+                "ORDER BY e.at, e.id",
+                [last_end, *params],
+            ).fetchall()
+        ]
         h_only = "AND project = ?" if project else ""
-        health: dict[str, list[dict[str, Any]]] = defaultdict(list)
         cur = self.db.execute(
             "SELECT project, period, period_start, period_end, predictions, acted_on, overrides, quality, cost, value, "
             f"owner_confirmed, flag_on FROM health WHERE period_end <= ? {h_only} ORDER BY project, period_start",
-            [end_day, *params],
+            [last_end_day, *params],
         )
         names = [d[0] for d in cur.description]
+        health = []
         for r in cur.fetchall():
             row = dict(zip(names, r, strict=True))
             for b in ("owner_confirmed", "flag_on"):
                 if row[b] is not None:
                     row[b] = bool(row[b])
-            health[r[0]].append(row)
-        snap.health = dict(health)
+            health.append(row)
         i_only = "AND project = ?" if project else ""
-        incidents: dict[str, list[IncidentFact]] = defaultdict(list)
+        incidents = []  # (project, UTC day it became known or None, fact)
         for r in self.db.execute(
             "SELECT id, project, started_at, detected_at, detected_by, flag_at FROM incidents "
             f"WHERE duplicate_of IS NULL {i_only}",
             params,
         ).fetchall():
-            fact = IncidentFact(r[0], _dt(r[2]), _dt(r[3]), r[4], _dt(r[5]))
-            known = fact.detected or fact.started or fact.flag_at
-            if known is None or known < end_dt:
-                incidents[r[1]].append(fact)
-        snap.incidents = dict(incidents)
-        actions: dict[str, list[ActionFact]] = defaultdict(list)
-        for r in self.db.execute(
-            "SELECT a.incident_id, i.project, a.title, a.owner, a.due FROM actions a JOIN incidents i "
-            f"ON i.id = a.incident_id WHERE a.status = 'open' AND a.due IS NOT NULL AND a.due < ? "
-            f"AND i.duplicate_of IS NULL {i_only.replace('project', 'i.project')}",
-            [as_of.isoformat(), *params],
-        ).fetchall():
-            actions[r[1]].append(ActionFact(r[0], r[2], r[3], date.fromisoformat(r[4][:10])))
-        snap.actions = dict(actions)
-        return snap
+            known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
+            incidents.append((r[1], utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
+        actions = [
+            (r[1], r[4], ActionFact(r[0], r[2], r[3], date.fromisoformat(r[4][:10])))
+            for r in self.db.execute(
+                "SELECT a.incident_id, i.project, a.title, a.owner, a.due FROM actions a JOIN incidents i "
+                f"ON i.id = a.incident_id WHERE a.status = 'open' AND a.due IS NOT NULL AND a.due < ? "
+                f"AND i.duplicate_of IS NULL {i_only.replace('project', 'i.project')}",
+                [last.isoformat(), *params],
+            ).fetchall()
+        ]
+        out = []
+        for as_of in as_ofs:
+            end = stamp(as_utc(as_of) + _ONE_DAY)
+            end_day = (as_of + _ONE_DAY).isoformat()
+            snap = Snapshot(as_of=as_of, projects=projects)
+            by_event: dict[str, list[FlagFact]] = defaultdict(list)
+            for slug, at, fact in events:
+                if at < end:
+                    by_event[slug].append(fact)
+            snap.events = dict(by_event)
+            by_health: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for row in health:
+                if row["period_end"] <= end_day:
+                    by_health[row["project"]].append(row)
+            snap.health = dict(by_health)
+            by_incident: dict[str, list[IncidentFact]] = defaultdict(list)
+            for slug, day, fact in incidents:
+                if day is None or day < end_day:  # known before the end of as_of (a midnight)
+                    by_incident[slug].append(fact)
+            snap.incidents = dict(by_incident)
+            by_action: dict[str, list[ActionFact]] = defaultdict(list)
+            day_text = as_of.isoformat()
+            for slug, due, fact in actions:
+                if due < day_text:
+                    by_action[slug].append(fact)
+            snap.actions = dict(by_action)
+            out.append(snap)
+        return out
 
     # --- recording a shutdown ------------------------------------------------------------------
 

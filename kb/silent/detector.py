@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -60,16 +61,59 @@ class FlagFact:
     id: int = 0
 
 
+def instant(text: str | None) -> datetime | None:
+    """A stored date or stamp as a UTC datetime (a date is its midnight UTC); None when empty."""
+    if not text:
+        return None
+    v = datetime.fromisoformat(text)
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
+
+
+def utc_day(text: str) -> str:
+    """The UTC day ('YYYY-MM-DD') of a stored date or stamp, read off the text when it is a date or ends in Z.
+
+    Comparing these day strings against the day of a midnight bound is exact: an instant x lies in
+    [midnight a, midnight b) exactly when its UTC day lies in [a, b), and ISO days sort as text.
+    """
+    if len(text) == 10 or text[-1] == "Z":
+        return text[:10]
+    v = instant(text)
+    assert v is not None
+    return v.astimezone(UTC).date().isoformat()
+
+
 @dataclass
 class IncidentFact:
+    """An incident's times as stored text; converted to datetimes only when a signal needs the instant.
+
+    Most signals only ask which day an incident falls on against a day boundary (`utc_day`), so a
+    scan of 100,000 incidents converts the few it looks at closely instead of every timestamp.
+    """
+
     id: str
-    started: datetime | None
-    detected: datetime | None
+    started_text: str | None
+    detected_text: str | None
     detected_by: str
-    flag_at: datetime | None = None
+    flag_at_text: str | None = None
+
+    @cached_property
+    def started(self) -> datetime | None:
+        return instant(self.started_text)
+
+    @cached_property
+    def detected(self) -> datetime | None:
+        return instant(self.detected_text)
+
+    @cached_property
+    def flag_at(self) -> datetime | None:
+        return instant(self.flag_at_text)
 
     def times(self) -> list[datetime]:
         return [t for t in (self.flag_at, self.started, self.detected) if t is not None]
+
+    def days(self) -> list[str]:
+        """The UTC days of `times()`, from the text."""
+        return [utc_day(t) for t in (self.flag_at_text, self.started_text, self.detected_text) if t]
 
 
 @dataclass
@@ -357,11 +401,14 @@ def _record_signals(
             monitoring=p.monitoring,
         )
     since = end - timedelta(days=t.stale_days)
-    since_day = since.date().isoformat()
-    recent_health = [r for r in health if r["period_end"] > since_day]
-    recent_inc = [i for i in incidents if any(since <= x < end for x in i.times())]
+    since_day, end_day = since.date().isoformat(), end.date().isoformat()  # both bounds are midnights
+    recent_health = any(r["period_end"] > since_day for r in health)
     young = p.launched_on is not None and p.launched_on > since.date()
-    if not recent_health and not recent_inc and not young:
+    if (
+        not recent_health
+        and not young
+        and not any(since_day <= d < end_day for i in incidents for d in i.days())  # an incident in the window
+    ):
         last_period = health[-1]["period"] if health else None
         fire(
             "stale-record",
@@ -370,12 +417,14 @@ def _record_signals(
             since=_day(since),
             last_period=last_period,
         )
-    window = end - timedelta(days=t.undetected_window_days)
+    window_day = (end - timedelta(days=t.undetected_window_days)).date().isoformat()  # a midnight, like end
     late = []
     for i in incidents:
-        ref = i.started or i.detected
-        if ref is None or not (window <= ref < end):
+        ref_text = i.started_text or i.detected_text
+        if not ref_text or not (window_day <= utc_day(ref_text) < end_day):
             continue
+        ref = i.started or i.detected
+        assert ref is not None
         ttd = (i.detected - i.started).days if i.detected and i.started else None
         if i.detected_by in ("nobody", "review") or (ttd is not None and ttd > t.undetected_ttd_days):
             late.append({"incident": i.id, "started": _day(ref), "detected_by": i.detected_by, "ttd_days": ttd})

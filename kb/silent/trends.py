@@ -32,6 +32,10 @@ from scipy import stats
 
 Direction = Literal["down", "up"]
 
+# scipy.stats.theilslopes without its nan-policy/axis wrapper, whose per-call signature inspection
+# costs as much as the estimate itself on these short series; the series here are 1-D and finite.
+_theilslopes = getattr(stats.theilslopes, "__wrapped__", stats.theilslopes)
+
 
 @dataclass(frozen=True)
 class TrendRule:
@@ -198,7 +202,7 @@ def trend(
     alpha = rule.alpha(n)
     if s is None:
         s = int(kendall_s(tie_broken([values], direction))[0])
-    ts = stats.theilslopes(values, np.arange(n))
+    ts = _theilslopes(values, np.arange(n))
     median = float(statistics.median(values))
     slope = float(ts.slope)
     relative = abs(slope) / abs(median) if median else (float("inf") if slope else 0.0)
