@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from kb.models import Incident, Project
 from kb.service import KB
-from tests.snapshot_apps.common import make_app, settle
+from tests.snapshot_apps.common import make_app, settle, until
 
 
 def _portfolio(path: Path) -> None:
@@ -50,9 +51,9 @@ async def _table_counts_filter_and_sort(db_path: Path) -> None:
         assert str(table.get_row("churn-propensity")[2]) == "(nobody)"
 
         await pilot.press("r", "i", "s", "k")  # filter on the team name
-        assert _slugs(table) == ["fraud-review"]
+        await until(pilot, lambda: _slugs(table) == ["fraud-review"], "the filter")
         await pilot.press("escape")
-        assert table.row_count == 3
+        await until(pilot, lambda: table.row_count == 3, "the cleared filter")
 
         app.screen.sort_key = "incidents"
         app.screen.refresh_table()
@@ -73,4 +74,28 @@ async def _typing_in_the_table_filters(db_path: Path) -> None:
         table = app.screen.query_one(DataTable)
         table.focus()
         await pilot.press("l", "e", "a", "d")
-        assert _slugs(table) == ["lead-scoring"]
+        await until(pilot, lambda: _slugs(table) == ["lead-scoring"], "the filter")
+
+
+def test_long_portfolios_are_listed_a_page_at_a_time(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.screens.portfolio as portfolio
+
+    monkeypatch.setattr(portfolio, "PAGE", 2)
+    _portfolio(db_path)
+    asyncio.run(_paging(db_path))
+
+
+async def _paging(db_path: Path) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        screen.sort_key = "slug"
+        screen.refresh_table()
+        assert _slugs(table) == ["churn-propensity", "fraud-review"]
+        assert "first 2 listed" in str(screen.query_one("#portfolio-counts", Static).render())
+        table.focus()
+        await pilot.press("down")  # onto the last listed row: the next page is added
+        await until(pilot, lambda: table.row_count == 3, "the next page")
+        assert _slugs(table) == ["churn-propensity", "fraud-review", "lead-scoring"]

@@ -31,6 +31,8 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("last", "Last inc.", 10),
     ("usage", "Usage", 6),
 )
+PAGE = 200  # rows added to the table at a time: reaching the last one adds the next page
+FILTER_DEBOUNCE_S = 0.06
 SORT_KEYS = ("verdict", "score", "slug", "stage", "owner", "incidents", "last", "usage")
 VERDICT_RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
 
@@ -56,6 +58,9 @@ class PortfolioScreen(KBScreen):
         self.sort_key = "verdict"
         self.sort_reverse = False
         self.loaded = False
+        self.matching: list[Any] = []
+        self.shown = 0
+        self._filter_timer: Any = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -159,8 +164,16 @@ class PortfolioScreen(KBScreen):
         keep = self.highlighted_slug()
         table.clear(columns=True)
         self._columns(table)
-        rows = self.visible_rows()
-        for row in rows:
+        rows = self.matching = self.visible_rows()
+        self.shown = 0
+        self._add_page(table)
+        if keep is not None and keep in {r.slug for r in rows[: self.shown]}:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.query_one("#portfolio-counts", Static).update(self.counts_line(len(rows)))
+
+    def _add_page(self, table: DataTable[Any]) -> None:
+        """Add the next PAGE matching rows: a 2,000-project portfolio never rebuilds 2,000 rows per key."""
+        for row in self.matching[self.shown : self.shown + PAGE]:
             verdict = (self.verdicts or {}).get(row.slug)
             table.add_row(
                 Text(row.slug),
@@ -172,9 +185,14 @@ class PortfolioScreen(KBScreen):
                 Text(spark_text(self.usage.get(row.slug, [])), style="cyan"),
                 key=row.slug,
             )
-        if keep is not None and keep in {r.slug for r in rows}:
-            table.move_cursor(row=table.get_row_index(keep))
-        self.query_one("#portfolio-counts", Static).update(self.counts_line(len(rows)))
+        self.shown = min(len(self.matching), self.shown + PAGE)
+
+    @on(DataTable.RowHighlighted)
+    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if event.cursor_row >= table.row_count - 1 and self.shown < len(self.matching):
+            self._add_page(table)
+            self.query_one("#portfolio-counts", Static).update(self.counts_line(len(self.matching)))
 
     def counts_line(self, shown: int) -> Text:
         c = self.counts
@@ -189,7 +207,9 @@ class PortfolioScreen(KBScreen):
         line.append(" · ")
         line.append(f"{overdue} overdue actions")
         if shown != c.get("projects", 0):
-            line.append(f" · {shown} shown", style="dim")
+            line.append(f" · {shown} match", style="dim")
+        if self.shown < shown:
+            line.append(f" · first {self.shown} listed (↓ past the end for more)", style="dim")
         return line
 
     def highlighted_slug(self) -> str | None:
@@ -205,8 +225,11 @@ class PortfolioScreen(KBScreen):
 
     @on(Input.Changed, "#portfolio-filter")
     def _filter_changed(self) -> None:
-        if self.loaded:
-            self.refresh_table()
+        if not self.loaded:
+            return
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE_S, self.refresh_table)
 
     @on(Input.Submitted, "#portfolio-filter")
     def _filter_submitted(self) -> None:
