@@ -25,6 +25,7 @@ class PortfolioEnriched(Message):
     verdicts: dict[str, Any] | None
     usage: dict[str, list[float]]
     suspects: int | None
+    overdue: int | None = None
 
 
 @dataclass
