@@ -7,9 +7,11 @@ day, health periods that had ended by then, incidents detected (or started) by t
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -61,6 +63,22 @@ class FlagFact:
     id: int = 0
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a snapshot's many acyclic objects are made.
+
+    Otherwise each allocation burst triggers collections that rescan everything built so far
+    (kb.graph.build does the same for the graph). Reference counting still frees memory.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def instant(text: str | None) -> datetime | None:
     """A stored date or stamp as a UTC datetime (a date is its midnight UTC); None when empty."""
     if not text:
@@ -82,31 +100,55 @@ def utc_day(text: str) -> str:
     return v.astimezone(UTC).date().isoformat()
 
 
-@dataclass
+_UNKNOWN: Any = object()
+
+
 class IncidentFact:
     """An incident's times as stored text; converted to datetimes only when a signal needs the instant.
 
     Most signals only ask which day an incident falls on against a day boundary (`utc_day`), so a
     scan of 100,000 incidents converts the few it looks at closely instead of every timestamp.
+    One fact serves the scans of several dates (KB.silent_scan_many), so time to detect is kept.
     """
 
-    id: str
-    started_text: str | None
-    detected_text: str | None
-    detected_by: str
-    flag_at_text: str | None = None
+    __slots__ = ("_ttd", "detected_by", "detected_text", "flag_at_text", "id", "ref_day", "started_text")
 
-    @cached_property
+    def __init__(
+        self,
+        id: str,
+        started_text: str | None,
+        detected_text: str | None,
+        detected_by: str,
+        flag_at_text: str | None = None,
+    ) -> None:
+        self.id = id
+        self.started_text = started_text
+        self.detected_text = detected_text
+        self.detected_by = detected_by
+        self.flag_at_text = flag_at_text
+        ref = started_text or detected_text
+        self.ref_day = utc_day(ref) if ref else None  # the day it is placed on: started, else detected
+        self._ttd: int | None = _UNKNOWN
+
+    @property
     def started(self) -> datetime | None:
         return instant(self.started_text)
 
-    @cached_property
+    @property
     def detected(self) -> datetime | None:
         return instant(self.detected_text)
 
-    @cached_property
+    @property
     def flag_at(self) -> datetime | None:
         return instant(self.flag_at_text)
+
+    @property
+    def ttd_days(self) -> int | None:
+        """Whole days from start to detection (None unless both are known)."""
+        if self._ttd is _UNKNOWN:
+            started, detected = self.started, self.detected
+            self._ttd = (detected - started).days if detected and started else None
+        return self._ttd
 
     def times(self) -> list[datetime]:
         return [t for t in (self.flag_at, self.started, self.detected) if t is not None]
@@ -238,8 +280,8 @@ def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, 
     w = cfg.weights
 
     def fire(code: str, evidence: str, **data: Any) -> None:
-        if w.get(code, 0) > 0:
-            signals.append(Signal(code=code, weight=w[code], evidence=evidence, data=data))
+        if w.get(code, 0) > 0:  # the fields are built right here, so pydantic need not check them
+            signals.append(Signal.model_construct(code=code, weight=float(w[code]), evidence=evidence, data=data))
 
     events = snap.events.get(p.slug, [])
     health = snap.health.get(p.slug, [])
@@ -420,13 +462,13 @@ def _record_signals(
     window_day = (end - timedelta(days=t.undetected_window_days)).date().isoformat()  # a midnight, like end
     late = []
     for i in incidents:
-        ref_text = i.started_text or i.detected_text
-        if not ref_text or not (window_day <= utc_day(ref_text) < end_day):
+        day = i.ref_day
+        if day is None or not (window_day <= day < end_day):
             continue
-        ref = i.started or i.detected
-        assert ref is not None
-        ttd = (i.detected - i.started).days if i.detected and i.started else None
+        ttd = i.ttd_days
         if i.detected_by in ("nobody", "review") or (ttd is not None and ttd > t.undetected_ttd_days):
+            ref = i.started or i.detected
+            assert ref is not None
             late.append({"incident": i.id, "started": _day(ref), "detected_by": i.detected_by, "ttd_days": ttd})
     if late:
         parts = [
