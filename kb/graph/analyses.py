@@ -149,28 +149,45 @@ def keystones(g: nx.MultiDiGraph, limit: int = 10, causes: dict[str, IncidentCau
     """
     score: dict[str, Fraction] = defaultdict(Fraction)  # exact sums; floats only in the result
     hits: Counter[str] = Counter()
+    # Many incidents share one chain shape (the same modes linked the same way): the dominators of a
+    # shape are computed once. A cause without a mode is named by its id inside its incident only.
+    done: dict[tuple[frozenset[tuple[str, str]], frozenset[str]], tuple[Counter[str], int]] = {}
     for iid, rec in (incident_causes(g) if causes is None else causes).items():
-        source = f"incident:{iid}"
-        lifted = {c: (mode_node(rec.modes[c]) if c in rec.modes else c) for c in rec.order}
-        dag = nx.DiGraph()
-        dag.add_node(source)
-        dag.add_edges_from((source, lifted[s]) for s in starts_of(rec.order, rec.because, rec.trigger))
-        dag.add_edges_from((lifted[c], lifted[b]) for c in rec.order for b in rec.because[c] if lifted[c] != lifted[b])
-        roots = {lifted[c] for c in rec.order if not rec.because[c]}
-        idom = nx.immediate_dominators(dag, source)
-        cut: Counter[str] = Counter()
-        for r in roots:
-            x = idom.get(r, source)
-            while x != source:
-                if x.startswith("mode:"):
-                    cut[x] += 1
-                x = idom[x]
+        cut_at = len(f"cause:{iid}/")
+        lifted = {c: (mode_node(rec.modes[c]) if c in rec.modes else "cause:" + c[cut_at:]) for c in rec.order}
+        edges = {(SOURCE, lifted[s]) for s in starts_of(rec.order, rec.because, rec.trigger)}
+        edges.update((lifted[c], lifted[b]) for c in rec.order for b in rec.because[c] if lifted[c] != lifted[b])
+        roots = frozenset(lifted[c] for c in rec.order if not rec.because[c])
+        shape = (frozenset(edges), roots)
+        found = done.get(shape)
+        if found is None:
+            found = done[shape] = (_cut(edges, roots), len(roots))
+        cut, n_roots = found
         for node, n in cut.items():
             code = g.nodes[node]["code"]
-            score[code] += Fraction(n, len(roots))
+            score[code] += Fraction(n, n_roots)
             hits[code] += 1
     ranked = sorted(score, key=lambda c: (-score[c], -hits[c], c))[:limit]
     return [Keystone(code=c, name=mode_name(g, c), score=float(score[c]), incidents=hits[c]) for c in ranked]
+
+
+SOURCE = "incident:"  # the incident a chain shape hangs from, in `keystones`
+
+
+def _cut(edges: Iterable[tuple[str, str]], roots: Iterable[str]) -> Counter[str]:
+    """For one chain shape: how many of its roots each mode strictly dominates (seen from SOURCE)."""
+    dag = nx.DiGraph()
+    dag.add_node(SOURCE)
+    dag.add_edges_from(edges)
+    idom = nx.immediate_dominators(dag, SOURCE)
+    cut: Counter[str] = Counter()
+    for r in roots:
+        x = idom.get(r, SOURCE)
+        while x != SOURCE:
+            if x.startswith("mode:"):
+                cut[x] += 1
+            x = idom[x]
+    return cut
 
 
 # --- recurring chains --------------------------------------------------------------------------
@@ -187,14 +204,17 @@ def recurring_chains(
     Ranked by count, then length (longer first), then the modes. `causes` as in `keystones`.
     """
     seen: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    done: dict[tuple[tuple[str, tuple[str, ...], str, bool], ...], set[tuple[str, ...]]] = {}
     for iid, rec in (incident_causes(g) if causes is None else causes).items():
-        paths, _ = cause_paths(rec.order, rec.because, rec.trigger)
-        runs: set[tuple[str, ...]] = set()
-        for path in paths:
-            modes = lift(path, rec.modes)
-            for i in range(len(modes)):
-                for j in range(i + 2, len(modes) + 1):
-                    runs.add(tuple(modes[i:j]))
+        # incidents with the same chain shape (cause ids, links, modes, trigger) have the same runs
+        cut_at = len(f"cause:{iid}/")
+        shape = tuple(
+            (c[cut_at:], tuple(b[cut_at:] for b in rec.because[c]), rec.modes.get(c, ""), c == rec.trigger)
+            for c in rec.order
+        )
+        runs = done.get(shape) if len(rec.order) > 1 else set()
+        if runs is None:
+            runs = done[shape] = _runs(rec)
         for run in runs:
             seen[run].add(iid)
     kept = {run: ids for run, ids in seen.items() if len(ids) >= min_count}
@@ -214,6 +234,17 @@ def recurring_chains(
     ]
     out.sort(key=lambda r: (-r.count, -len(r.modes), r.modes))
     return out
+
+
+def _runs(rec: IncidentCauses) -> set[tuple[str, ...]]:
+    paths, _ = cause_paths(rec.order, rec.because, rec.trigger)
+    runs: set[tuple[str, ...]] = set()
+    for path in paths:
+        modes = lift(path, rec.modes)
+        for i in range(len(modes)):
+            for j in range(i + 2, len(modes) + 1):
+                runs.add(tuple(modes[i:j]))
+    return runs
 
 
 # --- similar incidents -------------------------------------------------------------------------

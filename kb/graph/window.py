@@ -36,17 +36,25 @@ def make_window(since: date | None = None, until: date | None = None, quarter: s
 
 
 def window_sql(window: Window | None) -> tuple[str, list[str]]:
-    """A WHERE fragment over the incidents table and its parameters (text dates sort as time)."""
+    """A WHERE fragment over the incidents table and its parameters (text dates sort as time).
+
+    It means `INCIDENT_AT_SQL` within the window, written as two branches (started in the window, or
+    not started and detected in it) so that SQLite can use the started_at index for a narrow window.
+    """
     if window is None:
         return "", []
-    parts, params = [], []
+    started, detected, params = ["started_at IS NOT NULL"], ["started_at IS NULL"], []
     if window.start is not None:
-        parts.append(f"{INCIDENT_AT_SQL} >= ?")
+        started.append("started_at >= ?")
+        detected.append("detected_at >= ?")
         params.append(window.start.isoformat())
     if window.end is not None:
-        parts.append(f"{INCIDENT_AT_SQL} < ?")
+        started.append("started_at < ?")
+        detected.append("detected_at < ?")
         params.append(window.end.isoformat())
-    return " AND ".join(parts), params
+    if len(params) == 0:
+        return "", []
+    return f"(({' AND '.join(started)}) OR ({' AND '.join(detected)}))", params + params
 
 
 def parse_day(text: str | None, option: str) -> date | None:
