@@ -2,7 +2,9 @@
 
 The app holds no database handle: screens start thread workers that open their own `KB`
 (tui.backend.session) and post results back as messages. Screens are imported when first shown,
-so the first frame appears as fast as an empty Textual app's.
+and nothing here imports kb.service: the portfolio's first rows come from the stdlib-only
+`kb.portfolio`, and the full service (pydantic, sqlite-utils, numpy: ~0.8 s) is imported by the
+portfolio's second-pass worker once the rows are on screen, not beside Textual's own start-up.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ class KBApp(App[None]):
         cursor_blink: bool | None = None,
     ) -> None:
         super().__init__()
-        _preload_core()
         self.db_path = Path(db_path) if db_path is not None else None
         self.actor = actor
         self.as_of = as_of
@@ -155,12 +156,3 @@ class KBApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK
-
-
-def _preload_core() -> None:
-    """Import the kb core on a side thread while Textual starts, so the first worker finds it loaded
-    (importing sqlite-utils, which pulls in numpy, is most of the time to the first rows)."""
-    import importlib
-    import threading
-
-    threading.Thread(target=importlib.import_module, args=("kb.service",), daemon=True).start()

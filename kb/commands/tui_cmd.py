@@ -1,4 +1,8 @@
-"""`kb tui` and `kb demo`: open the terminal UI. Textual is imported only when one of them runs."""
+"""`kb tui` and `kb demo`: open the terminal UI. Textual is imported only when one of them runs.
+
+`kb tui` on an existing, current database does not import kb.service at all (kb.portfolio checks the
+schema read-only with the standard library's sqlite3): the UI's second pass imports it in a worker.
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,16 @@ def _run(db_path: Path | None, actor: str | None) -> None:
 @click.pass_context
 def tui(ctx: click.Context) -> None:
     """Open the terminal UI on the database (created on first run; the taxonomy ships with kb)."""
-    from kb.service import KB
+    from kb.config import resolve_db_path
+    from kb.portfolio import is_current
 
     root = ctx.find_root()
-    with KB(root.meta.get("kb.db"), root.meta.get("kb.actor")) as kb:  # create (and migrate) up front
-        path = kb.path
+    path = resolve_db_path(root.meta.get("kb.db"))
+    if not is_current(path):  # create (and migrate, or refuse) up front; a current one needs no kb.service
+        from kb.service import KB
+
+        with KB(path, root.meta.get("kb.actor")) as kb:
+            path = kb.path
     _run(path, root.meta.get("kb.actor"))
 
 

@@ -1,7 +1,9 @@
 """Home: every project with its stage, owner, silent-failure verdict, incidents and usage trend.
 
-The frame appears first; a worker fills the table, then a second pass adds verdicts and usage
-sparklines (the slower analyses), so the table is usable before they arrive.
+The frame appears first; a worker fills the table through `kb.portfolio.first_rows` (read-only, the
+standard library's sqlite3 only, so it does not wait for kb.service's imports), then a second pass
+opens the full service for verdicts, usage sparklines and the overdue count (the slower analyses),
+so the table is usable before they arrive.
 """
 
 from __future__ import annotations
@@ -82,10 +84,13 @@ class PortfolioScreen(KBScreen):
     def load(self) -> None:
         app = self.kb_app
         try:
-            with session(app.db_path, app.actor) as kb:
-                rows = kb.project_rows()
-                counts = kb.counts()
-            self.post_message(PortfolioLoaded(rows, counts))
+            from kb.portfolio import first_rows  # stdlib sqlite3 only: no pydantic, no sqlite-utils
+
+            got = first_rows(app.db_path)
+            if got is None:  # not a current kb database: the service creates, migrates or explains
+                with session(app.db_path, app.actor) as kb:
+                    got = kb.project_rows(), kb.counts()
+            self.post_message(PortfolioLoaded(*got))
         except Exception as exc:  # shown as a toast; the UI stays up
             self.post_message(Failed(f"portfolio: {exc}"))
 

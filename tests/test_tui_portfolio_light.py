@@ -1,0 +1,108 @@
+"""kb.portfolio, the UI's fast read path: the same rows and counts as KB, read-only, stdlib only."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb import portfolio
+from kb.cli import main
+from kb.models import Incident, Project
+from kb.service import KB
+from kb.store.schema import known_migration_names
+
+
+def _seeded(path: Path) -> None:
+    with KB(path, "tester") as kb:
+        kb.add_project(Project(slug="fraud-review", stage="production", owner="ana", team="risk"))
+        kb.add_project(Project(slug="lead-scoring", stage="pilot", owner="bo", team="sales"))
+        kb.add_incident(Incident(project="fraud-review", title="queue overflow", started_at="2025-11-02"))
+        kb.add_incident(
+            Incident(project="fraud-review", title="rolled back", status="resolved", started_at="2025-12-20")
+        )
+
+
+def test_known_migrations_follow_the_store() -> None:
+    assert list(portfolio.KNOWN_MIGRATIONS) == known_migration_names()
+
+
+def test_first_rows_match_the_service(db_path: Path) -> None:
+    _seeded(db_path)
+    got = portfolio.first_rows(db_path)
+    assert got is not None
+    rows, counts = got
+    with KB(db_path) as kb:
+        assert [dataclasses.asdict(r) for r in rows] == [r.model_dump() for r in kb.project_rows()]
+        assert counts == kb.counts()
+    assert counts == {"projects": 2, "incidents": 2, "open_incidents": 1}
+    assert rows[0].slug == "fraud-review" and rows[0].incidents == 2 and rows[0].last_incident == "2025-12-20"
+
+
+def test_first_rows_steps_aside_for_anything_but_a_current_kb_database(tmp_path: Path) -> None:
+    assert portfolio.first_rows(tmp_path / "missing.sqlite") is None
+    assert not (tmp_path / "missing.sqlite").exists()  # read-only: never creates the file
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    assert portfolio.first_rows(junk) is None
+    newer = tmp_path / "newer.sqlite"
+    KB(newer).close()
+    conn = sqlite3.connect(newer)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('kb', 'm999_future', '')")
+    conn.commit()
+    conn.close()
+    assert portfolio.first_rows(newer) is None  # KB refuses it with the usual error
+    assert not portfolio.is_current(newer)
+
+
+def test_the_read_path_cannot_write(db_path: Path) -> None:
+    _seeded(db_path)
+    conn = portfolio.connect_readonly(db_path)
+    try:
+        failed = False
+        try:
+            conn.execute("DELETE FROM projects")
+        except sqlite3.OperationalError:
+            failed = True
+        assert failed
+    finally:
+        conn.close()
+
+
+def test_kb_tui_on_a_current_database_skips_the_service(db_path: Path) -> None:
+    """`kb tui --db X` on an existing database reaches App.run without importing kb.service."""
+    _seeded(db_path)
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom kb.cli import main\nfrom tui.app import KBApp\n"
+        "KBApp.run = lambda self, *a, **k: print('run', self.db_path)\n"
+        "r = CliRunner().invoke(main, ['tui', '--db', sys.argv[1]])\nassert r.exit_code == 0, r.output\n"
+        "print(r.output.strip())\n"
+        "print(sorted(m for m in ('kb.service', 'sqlite_utils', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [f"run {db_path}", "[]"]
+
+
+def test_the_first_frame_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, kb.portfolio, tui.app, tui.screens.portfolio;"
+        "print(sorted(m for m in ('kb.service', 'kb.models', 'pydantic', 'sqlite_utils', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_kb_tui_still_creates_a_new_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.app import KBApp
+
+    seen: list[Path] = []
+    monkeypatch.setattr(KBApp, "run", lambda self, *a, **k: seen.append(self.db_path))
+    result = CliRunner().invoke(main, ["tui", "--db", str(tmp_path / "new.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert seen == [tmp_path / "new.sqlite"]
+    assert portfolio.is_current(tmp_path / "new.sqlite")
