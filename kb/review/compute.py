@@ -58,7 +58,12 @@ GROUP_ORDER = ("monitoring", "people", "review", "nobody")
 # keeps SQLite off the duplicate_of index: almost every row matches, so a plain scan is faster.
 _ANCHOR = "coalesce(i.started_at, i.detected_at)"
 NOT_DUPLICATE = "+i.duplicate_of IS NULL"
-IN_QUARTER = f"{NOT_DUPLICATE} AND {_ANCHOR} >= :start AND {_ANCHOR} < :end"
+# `{_ANCHOR} >= :start AND {_ANCHOR} < :end`, written as two branches so SQLite can use the
+# started_at index: started in the quarter, or never started and detected in it
+IN_QUARTER = (
+    f"{NOT_DUPLICATE} AND ((i.started_at >= :start AND i.started_at < :end) "
+    "OR (i.started_at IS NULL AND i.detected_at >= :start AND i.detected_at < :end))"
+)
 EXISTS_BY_END = f"{NOT_DUPLICATE} AND {_ANCHOR} < :end"
 IN_PORTFOLIO = "(p.launched_on IS NULL OR p.launched_on < :end)"
 
