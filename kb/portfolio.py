@@ -10,7 +10,8 @@ It opens the file read-only (a `mode=ro` URI, parameterised SQL) and answers onl
 kb database whose applied schema steps are exactly the ones this kb knows; anything else (no file yet,
 an older schema to migrate, a newer one to refuse, not SQLite at all) returns None so that the caller
 opens `kb.service.KB`, which creates, migrates or refuses with the usual error. It never writes.
-`KB.project_rows` and `KB.counts` run the same SQL (defined here), so both paths show the same numbers.
+`KB.project_rows` and `KB.counts` take their SQL from here too; first_rows reads the incidents once
+(per-project aggregate, summed for the counts) and tests/test_tui_portfolio_light.py checks both agree.
 """
 
 from __future__ import annotations
@@ -77,6 +78,15 @@ def project_rows_sql(stage: str | None = None, team: str | None = None) -> tuple
     return sql, params
 
 
+# first_rows' two reads: the incidents aggregated per project once (also summed for the header
+# counts, which saves two more passes over the incidents), then the projects, joined in Python
+INCIDENTS_BY_PROJECT_SQL = """
+    SELECT project, count(*) AS incidents, sum(status = 'open') AS open_incidents, max(started_at) AS last_incident
+    FROM incidents WHERE duplicate_of IS NULL GROUP BY project
+"""
+PROJECTS_SQL = "SELECT slug, name, team, owner, stage, monitoring FROM projects ORDER BY slug"
+
+
 def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A read-only connection (SQLite refuses any write through it); raises FileNotFoundError if absent."""
     p = Path(path).expanduser().resolve()
@@ -124,15 +134,21 @@ def first_rows(path: str | os.PathLike[str] | None) -> tuple[list[PortfolioRow],
         if not schema_is_current(conn):
             return None
         conn.execute("BEGIN")  # one read snapshot: the counts agree with the rows
-        sql, params = project_rows_sql()
-        rows = [PortfolioRow(*r) for r in conn.execute(sql, params)]
-        counts = {key: conn.execute(q).fetchone()[0] for key, q in COUNTS_SQL.items()}
+        by_project = {p: (n, o, last) for p, n, o, last in conn.execute(INCIDENTS_BY_PROJECT_SQL)}
+        projects = conn.execute(PROJECTS_SQL).fetchall()
         conn.execute("COMMIT")
-        return rows, counts
     except sqlite3.Error:
         return None
     finally:
         conn.close()
+    none = (0, 0, None)
+    rows = [PortfolioRow(*p, *by_project.get(p[0], none)) for p in projects]
+    counts = {  # what COUNTS_SQL gives, summed over every project's incidents
+        "projects": len(projects),
+        "incidents": sum(n for n, _, _ in by_project.values()),
+        "open_incidents": sum(o for _, o, _ in by_project.values()),
+    }
+    return rows, counts
 
 
 def _resolve(path: str | os.PathLike[str] | None) -> Path:
