@@ -164,10 +164,7 @@ def export_cmd(fmt: str, out: str | None, incident: str | None, project: str | N
     if out is not None:
         click.echo(f"wrote {fmt} to {out}", err=True)
         return
-    if isinstance(data, bytes):
-        click.get_binary_stream("stdout").write(data)
-    else:
-        click.echo(data, nl=False)
+    click.echo(data, nl=False)  # bytes (graphml, gexf) go to the binary stream unchanged
 
 
 # --- rendering (every user string escaped) ---------------------------------------------------
