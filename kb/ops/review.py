@@ -63,13 +63,17 @@ class ReviewOps:
         from kb.review.build import build_review
         from kb.review.compute import frozen_body
         from kb.review.model import Review
+        from kb.silent.detector import gc_paused
 
         period = _quarter(quarter)
         body = frozen_body(self.db, period.label)
         if body is not None and not live:
             return Review.model_validate(body)
         tax = self._review_taxonomy()
-        review = build_review(self.db, period, tax, self._outside(period))
+        # hundreds of thousands of small acyclic objects (verdicts, graph, rows): without the cyclic
+        # collector rescanning them at every allocation burst, the review takes a third less time
+        with gc_paused():
+            review = build_review(self.db, period, tax, self._outside(period))
         if tax is None:
             review.unavailable["recommendations"] = "the taxonomy does not load, so no mitigations can be named"
         if body is not None:
