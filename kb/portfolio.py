@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,17 +126,67 @@ def is_current(path: str | os.PathLike[str] | None) -> bool:
         conn.close()
 
 
-def first_rows(path: str | os.PathLike[str] | None) -> tuple[list[PortfolioRow], dict[str, int]] | None:
+Rows = tuple[list[PortfolioRow], dict[str, int]]
+_prefetched: dict[Path, tuple[tuple[object, ...], Future[Rows | None]]] = {}
+_prefetch_lock = threading.Lock()
+
+
+def prefetch(path: str | os.PathLike[str] | None) -> None:
+    """Start first_rows(path) on a side thread now (say, while the face imports its toolkit); the next
+    first_rows(path) takes that result if nothing was committed to the file since the read began.
+    The thread opens and closes its own read-only connection; SQLite releases the GIL while it reads."""
+    p = _resolve(path)
+    future: Future[Rows | None] = Future()
+    with _prefetch_lock:
+        if p in _prefetched:
+            return
+        _prefetched[p] = (_stamp(p), future)
+
+    def run() -> None:
+        try:
+            future.set_result(_read(p))
+        except BaseException as exc:  # handed to the caller of first_rows
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="kb-portfolio-prefetch", daemon=True).start()
+
+
+def first_rows(path: str | os.PathLike[str] | None) -> Rows | None:
     """The portfolio's rows (ordered by slug) and header counts, or None to use kb.service.KB instead."""
+    p = _resolve(path)
+    with _prefetch_lock:
+        pending = _prefetched.pop(p, None)
+    if pending is not None:
+        stamp, future = pending
+        got = future.result()
+        if stamp == _stamp(p):  # no commit since the prefetch began: its snapshot is still the latest
+            return got
+    return _read(p)
+
+
+def _stamp(p: Path) -> tuple[object, ...]:
+    """Size and mtime of the file and its WAL: a commit changes one of them (WAL: the -wal file grows
+    or is rewritten; a checkpoint or a rollback-journal commit writes the file itself)."""
+    out: list[object] = []
+    for f in (p, p.with_name(p.name + "-wal")):
+        try:
+            st = f.stat()
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def _read(p: Path) -> Rows | None:
     try:
-        conn = connect_readonly(_resolve(path))
+        conn = connect_readonly(p)
     except (OSError, sqlite3.Error):
         return None
     try:
         if not schema_is_current(conn):
             return None
         conn.execute("BEGIN")  # one read snapshot: the counts agree with the rows
-        by_project = {p: (n, o, last) for p, n, o, last in conn.execute(INCIDENTS_BY_PROJECT_SQL)}
+        by_project = {slug: (n, o, last) for slug, n, o, last in conn.execute(INCIDENTS_BY_PROJECT_SQL)}
         projects = conn.execute(PROJECTS_SQL).fetchall()
         conn.execute("COMMIT")
     except sqlite3.Error:
@@ -142,7 +194,7 @@ def first_rows(path: str | os.PathLike[str] | None) -> tuple[list[PortfolioRow],
     finally:
         conn.close()
     none = (0, 0, None)
-    rows = [PortfolioRow(*p, *by_project.get(p[0], none)) for p in projects]
+    rows = [PortfolioRow(*proj, *by_project.get(proj[0], none)) for proj in projects]
     counts = {  # what COUNTS_SQL gives, summed over every project's incidents
         "projects": len(projects),
         "incidents": sum(n for n, _, _ in by_project.values()),

@@ -106,3 +106,17 @@ def test_kb_tui_still_creates_a_new_database(tmp_path: Path, monkeypatch: pytest
     assert result.exit_code == 0, result.output
     assert seen == [tmp_path / "new.sqlite"]
     assert portfolio.is_current(tmp_path / "new.sqlite")
+
+
+def test_a_prefetched_read_is_used_only_while_nothing_was_committed(db_path: Path) -> None:
+    _seeded(db_path)
+    portfolio.prefetch(db_path)
+    got = portfolio.first_rows(db_path)
+    assert got is not None and got[1]["projects"] == 2
+
+    portfolio.prefetch(db_path)
+    with KB(db_path, "tester") as kb:  # a commit after the prefetch began: its rows are stale
+        kb.add_project(Project(slug="new-one", stage="pilot", owner="cy", team="ops"))
+    got = portfolio.first_rows(db_path)
+    assert got is not None and got[1]["projects"] == 3
+    assert "new-one" in [r.slug for r in got[0]]

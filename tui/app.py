@@ -55,6 +55,9 @@ class KBApp(App[None]):
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path) if db_path is not None else None
+        from kb.portfolio import prefetch  # stdlib only: the first rows are read while Textual starts
+
+        prefetch(self.db_path)
         self.actor = actor
         self.as_of = as_of
         self._initial_theme = theme
