@@ -267,28 +267,50 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
     # --- files ---------------------------------------------------------------------------------
 
     def import_paths(self, paths: list[str]) -> ImportReport:
-        """Import YAML documents; the whole set lands in one transaction or not at all."""
-        from kb.yamldoc import load_paths
+        """Import YAML documents; the whole set lands in one transaction or not at all.
 
-        bundle = load_paths(paths)
+        Files are read and written one at a time (memory stays flat at 100,000 files); an incident
+        whose project or duplicate target comes in a later file waits until the end.
+        """
+        from kb.perf import gc_paused
+        from kb.yamldoc import iter_bundles
+
         report = ImportReport()
-        with self.transaction():
-            for project, where in bundle.projects:
-                try:
-                    report.count("projects", repo.put_project(self.db, project, self.actor, op="import"))
-                except KBError as exc:
-                    raise KBError(str(exc), where) from None
+        known = {r[0] for r in self.db.execute("SELECT slug FROM projects")}
+        waiting: list[tuple[Incident, str]] = []
+
+        def put(inc: Incident, where: str) -> None:
+            try:
+                self.check_codes(inc, where)
+                result = repo.put_incident(self.db, inc, self.actor, op="import" if inc.id else None)
+            except KBError as exc:
+                raise KBError(exc.message if exc.where == where else str(exc), where) from None
+            report.count("incidents", result)
+            if inc.id:
+                report.ids.append(inc.id)
+
+        def ready(inc: Incident) -> bool:
+            if inc.project not in known:
+                return False
+            dup = inc.duplicate_of
+            return dup is None or self.db.execute("SELECT 1 FROM incidents WHERE id = ?", [dup]).fetchone() is not None
+
+        with gc_paused(), self.transaction():
+            for bundle in iter_bundles(paths):
+                for project, where in bundle.projects:
+                    try:
+                        report.count("projects", repo.put_project(self.db, project, self.actor, op="import"))
+                    except KBError as exc:
+                        raise KBError(str(exc), where) from None
+                    known.add(project.slug)
+                for inc, where in bundle.incidents:
+                    if ready(inc):
+                        put(inc, where)
+                    else:
+                        waiting.append((inc, where))
             # a duplicate's target must exist before the duplicate that points at it
-            ordered = sorted(bundle.incidents, key=lambda pair: pair[0].duplicate_of is not None)
-            for inc, where in ordered:
-                try:
-                    self.check_codes(inc, where)
-                    result = repo.put_incident(self.db, inc, self.actor, op="import" if inc.id else None)
-                except KBError as exc:
-                    raise KBError(exc.message if exc.where == where else str(exc), where) from None
-                report.count("incidents", result)
-                if inc.id:
-                    report.ids.append(inc.id)
+            for inc, where in sorted(waiting, key=lambda pair: pair[0].duplicate_of is not None):
+                put(inc, where)
         return report
 
     def export_dir(self, directory: str | os.PathLike[str]) -> dict[str, int]:

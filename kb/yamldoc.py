@@ -123,7 +123,11 @@ def parse_document(data: Any, node: yaml.Node | None, source: str, bundle: Bundl
 
 def _files(path: Path) -> Iterator[Path]:
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        # projects first (an export's projects/ sorts after incidents/), so incidents find their project
+        found = sorted(
+            (p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()),
+            key=lambda p: ("projects" not in p.relative_to(path).parts[:-1], p),
+        )
         if not found:
             raise KBError("no .yaml files in this directory", str(path))
         yield from found
@@ -133,25 +137,34 @@ def _files(path: Path) -> Iterator[Path]:
         raise KBError("no such file or directory", str(path))
 
 
+def _read_files(path: Path) -> Iterator[tuple[str, str]]:
+    for f in _files(path):
+        try:
+            yield str(f), f.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise KBError("not UTF-8 text", str(f)) from None
+        except OSError as exc:
+            raise KBError(exc.strerror or "cannot read", str(f)) from None
+
+
 def load_paths(paths: list[str]) -> Bundle:
     """Read files, directories or `-` (standard input) into one bundle; the first error stops it."""
     bundle = Bundle()
+    for part in iter_bundles(paths):
+        bundle.projects += part.projects
+        bundle.incidents += part.incidents
+    return bundle
+
+
+def iter_bundles(paths: list[str]) -> Iterator[Bundle]:
+    """One bundle per file, read as it is needed, so an import of 100,000 files holds one at a time."""
     for raw in paths:
-        if raw == "-":
-            sources = [("<stdin>", sys.stdin.read())]
-        else:
-            sources = []
-            for f in _files(Path(raw)):
-                try:
-                    sources.append((str(f), f.read_text(encoding="utf-8")))
-                except UnicodeDecodeError:
-                    raise KBError("not UTF-8 text", str(f)) from None
-                except OSError as exc:
-                    raise KBError(exc.strerror or "cannot read", str(f)) from None
+        sources = [("<stdin>", sys.stdin.read())] if raw == "-" else _read_files(Path(raw))
         for source, text in sources:
             data, node = parse_text(text, source)
+            bundle = Bundle()
             parse_document(data, node, source, bundle)
-    return bundle
+            yield bundle
 
 
 # --- writing -----------------------------------------------------------------------------------

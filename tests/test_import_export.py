@@ -171,3 +171,28 @@ def test_export_never_writes_yaml_anchors() -> None:
     text = to_yaml(document(Incident(project="p", title="t", started_at=same, detected_at=same)))
     assert "&id" not in text and "*id" not in text
     assert "started_at: 2026-01-01\n" in text and "detected_at: 2026-01-01\n" in text
+
+
+def test_directory_import_resolves_forward_references(run, kb, tmp_path: Path) -> None:
+    """An incident may come before its project, and a duplicate before its target, in file order."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a-incidents.yaml").write_text(
+        "incidents:\n"
+        "  - {id: INC-0002, project: late-project, title: the duplicate, duplicate_of: INC-0001}\n"
+        "  - {id: INC-0001, project: late-project, title: the original}\n"
+    )
+    (d / "b-projects.yaml").write_text("projects:\n  - {slug: late-project, stage: pilot}\n")
+    run.ok("import", str(d))
+    assert kb.get_incident("INC-0002").duplicate_of == "INC-0001"
+    assert kb.resolve_incident("INC-0002").title == "the original"
+
+
+def test_export_directory_lists_projects_first(tmp_path: Path) -> None:
+    from kb.yamldoc import _files
+
+    for rel in ("incidents/INC-0001.yaml", "projects/p.yaml", "zz.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    order = [str(p.relative_to(tmp_path)) for p in _files(tmp_path)]
+    assert order == ["projects/p.yaml", "incidents/INC-0001.yaml", "zz.yaml"]
