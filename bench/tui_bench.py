@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -58,20 +59,28 @@ print(cli() if mode == "cli" else asyncio.run(floor() if mode == "floor" else kb
 """
 
 
-def startup(mode: str, db: str, reps: int) -> list[float]:
+def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[float]:
+    """`tree`: run another checkout of kb (its directory first on PYTHONPATH) instead of this one."""
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
     out = []
     for _ in range(reps):
-        done = subprocess.run([sys.executable, "-c", STARTUP, mode, db], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", STARTUP, mode, db], capture_output=True, text=True, check=True, env=env, cwd=tree
+        )
         out.append(float(done.stdout.strip().splitlines()[-1]))
     return out
 
 
-def interleaved(modes: list[str], db: str, reps: int) -> dict[str, list[float]]:
-    """One sample of each mode per round, so a burst of load on the shared machine hits them alike."""
-    out: dict[str, list[float]] = {m: [] for m in modes}
+def interleaved(modes: list[str], db: str, reps: int, compare: str | None = None) -> dict[str, list[float]]:
+    """One sample of each mode per round, so a burst of load on the shared machine hits them alike;
+    with `compare`, that checkout's kb and cli modes take their turns too (as "<mode>@compare")."""
+    runs = [(m, m, None) for m in modes]
+    if compare:
+        runs += [(f"{m}@compare", m, compare) for m in modes if m != "floor"]
+    out: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     for _ in range(reps):
-        for m in modes:
-            out[m] += startup(m, db, 1)
+        for name, mode, tree in runs:
+            out[name] += startup(mode, db, 1, tree)
     return out
 
 
@@ -110,9 +119,14 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--queries", default="latency,drift,owner,monitoring,shutdown,flag,capacity,vendor")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="another checkout to time in the same rounds, e.g. `git archive REV | tar -x -C DIR`",
+    )
     args = ap.parse_args()
     db = str(Path(args.db).expanduser())
-    samples = interleaved(["floor", "kb", "cli"], db, args.reps)
+    samples = interleaved(["floor", "kb", "cli"], db, args.reps, args.compare)
     floor, kb, cli = samples["floor"], samples["kb"], samples["cli"]
     search = search_latency(db, [q for q in args.queries.split(",") if q]) if args.queries else [float("nan")]
     result = {
@@ -123,16 +137,24 @@ def main() -> None:
         "cli_ratio": statistics.median(cli) / statistics.median(floor),
         "search_ms_median": statistics.median(search),
         "search_ms_max": max(search),
-        "samples": {"floor": floor, "kb": kb, "cli": cli, "search_ms": search},
+        "samples": {**samples, "search_ms": search},
     }
+    for name in ("kb@compare", "cli@compare"):
+        if name in samples:
+            result[f"{name}_first_rows_s"] = statistics.median(samples[name])
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(f"empty Textual app, first frame:   {result['floor_first_frame_s']:.3f} s (median of {args.reps})")
     print(f"kb portfolio, first rows:         {result['kb_first_rows_s']:.3f} s  ({result['ratio']:.2f}x floor)")
     print(f"`kb tui --db`, first rows:        {result['cli_first_rows_s']:.3f} s  ({result['cli_ratio']:.2f}x floor)")
+    for name in ("kb@compare", "cli@compare"):
+        if name in samples:
+            m = statistics.median(samples[name])
+            print(f"{name + ' (--compare)':33s} {m:.3f} s  ({m / result['floor_first_frame_s']:.2f}x floor)")
     med, top = result["search_ms_median"], result["search_ms_max"]
-    print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")
+    if args.queries:
+        print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")
     print("targets: first rows <= 1.5x floor and < 1.5 s; search results < 100 ms")
 
 
