@@ -33,10 +33,8 @@ in bulk; it is measured against networkx alone in bench/.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +44,7 @@ from sqlite_utils import Database
 from kb.errors import NotFound
 from kb.graph.results import Window
 from kb.graph.window import window_sql
+from kb.perf import gc_paused
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -297,19 +296,3 @@ def build_graph_from_db(
     with gc_paused():
         rows = load_rows(db, project=project, incident=incident, window=window)
         return build_graph(rows, taxonomy, all_modes=project is None and incident is None)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of acyclic tuples, dicts and strings are made.
-
-    Each allocation burst otherwise triggers full collections that rescan everything built so far;
-    at 100,000 incidents this halves the build time. Reference counting still frees memory.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

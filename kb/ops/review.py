@@ -60,10 +60,10 @@ class ReviewOps:
 
     def review(self, quarter: str | None = None, live: bool = False) -> Review:
         """The review of a quarter (default: the last complete one); a frozen review unless `live`."""
+        from kb.perf import gc_paused
         from kb.review.build import build_review
         from kb.review.compute import frozen_body
         from kb.review.model import Review
-        from kb.silent.detector import gc_paused
 
         period = _quarter(quarter)
         body = frozen_body(self.db, period.label)

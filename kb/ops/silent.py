@@ -240,8 +240,9 @@ class SilentOps:
         config_path: str | os.PathLike[str] | None = None,
     ) -> list[list[Verdict]]:
         """`silent_scan` at each date, from one read of the store (a review scans its quarter and the one before)."""
+        from kb.perf import gc_paused
         from kb.silent.config import load_config
-        from kb.silent.detector import gc_paused, scan
+        from kb.silent.detector import scan
 
         cfg = load_config(config_path)
         with gc_paused():  # see silent_snapshots; the verdicts are acyclic too
@@ -257,7 +258,7 @@ class SilentOps:
         Each cut keeps exactly what the store's own comparisons would (flag events before the end of
         the day, health periods ended by then, incidents known by then, actions due before as_of).
         """
-        from kb.silent.detector import gc_paused
+        from kb.perf import gc_paused
 
         if not as_ofs:
             return []

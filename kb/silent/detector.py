@@ -7,9 +7,6 @@ day, health periods that had ended by then, incidents detected (or started) by t
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -61,22 +58,6 @@ class FlagFact:
     actor: str = ""
     comment: str = ""
     id: int = 0
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a snapshot's many acyclic objects are made.
-
-    Otherwise each allocation burst triggers collections that rescan everything built so far
-    (kb.graph.build does the same for the graph). Reference counting still frees memory.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def instant(text: str | None) -> datetime | None:
