@@ -312,3 +312,10 @@ def test_cli_flags_import_list_unmapped(run, tmp_path: Path) -> None:  # type: i
     bad = _write(tmp_path, "bad.csv", "flag,environment,action,at,actor,comment\nk,production,on,2026-01-01,a,\n")
     result = run.fails("flags", "import", str(bad))
     assert "line 2: action: 'on' is not one of" in result.stderr
+
+
+def test_unknown_format_error_stays_one_line_when_keys_hold_newlines(run, tmp_path: Path) -> None:
+    log = tmp_path / "odd.json"
+    log.write_text('[{"a\\nb": 1, "c": 2}]')
+    err = run.fails("flags", "import", str(log)).stderr
+    assert "cannot tell which flag system wrote this" in err and "'a\\nb'" in err

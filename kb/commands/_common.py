@@ -91,7 +91,8 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except KBError as exc:
-        raise click.ClickException(str(exc)) from None
+        # one line, whatever the message quotes from the input (a key with a newline, say)
+        raise click.ClickException(" ".join(str(exc).splitlines())) from None
     except ValidationError as exc:
         raise click.ClickException(validation_message(exc)) from None
     except sqlite3.OperationalError as exc:

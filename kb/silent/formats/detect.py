@@ -33,7 +33,7 @@ def detect_json(record: Any) -> str:
     for name, module in JSON_FORMATS.items():
         if module.looks_like(record):
             return name
-    keys = ", ".join(sorted(record)[:8]) if isinstance(record, dict) else type(record).__name__
+    keys = ", ".join(repr(k) for k in sorted(record)[:8]) if isinstance(record, dict) else type(record).__name__
     raise KBError(
         f"cannot tell which flag system wrote this (first event has {keys}); give --format ({'|'.join(FORMATS)})",
         "event 0",
