@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # kept out of import time: `kb --help` and the TUI's first frame never need pydantic
+    from pydantic import ValidationError
 
 
 class KBError(Exception):

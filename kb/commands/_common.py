@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import BaseModel, ValidationError
 
 from kb.errors import KBError, validation_message
 
@@ -66,6 +65,8 @@ def open_kb(ctx: click.Context | None = None, *, create: bool = True) -> KB:
 
 
 def _default(obj: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json", by_alias=True)
     if isinstance(obj, datetime | date):
@@ -93,8 +94,12 @@ def user_errors() -> Iterator[None]:
     except KBError as exc:
         # one line, whatever the message quotes from the input (a key with a newline, say)
         raise click.ClickException(" ".join(str(exc).splitlines())) from None
-    except ValidationError as exc:
-        raise click.ClickException(validation_message(exc)) from None
+    except ValueError as exc:
+        from pydantic import ValidationError  # a subclass of ValueError; imported only when one is raised
+
+        if isinstance(exc, ValidationError):
+            raise click.ClickException(validation_message(exc)) from None
+        raise
     except sqlite3.OperationalError as exc:
         raise click.ClickException(f"database error: {exc}") from None
     except sqlite3.DatabaseError as exc:
