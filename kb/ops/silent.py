@@ -149,7 +149,7 @@ class SilentOps:
 
     def import_health(self, path: str | os.PathLike[str]) -> HealthImportReport:
         """Validate the whole CSV, then write it in one transaction; a period already there is replaced."""
-        from kb.silent.health import HealthImportReport, read_rows
+        from kb.silent.health import COLUMNS, HealthImportReport, read_rows
         from kb.store import changelog
 
         p = Path(path).expanduser()
@@ -162,21 +162,7 @@ class SilentOps:
             except UnicodeDecodeError as exc:
                 raise KBError(f"not UTF-8 text (byte {exc.start})", str(p)) from None
         report = HealthImportReport(rows=len(rows), projects=len({r.project for r in rows}))
-        cols = (
-            "project",
-            "period",
-            "period_start",
-            "period_end",
-            "predictions",
-            "acted_on",
-            "overrides",
-            "quality",
-            "latency_p95_ms",
-            "cost",
-            "value",
-            "owner_confirmed",
-            "flag_on",
-        )
+        cols = (*COLUMNS[:2], "period_start", "period_end", *COLUMNS[2:])  # the CSV's columns plus the bounds
         with self.transaction():
             kinds: dict[str, set[str]] = defaultdict(set)
             existing: set[tuple[str, str]] = set()
