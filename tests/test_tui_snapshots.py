@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from kb.service import KB
 from tests.snapshot_apps.common import make_app, settle, until
@@ -48,6 +49,11 @@ async def _quick_log(pilot: Pilot[Any]) -> None:
 async def _taxonomy(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     pilot.app.action_taxonomy("integration.latency")
+    await settle(pilot)
+    # the mode's incidents load in a second worker, started only once the taxonomy has arrived
+    screen = pilot.app.screen
+    title = screen.query_one("#mode-incidents-title", Static)
+    await until(pilot, lambda: "under integration.latency" in str(title.render()), "the mode's incidents")
     await settle(pilot)
 
 

@@ -23,12 +23,19 @@ def make_app(db_path: Path, **kwargs: Any) -> KBApp:
     return KBApp(db_path, **kwargs)
 
 
+def _tables_sized(app: Any) -> bool:
+    """A DataTable sizes its columns to rows added since its last idle; a snapshot must wait for that."""
+    from textual.widgets import DataTable
+
+    return not any(getattr(t, "_require_update_dimensions", False) for t in app.screen.query(DataTable))
+
+
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let every worker finish and every message they posted be handled."""
+    """Let every worker finish, every message they posted be handled, and every table be laid out."""
     for _ in range(50):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
+        if not any(w.is_running for w in pilot.app.workers) and _tables_sized(pilot.app):
             await pilot.pause()
             return
 

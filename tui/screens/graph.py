@@ -45,16 +45,19 @@ class GraphScreen(KBScreen):
                 with Vertical(classes="main"):
                     yield Static("root causes (severity-weighted)", classes="panel-title")
                     roots: DataTable[Any] = DataTable(id="root-causes", cursor_type="row", zebra_stripes=True)
-                    roots.add_columns("mode", "inc", "weight", "share")
+                    # fixed widths: the layout must not depend on when the rows arrive
+                    for label, width in (("mode", 30), ("inc", 4), ("weight", 6), ("share", 5)):
+                        roots.add_column(label, width=width)
                     yield roots
                     yield Static("keystones (cut the most chains)", classes="panel-title")
                     keys: DataTable[Any] = DataTable(id="keystones", cursor_type="row", zebra_stripes=True)
-                    keys.add_columns("mode", "score", "inc")
+                    for label, width in (("mode", 30), ("score", 6), ("inc", 4)):
+                        keys.add_column(label, width=width)
                     yield keys
                 with Vertical(id="graph-side"):
                     yield Static("incidents under the root cause", classes="panel-title")
                     drill: DataTable[Any] = DataTable(id="drill", cursor_type="row")
-                    drill.add_columns("incident")
+                    drill.add_column("incident", width=60)
                     yield drill
         yield Footer()
 

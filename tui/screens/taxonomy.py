@@ -42,7 +42,9 @@ class TaxonomyScreen(KBScreen):
                     yield Static("loading the taxonomy…", id="mode-detail")
                 yield Static("incidents under this mode", classes="panel-title", id="mode-incidents-title")
                 table: DataTable[Any] = DataTable(id="mode-incidents", cursor_type="row", zebra_stripes=True)
-                table.add_columns("id", "project", "sev", "started", "title")
+                # fixed widths: the layout must not depend on when the rows arrive
+                for label, width in (("id", 10), ("project", 18), ("sev", 3), ("started", 10), ("title", 60)):
+                    table.add_column(label, width=width)
                 yield table
         yield Footer()
 
