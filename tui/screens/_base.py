@@ -25,6 +25,24 @@ class KBScreen(Screen[None]):
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
 
+    def leave_or_confirm(self, dirty: bool, prompt: str) -> None:
+        """Leave at once, or first ask (save, discard, stay) when there are unsaved changes."""
+        if not dirty:
+            self.app.pop_screen()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answer(choice: str | None) -> None:
+            if choice == "discard":
+                self.app.pop_screen()
+            elif choice == "save":
+                self.save_before_leaving()
+
+        self.app.push_screen(ConfirmScreen(prompt), answer)
+
+    def save_before_leaving(self) -> None:
+        """What "save" in the leave prompt does; screens that edit something override it."""
+
     def on_failed(self, message: Failed) -> None:
         self.notify(message.error, severity="error", timeout=8)
 

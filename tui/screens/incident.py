@@ -577,21 +577,13 @@ class IncidentScreen(KBScreen):
     _leave_after_save = False
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.app.pop_screen()
-            return
-        from tui.screens.confirm import ConfirmScreen
+        self.leave_or_confirm(self.dirty, "This incident has unsaved changes.")
 
-        def answer(choice: str | None) -> None:
-            if choice == "discard":
-                self.app.pop_screen()
-            elif choice == "save":
-                self._leave_after_save = True
-                self.action_save()
-                if not self.saving:
-                    self._leave_after_save = False
-
-        self.app.push_screen(ConfirmScreen("This incident has unsaved changes."), answer)
+    def save_before_leaving(self) -> None:
+        self._leave_after_save = True
+        self.action_save()
+        if not self.saving:
+            self._leave_after_save = False
 
     def action_show_mode(self) -> None:
         """Jump to the taxonomy browser on the highlighted mode (Modes tab) or the selected cause's mode."""

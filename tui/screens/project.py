@@ -318,18 +318,10 @@ class ProjectScreen(KBScreen):
         return bool(self.changes())
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.app.pop_screen()
-            return
-        from tui.screens.confirm import ConfirmScreen
+        self.leave_or_confirm(self.dirty, f"Project {self.slug} has unsaved changes.")
 
-        def answer(choice: str | None) -> None:
-            if choice == "discard":
-                self.app.pop_screen()
-            elif choice == "save":
-                self.action_save()
-
-        self.app.push_screen(ConfirmScreen(f"Project {self.slug} has unsaved changes."), answer)
+    def save_before_leaving(self) -> None:
+        self.action_save()
 
     # --- incidents and flag events -------------------------------------------------------------
 
