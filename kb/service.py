@@ -103,6 +103,24 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
     def close(self) -> None:
         self.db.close()
 
+    def reopened(self) -> KB:
+        """Another handle on the same file with a connection of its own, sharing the loaded taxonomy.
+
+        For a forked child (kb.parallel): an SQLite connection must never be used across a fork.
+        The schema was checked when this handle opened, so the new connection skips that.
+        """
+        from kb.store.db import connect
+
+        other = object.__new__(type(self))
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("db", "_graph_cache")})
+        other.db = connect(self.path)
+        return other
+
+    @property
+    def on_disk(self) -> bool:
+        """False for an in-memory database, which no second connection can see."""
+        return str(self.path) != ":memory:"
+
     def __enter__(self) -> KB:
         return self
 

@@ -58,8 +58,14 @@ class ReviewOps:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def review(self, quarter: str | None = None, live: bool = False) -> Review:
-        """The review of a quarter (default: the last complete one); a frozen review unless `live`."""
+    def review(self, quarter: str | None = None, live: bool = False, parallel: bool | None = None) -> Review:
+        """The review of a quarter (default: the last complete one); a frozen review unless `live`.
+
+        `parallel` (default: wherever kb.parallel.can_fork says it is safe) computes the previous
+        quarter's verdicts and the causal-graph sections in a forked child while this process scans
+        the quarter and reads the store's numbers; the review is the same either way.
+        """
+        from kb.parallel import can_fork
         from kb.perf import gc_paused
         from kb.review.build import build_review
         from kb.review.compute import frozen_body
@@ -70,10 +76,11 @@ class ReviewOps:
         if body is not None and not live:
             return Review.model_validate(body)
         tax = self._review_taxonomy()
+        fork = (can_fork() if parallel is None else parallel) and self.on_disk and not self.db.conn.in_transaction
         # hundreds of thousands of small acyclic objects (verdicts, graph, rows): without the cyclic
         # collector rescanning them at every allocation burst, the review takes a third less time
         with gc_paused():
-            review = build_review(self.db, period, tax, self._outside(period))
+            review = build_review(self.db, period, tax, self._outside(period, fork))
         if tax is None:
             review.unavailable["recommendations"] = "the taxonomy does not load, so no mitigations can be named"
         if body is not None:
@@ -174,25 +181,63 @@ class ReviewOps:
         except KBError:
             return None
 
-    def _outside(self, period: Period) -> Outside:
-        from kb.review.build import Outside
+    def _outside(self, period: Period, fork: bool = False) -> Callable[[], Outside]:
+        """What the other analyses contribute, as a function build_review calls once the store is read.
+
+        Forked: the previous quarter's verdicts and the graph sections are computed in a child
+        (its own connection, see kb.parallel) while this process scans the quarter.
+        """
+        from kb.parallel import Part
         from kb.review.compute import frozen_body
 
+        previous = period.previous()
+        prev_body = frozen_body(self.db, previous.label)
+        silent = getattr(self, "silent_scan", None) is not None
+        if not fork:
+            out = self._side(period, scan_previous=silent and prev_body is None, current=silent)
+            self._mermaid(out)
+            if prev_body is not None and silent:
+                out.previous_verdicts = {c["slug"]: c.get("verdict") for c in prev_body["scorecard"]}
+            return lambda: out
+        reopened: Callable[[], Any] = getattr(self, "reopened")  # noqa: B009 (KB's, not ReviewOps')
+
+        def in_child() -> Outside:
+            other = reopened()
+            try:
+                return other._side(period, scan_previous=silent and prev_body is None, current=False)  # type: ignore[no-any-return]
+            finally:
+                other.close()
+
+        side = Part(in_child, fork=True)
+        scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
+        verdicts = scan_many([period.last_day])[0] if silent and scan_many is not None else None
+
+        def finish() -> Outside:
+            out = side.result()
+            if verdicts is not None:
+                out.verdicts = {v.project: v for v in verdicts}
+                if prev_body is not None:
+                    out.previous_verdicts = {c["slug"]: c.get("verdict") for c in prev_body["scorecard"]}
+            self._mermaid(out)
+            return out
+
+        return finish
+
+    def _side(self, period: Period, *, scan_previous: bool, current: bool) -> Outside:
+        """The silent-failure verdicts asked for (the quarter's, the previous quarter's) and the graph sections."""
+        from kb.review.build import Outside
+
         out = Outside()
-        scan: Callable[..., Any] | None = getattr(self, "silent_scan", None)
         scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
         previous = period.previous()
-        if scan is None:
+        if getattr(self, "silent_scan", None) is None or scan_many is None:
             out.unavailable["silent-failure verdicts"] = "the silent-failure detector (issue 5) is not available yet"
         else:
-            prev_body = frozen_body(self.db, previous.label)
-            as_ofs = [period.last_day] if prev_body is not None else [period.last_day, previous.last_day]
-            # one read of the store for both dates
-            found = scan_many(as_ofs) if scan_many is not None else [scan(as_of=d) for d in as_ofs]
-            out.verdicts = {v.project: v for v in found[0]}
-            if prev_body is not None:
-                out.previous_verdicts = {c["slug"]: c.get("verdict") for c in prev_body["scorecard"]}
-            else:
+            as_ofs = ([period.last_day] if current else []) + ([previous.last_day] if scan_previous else [])
+            found = scan_many(as_ofs) if as_ofs else []  # one read of the store for both dates
+            if current:
+                out.verdicts = {v.project: v for v in found.pop(0)}
+            if scan_previous:
                 launched = {
                     r[0]
                     for r in self.db.execute(
@@ -200,7 +245,7 @@ class ReviewOps:
                         [previous.end.isoformat()],
                     )
                 }
-                out.previous_verdicts = {v.project: v.verdict for v in found[1] if v.project in launched}
+                out.previous_verdicts = {v.project: v.verdict for v in found[0] if v.project in launched}
         self._graph_parts(period, out)
         return out
 
@@ -236,12 +281,15 @@ class ReviewOps:
             out.recurring_chains = [
                 ChainRow(modes=list(c.modes), count=c.count, incident_ids=list(c.incident_ids)) for c in chains
             ]
+
+    def _mermaid(self, out: Outside) -> None:
+        """How the worst incidents' chains are drawn (here, not in a child: it reads this connection)."""
         chain = getattr(self, "chain", None)
         try:
             from kb.graph.export import chain_mermaid
         except ImportError:
             chain_mermaid = None
         if chain is None or chain_mermaid is None:
-            out.unavailable["causal chains"] = missing
+            out.unavailable["causal chains"] = "the causal-graph analyses (issue 4) are not available yet"
         else:
             out.mermaid = lambda incident_id: chain_mermaid(chain(incident_id))

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from kb.models import Incident
-    from kb.silent.detector import Snapshot, Verdict
+    from kb.silent.config import SilentConfig
+    from kb.silent.detector import FlagFact, Snapshot, Verdict
     from kb.silent.events import FlagEvent, FlagImportReport
     from kb.silent.health import HealthImportReport, HealthPoint
 
@@ -232,26 +233,30 @@ class SilentOps:
 
         cfg = load_config(config_path)
         with gc_paused():  # see silent_snapshots; the verdicts are acyclic too
-            return [scan(snap, cfg) for snap in self.silent_snapshots(as_ofs, project)]
+            return [scan(snap, cfg) for snap in self.silent_snapshots(as_ofs, project, cfg)]
 
     def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
         """Everything the detector reads, in five queries, grouped by project in Python."""
         return self.silent_snapshots([as_of], project)[0]
 
-    def silent_snapshots(self, as_ofs: list[date], project: str | None = None) -> list[Snapshot]:
+    def silent_snapshots(
+        self, as_ofs: list[date], project: str | None = None, cfg: SilentConfig | None = None
+    ) -> list[Snapshot]:
         """One snapshot per date: the rows up to the latest date are read once, then cut at each date.
 
         Each cut keeps exactly what the store's own comparisons would (flag events before the end of
         the day, health periods ended by then, incidents known by then, actions due before as_of).
+        With `cfg`, a snapshot holds only the incidents a detector with that config can look at (see
+        `_incident_rows`): most of a long history is neither recent nor near a flag switched off.
         """
         from kb.perf import gc_paused
 
         if not as_ofs:
             return []
         with gc_paused():  # some 200,000 small objects at 100,000 incidents, none of them cyclic
-            return self._silent_snapshots(as_ofs, project)
+            return self._silent_snapshots(as_ofs, project, cfg)
 
-    def _silent_snapshots(self, as_ofs: list[date], project: str | None) -> list[Snapshot]:
+    def _silent_snapshots(self, as_ofs: list[date], project: str | None, cfg: SilentConfig | None) -> list[Snapshot]:
         from kb.silent.detector import ActionFact, FlagFact, IncidentFact, ProjectFacts, Snapshot, utc_day
         from kb.store import repo
 
@@ -302,19 +307,15 @@ class SilentOps:
                 if row[b] is not None:
                     row[b] = bool(row[b])
             health.append(row)
-        i_only = "AND project = ?" if project else ""
         incidents = []  # (project, UTC day it became known or None, fact)
-        project_of: dict[str, str] = {}
-        for r in self.db.execute(
-            "SELECT id, project, started_at, detected_at, detected_by, flag_at FROM incidents "
-            f"WHERE duplicate_of IS NULL {i_only}",
-            params,
-        ).fetchall():
+        for r in self._incident_rows(as_ofs, project, cfg, events):
             known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
             incidents.append((r[1], utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
-            project_of[r[0]] = r[1]
-        # open actions past due, on the incidents just read (so merged duplicates and other projects drop
-        # out without a join); a plain scan, since overdue actions are a large share of all actions
+        i_only = "AND project = ?" if project else ""
+        ids = f"SELECT id, project FROM incidents WHERE +duplicate_of IS NULL {i_only}"
+        project_of = dict(self.db.execute(ids, params).fetchall())
+        # open actions past due, mapped to projects in Python (so merged duplicates and other projects
+        # drop out without a join); a plain scan, since overdue actions are a large share of all actions
         overdue = []
         for incident_id, title, owner, due, rowid in self.db.execute(
             "SELECT incident_id, title, owner, due, rowid FROM actions "
@@ -354,6 +355,55 @@ class SilentOps:
             snap.actions = dict(by_action)
             out.append(snap)
         return out
+
+    def _incident_rows(
+        self,
+        as_ofs: list[date],
+        project: str | None,
+        cfg: SilentConfig | None,
+        events: list[tuple[str, str, FlagFact]],
+    ) -> list[tuple[Any, ...]]:
+        """(id, project, started_at, detected_at, detected_by, flag_at) of the incidents a scan can look at.
+
+        Without a config, every incident that is not a merged duplicate. With one, only those the
+        detector reads (kb.silent.detector): an incident counts for `stale-record` when one of its
+        days lies within `stale_days` of an as_of, for `undetected` when it started (or was detected)
+        within `undetected_window_days`, and for `quiet-shutdown` when one of its times lies within
+        `incident_window_days` of a flag switched off without a comment. Stored text is compared with
+        day bounds widened by two days (kb writes UTC, but a stamp written with an offset would sort
+        by its local day); the detector then makes the exact comparisons on what is read, so the
+        verdicts are the same as from a full read (tests/test_silent_window.py).
+        """
+        i_only, params = ("AND i.project = ?", [project]) if project else ("", [])
+        sql = (
+            "SELECT i.id, i.project, i.started_at, i.detected_at, i.detected_by, i.flag_at FROM incidents i "
+            f"WHERE +i.duplicate_of IS NULL {i_only}"
+        )
+        if cfg is None:
+            return self.db.execute(sql, params).fetchall()
+        margin = timedelta(days=2)
+        lookback = timedelta(days=max(cfg.thresholds.stale_days, cfg.thresholds.undetected_window_days))
+        recent = (min(as_ofs) + _ONE_DAY - lookback - margin).isoformat()
+        near = timedelta(days=cfg.flags.incident_window_days) + margin
+        offs = sorted(
+            {
+                (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
+                for slug, _at, fact in events
+                if fact.state_to == "off" and not fact.comment
+            }
+        )
+        between = " OR ".join(f"(n.{c} >= r.lo AND n.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))
+        sql += (
+            " AND (i.started_at >= :recent OR i.detected_at >= :recent OR i.flag_at >= :recent OR i.id IN ("
+            "SELECT n.id FROM (SELECT json_extract(value, '$[0]') AS project, json_extract(value, '$[1]') AS lo, "
+            "json_extract(value, '$[2]') AS hi "
+            f"FROM json_each(:offs)) r JOIN incidents n ON n.project = r.project WHERE {between}))"
+        )
+        named = {"recent": recent, "offs": json.dumps(offs)}
+        if project:
+            sql = sql.replace("i.project = ?", "i.project = :project")
+            named["project"] = project
+        return self.db.execute(sql, named).fetchall()
 
     # --- recording a shutdown ------------------------------------------------------------------
 

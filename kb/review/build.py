@@ -53,7 +53,13 @@ def _signals(verdict: Any) -> list[SignalInfo]:
     ]
 
 
-def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Outside) -> Review:
+def build_review(
+    db: Database, period: Period, tax: Taxonomy | None, outside: Outside | Callable[[], Outside]
+) -> Review:
+    """The review; `outside` may be a function, called once the store's own numbers are read.
+
+    So the other analyses can still be running (kb.ops.review forks them) while the queries here run.
+    """
     previous = period.previous()
     open_by_project = compute.open_actions(db, period)
     summary, incidents_by_project = compute.portfolio_summary(db, period, open_by_project)
@@ -61,9 +67,16 @@ def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Ou
     decisions = compute.decisions_for(db, period.label)
     previous_decisions = compute.decisions_for(db, previous.label)
     decision_by_project = {d.project: d for d in decisions}
+    rows = compute.project_rows(db, period, incidents_by_project, open_by_project)
+    modes = compute.mode_counts(db, period, tax)
+    worst = compute.worst_incidents(db, period)
+    stages = {r["slug"]: r["stage"] for r in rows}
+    followed = follow_ups(db, previous_decisions, period, stages)
+    if callable(outside):
+        outside = outside()
 
     cards: list[Scorecard] = []
-    for row in compute.project_rows(db, period, incidents_by_project, open_by_project):
+    for row in rows:
         slug = row["slug"]
         card = Scorecard(**row, trends=trends.get(slug, []), decision=decision_by_project.get(slug))
         if outside.verdicts is not None:
@@ -84,8 +97,6 @@ def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Ou
             c.undecided_twice = c.slug in flagged
     cards.sort(key=lambda c: (VERDICT_ORDER[c.verdict], -(c.score or 0.0), c.slug))
 
-    modes = compute.mode_counts(db, period, tax)
-    worst = compute.worst_incidents(db, period)
     if outside.mermaid is not None:
         for w in worst:
             w.mermaid = outside.mermaid(w.id)
@@ -96,7 +107,6 @@ def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Ou
         recurring_chains=outside.recurring_chains,
         worst=worst,
     )
-    stages = {c.slug: c.stage for c in cards}
     return Review(
         quarter=period.label,
         start=period.start,
@@ -107,7 +117,7 @@ def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Ou
         scorecard=cards,
         patterns=patterns,
         decisions=decisions,
-        follow_ups=follow_ups(db, previous_decisions, period, stages),
+        follow_ups=followed,
         undecided_twice=flagged,
         recommendations=compute.recommendations(modes, tax),
         unavailable=dict(outside.unavailable),

@@ -1,0 +1,81 @@
+"""Run one read-only part of an analysis in a forked child process, on another core.
+
+The quarterly review is several independent analyses of one database; on a 2-core machine two of
+them can run at once. Fork, not spawn: the child starts with every module and the loaded taxonomy
+already in memory (a fresh interpreter spends seconds importing scipy and networkx).
+
+Fork is used only where it is safe (`can_fork`): on Linux, from a single-threaded process (the
+CLI; never from the TUI's worker threads, where another thread may hold a lock the child would
+inherit), and never with the caller's SQLite connection: the child opens its own (a connection
+must not cross a fork). Whenever the child fails for any reason, the part is run again in this
+process, so the answer (or the error) is always the one a serial run gives; only the time differs.
+Set KB_PARALLEL=0 to never fork.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+_OFF = ("0", "no", "off", "false")
+
+
+def can_fork() -> bool:
+    """True when a part may run in a forked child (see the module's docstring)."""
+    if os.environ.get("KB_PARALLEL", "").strip().lower() in _OFF:
+        return False
+    return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+
+
+class Part(Generic[T]):
+    """A part of the work: started in a child when forking is safe, else run when its result is asked for."""
+
+    def __init__(self, fn: Callable[[], T], fork: bool | None = None) -> None:
+        self._fn = fn
+        self.forked = can_fork() if fork is None else fork
+        self._conn: Any = None
+        self._proc: Any = None
+        if self.forked:
+            try:
+                ctx = multiprocessing.get_context("fork")
+                self._conn, child_end = ctx.Pipe(duplex=False)
+                self._proc = ctx.Process(target=_run_child, args=(fn, child_end), daemon=True)
+                self._proc.start()
+                child_end.close()
+            except (OSError, ValueError):  # no fork here, or out of processes: do it in this process
+                self.forked = False
+
+    def result(self) -> T:
+        """The part's result; waits for the child, or runs the part here if it was not forked or failed."""
+        if not self.forked:
+            return self._fn()
+        try:
+            status, payload = self._conn.recv()  # before join: a large result would fill the pipe
+        except (EOFError, OSError):  # the child died without answering
+            status, payload = "failed", None
+        finally:
+            self._conn.close()
+            self._proc.join()
+        if status == "ok":
+            return payload  # type: ignore[no-any-return]
+        self.forked = False
+        return self._fn()  # raises the error a serial run raises, or recovers from a lost child
+
+
+def _run_child(fn: Callable[[], Any], conn: Any) -> None:
+    try:
+        result = ("ok", fn())
+    except BaseException:  # the parent repeats the part and reports its own error
+        result = ("failed", None)
+    try:
+        conn.send(result)
+    except Exception:  # an unpicklable result: the parent repeats the part
+        conn.send(("failed", None))
+    finally:
+        conn.close()

@@ -1,0 +1,131 @@
+"""kb.parallel: a part runs in a forked child when that is safe, and a failed child never changes the answer."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kb import parallel
+from kb.parallel import Part, can_fork
+from kb.service import KB
+
+
+def test_a_forked_part_runs_in_another_process() -> None:
+    part = Part(os.getpid, fork=True)
+    assert part.forked
+    assert part.result() != os.getpid()
+
+
+def test_an_unforked_part_runs_here_when_asked() -> None:
+    part = Part(os.getpid, fork=False)
+    assert part.result() == os.getpid()
+
+
+def test_an_error_in_the_child_is_raised_by_the_serial_rerun() -> None:
+    runs: list[int] = []
+
+    def boom() -> None:
+        runs.append(os.getpid())  # the child's append is lost with the child
+        raise ValueError("no such quarter")
+
+    part = Part(boom, fork=True)
+    with pytest.raises(ValueError, match="no such quarter"):
+        part.result()
+    assert runs == [os.getpid()]  # run once more, here
+
+
+def test_a_child_that_dies_is_replaced_by_a_run_here() -> None:
+    parent = os.getpid()
+
+    def dies_in_child() -> str:
+        if os.getpid() != parent:
+            os._exit(3)
+        return "computed here"
+
+    assert Part(dies_in_child, fork=True).result() == "computed here"
+
+
+def test_an_unpicklable_result_is_computed_here() -> None:
+    parent = os.getpid()
+
+    def lock_in_child() -> Any:
+        return threading.Lock() if os.getpid() != parent else "computed here"
+
+    assert Part(lock_in_child, fork=True).result() == "computed here"
+
+
+def test_can_fork_follows_the_switch_and_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.sys, "platform", "linux")
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("KB_PARALLEL", raising=False)
+    assert can_fork()
+    monkeypatch.setenv("KB_PARALLEL", "0")
+    assert not can_fork()
+    monkeypatch.setenv("KB_PARALLEL", "1")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not can_fork()  # another thread could hold a lock the child would inherit
+    finally:
+        release.set()
+        other.join()
+    assert can_fork()
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 1)
+    assert not can_fork()
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.sys, "platform", "darwin")
+    assert not can_fork()
+
+
+def _dump(kb: KB, quarter: str, parallel: bool) -> dict[str, Any]:
+    return kb.review(quarter, live=True, parallel=parallel).model_dump(exclude={"generated_at"})
+
+
+def test_a_forked_review_equals_a_serial_one(tmp_path: Path) -> None:
+    with KB(tmp_path / "kb.sqlite", actor="t") as kb:
+        kb.seed()
+        kb.freeze_review("2026Q2")  # one quarter with a frozen predecessor, one without
+        for quarter in ("2026Q3", "2026Q2"):
+            serial = _dump(kb, quarter, parallel=False)
+            assert serial["scorecard"] and serial["patterns"]["root_causes"]
+            assert _dump(kb, quarter, parallel=True) == serial
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records each Part the review makes (its fork flag)."""
+    made: list[bool] = []
+    real = parallel.Part
+
+    class Recording(real):  # type: ignore[valid-type,misc]
+        def __init__(self, fn: Any, fork: bool | None = None) -> None:
+            made.append(bool(fork))
+            super().__init__(fn, fork)
+
+    monkeypatch.setattr(parallel, "Part", Recording)
+    return made
+
+
+def test_a_review_inside_a_transaction_never_forks(tmp_path: Path, forks: list[bool]) -> None:
+    """A child could not see the transaction's own rows: the review stays in this process."""
+    with KB(tmp_path / "kb.sqlite", actor="t") as kb:
+        kb.seed()
+        kb.review("2026Q3", live=True, parallel=True)
+        assert forks == [True]
+        with kb.transaction():
+            kb.review("2026Q3", live=True, parallel=True)
+        assert forks == [True]
+
+
+def test_an_in_memory_database_never_forks(forks: list[bool]) -> None:
+    """A second connection to ':memory:' would be a different, empty database."""
+    with KB(":memory:", actor="t") as kb:
+        kb.seed()
+        r = kb.review("2026Q3", live=True, parallel=True)
+    assert forks == []
+    assert sum(c.incidents for c in r.scorecard) > 0

@@ -1,0 +1,82 @@
+"""The scan reads only the incidents a signal can look at: old incidents near an old disable still count.
+
+`KB.silent_scan` leaves out incidents that are neither recent (within the stale or undetected
+windows) nor near a flag switched off without a comment. These cases sit far outside the recent
+windows, so only the near-a-disable rule keeps them in; each expected verdict is worked out from
+the 14-day rule (defaults.toml `incident_window_days`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kb.models import Incident, Project
+from kb.service import KB
+from kb.silent.config import load_config
+from kb.silent.detector import scan
+
+AS_OF = date(2026, 6, 30)
+DISABLE = "p-on,production,disabled,2024-03-01,bob,"  # midnight UTC, never re-enabled, no comment
+
+
+def _project(kb: KB, tmp_path: Path) -> None:
+    kb.add_project(
+        Project(slug="p", feature_flags=["p-on"], owner="ann", stage="production", monitoring="outcomes", baseline="x")
+    )
+    (tmp_path / "f.csv").write_text("flag,environment,action,at,actor,comment\n" + DISABLE + "\n")
+    kb.import_flags(tmp_path / "f.csv")
+
+
+@pytest.mark.parametrize(
+    ("started", "explained"),
+    [
+        ("2024-03-14", True),  # 13 days after the disable
+        ("2024-03-15", True),  # exactly 14 days: within the window
+        ("2024-03-16", False),  # 15 days
+        ("2024-02-16", True),  # 14 days before
+        ("2024-02-15", False),  # 15 days before
+        ("2024-03-14T20:00:00-05:00", False),  # 03-15 01:00 UTC: 14 days and an hour after
+        ("2024-02-15T23:00:00-02:00", True),  # 02-16 01:00 UTC: 13 days 23 hours before
+    ],
+)
+def test_an_old_incident_near_an_old_disable_still_explains_it(
+    kb: KB, tmp_path: Path, started: str, explained: bool
+) -> None:
+    _project(kb, tmp_path)
+    kb.add_incident(Incident(project="p", title="t", started_at=started, detected_at=started, detected_by="monitoring"))
+    codes = [s.code for s in kb.silent_scan(AS_OF, project="p")[0].signals]
+    assert ("quiet-shutdown" in codes) is not explained
+
+
+def test_an_incident_known_only_after_as_of_explains_nothing_yet(kb: KB, tmp_path: Path) -> None:
+    _project(kb, tmp_path)
+    # it started near the disable but was detected after as_of: at as_of nobody knew of it
+    kb.add_incident(
+        Incident(project="p", title="t", started_at="2024-03-05", detected_at="2026-07-02", detected_by="review")
+    )
+    assert "quiet-shutdown" in [s.code for s in kb.silent_scan(AS_OF, project="p")[0].signals]
+    assert "quiet-shutdown" not in [s.code for s in kb.silent_scan(date(2026, 7, 2), project="p")[0].signals]
+
+
+def test_the_narrow_read_gives_the_verdicts_of_the_full_one(tmp_path: Path) -> None:
+    """On a synthetic portfolio (3 years of incidents), narrow and full snapshots judge alike at several dates."""
+    from kb.synth import SynthSpec, generate
+    from kb.synth.write import write_portfolio
+
+    spec = SynthSpec(projects=30, incidents=900, periods=8, flag_events=600, seed=3)
+    with KB(tmp_path / "kb.sqlite", actor="t") as handle:
+        write_portfolio(handle, generate(spec), tmp_path / "src")
+        cfg = load_config(None)
+        dates = [date(2025, 12, 31), date(2026, 6, 30), date(2026, 9, 30)]
+        full = [scan(s, cfg) for s in handle.silent_snapshots(dates)]
+        narrow = [scan(s, cfg) for s in handle.silent_snapshots(dates, cfg=cfg)]
+        kept = sum(len(v) for v in handle.silent_snapshots(dates[:1], cfg=cfg)[0].incidents.values())
+        every = sum(len(v) for v in handle.silent_snapshots(dates[:1])[0].incidents.values())
+    assert kept < every  # the narrow read does leave incidents out ...
+    for a, b in zip(full, narrow, strict=True):  # ... and no verdict, score or evidence changes
+        assert [v.model_dump() for v in a] == [v.model_dump() for v in b]
+    fired = {s.code for verdicts in full for v in verdicts for s in v.signals}
+    assert {"quiet-shutdown", "undetected", "stale-record"} <= fired  # the signals that read incidents
