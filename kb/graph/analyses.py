@@ -2,21 +2,26 @@
 
 Every analysis reads the graph's node attributes and typed edges only, so it works the same on a
 graph of the whole portfolio, of one project, or of one time window (the window is applied when the
-graph is built).
+graph is built). Root causes, keystones and recurring chains need only a few facts per incident
+(`IncidentFacts`): their logic lives in `rank_root_causes`, `rank_keystones` and
+`find_recurring_chains`, which the graph-based functions call after reading the facts off the
+graph, and kb.graph.patterns after reading them straight from the store's rows.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 
 import networkx as nx
 
 from kb.graph.build import BECAUSE, CLASSIFIED_AS, LEADS_TO, mode_node
 from kb.graph.chain import cause_paths, lift, starts_of
 from kb.graph.results import Keystone, RecurringChain, RootCauseItem, RootCauseReport, Similar, WhySuggestion, Window
+from kb.perf import gc_paused
 
 
 def severity_weight(severity: int) -> int:
@@ -39,23 +44,66 @@ class IncidentCauses:
     trigger: str | None = None
 
 
+@dataclass
+class IncidentFacts:
+    """All that root causes, keystones and recurring chains read of one incident.
+
+    Built from a graph (`incident_facts`) or straight from the store's rows
+    (kb.graph.patterns.incident_facts_from_rows), so both paths feed the same analysis code.
+    `classified`: current codes it is classified as, in order, each once.
+    """
+
+    severity: int
+    causes: IncidentCauses = field(default_factory=IncidentCauses)
+    classified: list[str] = field(default_factory=list)
+
+
 def incident_causes(g: nx.MultiDiGraph) -> dict[str, IncidentCauses]:
-    """Group cause nodes by incident id, with their `because` links; one pass over the causes."""
-    out: dict[str, IncidentCauses] = {}
-    succ = g.succ
-    for n, d in g.nodes(data=True):
-        if d.get("kind") != "cause":
-            continue
-        rec = out.get(d["incident"])
-        if rec is None:
-            rec = out[d["incident"]] = IncidentCauses()
-        rec.order.append(n)
-        rec.because[n] = [v for v, keys in succ[n].items() if BECAUSE in keys]
-        if d["mode"]:
-            rec.modes[n] = d["mode"]
-        if d["trigger"]:
-            rec.trigger = n
-    return out
+    """Group cause nodes by incident id, with their `because` links (incidents without causes left out)."""
+    return _read(g)[1]
+
+
+def incident_facts(g: nx.MultiDiGraph) -> dict[str, IncidentFacts]:
+    """Incident id -> its facts, for every incident in the graph, in the graph's order."""
+    return _read(g)[0]
+
+
+def _read(g: nx.MultiDiGraph) -> tuple[dict[str, IncidentFacts], dict[str, IncidentCauses]]:
+    """Facts by incident (graph order) and causes by incident (order of their first cause), sharing records.
+
+    One pass over the nodes and one over all edges (`g.edges` in bulk is several times faster than
+    each node's successors, and lists a node's edges in the same order).
+    """
+    nodes = g.nodes
+    facts: dict[str, IncidentFacts] = {}
+    causes: dict[str, IncidentCauses] = {}
+    because_of: dict[str, list[str]] = {}
+    classified_of: dict[str, list[str]] = {}
+    with gc_paused():
+        for n, d in nodes(data=True):
+            kind = d.get("kind")
+            if kind == "incident":
+                iid = d["label"]
+                found = facts[iid] = IncidentFacts(int(d["severity"]), causes.get(iid) or IncidentCauses())
+                classified_of[n] = found.classified
+            elif kind == "cause":
+                inc = d["incident"]
+                rec = causes.get(inc)
+                if rec is None:
+                    owner = facts.get(inc)
+                    rec = causes[inc] = owner.causes if owner is not None else IncidentCauses()
+                rec.order.append(n)
+                because_of[n] = rec.because[n] = []
+                if d["mode"]:
+                    rec.modes[n] = d["mode"]
+                if d["trigger"]:
+                    rec.trigger = n
+        for u, v, key in g.edges(keys=True):
+            if key == BECAUSE:
+                because_of[u].append(v)
+            elif key == CLASSIFIED_AS:
+                classified_of[u].append(nodes[v]["code"])
+    return facts, causes
 
 
 def incident_ids(g: nx.MultiDiGraph) -> dict[str, str]:
@@ -67,7 +115,14 @@ def incident_ids(g: nx.MultiDiGraph) -> dict[str, str]:
 
 
 def upstream_modes(g: nx.MultiDiGraph) -> dict[str, set[str]]:
-    """Incident id -> the taxonomy modes that sit upstream of it.
+    """Incident id -> the taxonomy modes that sit upstream of it (see `upstream_of`)."""
+    facts = incident_facts(g)
+    with gc_paused():  # one set per incident, next to a graph of millions of objects
+        return {iid: upstream_of(f) for iid, f in facts.items()}
+
+
+def upstream_of(facts: IncidentFacts) -> set[str]:
+    """The taxonomy modes that sit upstream of one incident.
 
     A mode sits upstream of an incident when any of these holds:
     - it is the mode of one of the incident's root causes (a cause whose `because` is empty);
@@ -76,59 +131,72 @@ def upstream_modes(g: nx.MultiDiGraph) -> dict[str, set[str]]:
     The trigger cause never counts by itself: it is the proximate event, not an underlying cause (its
     mode still counts if a classification or another counted cause carries it). A top-level cause
     that has causes of its own but that nothing names (a consequence written as a cause) does not
-    count either. Codes are current codes (aliases resolved when the graph was built). Each incident
-    counts once per mode, however many causes carry it.
+    count either. Codes are current codes (aliases resolved when the facts were built). Each incident
+    counts once per mode, however many causes carry it. These are the graph's `root`/`top`/`trigger`
+    node flags (kb.graph.build), recomputed from the links.
     """
-    up: dict[str, set[str]] = {iid: set() for iid in incident_ids(g).values()}
-    nodes = g.nodes
-    for n, d in nodes(data=True):
-        kind = d.get("kind")
-        if kind == "cause":
-            if d["mode"] and not d["trigger"] and (d["root"] or not d["top"]):
-                up.setdefault(d["incident"], set()).add(d["mode"])
-        elif kind == "incident":
-            mine = up[d["label"]]
-            for v, keys in g.succ[n].items():
-                if CLASSIFIED_AS in keys:
-                    mine.add(nodes[v]["code"])
+    rec = facts.causes
+    up = set(facts.classified)
+    if rec.modes:
+        because, trigger = rec.because, rec.trigger
+        named = {b for bs in because.values() for b in bs}
+        up.update(code for c, code in rec.modes.items() if c != trigger and (c in named or not because[c]))
     return up
 
 
 def root_causes(g: nx.MultiDiGraph, window: Window | None = None) -> RootCauseReport:
-    """Rank modes by the severity-weighted number of incidents they sit upstream of (see `upstream_modes`).
+    """Root causes of the incidents in the graph (see `rank_root_causes`)."""
+    return rank_root_causes(incident_facts(g), partial(mode_name, g), window)
+
+
+def rank_root_causes(
+    incidents: Mapping[str, IncidentFacts], name: Callable[[str], str], window: Window | None = None
+) -> RootCauseReport:
+    """Rank modes by the severity-weighted number of incidents they sit upstream of (see `upstream_of`).
 
     weight(mode) = sum of `severity_weight` over the incidents it sits upstream of;
-    share(mode) = weight(mode) / the total weight of every incident in the graph, so a share is the
+    share(mode) = weight(mode) / the total weight of every incident given, so a share is the
     severity-weighted fraction of incidents the mode stands behind (shares overlap: they need not
-    sum to 1). Ranked by weight, then incident count, then code.
+    sum to 1). Ranked by weight, then incident count, then code. `name` gives a mode's display name.
     """
-    severity = {d["label"]: int(d["severity"]) for _, d in g.nodes(data=True) if d.get("kind") == "incident"}
-    total = float(sum(severity_weight(s) for s in severity.values()))
+    total = 0
     behind: dict[str, list[str]] = defaultdict(list)
-    for iid, codes in upstream_modes(g).items():
-        for code in codes:
+    weights: Counter[str] = Counter()  # exact: integer sums, floats only in the result
+    for iid, facts in incidents.items():
+        w = severity_weight(facts.severity)
+        total += w
+        for code in upstream_of(facts):
             behind[code].append(iid)
-    items = []
-    for code, ids in behind.items():
-        weight = float(sum(severity_weight(severity[i]) for i in ids))
-        items.append(
-            RootCauseItem(
-                code=code,
-                name=mode_name(g, code),
-                incidents=len(ids),
-                weight=weight,
-                share=weight / total if total else 0.0,
-                incident_ids=sorted(ids),
-            )
+            weights[code] += w
+    items = [
+        RootCauseItem(
+            code=code,
+            name=name(code),
+            incidents=len(ids),
+            weight=float(weights[code]),
+            share=weights[code] / total if total else 0.0,
+            incident_ids=sorted(ids),
         )
+        for code, ids in behind.items()
+    ]
     items.sort(key=lambda it: (-it.weight, -it.incidents, it.code))
-    return RootCauseReport(window=window or Window(), total_incidents=len(severity), total_weight=total, items=items)
+    return RootCauseReport(
+        window=window or Window(), total_incidents=len(incidents), total_weight=float(total), items=items
+    )
 
 
 # --- keystones ---------------------------------------------------------------------------------
 
 
 def keystones(g: nx.MultiDiGraph, limit: int = 10, causes: dict[str, IncidentCauses] | None = None) -> list[Keystone]:
+    """Keystones of the incidents in the graph (see `rank_keystones`).
+
+    `causes` is `incident_causes(g)` when the caller already has it.
+    """
+    return rank_keystones((incident_causes(g) if causes is None else causes).values(), partial(mode_name, g), limit)
+
+
+def rank_keystones(causes: Iterable[IncidentCauses], name: Callable[[str], str], limit: int = 10) -> list[Keystone]:
     """Modes whose removal would cut the most incidents off from their root causes.
 
     Measure: dominance (networkx.immediate_dominators). For each incident, its causes are lifted to
@@ -144,50 +212,69 @@ def keystones(g: nx.MultiDiGraph, limit: int = 10, causes: dict[str, IncidentCau
     across incidents, so a mode that merely joins two unrelated incidents' chains scores, and
     shortest paths ignore the longer chains a postmortem actually records. Dominance answers the
     question asked, per incident, and is exact on these small chains.
-
-    `causes` is `incident_causes(g)` when the caller already has it.
     """
-    score: dict[str, Fraction] = defaultdict(Fraction)  # exact sums; floats only in the result
+    # exact sums without a Fraction per incident: per mode, the dominated roots summed per root count
+    parts: dict[str, Counter[int]] = defaultdict(Counter)
     hits: Counter[str] = Counter()
-    # Many incidents share one chain shape (the same modes linked the same way): the dominators of a
-    # shape are computed once. A cause without a mode is named by its id inside its incident only.
-    done: dict[tuple[frozenset[tuple[str, str]], frozenset[str]], tuple[Counter[str], int]] = {}
-    for iid, rec in (incident_causes(g) if causes is None else causes).items():
-        cut_at = len(f"cause:{iid}/")
-        lifted = {c: (mode_node(rec.modes[c]) if c in rec.modes else "cause:" + c[cut_at:]) for c in rec.order}
-        edges = {(SOURCE, lifted[s]) for s in starts_of(rec.order, rec.because, rec.trigger)}
-        edges.update((lifted[c], lifted[b]) for c in rec.order for b in rec.because[c] if lifted[c] != lifted[b])
-        roots = frozenset(lifted[c] for c in rec.order if not rec.because[c])
-        shape = (frozenset(edges), roots)
+    # Thousands of incidents share a few hundred lifted shapes once the lifted nodes are numbered
+    # (dominance does not care what a node is called): each shape's dominators are computed once.
+    done: dict[_Shape, tuple[list[tuple[int, int]], int]] = {}
+    for rec in causes:
+        shape, codes = _lifted(rec)
         found = done.get(shape)
         if found is None:
-            found = done[shape] = (_cut(edges, roots), len(roots))
+            found = done[shape] = _cut(shape)
         cut, n_roots = found
-        for node, n in cut.items():
-            code = g.nodes[node]["code"]
-            score[code] += Fraction(n, n_roots)
+        for node, n in cut:
+            code = codes[node]
+            parts[code][n_roots] += n
             hits[code] += 1
+    score = {code: sum((Fraction(n, d) for d, n in by_roots.items()), Fraction()) for code, by_roots in parts.items()}
     ranked = sorted(score, key=lambda c: (-score[c], -hits[c], c))[:limit]
-    return [Keystone(code=c, name=mode_name(g, c), score=float(score[c]), incidents=hits[c]) for c in ranked]
+    return [Keystone(code=c, name=name(c), score=float(score[c]), incidents=hits[c]) for c in ranked]
 
 
-SOURCE = "incident:"  # the incident a chain shape hangs from, in `keystones`
+SOURCE = -1  # the incident a lifted chain hangs from, in `rank_keystones`
+# a lifted chain: its edges and root nodes over node numbers, and whether each node is a mode
+_Shape = tuple[frozenset[tuple[int, int]], frozenset[int], tuple[bool, ...]]
 
 
-def _cut(edges: Iterable[tuple[str, str]], roots: Iterable[str]) -> Counter[str]:
-    """For one chain shape: how many of its roots each mode strictly dominates (seen from SOURCE)."""
+def _lifted(rec: IncidentCauses) -> tuple[_Shape, list[str]]:
+    """One incident's chain lifted to modes, its nodes numbered by first appearance; and number -> code."""
+    codes: list[str] = []  # "" for a cause without a mode: a node of its own
+    number: dict[str, int] = {}  # mode code -> node
+    node: dict[str, int] = {}  # cause -> node
+    for c in rec.order:
+        code = rec.modes.get(c, "")
+        k = number.get(code) if code else None
+        if k is None:
+            k = len(codes)
+            codes.append(code)
+            if code:
+                number[code] = k
+        node[c] = k
+    because = rec.because
+    edges = {(SOURCE, node[s]) for s in starts_of(rec.order, because, rec.trigger)}
+    edges.update((node[c], node[b]) for c in rec.order for b in because[c] if node[c] != node[b])
+    roots = frozenset(node[c] for c in rec.order if not because[c])
+    return (frozenset(edges), roots, tuple(bool(code) for code in codes)), codes
+
+
+def _cut(shape: _Shape) -> tuple[list[tuple[int, int]], int]:
+    """For one lifted shape: how many of its roots each mode node strictly dominates, and how many roots."""
+    edges, roots, is_mode = shape
     dag = nx.DiGraph()
     dag.add_node(SOURCE)
     dag.add_edges_from(edges)
     idom = nx.immediate_dominators(dag, SOURCE)
-    cut: Counter[str] = Counter()
+    cut: Counter[int] = Counter()
     for r in roots:
         x = idom.get(r, SOURCE)
         while x != SOURCE:
-            if x.startswith("mode:"):
+            if is_mode[x]:
                 cut[x] += 1
             x = idom[x]
-    return cut
+    return list(cut.items()), len(roots)
 
 
 # --- recurring chains --------------------------------------------------------------------------
@@ -196,25 +283,38 @@ def _cut(edges: Iterable[tuple[str, str]], roots: Iterable[str]) -> Counter[str]
 def recurring_chains(
     g: nx.MultiDiGraph, min_count: int = 2, causes: dict[str, IncidentCauses] | None = None
 ) -> list[RecurringChain]:
+    """Recurring chains of the incidents in the graph (see `find_recurring_chains`). `causes` as in `keystones`."""
+    return find_recurring_chains(incident_causes(g) if causes is None else causes, min_count)
+
+
+def find_recurring_chains(causes: Mapping[str, IncidentCauses], min_count: int = 2) -> list[RecurringChain]:
     """Mode-level chains (A -> B -> C, read "A because B because C") found in at least `min_count` incidents.
 
-    Each incident contributes every contiguous run of two or more modes along its chain's mode paths
-    (Chain.mode_paths), once per incident however often it occurs there. A chain is dropped when a
-    longer reported chain contains it and was seen in exactly the same incidents (it adds nothing).
-    Ranked by count, then length (longer first), then the modes. `causes` as in `keystones`.
+    `causes`: incident id -> its causes. Each incident contributes every contiguous run of two or
+    more modes along its chain's mode paths (Chain.mode_paths), once per incident however often it
+    occurs there. A chain is dropped when a longer reported chain contains it and was seen in
+    exactly the same incidents (it adds nothing). Ranked by count, then length (longer first), then
+    the modes.
     """
     seen: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    done: dict[tuple[tuple[str, tuple[str, ...], str, bool], ...], set[tuple[str, ...]]] = {}
-    for iid, rec in (incident_causes(g) if causes is None else causes).items():
-        # incidents with the same chain shape (cause ids, links, modes, trigger) have the same runs
-        cut_at = len(f"cause:{iid}/")
-        shape = tuple(
-            (c[cut_at:], tuple(b[cut_at:] for b in rec.because[c]), rec.modes.get(c, ""), c == rec.trigger)
-            for c in rec.order
-        )
-        runs = done.get(shape) if len(rec.order) > 1 else set()
+    # Cause paths (even where cause_paths cuts them) depend only on the order, links and trigger,
+    # which a few hundred shapes cover once causes are numbered by position; runs on the modes too.
+    paths_of: dict[_Links, list[list[int]]] = {}
+    runs_of: dict[tuple[_Links, tuple[str, ...]], set[tuple[str, ...]]] = {}
+    for iid, rec in causes.items():
+        order = rec.order
+        if len(order) < 2:  # one cause has no run of two modes
+            continue
+        at = {c: i for i, c in enumerate(order)}
+        links = tuple((tuple(at[b] for b in rec.because[c]), c == rec.trigger) for c in order)
+        modes = tuple(rec.modes.get(c, "") for c in order)
+        runs = runs_of.get((links, modes))
         if runs is None:
-            runs = done[shape] = _runs(rec)
+            paths = paths_of.get(links)
+            if paths is None:
+                found, _ = cause_paths(order, rec.because, rec.trigger)
+                paths = paths_of[links] = [[at[c] for c in p] for p in found]
+            runs = runs_of[(links, modes)] = _runs([[order[i] for i in p] for p in paths], rec.modes)
         for run in runs:
             seen[run].add(iid)
     kept = {run: ids for run, ids in seen.items() if len(ids) >= min_count}
@@ -236,14 +336,18 @@ def recurring_chains(
     return out
 
 
-def _runs(rec: IncidentCauses) -> set[tuple[str, ...]]:
-    paths, _ = cause_paths(rec.order, rec.because, rec.trigger)
+# per cause, in order: the positions of the causes it names in `because`, and whether it is the trigger
+_Links = tuple[tuple[tuple[int, ...], bool], ...]
+
+
+def _runs(paths: Iterable[list[str]], modes: Mapping[str, str]) -> set[tuple[str, ...]]:
+    """Every contiguous run of two or more modes along the cause paths lifted to modes."""
     runs: set[tuple[str, ...]] = set()
     for path in paths:
-        modes = lift(path, rec.modes)
-        for i in range(len(modes)):
-            for j in range(i + 2, len(modes) + 1):
-                runs.add(tuple(modes[i:j]))
+        lifted = lift(path, modes)
+        for i in range(len(lifted)):
+            for j in range(i + 2, len(lifted) + 1):
+                runs.add(tuple(lifted[i:j]))
     return runs
 
 

@@ -1,0 +1,62 @@
+"""A window's root causes, keystones and recurring chains straight from the store's rows.
+
+The quarterly review needs only these three, and they read per incident its severity, causes and
+classifications (`IncidentFacts`), never the rest of the graph. Building the whole MultiDiGraph for
+them cost more than the analyses themselves, so this path turns `GraphRows` into facts directly;
+the analysis code is the one in kb.graph.analyses, shared with the graph-based functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from kb.graph.analyses import IncidentCauses, IncidentFacts
+from kb.graph.build import GraphRows, resolver
+
+if TYPE_CHECKING:
+    from kb.taxonomy import Taxonomy
+
+
+def incident_facts_from_rows(rows: GraphRows, taxonomy: Taxonomy | None = None) -> dict[str, IncidentFacts]:
+    """Incident id -> facts, equal to `kb.graph.analyses.incident_facts` of the graph built from `rows`.
+
+    Same as `build_graph`: cause keys are cause node ids in the rows' order, codes are current codes
+    (aliases followed by `resolver`), a repeated `because` link or classification counts once. The
+    incidents are whatever `rows` holds (load_rows already left merged duplicates out).
+    """
+    resolve = resolver(taxonomy)
+    out: dict[str, IncidentFacts] = {
+        iid: IncidentFacts(severity=int(sev), causes=IncidentCauses()) for iid, _p, _t, _k, sev, _a in rows.incidents
+    }
+    for inc, cid, _statement, mode, is_trigger in rows.causes:
+        rec = out[inc].causes
+        node = f"cause:{inc}/{cid}"
+        rec.order.append(node)
+        rec.because[node] = []
+        if mode:
+            rec.modes[node] = resolve(mode)
+        if is_trigger:
+            rec.trigger = node
+    for inc, cid, because_id in rows.links:
+        named = out[inc].causes.because[f"cause:{inc}/{cid}"]
+        target = f"cause:{inc}/{because_id}"
+        if target not in named:
+            named.append(target)
+    for inc, raw, _role, _confidence in rows.classifications:
+        classified = out[inc].classified
+        code = resolve(raw)
+        if code not in classified:
+            classified.append(code)
+    return out
+
+
+def mode_namer(taxonomy: Taxonomy | None) -> Callable[[str], str]:
+    """Code -> display name as a graph's mode node carries it: the taxonomy's name, else the code itself."""
+    modes = taxonomy.modes if taxonomy is not None else {}
+
+    def name(code: str) -> str:
+        mode = modes.get(code)
+        return mode.name if mode is not None else code
+
+    return name
