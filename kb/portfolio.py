@@ -25,7 +25,12 @@ from pathlib import Path
 
 # kb.store.schema's migrations in order (tests/test_tui_portfolio_light.py checks they agree); a schema
 # step this list does not name makes first_rows() step aside for the full service.
-KNOWN_MIGRATIONS = ("m001_initial", "m002_foreign_key_indexes", "m003_search_text_written_once")
+KNOWN_MIGRATIONS = (
+    "m001_initial",
+    "m002_foreign_key_indexes",
+    "m003_search_text_written_once",
+    "m004_covering_indexes",
+)
 MIGRATION_SET = "kb"
 BUSY_TIMEOUT_S = 30.0
 

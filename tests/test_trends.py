@@ -8,6 +8,7 @@ direction has one-sided p = (count of permutations with <= k inversions) / n!.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -104,16 +105,28 @@ def test_screen_agrees_with_scipy(ys: list[int], direction: str) -> None:
     st.lists(st.floats(-1000, 1000, allow_nan=False).map(lambda v: round(v, 2)), min_size=4, max_size=12),
     st.sampled_from(["down", "up"]),
 )
-def test_slope_screen_never_drops_a_series_that_fires(ys: list[float], direction: str) -> None:
-    from kb.silent.trends import slope_screen
+def test_the_size_screen_keeps_exactly_the_series_that_fire(ys: list[float], direction: str) -> None:
+    from kb.silent.trends import sized_slopes
 
-    fired = trend(labels(len(ys)), ys, direction, RULE).fired  # type: ignore[arg-type]
-    if fired:
-        assert slope_screen([ys], direction, RULE) == [True]  # type: ignore[arg-type]
+    full = trend(labels(len(ys)), ys, direction, RULE)  # type: ignore[arg-type]
+    kept = sized_slopes([ys], direction, RULE)[0]  # type: ignore[arg-type]
+    if full.fired:
+        assert kept == full.slope
+    elif full.p_value is not None and full.p_value <= full.alpha:  # significant: only the size can stop it
+        assert kept is None
 
 
-def test_slope_screen_drops_a_tiny_slope() -> None:
-    from kb.silent.trends import slope_screen
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=14), min_size=1, max_size=6))
+def test_batched_theil_sen_equals_scipy(series: list[list[float]]) -> None:
+    from kb.silent.trends import theil_sen
 
-    tiny = [1000.5, 1000.4, 1000.3, 1000.2, 1000.1, 1000.0]
-    assert slope_screen([tiny, [100.0, 90.0, 80.0, 70.0]], "down", RULE) == [False, True]
+    expected = [float(stats.theilslopes(ys, np.arange(len(ys))).slope) for ys in series]
+    assert theil_sen(series) == expected  # the same floats, not merely close
+
+
+def test_the_size_screen_drops_a_tiny_slope() -> None:
+    from kb.silent.trends import sized_slopes
+
+    tiny = [1000.5, 1000.4, 1000.3, 1000.2, 1000.1, 1000.0]  # -0.1 a period: 0.01% of the median
+    assert sized_slopes([tiny, [100.0, 90.0, 80.0, 70.0]], "down", RULE) == [None, -10.0]

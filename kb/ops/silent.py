@@ -307,26 +307,28 @@ class SilentOps:
                 if row[b] is not None:
                     row[b] = bool(row[b])
             health.append(row)
-        incidents = []  # (project, UTC day it became known or None, fact)
+        incidents = []  # (project, UTC day it became known or None, fact), in time order (evidence lists them so)
+        seen = ""
         for r in self._incident_rows(as_ofs, project, cfg, events):
+            if r[0] == seen:  # read twice (recent and near a disable): the copies are adjacent
+                continue
+            seen = r[0]
             known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
             incidents.append((r[1], utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
         i_only = "AND project = ?" if project else ""
-        ids = f"SELECT id, project FROM incidents WHERE +duplicate_of IS NULL {i_only}"
+        ids = f"SELECT id, project FROM incidents WHERE duplicate_of IS NULL {i_only}"  # from incidents_live
         project_of = dict(self.db.execute(ids, params).fetchall())
         # open actions past due, mapped to projects in Python (so merged duplicates and other projects
         # drop out without a join); a plain scan, since overdue actions are a large share of all actions
-        overdue = []
-        for incident_id, title, owner, due, rowid in self.db.execute(
-            "SELECT incident_id, title, owner, due, rowid FROM actions "
-            "WHERE +status = 'open' AND +due IS NOT NULL AND +due < ?",
+        actions = []  # by due date, then as written
+        for incident_id, title, owner, due in self.db.execute(
+            "SELECT incident_id, title, owner, due FROM actions "
+            "WHERE +status = 'open' AND +due IS NOT NULL AND +due < ? ORDER BY due, rowid",
             [last.isoformat()],
         ).fetchall():
             slug = project_of.get(incident_id)
             if slug is not None:
-                overdue.append((due, rowid, slug, ActionFact(incident_id, title, owner, date.fromisoformat(due[:10]))))
-        overdue.sort(key=lambda a: (a[0], a[1]))  # by due date, then as written
-        actions = [(slug, due, fact) for due, _rowid, slug, fact in overdue]
+                actions.append((slug, due, ActionFact(incident_id, title, owner, date.fromisoformat(due[:10]))))
         out = []
         for as_of in as_ofs:
             end = stamp(as_utc(as_of) + _ONE_DAY)
@@ -363,7 +365,9 @@ class SilentOps:
         cfg: SilentConfig | None,
         events: list[tuple[str, str, FlagFact]],
     ) -> list[tuple[Any, ...]]:
-        """(id, project, started_at, detected_at, detected_by, flag_at) of the incidents a scan can look at.
+        """(id, project, started_at, detected_at, detected_by, flag_at, at) of the incidents a scan can look at.
+
+        In time order (`at`: started, else detected), then id; an incident may come twice in a row.
 
         Without a config, every incident that is not a merged duplicate. With one, only those the
         detector reads (kb.silent.detector): an incident counts for `stale-record` when one of its
@@ -374,35 +378,34 @@ class SilentOps:
         by its local day); the detector then makes the exact comparisons on what is read, so the
         verdicts are the same as from a full read (tests/test_silent_window.py).
         """
-        i_only, params = ("AND i.project = ?", [project]) if project else ("", [])
-        sql = (
-            "SELECT i.id, i.project, i.started_at, i.detected_at, i.detected_by, i.flag_at FROM incidents i "
-            f"WHERE +i.duplicate_of IS NULL {i_only}"
-        )
+        columns = "i.id, i.project, i.started_at, i.detected_at, i.detected_by, i.flag_at, "
+        columns += "coalesce(i.started_at, i.detected_at, '') AS at"
+        named: dict[str, Any] = {"project": project}
+        only = "AND i.project = :project" if project else ""
+        # every read here is answered from the incidents_live index (m004), not the wide table
+        sql = f"SELECT {columns} FROM incidents i WHERE i.duplicate_of IS NULL {only}"
         if cfg is None:
-            return self.db.execute(sql, params).fetchall()
+            return self.db.execute(f"{sql} ORDER BY at, i.id", named).fetchall()
         margin = timedelta(days=2)
         lookback = timedelta(days=max(cfg.thresholds.stale_days, cfg.thresholds.undetected_window_days))
-        recent = (min(as_ofs) + _ONE_DAY - lookback - margin).isoformat()
+        named["recent"] = (min(as_ofs) + _ONE_DAY - lookback - margin).isoformat()
         near = timedelta(days=cfg.flags.incident_window_days) + margin
-        offs = sorted(
-            {
-                (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
-                for slug, _at, fact in events
-                if fact.state_to == "off" and not fact.comment
-            }
+        offs = {
+            (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
+            for slug, _at, fact in events
+            if fact.state_to == "off" and not fact.comment
+        }
+        named["offs"] = json.dumps(sorted(offs))
+        between = " OR ".join(f"(i.{c} >= r.lo AND i.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))
+        # the windows are materialised once and drive the join (CROSS JOIN keeps them outside), so
+        # each is one lookup of (no duplicate, project) in incidents_live
+        sql = (
+            "WITH r AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS project, "
+            "json_extract(value, '$[1]') AS lo, json_extract(value, '$[2]') AS hi FROM json_each(:offs)) "
+            f"{sql} AND (i.started_at >= :recent OR i.detected_at >= :recent OR i.flag_at >= :recent) "
+            f"UNION ALL SELECT {columns} FROM r CROSS JOIN incidents i "
+            f"WHERE i.duplicate_of IS NULL AND i.project = r.project {only} AND ({between}) ORDER BY 7, 1"
         )
-        between = " OR ".join(f"(n.{c} >= r.lo AND n.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))
-        sql += (
-            " AND (i.started_at >= :recent OR i.detected_at >= :recent OR i.flag_at >= :recent OR i.id IN ("
-            "SELECT n.id FROM (SELECT json_extract(value, '$[0]') AS project, json_extract(value, '$[1]') AS lo, "
-            "json_extract(value, '$[2]') AS hi "
-            f"FROM json_each(:offs)) r JOIN incidents n ON n.project = r.project WHERE {between}))"
-        )
-        named = {"recent": recent, "offs": json.dumps(offs)}
-        if project:
-            sql = sql.replace("i.project = ?", "i.project = :project")
-            named["project"] = project
         return self.db.execute(sql, named).fetchall()
 
     # --- recording a shutdown ------------------------------------------------------------------

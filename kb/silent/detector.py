@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from kb.silent.config import SilentConfig
 from kb.silent.health import ratio
-from kb.silent.trends import Direction, Trend, screen_s, slope_screen, trend
+from kb.silent.trends import Direction, Trend, screen_s, sized_slopes, trend
 
 VerdictWord = Literal["healthy", "watch", "silent-failure"]
 RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
@@ -221,15 +221,19 @@ def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
     # one vectorised screen per trend signal across the whole portfolio, then scipy on the survivors
     prepared: dict[str, list[tuple[list[str], list[float]]]] = {}
     passes: dict[str, list[int | None]] = {}
+    slopes: dict[str, dict[int, float]] = {}
     per_project = [all_series(snap.health.get(p.slug, [])) for p in snap.projects]
     for code, column, direction, _ in (*TREND_SIGNALS, ("value-rise", "value", "up", "")):
         prepared[code] = [s[column] for s in per_project]
         passes[code] = screen_s([vals for _, vals in prepared[code]], direction, rule)
         survivors = [i for i, s in enumerate(passes[code]) if s is not None]
-        sized = slope_screen([prepared[code][i][1] for i in survivors], direction, rule)
-        for i, keep in zip(survivors, sized, strict=True):
-            if not keep:
+        sized = sized_slopes([prepared[code][i][1] for i in survivors], direction, rule)
+        slopes[code] = {}
+        for i, slope in zip(survivors, sized, strict=True):
+            if slope is None:
                 passes[code][i] = None
+            else:
+                slopes[code][i] = slope
     out = []
     for i, p in enumerate(snap.projects):
         trends: dict[str, Trend | None] = {}
@@ -240,12 +244,12 @@ def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
                 cost = trends.get("cost-creep")
                 if cost is not None and cost.fired:
                     trends[code] = (
-                        trend(labels, values, direction, rule, s)
+                        trend(labels, values, direction, rule, s, slopes[code][i])
                         if s is not None
                         else Trend.model_construct(direction=direction, n=len(values), fired=False)
                     )
             elif s is not None:
-                trends[code] = trend(labels, values, direction, rule, s)
+                trends[code] = trend(labels, values, direction, rule, s, slopes[code][i])
             elif 0 < len(values) < rule.min_periods:
                 trends[code] = trend(labels, values, direction, rule)  # says: too little history
             else:

@@ -14,9 +14,9 @@
 
 For speed over thousands of series, `screen` computes Kendall's S for many series at once with
 numpy and drops those that cannot reach the critical S (taken from scipy's exact distribution,
-see `critical_s`); only the survivors are passed to scipy for the reported tau, p and slope.
-The screen is exact: it never drops a series the full test would have let fire. `slope_screen`
-does the same for the Theil-Sen size floor.
+see `critical_s`); only the survivors get the reported tau and p. The screen is exact: it never
+drops a series the full test would have let fire. `sized_slopes` does the same for the Theil-Sen
+size floor, with the slopes of many series computed at once (`theil_sen`, equal to scipy's).
 """
 
 from __future__ import annotations
@@ -154,13 +154,14 @@ def screen_s(series: list[list[float]], direction: Direction, rule: TrendRule) -
     return out
 
 
-def slope_screen(series: list[list[float]], direction: Direction, rule: TrendRule) -> list[bool]:
-    """False for each series whose Theil-Sen slope is surely under the size floor (so scipy is not asked).
+def theil_sen(series: list[list[float]]) -> list[float | None]:
+    """The Theil-Sen slope of each series (None under 2 points), many series of one length at once.
 
-    The same pairwise slopes `scipy.stats.theilslopes` takes the median of, for many series of one
-    length at once; a 1e-9 relative margin keeps the screen on the side of asking scipy.
+    The same pairwise slopes `scipy.stats.theilslopes` takes the median of, in the same floating-point
+    arithmetic, so the result is equal (tests/test_trends.py checks); scipy's function is 1-D, and
+    asking it per series costs more than the estimate (it also builds a confidence interval).
     """
-    out = [True] * len(series)
+    out: list[float | None] = [None] * len(series)
     by_n: dict[int, list[int]] = {}
     for i, ys in enumerate(series):
         by_n.setdefault(len(ys), []).append(i)
@@ -171,21 +172,45 @@ def slope_screen(series: list[list[float]], direction: Direction, rule: TrendRul
         upper = np.triu(np.ones(n, dtype=bool), k=1)
         dx = (np.arange(n)[None, :] - np.arange(n)[:, None])[upper]
         dy = (y[:, None, :] - y[:, :, None])[:, upper]
-        slope = np.median(dy / dx, axis=1)
-        floor = rule.min_relative_slope * np.abs(np.median(y, axis=1)) * (1 - 1e-9)
-        moving = slope < 0 if direction == "down" else slope > 0
-        ok = moving & (np.abs(slope) >= floor)
-        for i, keep in zip(idx, ok, strict=True):
-            out[i] = bool(keep)
+        for i, slope in zip(idx, np.median(dy / dx, axis=1), strict=True):
+            out[i] = float(slope)
     return out
 
 
+def sized_slopes(series: list[list[float]], direction: Direction, rule: TrendRule) -> list[float | None]:
+    """Each series' Theil-Sen slope when it moves in `direction` by at least the size floor, else None.
+
+    The same test `trend` makes, on the same numbers, so a series dropped here is exactly one whose
+    trend would be "significant but small"; the slope kept is the one `trend` reports.
+    """
+    out: list[float | None] = []
+    for ys, slope in zip(series, theil_sen(series), strict=True):
+        keep = slope is not None and _sized(slope, float(statistics.median(ys)), direction, rule)
+        out.append(slope if keep else None)
+    return out
+
+
+def _sized(slope: float, median: float, direction: Direction, rule: TrendRule) -> bool:
+    moving = slope < 0 if direction == "down" else slope > 0
+    return moving and _relative(slope, median) >= rule.min_relative_slope
+
+
+def _relative(slope: float, median: float) -> float:
+    return abs(slope) / abs(median) if median else (float("inf") if slope else 0.0)
+
+
 def trend(
-    periods: list[str], values: list[float], direction: Direction, rule: TrendRule, s: int | None = None
+    periods: list[str],
+    values: list[float],
+    direction: Direction,
+    rule: TrendRule,
+    s: int | None = None,
+    slope: float | None = None,
 ) -> Trend:
     """Test one series (known values only, in time order) for a trend in `direction`.
 
-    `s` is Kendall's S of the tie-broken series when the caller has it already (from `screen_s`).
+    `s` is Kendall's S of the tie-broken series and `slope` its Theil-Sen slope, when the caller
+    has them already (from `screen_s` and `theil_sen`).
     """
     n = len(values)
     base = Trend(
@@ -202,10 +227,10 @@ def trend(
     alpha = rule.alpha(n)
     if s is None:
         s = int(kendall_s(tie_broken([values], direction))[0])
-    ts = _theilslopes(values, np.arange(n))
+    if slope is None:
+        slope = float(_theilslopes(values, np.arange(n)).slope)
     median = float(statistics.median(values))
-    slope = float(ts.slope)
-    relative = abs(slope) / abs(median) if median else (float("inf") if slope else 0.0)
+    relative = _relative(slope, median)
     base.tau, base.p_value, base.alpha = s / (n * (n - 1) / 2), exact_p(n, s, direction), alpha
     base.slope, base.median, base.relative_slope = slope, median, relative
     base.ties = len(set(values)) < n

@@ -306,3 +306,26 @@ def m003_search_text_written_once(db: Database) -> None:
         "actions_text_ad",
     ):
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+@migrations()
+def m004_covering_indexes(db: Database) -> None:
+    """Indexes for the reads a review, a silent scan and the TUI's first frame make over every incident.
+
+    At 100,000 incidents these read the wide incidents table (titles, summaries) in full several
+    times each. `incidents_live` holds the columns they ask of live incidents (not merged
+    duplicates), so those reads become index-only; it starts with duplicate_of, so it also serves
+    the foreign-key lookups m002's `incidents_duplicate_of` served, which it replaces. The others
+    serve the review's resolved-in-quarter, missing-postmortem and open-actions reads.
+    """
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS incidents_live ON incidents"
+        "(duplicate_of, project, status, started_at, detected_at, flag_at, detected_by, id)"
+    )
+    db.execute("DROP INDEX IF EXISTS incidents_duplicate_of")
+    db.execute("CREATE INDEX IF NOT EXISTS incidents_resolved ON incidents(resolved_at)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS incidents_postmortem_due ON incidents"
+        "(postmortem, coalesce(detected_at, started_at), duplicate_of, id)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS actions_status_incident ON actions(status, incident_id, due)")
