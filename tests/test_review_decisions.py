@@ -12,13 +12,12 @@ from kb.review.followup import judge
 from kb.review.model import Decision
 from kb.review.render import to_markdown
 from kb.service import KB
-from tests.test_review_portfolio import fake_scan, fake_scan_many, load_portfolio
+from tests.test_review_portfolio import fake_scan, load_portfolio, use_fake_scans
 
 
 @pytest.fixture
 def portfolio(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KB:
-    monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
-    monkeypatch.setattr(KB, "silent_scan_many", fake_scan_many, raising=False)
+    use_fake_scans(monkeypatch)
     load_portfolio(kb, tmp_path)
     return kb
 

@@ -234,10 +234,22 @@ def fake_scan_many(
     return [fake_scan(self, as_of=d, project=project) for d in as_ofs]
 
 
-@pytest.fixture
-def portfolio(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KB:
+def fake_scan_pair(
+    self: KB, as_of: date, before: date, parallel: bool = False, config_path: Any = None
+) -> tuple[list[FakeVerdict], dict[str, str]]:
+    return fake_scan(self, as_of=as_of), {v.project: v.verdict for v in fake_scan(self, as_of=before)}
+
+
+def use_fake_scans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review reads its verdicts through these three; VERDICTS says what they are."""
     monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
     monkeypatch.setattr(KB, "silent_scan_many", fake_scan_many, raising=False)
+    monkeypatch.setattr(KB, "silent_scan_pair", fake_scan_pair, raising=False)
+
+
+@pytest.fixture
+def portfolio(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KB:
+    use_fake_scans(monkeypatch)
     load_portfolio(kb, tmp_path)
     return kb
 

@@ -61,9 +61,9 @@ class ReviewOps:
     def review(self, quarter: str | None = None, live: bool = False, parallel: bool | None = None) -> Review:
         """The review of a quarter (default: the last complete one); a frozen review unless `live`.
 
-        `parallel` (default: wherever kb.parallel.can_fork says it is safe) computes the previous
-        quarter's verdicts and the causal-graph sections in a forked child while this process scans
-        the quarter and reads the store's numbers; the review is the same either way.
+        `parallel` (default: wherever kb.parallel.can_fork says it is safe) reads the store's numbers
+        and the previous quarter's verdicts in a forked child while this process scans the quarter and
+        computes the causal-graph sections; the review is the same either way.
         """
         from kb.parallel import can_fork
         from kb.perf import gc_paused
@@ -80,7 +80,10 @@ class ReviewOps:
         # hundreds of thousands of small acyclic objects (verdicts, graph, rows): without the cyclic
         # collector rescanning them at every allocation burst, the review takes a third less time
         with gc_paused():
-            review = build_review(self.db, period, tax, self._outside(period, fork))
+            if fork:
+                review = self._review_forked(period, tax)
+            else:
+                review = build_review(self.db, period, tax, self._outside(period))
         if tax is None:
             review.unavailable["recommendations"] = "the taxonomy does not load, so no mitigations can be named"
         if body is not None:
@@ -181,73 +184,74 @@ class ReviewOps:
         except KBError:
             return None
 
-    def _outside(self, period: Period, fork: bool = False) -> Callable[[], Outside]:
-        """What the other analyses contribute, as a function build_review calls once the store is read.
-
-        Forked: the previous quarter's verdicts and the graph sections are computed in a child
-        (its own connection, see kb.parallel) while this process scans the quarter.
-        """
-        from kb.parallel import Part
-        from kb.review.compute import frozen_body
-
-        previous = period.previous()
-        prev_body = frozen_body(self.db, previous.label)
-        silent = getattr(self, "silent_scan", None) is not None
-        if not fork:
-            out = self._side(period, scan_previous=silent and prev_body is None, current=silent)
-            self._mermaid(out)
-            if prev_body is not None and silent:
-                out.previous_verdicts = {c["slug"]: c.get("verdict") for c in prev_body["scorecard"]}
-            return lambda: out
-        reopened: Callable[[], Any] = getattr(self, "reopened")  # noqa: B009 (KB's, not ReviewOps')
-
-        def in_child() -> Outside:
-            other = reopened()
-            try:
-                return other._side(period, scan_previous=silent and prev_body is None, current=False)  # type: ignore[no-any-return]
-            finally:
-                other.close()
-
-        side = Part(in_child, fork=True)
-        scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
-        verdicts = scan_many([period.last_day])[0] if silent and scan_many is not None else None
-
-        def finish() -> Outside:
-            out = side.result()
-            if verdicts is not None:
-                out.verdicts = {v.project: v for v in verdicts}
-                if prev_body is not None:
-                    out.previous_verdicts = {c["slug"]: c.get("verdict") for c in prev_body["scorecard"]}
-            self._mermaid(out)
-            return out
-
-        return finish
-
-    def _side(self, period: Period, *, scan_previous: bool, current: bool) -> Outside:
-        """The silent-failure verdicts asked for (the quarter's, the previous quarter's) and the graph sections."""
+    def _outside(self, period: Period) -> Outside:
+        """What the other analyses contribute to a review: verdicts, graph sections, chain drawings."""
         from kb.review.build import Outside
 
         out = Outside()
+        self._verdict_parts(period, out)
+        self._graph_parts(period, out)
+        self._mermaid(out)
+        return out
+
+    def _review_forked(self, period: Period, tax: Taxonomy | None) -> Review:
+        """The review with its work spread over the cores (kb.parallel), balanced at 2,000 projects.
+
+        A child reads the store's numbers and computes the graph sections (own connection) while this
+        process reads the silent-failure snapshot of both quarter ends; a second child, forked once
+        that snapshot is in memory, scans the previous quarter's end while this process scans this one.
+        """
+        from kb.parallel import Part
+        from kb.review.build import Outside, assemble, gather
+
+        reopened: Callable[[], Any] = getattr(self, "reopened")  # noqa: B009 (KB's, not ReviewOps')
+
+        def in_child() -> tuple[Any, Outside]:
+            other = reopened()
+            try:
+                side = Outside()
+                other._graph_parts(period, side)
+                return gather(other.db, period, tax), side
+            finally:
+                other.close()
+
+        child = Part(in_child, fork=True)
+        out = Outside()
+        self._verdict_parts(period, out, parallel=True)
+        self._mermaid(out)
+        gathered, side = child.result()
+        out.root_causes, out.keystones, out.recurring_chains = side.root_causes, side.keystones, side.recurring_chains
+        out.unavailable.update(side.unavailable)
+        return assemble(period, tax, gathered, out)
+
+    def _verdict_parts(self, period: Period, out: Outside, parallel: bool = False) -> None:
+        """The quarter's silent-failure verdicts and the previous quarter's (from its frozen review if any)."""
+        from kb.review.compute import frozen_body
+
         scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
-        previous = period.previous()
         if getattr(self, "silent_scan", None) is None or scan_many is None:
             out.unavailable["silent-failure verdicts"] = "the silent-failure detector (issue 5) is not available yet"
+            return
+        before = period.previous()
+        body = frozen_body(self.db, before.label)
+        if body is not None:
+            out.verdicts = {v.project: v for v in scan_many([period.last_day])[0]}
+            out.previous_verdicts = {c["slug"]: c.get("verdict") for c in body["scorecard"]}
+            return
+        pair: Callable[..., Any] | None = getattr(self, "silent_scan_pair", None)
+        if pair is not None:
+            current, words = pair(period.last_day, before.last_day, parallel=parallel)
         else:
-            as_ofs = ([period.last_day] if current else []) + ([previous.last_day] if scan_previous else [])
-            found = scan_many(as_ofs) if as_ofs else []  # one read of the store for both dates
-            if current:
-                out.verdicts = {v.project: v for v in found.pop(0)}
-            if scan_previous:
-                launched = {
-                    r[0]
-                    for r in self.db.execute(
-                        "SELECT slug FROM projects WHERE launched_on IS NULL OR launched_on < ?",
-                        [previous.end.isoformat()],
-                    )
-                }
-                out.previous_verdicts = {v.project: v.verdict for v in found[0] if v.project in launched}
-        self._graph_parts(period, out)
-        return out
+            current, earlier = scan_many([period.last_day, before.last_day])
+            words = {v.project: v.verdict for v in earlier}
+        out.verdicts = {v.project: v for v in current}
+        launched = {
+            r[0]
+            for r in self.db.execute(
+                "SELECT slug FROM projects WHERE launched_on IS NULL OR launched_on < ?", [before.end.isoformat()]
+            )
+        }
+        out.previous_verdicts = {slug: word for slug, word in words.items() if slug in launched}
 
     def _graph_parts(self, period: Period, out: Outside) -> None:
         from kb.review.model import ChainRow, KeystoneRow, RootCauseRow

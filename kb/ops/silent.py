@@ -235,6 +235,31 @@ class SilentOps:
         with gc_paused():  # see silent_snapshots; the verdicts are acyclic too
             return [scan(snap, cfg) for snap in self.silent_snapshots(as_ofs, project, cfg)]
 
+    def silent_scan_pair(
+        self,
+        as_of: date,
+        before: date,
+        parallel: bool = False,
+        config_path: str | os.PathLike[str] | None = None,
+    ) -> tuple[list[Verdict], dict[str, str]]:
+        """The verdicts at `as_of`, and each project's verdict word at `before` (a review's two quarter ends).
+
+        One read of the store serves both dates. With `parallel`, the scan at `before` runs in a
+        forked child (kb.parallel) on the snapshot already in memory, and only the words come back
+        (a whole verdict list would cost more to send than to compute).
+        """
+        from kb.parallel import Part
+        from kb.perf import gc_paused
+        from kb.silent.config import load_config
+        from kb.silent.detector import scan
+
+        cfg = load_config(config_path)
+        with gc_paused():
+            now, then = self.silent_snapshots([as_of, before], None, cfg)
+            earlier = Part(lambda: {v.project: v.verdict for v in scan(then, cfg)}, fork=parallel)
+            current = scan(now, cfg)
+            return current, earlier.result()
+
     def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
         """Everything the detector reads, in five queries, grouped by project in Python."""
         return self.silent_snapshots([as_of], project)[0]
@@ -328,7 +353,8 @@ class SilentOps:
         ).fetchall():
             slug = project_of.get(incident_id)
             if slug is not None:
-                actions.append((slug, due, ActionFact(incident_id, title, owner, date.fromisoformat(due[:10]))))
+                day = due[:10]
+                actions.append((slug, due, ActionFact(incident_id, title, owner, date.fromisoformat(day), day)))
         out = []
         for as_of in as_ofs:
             end = stamp(as_utc(as_of) + _ONE_DAY)
@@ -476,6 +502,8 @@ def _dt(text: str | None) -> datetime | None:
     """A stored date or stamp as a UTC datetime (fast path: the store writes ISO 8601 only)."""
     if not text:
         return None
+    if len(text) == 10:  # a date; see kb.silent.detector.instant
+        return datetime.fromisoformat(text + "T00:00:00+00:00")
     v = datetime.fromisoformat(text)
     return v if v.tzinfo else v.replace(tzinfo=UTC)
 

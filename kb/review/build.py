@@ -53,32 +53,50 @@ def _signals(verdict: Any) -> list[SignalInfo]:
     ]
 
 
-def build_review(
-    db: Database, period: Period, tax: Taxonomy | None, outside: Outside | Callable[[], Outside]
-) -> Review:
-    """The review; `outside` may be a function, called once the store's own numbers are read.
+@dataclass
+class Gathered:
+    """The store's own numbers for a review: what `gather` reads (picklable, so a child can read them)."""
 
-    So the other analyses can still be running (kb.ops.review forks them) while the queries here run.
-    """
+    summary: Any
+    trends: dict[str, Any]
+    decisions: list[Any]
+    previous_decisions: list[Any]
+    rows: list[dict[str, Any]]
+    modes: list[Any]
+    worst: list[Any]
+    follow_ups: list[Any]
+
+
+def gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
+    """Everything a review reads from the store itself (the other analyses come through `Outside`)."""
     previous = period.previous()
     open_by_project = compute.open_actions(db, period)
     summary, incidents_by_project = compute.portfolio_summary(db, period, open_by_project)
-    trends = compute.health_trends(db, period)
-    decisions = compute.decisions_for(db, period.label)
-    previous_decisions = compute.decisions_for(db, previous.label)
-    decision_by_project = {d.project: d for d in decisions}
     rows = compute.project_rows(db, period, incidents_by_project, open_by_project)
-    modes = compute.mode_counts(db, period, tax)
-    worst = compute.worst_incidents(db, period)
-    stages = {r["slug"]: r["stage"] for r in rows}
-    followed = follow_ups(db, previous_decisions, period, stages)
-    if callable(outside):
-        outside = outside()
+    previous_decisions = compute.decisions_for(db, previous.label)
+    return Gathered(
+        summary=summary,
+        trends=compute.health_trends(db, period),
+        decisions=compute.decisions_for(db, period.label),
+        previous_decisions=previous_decisions,
+        rows=rows,
+        modes=compute.mode_counts(db, period, tax),
+        worst=compute.worst_incidents(db, period),
+        follow_ups=follow_ups(db, previous_decisions, period, {r["slug"]: r["stage"] for r in rows}),
+    )
 
+
+def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Outside) -> Review:
+    return assemble(period, tax, gather(db, period, tax), outside)
+
+
+def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside) -> Review:
+    """The review from the store's numbers and the other analyses' results."""
+    decision_by_project = {d.project: d for d in g.decisions}
     cards: list[Scorecard] = []
-    for row in rows:
+    for row in g.rows:
         slug = row["slug"]
-        card = Scorecard(**row, trends=trends.get(slug, []), decision=decision_by_project.get(slug))
+        card = Scorecard(**row, trends=g.trends.get(slug, []), decision=decision_by_project.get(slug))
         if outside.verdicts is not None:
             v = outside.verdicts.get(slug)
             if v is not None:
@@ -90,7 +108,7 @@ def build_review(
 
     flagged: list[str] = []
     if outside.verdicts is not None and outside.previous_verdicts is not None:
-        decided = {d.project for d in decisions} | {d.project for d in previous_decisions}
+        decided = {d.project for d in g.decisions} | {d.project for d in g.previous_decisions}
         current = {c.slug: c.verdict for c in cards}
         flagged = undecided_twice(current, outside.previous_verdicts, decided)
         for c in cards:
@@ -98,27 +116,27 @@ def build_review(
     cards.sort(key=lambda c: (VERDICT_ORDER[c.verdict], -(c.score or 0.0), c.slug))
 
     if outside.mermaid is not None:
-        for w in worst:
+        for w in g.worst:
             w.mermaid = outside.mermaid(w.id)
     patterns = Patterns(
-        modes=modes,
+        modes=g.modes,
         root_causes=outside.root_causes,
         keystones=outside.keystones,
         recurring_chains=outside.recurring_chains,
-        worst=worst,
+        worst=g.worst,
     )
     return Review(
         quarter=period.label,
         start=period.start,
         end=period.end,
-        previous_quarter=previous.label,
+        previous_quarter=period.previous().label,
         generated_at=now_utc(),
-        summary=summary,
+        summary=g.summary,
         scorecard=cards,
         patterns=patterns,
-        decisions=decisions,
-        follow_ups=followed,
+        decisions=g.decisions,
+        follow_ups=g.follow_ups,
         undecided_twice=flagged,
-        recommendations=compute.recommendations(modes, tax),
+        recommendations=compute.recommendations(g.modes, tax),
         unavailable=dict(outside.unavailable),
     )
