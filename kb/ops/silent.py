@@ -353,8 +353,7 @@ class SilentOps:
         ).fetchall():
             slug = project_of.get(incident_id)
             if slug is not None:
-                day = due[:10]
-                actions.append((slug, due, ActionFact(incident_id, title, owner, date.fromisoformat(day), day)))
+                actions.append((slug, due, ActionFact(incident_id, title, owner, due[:10])))
         out = []
         for as_of in as_ofs:
             end = stamp(as_utc(as_of) + _ONE_DAY)

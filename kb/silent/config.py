@@ -7,6 +7,7 @@ an error rather than a silently ignored setting.
 from __future__ import annotations
 
 import tomllib
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,10 @@ class SilentConfig(_Strict):
         t = self.trends
         return TrendRule(t.min_periods, t.small_n, t.alpha_small, t.alpha_large, t.min_relative_slope)
 
-    @property
-    def production(self) -> set[str]:
-        return {e.casefold() for e in self.flags.production_environments}
+    @cached_property
+    def production(self) -> frozenset[str]:
+        """Production environment names, casefolded (asked once per flag event in a scan, so made once)."""
+        return frozenset(e.casefold() for e in self.flags.production_environments)
 
 
 def _read(path: Path) -> dict[str, Any]:
