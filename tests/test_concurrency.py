@@ -244,3 +244,21 @@ def test_busy_is_recognised_by_code_as_well_as_text() -> None:
     assert is_busy(_busy())
     assert not is_busy(sqlite3.OperationalError("disk I/O error"))
     assert not is_busy(ValueError("database is locked"))
+
+
+def test_a_read_snapshot_does_not_see_a_commit_made_during_it(tmp_path: Path) -> None:
+    """Multi-query analyses read inside kb.store.retry.read_snapshot: one state, whatever commits meanwhile."""
+    from kb.models import Incident
+    from kb.store.retry import read_snapshot
+
+    path = tmp_path / "kb.sqlite"
+    with KB(path, actor="reader") as reader, KB(path, actor="writer") as writer:
+        writer.add_project(Project(slug="p"))
+        writer.add_incident(Incident(project="p", title="first"))
+        count = "SELECT count(*) FROM incidents"
+        with read_snapshot(reader.db):
+            assert reader.db.execute(count).fetchone()[0] == 1
+            writer.add_incident(Incident(project="p", title="second"))  # commits while the reader reads
+            assert reader.db.execute(count).fetchone()[0] == 1
+        assert reader.db.execute(count).fetchone()[0] == 2
+        assert not reader.db.conn.in_transaction

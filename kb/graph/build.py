@@ -45,6 +45,7 @@ from kb.errors import NotFound
 from kb.graph.results import Window
 from kb.graph.window import window_sql
 from kb.perf import gc_paused
+from kb.store.retry import read_snapshot
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -107,6 +108,11 @@ def load_rows(
     `incident` selects exactly that record (even a merged duplicate); otherwise duplicates are
     left out and `project` and `window` narrow the set.
     """
+    with read_snapshot(db):  # five queries, one state of the store
+        return _load_rows(db, project, incident, window)
+
+
+def _load_rows(db: Database, project: str | None, incident: str | None, window: Window | None) -> GraphRows:
     where, params = _incident_filter(db, project, incident, window)
     conn = db.conn
     rows = GraphRows()

@@ -278,7 +278,10 @@ class SilentOps:
 
         if not as_ofs:
             return []
-        with gc_paused():  # some 200,000 small objects at 100,000 incidents, none of them cyclic
+        from kb.store.retry import read_snapshot
+
+        # some 200,000 small objects at 100,000 incidents, none of them cyclic; six queries, one state
+        with gc_paused(), read_snapshot(self.db):
             return self._silent_snapshots(as_ofs, project, cfg)
 
     def _silent_snapshots(self, as_ofs: list[date], project: str | None, cfg: SilentConfig | None) -> list[Snapshot]:

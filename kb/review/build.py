@@ -25,6 +25,7 @@ from kb.review.model import (
     SignalInfo,
     verdict_change,
 )
+from kb.store.retry import read_snapshot
 from kb.timeutil import Period, now_utc
 
 if TYPE_CHECKING:
@@ -69,6 +70,11 @@ class Gathered:
 
 def gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
     """Everything a review reads from the store itself (the other analyses come through `Outside`)."""
+    with read_snapshot(db):  # a dozen queries, one state of the store
+        return _gather(db, period, tax)
+
+
+def _gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
     previous = period.previous()
     open_by_project = compute.open_actions(db, period)
     summary, incidents_by_project = compute.portfolio_summary(db, period, open_by_project)

@@ -95,6 +95,30 @@ def write_transaction(db: Database, *, sleep: Callable[[float], None] = time.sle
 
 
 @contextmanager
+def read_snapshot(db: Database) -> Iterator[Database]:
+    """Several reads that all see one state of the database.
+
+    An analysis that reads in several queries (incidents, then their causes, then their links)
+    could otherwise see another connection's commit land between two of them: a link naming a
+    cause it never read. In WAL mode a deferred transaction reads from the snapshot taken at its
+    first read, and readers never block the writer. Inside a transaction already, it adds nothing.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if conn.in_transaction:
+        conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+
+
+@contextmanager
 def migration_lock(db_path: Path) -> Iterator[None]:
     """One process at a time upgrades a database file.
 
