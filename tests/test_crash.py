@@ -8,6 +8,7 @@ pages spill into the WAL as it goes), not by sleeping: the process is polled wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -102,6 +103,30 @@ def _kill_when_wal_reaches(proc: subprocess.Popen[bytes], db: Path, size: int) -
             return True
     proc.kill()
     raise AssertionError("the import neither finished nor reached the kill point in time")
+
+
+def _kill_each_when_wal_reaches(runs: list[tuple[int, Path, subprocess.Popen[bytes]]]) -> dict[int, bool]:
+    """`_kill_when_wal_reaches` for several processes at once, watched together so none is left unwatched."""
+    killed: dict[int, bool] = {}
+    for _ in range(DEADLINE_POLLS):
+        for size, db, proc in runs:
+            if size in killed:
+                continue
+            if proc.poll() is not None:
+                killed[size] = False
+            elif _wal_size(db) >= size:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+                killed[size] = True
+        if len(killed) == len(runs):
+            return killed
+        waiting = next(proc for size, _, proc in runs if size not in killed)
+        # a wait on a process still running, not a sleep: it ends early if that process ends
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            waiting.wait(timeout=POLL_S)
+    for _, _, proc in runs:
+        proc.kill()
+    raise AssertionError("a run neither finished nor reached its kill point in time")
 
 
 def _state(db: Path) -> dict[str, object]:
@@ -233,7 +258,7 @@ def test_sigkill_during_synth_leaves_none_or_all(tmp_path: Path) -> None:
         KB(db).close()
         runs.append((size, db, _start_synth(db)))
     reference = _start_synth(whole)  # the same seed, run to the end: what "all" means
-    killed = {size: _kill_when_wal_reaches(proc, db, size) for size, db, proc in runs}
+    killed = _kill_each_when_wal_reaches(runs)
     assert reference.wait(timeout=300) == 0, reference.stderr.read().decode() if reference.stderr else ""
     everything = _counts(whole)
     nothing = dict.fromkeys(SYNTH_TABLES, 0)

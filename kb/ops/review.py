@@ -197,9 +197,10 @@ class ReviewOps:
     def _review_forked(self, period: Period, tax: Taxonomy | None) -> Review:
         """The review with its work spread over the cores (kb.parallel), balanced at 2,000 projects.
 
-        A child reads the store's numbers and computes the graph sections (own connection) while this
-        process reads the silent-failure snapshot of both quarter ends; a second child, forked once
-        that snapshot is in memory, scans the previous quarter's end while this process scans this one.
+        A child reads the store's numbers and computes the graph sections and the worst incidents'
+        chains (own connection) while this process reads the silent-failure snapshot of both quarter
+        ends; a second child, forked once that snapshot is in memory, scans the previous quarter's
+        end while this process scans this one.
         """
         from kb.parallel import Part
         from kb.review.build import Outside, assemble, gather
@@ -211,14 +212,19 @@ class ReviewOps:
             try:
                 side = Outside()
                 other._graph_parts(period, side)
-                return gather(other.db, period, tax), side
+                other._mermaid(side)
+                gathered = gather(other.db, period, tax)
+                if side.mermaid is not None:  # drawn here: a function cannot be sent back
+                    for worst in gathered.worst:
+                        worst.mermaid = side.mermaid(worst.id)
+                    side.mermaid = None
+                return gathered, side
             finally:
                 other.close()
 
         child = Part(in_child, fork=True)
         out = Outside()
         self._verdict_parts(period, out, parallel=True)
-        self._mermaid(out)
         gathered, side = child.result()
         out.root_causes, out.keystones, out.recurring_chains = side.root_causes, side.keystones, side.recurring_chains
         out.unavailable.update(side.unavailable)

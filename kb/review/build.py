@@ -48,8 +48,9 @@ class Outside:
 
 
 def _signals(verdict: Any) -> list[SignalInfo]:
+    # every field is made the right type right here, so pydantic need not check them again
     return [
-        SignalInfo(code=str(s.code), weight=float(s.weight), evidence=str(s.evidence))
+        SignalInfo.model_construct(code=str(s.code), weight=float(s.weight), evidence=str(s.evidence))
         for s in getattr(verdict, "signals", [])
     ]
 
@@ -102,15 +103,15 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
     cards: list[Scorecard] = []
     for row in g.rows:
         slug = row["slug"]
-        card = Scorecard(**row, trends=g.trends.get(slug, []), decision=decision_by_project.get(slug))
+        fields = {**row, "trends": g.trends.get(slug, []), "decision": decision_by_project.get(slug)}
         if outside.verdicts is not None:
             v = outside.verdicts.get(slug)
             if v is not None:
-                card.verdict, card.score, card.signals = v.verdict, float(v.score), _signals(v)
+                fields.update(verdict=v.verdict, score=float(v.score), signals=_signals(v))
             if outside.previous_verdicts is not None:
-                card.previous_verdict = outside.previous_verdicts.get(slug)
-                card.change = verdict_change(card.previous_verdict, card.verdict)
-        cards.append(card)
+                fields["previous_verdict"] = outside.previous_verdicts.get(slug)
+                fields["change"] = verdict_change(fields["previous_verdict"], fields.get("verdict"))
+        cards.append(Scorecard(**fields))
 
     flagged: list[str] = []
     if outside.verdicts is not None and outside.previous_verdicts is not None:

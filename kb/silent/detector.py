@@ -37,7 +37,7 @@ class Verdict(BaseModel):
     notes: list[str] = Field(default_factory=list)  # checks that could not be made, and why
 
 
-@dataclass
+@dataclass(slots=True)
 class ProjectFacts:
     slug: str
     owner: str = ""
@@ -48,7 +48,7 @@ class ProjectFacts:
     launched_on: date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class FlagFact:
     flag_key: str
     environment: str

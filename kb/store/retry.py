@@ -78,20 +78,11 @@ def write_transaction(db: Database, *, sleep: Callable[[float], None] = time.sle
         with db.atomic():
             yield db
         return
-    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), sleep=sleep)
-    try:
+    # a COMMIT that reports busy leaves the transaction open, so retrying it is safe
+    begin = lambda: retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), sleep=sleep)  # noqa: E731
+    commit = lambda: retry_busy(lambda: conn.execute("COMMIT"), sleep=sleep)  # noqa: E731
+    with _transaction(conn, begin, commit):
         yield db
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        # a COMMIT that reports busy leaves the transaction open, so retrying it is safe
-        retry_busy(lambda: conn.execute("COMMIT"), sleep=sleep)
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 @contextmanager
@@ -107,15 +98,27 @@ def read_snapshot(db: Database) -> Iterator[Database]:
     if conn.in_transaction:
         yield db
         return
-    conn.execute("BEGIN")
-    try:
+    # nothing is written: the COMMIT only ends the snapshot
+    with _transaction(conn, lambda: conn.execute("BEGIN"), lambda: conn.in_transaction and conn.execute("COMMIT")):
         yield db
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, begin: Callable[[], object], commit: Callable[[], object]) -> Iterator[None]:
+    """begin; the body; commit. Rolled back if the body or the commit fails."""
+    begin()
+    try:
+        yield
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    if conn.in_transaction:
-        conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+    try:
+        commit()
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 @contextmanager
