@@ -68,6 +68,15 @@ class Part(Generic[T]):
         return self._fn()  # raises the error a serial run raises, or recovers from a lost child
 
 
+    def cancel(self) -> None:
+        """Stop the child if it is still running (the caller failed and will not ask for the result)."""
+        if self.forked and self._proc is not None and self._proc.exitcode is None:
+            self._proc.terminate()
+            self._proc.join()
+        if self._conn is not None:
+            self._conn.close()
+
+
 def _run_child(fn: Callable[[], Any], conn: Any) -> None:
     try:
         result = ("ok", fn())

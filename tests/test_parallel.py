@@ -58,6 +58,17 @@ def test_an_unpicklable_result_is_computed_here() -> None:
     assert Part(lock_in_child, fork=True).result() == "computed here"
 
 
+def test_cancel_stops_a_child_that_would_never_finish() -> None:
+    read_end, write_end = os.pipe()  # nothing is ever written: the child blocks reading
+    try:
+        part = Part(lambda: os.read(read_end, 1), fork=True)
+        part.cancel()
+        assert part._proc.exitcode is not None  # ended (terminated), not left running
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
 def test_can_fork_follows_the_switch_and_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel.sys, "platform", "linux")
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)

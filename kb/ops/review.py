@@ -224,7 +224,11 @@ class ReviewOps:
 
         child = Part(in_child, fork=True)
         out = Outside()
-        self._verdict_parts(period, out, parallel=True)
+        try:
+            self._verdict_parts(period, out, parallel=True)
+        except BaseException:
+            child.cancel()
+            raise
         gathered, side = child.result()
         out.root_causes, out.keystones, out.recurring_chains = side.root_causes, side.keystones, side.recurring_chains
         out.unavailable.update(side.unavailable)

@@ -257,7 +257,11 @@ class SilentOps:
         with gc_paused():
             now, then = self.silent_snapshots([as_of, before], None, cfg)
             earlier = Part(lambda: {v.project: v.verdict for v in scan(then, cfg)}, fork=parallel)
-            current = scan(now, cfg)
+            try:
+                current = scan(now, cfg)
+            except BaseException:
+                earlier.cancel()
+                raise
             return current, earlier.result()
 
     def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
