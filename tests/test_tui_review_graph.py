@@ -1,4 +1,4 @@
-"""Review screen records a decision; graph view shows an incident's chain and the root-cause ranking."""
+"""Review screen records a decision and freezes the review; graph view shows an incident's chain and the root causes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kb.models import Cause, Incident, Project
 from kb.service import KB
 from tests.snapshot_apps.common import make_app, settle, until
 from tui.components.cause_tree import CauseTree
+from tui.screens.confirm import AskScreen
 from tui.screens.graph import GraphScreen
 from tui.screens.review import ReviewScreen
 
@@ -131,3 +132,35 @@ def test_graph_shows_the_chain_and_the_root_causes(db_path: Path) -> None:
             assert [str(drill.get_row_at(i)[0]) for i in range(drill.row_count)] == ["INC-0001"]
 
     asyncio.run(flow())
+
+
+def test_freeze_a_review_after_asking(db_path: Path) -> None:
+    _setup(db_path)
+
+    async def flow() -> None:
+        app = make_app(db_path)  # today 2026-01-15: the review opens on 2025Q4, which has ended
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.action_review()
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ReviewScreen)
+            await until(pilot, lambda: screen.review is not None, "the review")
+            await pilot.press("ctrl+y")
+            await until(pilot, lambda: isinstance(app.screen, AskScreen), "the question")
+            await pilot.press("escape")  # cancelled: nothing is frozen
+            await until(pilot, lambda: app.screen is screen, "back on the review")
+            with KB(db_path) as kb:
+                assert kb.frozen_reviews() == []
+            await pilot.press("ctrl+y")
+            await until(pilot, lambda: isinstance(app.screen, AskScreen), "the question again")
+            await pilot.press("y")
+            await until(pilot, lambda: screen.review is not None and screen.review.frozen, "the frozen review")
+            state = screen.query_one("#review-state", Static)
+            assert "frozen" in str(state.render()) and "not frozen" not in str(state.render())
+
+    asyncio.run(flow())
+    with KB(db_path) as kb:
+        [info] = kb.frozen_reviews()
+        assert info.quarter == "2025Q4" and info.projects == 1
+        assert kb.review("2025Q4").frozen  # what the CLI shows from now on

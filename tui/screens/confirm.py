@@ -44,3 +44,35 @@ class ConfirmScreen(ModalScreen[str]):
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
+
+
+class AskScreen(ModalScreen[bool]):
+    """A question with one action and Cancel; dismissed with True when the action is chosen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose(False)", "Cancel", id="ask.cancel"),
+        Binding("y", "choose(True)", "Yes", id="ask.yes"),
+    ]
+
+    def __init__(self, question: str, action: str) -> None:
+        super().__init__()
+        self.question, self.action = question, action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-title")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(f"{self.action} (y)", variant="primary", id="yes")
+
+    def on_mount(self) -> None:
+        from tui.components.forms import compact
+
+        compact(self)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_choose(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,5 +1,6 @@
 """Quarterly review, run by a group from one screen: pick a quarter, read the summary, scorecard and
-patterns, record a decision per project, export the review as Markdown, HTML or JSON."""
+patterns, record a decision per project, freeze the review once the group is done, export it as
+Markdown, HTML or JSON."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class ReviewScreen(KBScreen):
         Binding("ctrl+b", "shift_quarter(-1)", "Prev quarter", id="review.previous"),
         Binding("ctrl+f", "shift_quarter(1)", "Next quarter", id="review.next"),
         Binding("ctrl+r", "decide", "Record decision", id="review.decide"),
+        Binding("ctrl+y", "freeze", "Freeze", id="review.freeze"),
     ]
 
     def __init__(self, quarter: str | None = None) -> None:
@@ -239,6 +241,9 @@ class ReviewScreen(KBScreen):
             self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
 
     def on_saved(self, message: Saved) -> None:
+        if getattr(message.model, "frozen", False):
+            self.notify(f"{message.what} is frozen", title="Review")
+            return
         if message.model is None or not hasattr(message.model, "decision"):
             self.query_one("#x-status", Static).update(f"written: {message.what}")
             self.notify(f"Exported {message.what}")
@@ -253,6 +258,41 @@ class ReviewScreen(KBScreen):
     def on_failed(self, message: Failed) -> None:
         self.query_one("#d-error", Static).update(message.error)
         self.notify(message.error, severity="error", timeout=8)
+
+    # --- freezing ------------------------------------------------------------------------------
+
+    def action_freeze(self) -> None:
+        """Store the review as it stands, with its decisions (asks first: a frozen review never changes)."""
+        if self.review is None or self.review.frozen or self.quarter is None:
+            if self.review is not None and self.review.frozen:
+                self.notify(f"{self.review.quarter} is already frozen", severity="warning")
+            return
+        from tui.screens.confirm import AskScreen
+
+        quarter = self.quarter
+        question = (
+            f"Freeze the review of {quarter}? Its numbers and decisions are stored as they are now, "
+            "and later edits never change them."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.freeze(quarter)
+
+        self.app.push_screen(AskScreen(question, "Freeze"), answered)
+
+    @work(thread=True, exclusive=True, group="review-freeze")
+    def freeze(self, quarter: str) -> None:
+        app: Any = self.app
+        try:
+            with session(app.db_path, app.actor) as kb:
+                review = optional(kb, "freeze_review", quarter)
+            self.post_message(ReviewLoaded(quarter, review, ""))
+            self.post_message(Saved(quarter, review))
+        except Unavailable:
+            self.post_message(Failed("freezing reviews is not available"))
+        except Exception as exc:
+            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
 
     # --- export --------------------------------------------------------------------------------
 
