@@ -45,3 +45,15 @@ def optional(kb: KB, name: str, *args: Any, **kwargs: Any) -> Any:
 
 def has(kb: KB, name: str) -> bool:
     return callable(getattr(kb, name, None))
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as the one line a screen shows: pydantic's message made readable, else the first line."""
+    from pydantic import ValidationError
+
+    from kb.errors import validation_message
+
+    if isinstance(exc, ValidationError):
+        return validation_message(exc)
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

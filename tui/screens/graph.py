@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from tui.backend import Unavailable, optional, session
+from tui.backend import Unavailable, one_line, optional, session
 from tui.components.cause_tree import CauseTree
 from tui.messages import Failed, GraphLoaded
 from tui.screens._base import KBScreen
@@ -93,7 +93,7 @@ class GraphScreen(KBScreen):
         except Unavailable:
             self.post_message(GraphLoaded(note="the causal graph is not available"))
         except Exception as exc:
-            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(Failed(one_line(exc)))
 
     def on_graph_loaded(self, message: GraphLoaded) -> None:
         title = self.query_one("#graph-title", Static)

@@ -34,7 +34,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from kb.models import DETECTED_BY, INCIDENT_KINDS, POSTMORTEMS, STATUSES, ActionKind, ActionStatus, Confidence, Role
-from tui.backend import Unavailable, optional, session
+from tui.backend import Unavailable, one_line, optional, session
 from tui.components.cause_tree import CauseTree
 from tui.components.taxonomy_picker import TaxonomyPicker
 from tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
@@ -556,7 +556,7 @@ class IncidentScreen(KBScreen):
                 stored = kb.save_incident(incident)
             self.post_message(Saved(stored.id or "", stored))
         except Exception as exc:
-            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(Failed(one_line(exc)))
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False

@@ -26,7 +26,7 @@ from textual.widgets import (
 )
 
 from kb.models import MONITORING_LEVELS, STAGES
-from tui.backend import Unavailable, optional, session
+from tui.backend import Unavailable, one_line, optional, session
 from tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
 from tui.messages import Failed, ProjectLoaded, Saved
 from tui.screens._base import KBScreen
@@ -296,7 +296,7 @@ class ProjectScreen(KBScreen):
                 project = kb.edit_project(self.slug, changes)
             self.post_message(Saved(project.slug, project))
         except Exception as exc:
-            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(Failed(one_line(exc)))
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False
@@ -351,7 +351,7 @@ class ProjectScreen(KBScreen):
                 incident = kb.log_shutdown(self.slug, event.flag_key, at=event.at, environment=event.environment)
             self.post_message(Saved(incident.id or "", None))
         except Exception as exc:
-            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(Failed(one_line(exc)))
 
 
 def _is_off(event: Any) -> bool:

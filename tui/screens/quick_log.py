@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from tui.backend import session
+from tui.backend import one_line, session
 from tui.messages import Choices, Failed, Saved
 
 
@@ -134,7 +134,7 @@ class QuickLogScreen(ModalScreen[str | None]):
                 incident = _log(kb, project, flag, at, reason, announced)
             self.post_message(Saved(incident.id or "", incident))
         except Exception as exc:
-            self.post_message(Failed(_one_line(exc)))
+            self.post_message(Failed(one_line(exc)))
 
     def on_saved(self, message: Saved) -> None:
         self.app.notify(f"Logged {message.what}: {message.model.title}", title="Quiet shutdown")
@@ -158,13 +158,3 @@ def _log(kb: Any, project: str, flag: str, at: str, reason: str, announced: bool
     except ValueError as exc:
         raise KBError(str(exc), "date") from None
     return kb.log_shutdown(project, flag, at=when, reason=reason, announced=announced)
-
-
-def _one_line(exc: Exception) -> str:
-    from pydantic import ValidationError
-
-    from kb.errors import validation_message
-
-    if isinstance(exc, ValidationError):
-        return validation_message(exc)
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -25,7 +25,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from tui.backend import Unavailable, optional, session
+from tui.backend import Unavailable, one_line, optional, session
 from tui.components.badges import stage_text, verdict_badge
 from tui.messages import Failed, ReviewLoaded, Saved
 from tui.screens._base import KBScreen
@@ -127,7 +127,7 @@ class ReviewScreen(KBScreen):
         except Unavailable:
             self.post_message(ReviewLoaded(quarter, None, "", "quarterly reviews are not available"))
         except Exception as exc:
-            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(Failed(one_line(exc)))
 
     def on_review_loaded(self, message: ReviewLoaded) -> None:
         summary = self.query_one("#review-summary", Static)
@@ -238,7 +238,7 @@ class ReviewScreen(KBScreen):
         except Unavailable:
             self.post_message(Failed("recording decisions is not available"))
         except Exception as exc:
-            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(Failed(one_line(exc)))
 
     def on_saved(self, message: Saved) -> None:
         if getattr(message.model, "frozen", False):
@@ -292,7 +292,7 @@ class ReviewScreen(KBScreen):
         except Unavailable:
             self.post_message(Failed("freezing reviews is not available"))
         except Exception as exc:
-            self.post_message(Failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(Failed(one_line(exc)))
 
     # --- export --------------------------------------------------------------------------------
 
