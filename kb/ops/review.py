@@ -239,7 +239,8 @@ class ReviewOps:
         from kb.review.compute import frozen_body
 
         scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
-        if getattr(self, "silent_scan", None) is None or scan_many is None:
+        pair: Callable[..., Any] | None = getattr(self, "silent_scan_pair", None)
+        if getattr(self, "silent_scan", None) is None or scan_many is None or pair is None:
             out.unavailable["silent-failure verdicts"] = "the silent-failure detector (issue 5) is not available yet"
             return
         before = period.previous()
@@ -248,12 +249,7 @@ class ReviewOps:
             out.verdicts = {v.project: v for v in scan_many([period.last_day])[0]}
             out.previous_verdicts = {c["slug"]: c.get("verdict") for c in body["scorecard"]}
             return
-        pair: Callable[..., Any] | None = getattr(self, "silent_scan_pair", None)
-        if pair is not None:
-            current, words = pair(period.last_day, before.last_day, parallel=parallel)
-        else:
-            current, earlier = scan_many([period.last_day, before.last_day])
-            words = {v.project: v.verdict for v in earlier}
+        current, words = pair(period.last_day, before.last_day, parallel=parallel)
         out.verdicts = {v.project: v for v in current}
         launched = {
             r[0]
@@ -297,7 +293,8 @@ class ReviewOps:
             ]
 
     def _mermaid(self, out: Outside) -> None:
-        """How the worst incidents' chains are drawn (here, not in a child: it reads this connection)."""
+        """How the worst incidents' chains are drawn (with this handle's connection; a forked review draws them
+        in its child and sends the text back, since a function cannot be sent)."""
         chain = getattr(self, "chain", None)
         try:
             from kb.graph.export import chain_mermaid

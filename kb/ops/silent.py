@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KBError
-from kb.timeutil import as_utc, from_text, now_utc, stamp
+from kb.timeutil import as_utc, from_text, instant, now_utc, stamp
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -265,7 +265,7 @@ class SilentOps:
             return current, earlier.result()
 
     def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
-        """Everything the detector reads, in five queries, grouped by project in Python."""
+        """Everything the detector reads, in six queries, grouped by project in Python."""
         return self.silent_snapshots([as_of], project)[0]
 
     def silent_snapshots(
@@ -279,11 +279,10 @@ class SilentOps:
         `_incident_rows`): most of a long history is neither recent nor near a flag switched off.
         """
         from kb.perf import gc_paused
+        from kb.store.retry import read_snapshot
 
         if not as_ofs:
             return []
-        from kb.store.retry import read_snapshot
-
         # some 200,000 small objects at 100,000 incidents, none of them cyclic; six queries, one state
         with gc_paused(), read_snapshot(self.db):
             return self._silent_snapshots(as_ofs, project, cfg)
@@ -317,7 +316,7 @@ class SilentOps:
         pf_only = "AND pf.project = ?" if project else ""
         # (project, stored text, fact), in time order
         events = [
-            (r[0], r[5], FlagFact(r[1], r[2], r[3], r[4], _dt(r[5]), r[6], r[7], r[8]))  # type: ignore[arg-type]
+            (r[0], r[5], FlagFact(r[1], r[2], r[3], r[4], instant(r[5]), r[6], r[7], r[8]))  # type: ignore[arg-type]
             for r in self.db.execute(
                 "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id "
                 f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
@@ -469,7 +468,7 @@ class SilentOps:
                 [flag, environment],
             ).fetchone()
             if row:
-                at, actor = _dt(row[0]), row[1]
+                at, actor = instant(row[0]), row[1]
         now = now_utc()
         when = at if at is not None else now.date()
         if as_utc(when) > now:
@@ -502,16 +501,6 @@ def _kind(label: str) -> str:
     from kb.timeutil import parse_period
 
     return parse_period(label).kind
-
-
-def _dt(text: str | None) -> datetime | None:
-    """A stored date or stamp as a UTC datetime (fast path: the store writes ISO 8601 only)."""
-    if not text:
-        return None
-    if len(text) == 10:  # a date; see kb.silent.detector.instant
-        return datetime.fromisoformat(text + "T00:00:00+00:00")
-    v = datetime.fromisoformat(text)
-    return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
 _ONE_DAY = timedelta(days=1)

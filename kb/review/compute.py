@@ -64,7 +64,6 @@ IN_QUARTER = (
     f"{NOT_DUPLICATE} AND ((i.started_at >= :start AND i.started_at < :end) "
     "OR (i.started_at IS NULL AND i.detected_at >= :start AND i.detected_at < :end))"
 )
-EXISTS_BY_END = f"{NOT_DUPLICATE} AND {_ANCHOR} < :end"
 IN_PORTFOLIO = "(p.launched_on IS NULL OR p.launched_on < :end)"
 
 

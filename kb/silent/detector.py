@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from kb.silent.config import SilentConfig
 from kb.silent.health import ratio
 from kb.silent.trends import Direction, Trend, screen_s, sized_slopes, trend
+from kb.timeutil import instant
 
 VerdictWord = Literal["healthy", "watch", "silent-failure"]
 RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
@@ -58,16 +59,6 @@ class FlagFact:
     actor: str = ""
     comment: str = ""
     id: int = 0
-
-
-def instant(text: str | None) -> datetime | None:
-    """A stored date or stamp as a UTC datetime (a date is its midnight UTC); None when empty."""
-    if not text:
-        return None
-    if len(text) == 10:  # a date: parsing it with its offset is ~6x faster than datetime.replace(tzinfo=...)
-        return datetime.fromisoformat(text + "T00:00:00+00:00")
-    v = datetime.fromisoformat(text)
-    return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
 def utc_day(text: str) -> str:
@@ -148,32 +139,19 @@ class IncidentFact:
         return [utc_day(t) for t in (self.flag_at_text, self.started_text, self.detected_text) if t]
 
 
+@dataclass(slots=True)
 class ActionFact:
-    """An open action past due; its date stays text ('YYYY-MM-DD', which sorts and compares as dates do)
-    until the evidence names it, since a scan at 100,000 incidents holds some 60,000 of these."""
+    """An open action past due. Its date stays text ('YYYY-MM-DD', which sorts and compares as dates
+    do) until the evidence names it, since a scan at 100,000 incidents holds some 60,000 of these."""
 
-    __slots__ = ("due_text", "incident_id", "owner", "title")
-
-    def __init__(self, incident_id: str, title: str, owner: str, due: date | str) -> None:
-        self.incident_id, self.title, self.owner = incident_id, title, owner
-        self.due_text = due if isinstance(due, str) else due.isoformat()
+    incident_id: str
+    title: str
+    owner: str
+    due_text: str
 
     @property
     def due(self) -> date:
         return date.fromisoformat(self.due_text)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ActionFact):
-            return NotImplemented
-        return (self.incident_id, self.title, self.owner, self.due_text) == (
-            other.incident_id,
-            other.title,
-            other.owner,
-            other.due_text,
-        )
-
-    def __repr__(self) -> str:
-        return f"ActionFact({self.incident_id!r}, {self.title!r}, {self.owner!r}, {self.due_text!r})"
 
 
 @dataclass

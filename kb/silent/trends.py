@@ -234,10 +234,9 @@ def trend(
     base.tau, base.p_value, base.alpha = s / (n * (n - 1) / 2), exact_p(n, s, direction), alpha
     base.slope, base.median, base.relative_slope = slope, median, relative
     base.ties = len(set(values)) < n
-    moving = (slope < 0) if direction == "down" else (slope > 0)
     if base.p_value > alpha:
         base.reason = f"no significant trend (p = {base.p_value:.3f} > {alpha:.2f})"
-    elif not moving or relative < rule.min_relative_slope:
+    elif not _sized(slope, median, direction, rule):
         base.reason = (
             f"significant but small: Theil-Sen slope {slope:+.4g} per period is {relative:.1%} of the median "
             f"{median:.4g}, under {rule.min_relative_slope:.0%}"
