@@ -86,19 +86,3 @@ def prepare(name: str, spec: SynthSpec, log: Callable[[str], None] = print) -> P
     shutil.rmtree(root, ignore_errors=True)
     work.rename(root)
     return root
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    log(f"[{name}] generating {spec.incidents} incidents over {spec.projects} projects ...")
-    portfolio = generate(spec)
-    with KB(root / "kb.sqlite", actor="bench") as handle:
-        write_portfolio(handle, portfolio, root / "sources")
-        log(f"[{name}] exporting ...")
-        handle.export_dir(root / "export")
-    rng = random.Random(spec.seed)
-    names = sorted({inc.summary.split()[1] for inc in portfolio.incidents})  # "The <codename> service ..."
-    queries = {"codenames": rng.sample(names, min(50, len(names))), "words": list(COMMON_WORDS) * 2}
-    (root / "queries.json").write_text(json.dumps(queries, indent=1))
-    (root / "spec.json").write_text(json.dumps(asdict(spec), indent=1))
-    (root / "ready").write_text("ok\n")
-    return root

@@ -8,6 +8,7 @@ and inline SVG only, so the file opens offline and user text is always text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -148,38 +149,29 @@ def _patterns_md(r: Review) -> list[str]:
         )
     else:
         out.append("No classified incidents in either quarter.")
-    out += ["", "### Root causes (causal graph)", ""]
-    if p.root_causes is None:
-        out.append(f"_Unavailable: {md_text(r.unavailable.get('root causes', 'not computed'))}._")
-    elif not p.root_causes:
-        out.append("No causal chains recorded for the quarter's incidents.")
-    else:
-        out += md_table(
+    out += _analysis_md(
+        r,
+        "Root causes (causal graph)",
+        "root causes",
+        p.root_causes,
+        "No causal chains recorded for the quarter's incidents.",
+        lambda items: md_table(
             ["mode", "name", "incidents", "weight", "share"],
-            [[x.code, x.name, x.incidents, num(x.weight), pct(x.share)] for x in p.root_causes[:10]],
-        )
-    out += ["", "### Keystone causes", ""]
-    if p.keystones is None:
-        out.append(f"_Unavailable: {md_text(r.unavailable.get('keystone causes', 'not computed'))}._")
-    elif not p.keystones:
-        out.append("None this quarter.")
-    else:
-        out += md_table(
-            ["mode", "name", "score", "incidents"], [[k.code, k.name, num(k.score), k.incidents] for k in p.keystones]
-        )
-    out += ["", "### Recurring chains", ""]
-    if p.recurring_chains is None:
-        out.append(f"_Unavailable: {md_text(r.unavailable.get('recurring chains', 'not computed'))}._")
-    elif not p.recurring_chains:
-        out.append("No chain of modes recurred this quarter.")
-    else:
-        shown = p.recurring_chains[:CHAINS_SHOWN]
-        out += md_table(
-            ["chain", "incidents", "ids"],
-            [[" → ".join(c.modes), c.count, _ids(c.incident_ids)] for c in shown],
-        )
-        if len(p.recurring_chains) > len(shown):
-            out += ["", f"{len(p.recurring_chains) - len(shown)} more chains in the JSON review."]
+            [[x.code, x.name, x.incidents, num(x.weight), pct(x.share)] for x in items[:10]],
+        ),
+    )
+    out += _analysis_md(
+        r,
+        "Keystone causes",
+        "keystone causes",
+        p.keystones,
+        "None this quarter.",
+        lambda items: md_table(
+            ["mode", "name", "score", "incidents"], [[k.code, k.name, num(k.score), k.incidents] for k in items]
+        ),
+    )
+    none = "No chain of modes recurred this quarter."
+    out += _analysis_md(r, "Recurring chains", "recurring chains", p.recurring_chains, none, _chains_md)
     out += ["", "### Causal chains of the worst incidents", ""]
     if not p.worst:
         out.append("No incidents this quarter.")
@@ -192,6 +184,26 @@ def _patterns_md(r: Review) -> list[str]:
             out += [f"_Chain unavailable: {md_text(r.unavailable['causal chains'])}._", ""]
         else:
             out += ["_No causes recorded._", ""]
+    return out
+
+
+def _analysis_md(
+    r: Review, heading: str, key: str, items: list[Any] | None, empty: str, table: Callable[[list[Any]], list[str]]
+) -> list[str]:
+    """A section filled by another analysis: its table, a line when it found nothing, or why it is missing."""
+    out = ["", f"### {heading}", ""]
+    if items is None:
+        return [*out, f"_Unavailable: {md_text(r.unavailable.get(key, 'not computed'))}._"]
+    if not items:
+        return [*out, empty]
+    return out + table(items)
+
+
+def _chains_md(chains: list[Any]) -> list[str]:
+    shown = chains[:CHAINS_SHOWN]
+    out = md_table(["chain", "incidents", "ids"], [[" → ".join(c.modes), c.count, _ids(c.incident_ids)] for c in shown])
+    if len(chains) > len(shown):
+        out += ["", f"{len(chains) - len(shown)} more chains in the JSON review."]
     return out
 
 
