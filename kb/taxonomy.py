@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
+    "CAUSAL_ROLES",
     "STAGES",
     "Category",
     "Cycle",
@@ -42,6 +43,13 @@ __all__ = [
 
 LifecycleStage = Literal["data", "modelling", "integration", "operation", "organisation", "strategy"]
 STAGES: tuple[str, ...] = LifecycleStage.__args__  # type: ignore[attr-defined]
+# A mode's place in a causal chain: a standing condition, the event that set the failure off, or what
+# showed (the outcome/symptom). The graph analyses read it to tell triggers from root causes.
+CausalRole = Literal["condition", "trigger", "outcome"]
+CAUSAL_ROLES: tuple[str, ...] = CausalRole.__args__  # type: ignore[attr-defined]
+# Where a mode comes from: the three source essays, or the wider field (a public taxonomy or paper).
+ModeOrigin = Literal["essays", "field"]
+DocumentKind = Literal["essay", "public"]
 
 CATEGORY_CODE_RE = re.compile(r"^[a-z][a-z0-9]*$")
 MODE_CODE_RE = re.compile(r"^([a-z][a-z0-9]*)\.([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -63,11 +71,17 @@ class _Model(BaseModel):
 
 
 class Document(_Model):
-    """A source document; the ONE place that maps a title (used in citations) to a file."""
+    """A source document; the ONE place that maps a title (used in citations) to a file or a public address.
+
+    An `essay` is one of the seed files (quotes are checked against it); a `public` document is a taxonomy,
+    framework or paper from the wider field, cited by the code or section it names (`Source.ref`).
+    """
 
     id: str
     title: str = Field(min_length=1)
-    file: str = Field(min_length=1)
+    kind: DocumentKind = "essay"
+    file: str = ""
+    url: str = ""
     note: str = ""
 
 
@@ -79,10 +93,17 @@ class Category(_Model):
 
 
 class Source(_Model):
-    """A citation: the document's exact title and a short exact quote that supports the mode."""
+    """A citation: the document's exact title and either a short exact quote (an essay) or the code or
+    section of a public document that holds the concept (`ref`, e.g. "SEP E0101 Group fairness")."""
 
     document: str
-    quote: str = Field(min_length=1)
+    quote: str = ""
+    ref: str = ""
+
+    @property
+    def text(self) -> str:
+        """What to show for the citation: the quote, or the public reference."""
+        return self.quote or self.ref
 
 
 class SeeAlso(_Model):
@@ -98,6 +119,8 @@ class Mode(_Model):
     name: str = Field(min_length=1)
     category: str = ""  # filled from the file the mode lives in; may be written explicitly
     stage: LifecycleStage
+    causal_role: CausalRole
+    origin: ModeOrigin = "essays"
     summary: str = Field(min_length=1)
     description: str = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
@@ -448,6 +471,12 @@ def _check(tax: Taxonomy, origin: dict[str, str], index_name: str) -> list[str]:
     """Cross-reference checks that need the whole taxonomy: targets, aliases, citations, cycles."""
     problems: list[str] = []
     titles = {d.title for d in tax.documents}
+    kinds = {d.title: d.kind for d in tax.documents}
+    for i, doc in enumerate(tax.documents):
+        if doc.kind == "essay" and not doc.file:
+            problems.append(f"{index_name}: documents[{i}] ({doc.id}): an essay needs a file")
+        if doc.kind == "public" and not doc.url:
+            problems.append(f"{index_name}: documents[{i}] ({doc.id}): a public document needs a url")
 
     def hint(code: str) -> str:
         s = tax.suggest(code)
@@ -458,6 +487,25 @@ def _check(tax: Taxonomy, origin: dict[str, str], index_name: str) -> list[str]:
         for i, src in enumerate(mode.sources):
             if src.document not in titles:
                 problems.append(f"{where}: sources[{i}].document: {src.document!r} is not a title in documents")
+            elif kinds[src.document] == "essay" and not src.quote.strip():
+                problems.append(f"{where}: sources[{i}].quote: an essay citation needs an exact quote")
+            elif kinds[src.document] == "public" and not src.ref.strip():
+                problems.append(f"{where}: sources[{i}].ref: a public citation needs the code or section it names")
+            elif kinds[src.document] == "public" and src.quote.strip():
+                problems.append(f"{where}: sources[{i}].quote: a public document has no file to check a quote against")
+        cited = {kinds.get(src.document) for src in mode.sources}
+        if None in cited:
+            pass  # an unknown document is already reported; the origin rule would only repeat it
+        elif mode.origin == "field":
+            if "public" not in cited:
+                problems.append(f"{where}: origin: a mode from the wider field must cite a public document")
+            if not mode.see_also:
+                problems.append(f"{where}: see_also: a mode from the wider field must cross-reference its taxonomy")
+        elif "essay" not in cited:
+            problems.append(f"{where}: origin: an essay mode must quote an essay (or say origin: field)")
+        for what in ("signals", "questions", "mitigations"):
+            if not getattr(mode, what):
+                problems.append(f"{where}: {what}: a mode needs at least one")
         for target in mode.leads_to:
             if target == code:
                 problems.append(f"{where}: leads_to: names itself")
@@ -622,6 +670,9 @@ def quote_problems(citations: Iterable[tuple[str, str, str]], taxonomy: Taxonomy
         doc = next((d for d in taxonomy.documents if d.title == title), None)
         if doc is None:
             problems.append(f"{where}: document {title!r} is not a title in taxonomy documents")
+            continue
+        if doc.kind != "essay":
+            problems.append(f"{where}: {title!r} is a public document; cite it by url, not by quote")
             continue
         if doc.title not in texts:
             path = docs_dir / doc.file

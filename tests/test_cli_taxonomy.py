@@ -65,11 +65,14 @@ def test_show_counts_cause_modes_and_co_occurrence(seeded: Run) -> None:
 
 def test_list_json_has_every_mode_with_counts(seeded: Run) -> None:
     data = json.loads(seeded.ok("taxonomy", "list", "--json").stdout)
-    assert data["version"] == "1.0.0"
+    assert data["version"] == "2.0.0"
     cats = [c["code"] for c in data["categories"]]
-    assert cats == ["data", "drift", "ops", "integration", "org", "value", "econ", "external", "silent"]
+    assert cats == [
+        *["data", "drift", "ops", "integration", "org", "value", "econ", "external", "silent"],
+        *["model", "harm", "security"],
+    ]
     modes = {m["code"]: m for c in data["categories"] for m in c["modes"]}
-    assert len(modes) == 51
+    assert len(modes) == 62  # 51 from the essays (v1) + 11 added in v2 for issue 16's missing concepts
     assert modes["silent.quiet-shutdown"]["incidents"] == 1
     assert modes["integration.capacity-gap"]["incidents"] == 2  # fraud 500/50 and leads 1,000/100
     assert modes["ops.no-monitoring"]["incidents"] >= 4
@@ -77,7 +80,7 @@ def test_list_json_has_every_mode_with_counts(seeded: Run) -> None:
 
 def test_list_tree_on_an_empty_database(run: Run) -> None:
     out = run.ok("taxonomy", "list").stdout
-    assert "kb failure taxonomy" in out and "51 modes" in out
+    assert "kb failure taxonomy" in out and "62 modes" in out
     assert "silent.quiet-shutdown" in out and "0 incidents" in out
 
 
@@ -89,7 +92,7 @@ def test_show_unknown_code_suggests(run: Run) -> None:
 
 def test_validate_shipped(run: Run) -> None:
     out = run.ok("taxonomy", "validate").stdout
-    assert "is valid" in out and "51 modes" in out
+    assert "is valid" in out and "62 modes" in out
     assert json.loads(run.ok("taxonomy", "validate", "--json").stdout)["ok"] is True
 
 

@@ -128,6 +128,8 @@ FIXED_CODES = [
 ]
 
 CATEGORIES = ["data", "drift", "ops", "integration", "org", "value", "econ", "external", "silent"]
+# Taxonomy 2.0 (issue 16) appends three categories after the original nine, which keep their order.
+CATEGORIES_V2 = [*CATEGORIES, "model", "harm", "security"]
 
 # The causal chain the issue names, in the taxonomy's codes.
 NAMED_CHAIN = [
@@ -159,7 +161,7 @@ def test_every_issue_pattern_has_a_mode(tax: Taxonomy, pattern: str, code: str) 
 
 
 def test_coverage_spans_every_category(tax: Taxonomy) -> None:
-    assert {c.split(".")[0] for c in COVERAGE.values()} == set(CATEGORIES)
+    assert {c.split(".")[0] for c in COVERAGE.values()} == set(CATEGORIES)  # issue 3's nine; v2's in test_taxonomy_v2
 
 
 @pytest.mark.parametrize("code", FIXED_CODES)
@@ -167,9 +169,9 @@ def test_fixed_codes_exist(tax: Taxonomy, code: str) -> None:
     assert code in tax.modes
 
 
-def test_categories_are_the_fixed_nine_in_order(tax: Taxonomy) -> None:
-    assert [c.code for c in tax.categories] == CATEGORIES
-    for cat in CATEGORIES:
+def test_categories_are_the_fixed_nine_then_v2_in_order(tax: Taxonomy) -> None:
+    assert [c.code for c in tax.categories] == CATEGORIES_V2
+    for cat in CATEGORIES_V2:
         assert tax.modes_in(cat), f"category {cat} has no modes"
 
 
@@ -221,8 +223,9 @@ def test_silent_modes_end_chains(tax: Taxonomy) -> None:
 def test_document_titles_match_the_files(tax: Taxonomy) -> None:
     """Titles are the documents' own first line (001 has none: its opening sentences stand in)."""
     docs = seeds_docs_dir()
-    assert len(tax.documents) == 3
-    for doc in tax.documents:
+    essays = [d for d in tax.documents if d.kind == "essay"]
+    assert len(essays) == 3
+    for doc in essays:
         text = (docs / doc.file).read_text(encoding="utf-8")
         assert text.startswith(doc.title), f"{doc.file} does not start with {doc.title!r}"
     assert "untitled" in tax.document("buy-deploy").note.lower() or "no title" in tax.document("buy-deploy").note
@@ -230,17 +233,21 @@ def test_document_titles_match_the_files(tax: Taxonomy) -> None:
 
 def test_every_taxonomy_quote_is_in_its_document(tax: Taxonomy) -> None:
     docs = seeds_docs_dir()
-    texts = {d.title: (docs / d.file).read_text(encoding="utf-8") for d in tax.documents}
+    texts = {d.title: (docs / d.file).read_text(encoding="utf-8") for d in tax.documents if d.kind == "essay"}
+    public = {d.title for d in tax.documents if d.kind == "public"}
     missing = []
     count = 0
     for mode in tax.modes.values():
         for i, src in enumerate(mode.sources):
+            if src.document in public:
+                assert src.ref and not src.quote, f"{mode.code}: sources[{i}] cites a public document by ref"
+                continue
             count += 1
             assert src.document in texts, f"{mode.code}: sources[{i}] names unknown document {src.document!r}"
             if not quote_in_document(src.quote, texts[src.document]):
                 missing.append(f"{mode.code}: sources[{i}]: {src.quote!r}")
     assert not missing, "quotes not found in their documents:\n" + "\n".join(missing)
-    assert count >= len(tax.modes)
+    assert count >= len([m for m in tax.modes.values() if m.origin == "essays"])
 
 
 def test_every_document_is_cited(tax: Taxonomy) -> None:
@@ -249,7 +256,9 @@ def test_every_document_is_cited(tax: Taxonomy) -> None:
 
 
 def test_avid_cross_references_use_known_codes(tax: Taxonomy) -> None:
+    # post-deployment codes, plus the SEP codes the v2 field modes cite (REFERENCE.md, avidtools enums.py)
     known = {"P0101", "P0102", "P0103", "P0104", "P0105", "P0201", "P0202", "P0203", "P0204"}
+    known |= {"S0401", "S0403", "S0601", "E0100", "E0301", "P0400", "L04"}
     refs = [(m.code, s.code) for m in tax.modes.values() for s in m.see_also if s.taxonomy == "AVID"]
     assert refs
     assert all(code in known for _, code in refs), refs

@@ -47,6 +47,8 @@ def list_cmd(as_json: bool) -> None:
                                 "code": m.code,
                                 "name": m.name,
                                 "stage": m.stage,
+                                "causal_role": m.causal_role,
+                                "origin": m.origin,
                                 "summary": m.summary,
                                 "incidents": len(usage[m.code]),
                             }
@@ -119,7 +121,8 @@ def show_cmd(code: str, as_json: bool) -> None:
     if current != code.strip():
         out.print(f"[dim]{escape(code)} is a retired code; it now means {escape(current)}[/]")
     out.print(f"[bold cyan]{escape(mode.code)}[/]  [bold]{escape(mode.name)}[/]")
-    out.print(f"[dim]category {mode.category} · enters at {mode.stage}[/]")
+    origin = "from the wider field" if mode.origin == "field" else "from the source essays"
+    out.print(f"[dim]category {mode.category} · enters at {mode.stage} · causal role {mode.causal_role} · {origin}[/]")
     out.print(f"\n{escape(mode.summary)}\n\n{escape(mode.description)}")
     for title, items in (
         ("Signals", mode.signals),
@@ -132,7 +135,8 @@ def show_cmd(code: str, as_json: bool) -> None:
                 out.print(f"  • {escape(item)}")
     out.print("\n[bold]Sources[/]")
     for src in mode.sources:
-        out.print(f"  “{escape(src.quote)}”\n    [dim]— {escape(src.document)}[/]")
+        cited = f"“{escape(src.quote)}”" if src.quote else escape(src.ref)
+        out.print(f"  {cited}\n    [dim]— {escape(src.document)}[/]")
     if mode.leads_to:
         out.print(f"\n[bold]Leads to[/]  {escape(', '.join(mode.leads_to))}")
     if led_from:

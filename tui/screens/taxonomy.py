@@ -121,7 +121,7 @@ class TaxonomyScreen(KBScreen):
 
         section(
             "Sources",
-            [Text.assemble("  “", (s.quote, "italic"), "” — ", (s.document, "dim")) for s in mode.sources],
+            [Text.assemble("  “", (s.text, "italic"), "” — ", (s.document, "dim")) for s in mode.sources],
         )
         section("Signals", mode.signals)
         section("Questions to ask", mode.questions)
