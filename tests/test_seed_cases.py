@@ -103,7 +103,7 @@ def test_codes_resolve_and_causal_chains_are_well_formed(tax: Taxonomy, incident
 
 def test_every_link_quote_is_in_its_document(tax: Taxonomy, incidents: dict[str, Incident]) -> None:
     docs = seeds_docs_dir()
-    texts = {d.title: (docs / d.file).read_text(encoding="utf-8") for d in tax.documents}
+    texts = {d.title: (docs / d.file).read_text(encoding="utf-8") for d in tax.documents if d.kind == "essay"}
     missing = []
     for iid, inc in incidents.items():
         for n, link in enumerate(inc.links):
