@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from kb.timeutil import Moment, as_utc
+from kb.timeutil import Day, Moment, as_utc
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "p\n" through
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
@@ -85,7 +85,7 @@ class Project(_Model):
     outcome_lag_days: int | None = Field(default=None, ge=0)
     retraining: Retraining = Field(default_factory=Retraining)
     vendor: Text = ""
-    launched_on: date | None = None
+    launched_on: Day | None = None
     notes: Text = ""
     tags: list[str] = Field(default_factory=list)
 
@@ -144,7 +144,7 @@ class Cause(_Model):
 class Action(_Model):
     title: str = Field(min_length=1)
     owner: Text = ""
-    due: date | None = None
+    due: Day | None = None
     status: ActionStatus = "open"
     kind: ActionKind = "prevent"
 

@@ -7,31 +7,160 @@ kept as written so exports round-trip, and compared as UTC instants (a bare date
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
-__all__ = ["Moment", "Period", "as_utc", "from_text", "now_utc", "parse_period", "quarter_of", "to_text"]
+__all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "Day",
+    "Moment",
+    "Period",
+    "as_utc",
+    "clip",
+    "from_text",
+    "now_utc",
+    "parse_date",
+    "parse_moment",
+    "parse_period",
+    "quarter_of",
+    "to_text",
+]
+
+# The years kb stores and reads back. Four digits keep stored text sortable and `date` arithmetic
+# (a period's end, a window after the last event) far from datetime's limits at both ends.
+MIN_YEAR = 1900
+MAX_YEAR = 2999
+_RANGE = f"years {MIN_YEAR}-{MAX_YEAR}"
+
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_STAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?",
+    re.ASCII,
+)
+
+
+def clip(value: Any, limit: int = 60) -> str:
+    """`repr(value)` cut to `limit` characters: an error message never formats unbounded input."""
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 200:
+        return f"a {len(str(abs(value))) if abs(value).bit_length() < 13000 else 'huge'}-digit number"
+    elif isinstance(value, list | dict | tuple | set):
+        return f"a {type(value).__name__}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _in_range(value: date | datetime, raw: Any) -> None:
+    year = value.astimezone(UTC).year if isinstance(value, datetime) and value.tzinfo else value.year
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{clip(raw)} is outside the supported {_RANGE}")
+
+
+def _text_moment(raw: str) -> date | datetime:
+    text = raw.strip()
+    if m := _DAY.fullmatch(text):
+        y, mo, d = (int(g) for g in m.groups())
+        try:
+            day = date(y, mo, d)
+        except ValueError as exc:
+            raise ValueError(f"{clip(raw)} is not a date ({exc})") from None
+        _in_range(day, raw)
+        return day
+    m = _STAMP.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{clip(raw)} is not an ISO 8601 date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)")
+    y, mo, d, hh, mm = (int(g) for g in m.groups()[:5])
+    ss = int(m.group(6) or 0)
+    micro = int((m.group(7) or "0").ljust(6, "0")[:6])
+    tz: timezone | None = None
+    if m.group(8):
+        tz = UTC
+    elif m.group(9):
+        oh, om = int(m.group(10)), int(m.group(11))
+        if oh > 23 or om > 59:
+            raise ValueError(f"{clip(raw)} has an impossible UTC offset")
+        delta = timedelta(hours=oh, minutes=om)
+        tz = timezone(-delta if m.group(9) == "-" else delta)
+    try:
+        value = datetime(y, mo, d, hh, mm, ss, micro, tzinfo=tz)
+    except ValueError as exc:
+        raise ValueError(f"{clip(raw)} is not a date-time ({exc})") from None
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        raise ValueError(f"{clip(raw)} is outside the supported {_RANGE}")
+    try:
+        utc = value.astimezone(UTC) if tz else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ValueError(f"{clip(raw)} is outside the supported {_RANGE} once its offset is applied") from None
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise ValueError(f"{clip(raw)} is outside the supported {_RANGE} once its offset is applied")
+    return value
+
+
+def parse_moment(value: Any) -> date | datetime:
+    """The one strict reading of a date or instant from any boundary (YAML, JSON, CSV, options, config).
+
+    Accepts `YYYY-MM-DD` or an ISO 8601 date-time with an optional `Z` or `±HH:MM` offset (a time
+    without one is UTC), and `date`/`datetime` objects, all within MIN_YEAR..MAX_YEAR also in UTC.
+    Anything else raises ValueError with one short line quoting (a clipped) value; the caller adds
+    the place.
+    """
+    if isinstance(value, datetime):
+        try:
+            utc = value.astimezone(UTC) if value.tzinfo else value
+        except OverflowError:
+            raise ValueError(f"{clip(str(value))} is outside the supported {_RANGE} in UTC") from None
+        _in_range(utc, str(value))
+        _in_range(value, str(value))
+        return value
+    if isinstance(value, date):
+        _in_range(value, value.isoformat())
+        return value
+    if isinstance(value, str):
+        return _text_moment(value)
+    raise ValueError(f"{clip(value)} is not an ISO 8601 date or date-time")
+
+
+def parse_date(value: Any) -> date:
+    """A calendar date (`YYYY-MM-DD`) only, strictly, in the supported range."""
+    if isinstance(value, datetime):
+        raise ValueError(f"{clip(str(value))} is a date-time; a date (YYYY-MM-DD) is expected")
+    if isinstance(value, str) and not _DAY.fullmatch(value.strip()):
+        raise ValueError(f"{clip(value)} is not a date (use YYYY-MM-DD)")
+    parsed = parse_moment(value)
+    assert isinstance(parsed, date) and not isinstance(parsed, datetime)
+    return parsed
+
+
+def from_epoch_ms(value: float) -> datetime:
+    """Epoch milliseconds (JSON numbers in flag logs) as a UTC datetime in the supported range."""
+    try:
+        out = datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{clip(value)} is not epoch milliseconds in the supported {_RANGE}") from None
+    if not MIN_YEAR <= out.year <= MAX_YEAR:
+        raise ValueError(f"{clip(value)} is not epoch milliseconds in the supported {_RANGE}")
+    return out
 
 
 def _before_moment(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an ISO 8601 date or date-time") from None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(f"{value!r} is not an ISO 8601 date or date-time")
+    if isinstance(value, int | float):  # bool is an int
+        raise ValueError(f"{clip(value)} is not an ISO 8601 date or date-time")
+    if isinstance(value, date | str):
+        return parse_moment(value)
+    return value
+
+
+def _before_day(value: Any) -> Any:
+    if isinstance(value, int | float):  # bool is an int
+        raise ValueError(f"{clip(value)} is not a date (use YYYY-MM-DD)")
+    if isinstance(value, date | str):
+        return parse_date(value)
     return value
 
 
@@ -44,6 +173,7 @@ def _after_moment(value: date | datetime) -> date | datetime:
 
 
 Moment = Annotated[date | datetime, BeforeValidator(_before_moment), AfterValidator(_after_moment)]
+Day = Annotated[date, BeforeValidator(_before_day)]
 
 
 def now_utc() -> datetime:
@@ -90,9 +220,10 @@ def stamp(value: datetime | None = None) -> str:
 
 
 def from_text(text: str | None) -> date | datetime | None:
+    """Strictly parsed (see `parse_moment`), instants in UTC; None for empty. Raises ValueError."""
     if text is None or text == "":
         return None
-    return _after_moment(_before_moment(text))
+    return _after_moment(parse_moment(text))
 
 
 class Period:
@@ -133,32 +264,35 @@ class Period:
         return period_containing(self.end, self.kind)
 
 
-_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_WEEK = re.compile(r"^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$", re.IGNORECASE)
+_QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE | re.ASCII)
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
+_WEEK = re.compile(r"(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])", re.IGNORECASE | re.ASCII)
 
 
 def parse_period(text: str) -> Period:
     """Parse a period label; raises ValueError with the accepted forms."""
     t = str(text).strip()
-    if m := _QUARTER.match(t):
+    year = re.match(r"\d{4}", t, re.ASCII)
+    if year and len(t) <= 10 and not MIN_YEAR <= int(year.group()) <= MAX_YEAR:
+        raise ValueError(f"{clip(text)}: the year is outside the supported {_RANGE}")
+    if m := _QUARTER.fullmatch(t):
         y, q = int(m.group(1)), int(m.group(2))
         start = date(y, 3 * (q - 1) + 1, 1)
         end = date(y + 1, 1, 1) if q == 4 else date(y, 3 * q + 1, 1)
         return Period(f"{y}Q{q}", "quarter", start, end)
-    if m := _MONTH.match(t):
+    if m := _MONTH.fullmatch(t):
         y, mo = int(m.group(1)), int(m.group(2))
         start = date(y, mo, 1)
         end = date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1)
         return Period(f"{y}-{mo:02d}", "month", start, end)
-    if m := _WEEK.match(t):
+    if m := _WEEK.fullmatch(t):
         y, w = int(m.group(1)), int(m.group(2))
         try:
             start = date.fromisocalendar(y, w, 1)
         except ValueError:
-            raise ValueError(f"{text!r}: year {y} has no ISO week {w}") from None
+            raise ValueError(f"{clip(text)}: year {y} has no ISO week {w}") from None
         return Period(f"{y}-W{w:02d}", "week", start, start + timedelta(days=7))
-    raise ValueError(f"{text!r} is not a period (use a quarter 2026Q3, a month 2026-07 or an ISO week 2026-W31)")
+    raise ValueError(f"{clip(text)} is not a period (use a quarter 2026Q3, a month 2026-07 or an ISO week 2026-W31)")
 
 
 def period_containing(day: date | datetime, kind: str = "quarter") -> Period:

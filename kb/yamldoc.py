@@ -19,14 +19,94 @@ from pydantic import ValidationError
 
 from kb.errors import KBError, first_error, loc_text
 from kb.models import Incident, Project
-from kb.timeutil import to_text
+from kb.timeutil import clip, to_text
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
     _Dumper: type = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
     _Dumper = yaml.SafeDumper
+
+# A document may expand (through aliases) to at most this many nodes: far above any real file
+# (an export of 10,000 incidents is ~1M nodes with no alias at all), far below an alias bomb.
+MAX_EXPANDED_NODES = 2_000_000
+
+
+class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, stricter: a duplicate key is an error naming both lines; timestamps stay
+    text, so `kb.timeutil` alone decides which dates are valid (PyYAML would raise a bare
+    ValueError on `2026-02-30`); a bad `!!int`/`!!float` is a YAML error with its line."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: SafeConstructor refuses it with its line
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {clip(key)} (first on line {first}, again on line {line})",
+                        key_node.start_mark,
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        return self.construct_scalar(node)
+
+    def construct_yaml_int(self, node: yaml.Node) -> Any:
+        return _scalar_or_error(self, node, yaml.constructor.SafeConstructor.construct_yaml_int, "an integer")
+
+    def construct_yaml_float(self, node: yaml.Node) -> Any:
+        return _scalar_or_error(self, node, yaml.constructor.SafeConstructor.construct_yaml_float, "a number")
+
+
+def _scalar_or_error(loader: Any, node: yaml.Node, construct: Any, what: str) -> Any:
+    try:
+        return construct(loader, node)
+    except (ValueError, OverflowError):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{clip(node.value)} is not {what} kb can read", node.start_mark
+        ) from None
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """Nodes the document holds once every alias is expanded, counted without expanding (each
+    distinct node is sized once), stopping as soon as the count passes `limit`."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        kids: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            kids = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            kids = [n for pair in node.value for n in pair]
+        if not done:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+            continue
+        total = 1 + sum(size.get(id(k), 0) for k in kids)
+        size[id(node)] = total
+        if total > limit:
+            return total
+    return size.get(id(root), 0)
 
 
 @dataclass
@@ -60,9 +140,14 @@ def _line_of(node: yaml.Node | None, path: tuple[int | str, ...]) -> int | None:
 
 def parse_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     try:
-        loader = _Loader(text)
+        loader = StrictLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None and _expanded_size(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+                raise KBError(
+                    f"the document expands (through aliases) to more than {MAX_EXPANDED_NODES:,} values; refused",
+                    source,
+                )
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()

@@ -199,7 +199,10 @@ def test_malformed_event_names_event_and_field_and_imports_nothing(mapped: KB, t
     p = _write(tmp_path, "bad.json", json.dumps(events))
     with pytest.raises(KBError) as err:
         mapped.import_flags(p)
-    assert str(err.value) == f"{p}: event 6 (id 107): createdAt: 'last tuesday' is not an ISO 8601 date-time"
+    assert str(err.value) == (
+        f"{p}: event 6 (id 107): createdAt: 'last tuesday' is not an ISO 8601 date-time"
+        " (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"
+    )
     assert _count(mapped) == 0
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from kb.errors import KBError
 from kb.graph.results import Window
-from kb.timeutil import parse_period
+from kb.timeutil import parse_date, parse_period
 
 # the instant an incident is placed in time by: when impact began, else when someone noticed
 INCIDENT_AT_SQL = "coalesce(started_at, detected_at)"
@@ -62,6 +62,6 @@ def parse_day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise KBError(f"{text!r} is not a date (use YYYY-MM-DD)", option) from None
+        return parse_date(text)
+    except ValueError as exc:
+        raise KBError(str(exc), option) from None

@@ -38,10 +38,12 @@ def _due(value: date | str | None, where: str = "--due") -> date | None:
         return None
     if isinstance(value, date):
         return value
+    from kb.timeutil import parse_date
+
     try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise KBError(f"{value!r} is not a date (YYYY-MM-DD)", where) from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise KBError(str(exc), where) from None
 
 
 class ReviewOps:

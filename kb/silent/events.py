@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from kb.errors import KBError
-from kb.timeutil import from_text
+from kb.timeutil import clip, from_epoch_ms, from_text
 
 Action = Literal["enabled", "disabled", "archived", "deleted", "updated", "created"]
 ACTIONS: tuple[str, ...] = Action.__args__  # type: ignore[attr-defined]
@@ -78,15 +78,15 @@ def parse_at(value: Any, index: int, field: str, event_id: Any = None) -> dateti
         raise EventError(index, field, "is missing (a date-time is required)", event_id)
     if isinstance(value, int | float):
         try:
-            return datetime.fromtimestamp(value / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            raise EventError(index, field, f"{value!r} is not epoch milliseconds", event_id) from None
+            return from_epoch_ms(value)
+        except ValueError as exc:
+            raise EventError(index, field, str(exc), event_id) from None
     if not isinstance(value, str):
-        raise EventError(index, field, f"{value!r} is not a date-time", event_id)
+        raise EventError(index, field, f"{clip(value)} is not a date-time", event_id)
     try:
         parsed = from_text(value)
-    except ValueError:
-        raise EventError(index, field, f"{value!r} is not an ISO 8601 date-time", event_id) from None
+    except ValueError as exc:
+        raise EventError(index, field, str(exc), event_id) from None
     assert parsed is not None
     if isinstance(parsed, datetime):
         return parsed
@@ -96,7 +96,7 @@ def parse_at(value: Any, index: int, field: str, event_id: Any = None) -> dateti
 def require_str(item: dict[str, Any], key: str, index: int, event_id: Any = None, field: str = "") -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
-        got = "is missing" if value is None else f"{value!r} is not a non-empty string"
+        got = "is missing" if value is None else f"{clip(value)} is not a non-empty string"
         raise EventError(index, field or key, got, event_id)
     return value
 
