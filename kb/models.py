@@ -12,8 +12,18 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from kb.approxdate import When, WhenDay, earliest, is_approx, latest, midpoint, shown
 from kb.timeutil import Day, Moment, as_utc
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "p\n" through
@@ -24,15 +34,41 @@ CAUSE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
 Stage = Literal["pilot", "production", "paused", "disabled", "retired"]
 Monitoring = Literal["none", "training-metrics", "input-drift", "outcomes"]
 IncidentKind = Literal[
-    "quiet-shutdown", "rollback", "degradation", "outage", "compliance-stop", "abandonment", "near-miss"
+    "quiet-shutdown",
+    "rollback",
+    "degradation",
+    "outage",
+    "compliance-stop",
+    "abandonment",
+    "near-miss",
+    "never-performed-as-claimed",
+    "emergency-takedown",
+    "never-deployed",
+    "harmful-output",
 ]
 Status = Literal["open", "mitigated", "resolved"]
-DetectedBy = Literal["monitoring", "user-report", "downstream-team", "audit", "review", "nobody"]
+DetectedBy = Literal[
+    "monitoring",
+    "user-report",
+    "downstream-team",
+    "audit",
+    "review",
+    "nobody",
+    "customers",
+    "external-researchers",
+    "press",
+    "regulators",
+    "courts",
+]
 Postmortem = Literal["none", "draft", "published", "waived"]
+# Who wrote the postmortem: for public failures it is often not the team.
+PostmortemSource = Literal["team", "third-party", "audit", "press", "regulator", "court"]
+# How much the model decides on the project (AIID CSET autonomy levels, in kb's words).
+Automation = Literal["advisory", "alerting", "automated"]
 Role = Literal["primary", "contributing"]
 Confidence = Literal["known", "potential"]
 ActionStatus = Literal["open", "done", "wont-do"]
-ActionKind = Literal["mitigate", "prevent", "process"]
+ActionKind = Literal["mitigate", "prevent", "process", "retire", "redesign"]
 
 STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
 MONITORING_LEVELS: tuple[str, ...] = Monitoring.__args__  # type: ignore[attr-defined]
@@ -40,6 +76,9 @@ INCIDENT_KINDS: tuple[str, ...] = IncidentKind.__args__  # type: ignore[attr-def
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 DETECTED_BY: tuple[str, ...] = DetectedBy.__args__  # type: ignore[attr-defined]
 POSTMORTEMS: tuple[str, ...] = Postmortem.__args__  # type: ignore[attr-defined]
+POSTMORTEM_SOURCES: tuple[str, ...] = PostmortemSource.__args__  # type: ignore[attr-defined]
+AUTOMATION_LEVELS: tuple[str, ...] = Automation.__args__  # type: ignore[attr-defined]
+ACTION_KINDS: tuple[str, ...] = ActionKind.__args__  # type: ignore[attr-defined]
 
 
 def _onoff(value: Any) -> Any:
@@ -65,6 +104,45 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=False)
 
 
+# Fields added in format 2 (issue 16), left out of a document while empty.
+PROJECT_ADDED = ("automation", "lifecycle", "retired_on")
+INCIDENT_ADDED = (
+    "made_public_at",
+    "postmortem_source",
+    "postmortem_link",
+    "impact",
+    "organisations",
+    "affected_projects",
+    "metrics",
+    "lessons",
+)
+
+
+def _drop_unused(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Leave fields added after the format shipped out of a document while they are empty, so a record
+    that does not use them exports byte for byte as before (and its change-log snapshots match)."""
+    for name in names:
+        if name in data and data[name] in (None, "", [], {}):
+            del data[name]
+    return data
+
+
+def _no_blank_unique(v: list[str]) -> list[str]:
+    if any(not s.strip() for s in v):
+        raise ValueError("entries must not be blank")
+    if len(set(v)) != len(v):
+        raise ValueError("entries must be unique")
+    return v
+
+
+class StageChange(_Model):
+    """One dated change of a project's stage (launched, paused, retired...), for "what stage was it then"."""
+
+    at: WhenDay
+    stage: Stage
+    note: Text = ""
+
+
 class Retraining(_Model):
     owner: Text = ""
     cadence_days: int | None = Field(default=None, ge=1)
@@ -85,9 +163,30 @@ class Project(_Model):
     outcome_lag_days: int | None = Field(default=None, ge=0)
     retraining: Retraining = Field(default_factory=Retraining)
     vendor: Text = ""
-    launched_on: Day | None = None
+    launched_on: WhenDay | None = None
     notes: Text = ""
     tags: list[str] = Field(default_factory=list)
+    # since format 2 (issue 16); left out of documents while empty
+    automation: Automation | None = None
+    lifecycle: list[StageChange] = Field(default_factory=list)
+    retired_on: WhenDay | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_unused(handler(self), PROJECT_ADDED)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Project:
+        for i, (a, b) in enumerate(itertools.pairwise(self.lifecycle)):
+            if latest(b.at) < earliest(a.at):
+                raise ValueError(
+                    f"lifecycle[{i + 1}].at ({shown(b.at)}) is before lifecycle[{i}].at ({shown(a.at)}): "
+                    "list stage changes in the order they happened"
+                )
+        launched, retired = self.launched_on, self.retired_on
+        if launched is not None and retired is not None and latest(retired) < earliest(launched):
+            raise ValueError(f"retired_on ({shown(self.retired_on)}) is before launched_on ({shown(self.launched_on)})")
+        return self
 
     @field_validator("slug")
     @classmethod
@@ -101,11 +200,7 @@ class Project(_Model):
     @field_validator("feature_flags", "tags")
     @classmethod
     def _no_blank(cls, v: list[str]) -> list[str]:
-        if any(not s.strip() for s in v):
-            raise ValueError("entries must not be blank")
-        if len(set(v)) != len(v):
-            raise ValueError("entries must be unique")
-        return v
+        return _no_blank_unique(v)
 
 
 class FlagChange(_Model):
@@ -149,6 +244,47 @@ class Action(_Model):
     kind: ActionKind = "prevent"
 
 
+class Money(_Model):
+    amount: float = Field(ge=0)
+    currency: str = Field(description="ISO 4217 code, e.g. USD")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", v):
+            raise ValueError(f"{v[:20]!r} is not an ISO 4217 currency code (three capital letters, e.g. USD)")
+        return v
+
+
+class Impact(_Model):
+    """What the failure cost, in the units public reports give: money, people, decisions, and words."""
+
+    money_lost: Money | None = None
+    people_affected: int | None = Field(default=None, ge=0)
+    decisions_affected: int | None = Field(default=None, ge=0)
+    text: Text = ""
+
+
+class Metric(_Model):
+    """A measure before and after the failure (e.g. AUC 0.76 claimed, 0.63 measured)."""
+
+    name: str = Field(min_length=1)
+    before: float | None = None
+    after: float | None = None
+    unit: Text = ""
+
+
+class Lessons(_Model):
+    """The SRE postmortem template's three parts."""
+
+    went_well: list[str] = Field(default_factory=list)
+    went_wrong: list[str] = Field(default_factory=list)
+    got_lucky: list[str] = Field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.went_well or self.went_wrong or self.got_lucky)
+
+
 class TimelineEntry(_Model):
     at: Moment
     text: str
@@ -168,9 +304,9 @@ class Incident(_Model):
     kind: IncidentKind = "degradation"
     severity: int = Field(default=3, ge=1, le=5)
     status: Status = "open"
-    started_at: Moment | None = None
-    detected_at: Moment | None = None
-    resolved_at: Moment | None = None
+    started_at: When | None = None
+    detected_at: When | None = None
+    resolved_at: When | None = None
     detected_by: DetectedBy = "nobody"
     announced: bool = False
     postmortem: Postmortem = "none"
@@ -183,6 +319,29 @@ class Incident(_Model):
     tags: list[str] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
     duplicate_of: str | None = None
+    # since format 2 (issue 16); left out of documents while empty
+    made_public_at: When | None = None
+    postmortem_source: PostmortemSource | None = None
+    postmortem_link: Text = ""
+    impact: Impact | None = None
+    organisations: list[str] = Field(default_factory=list)
+    affected_projects: list[str] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=list)
+    lessons: Lessons | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_unused(handler(self), INCIDENT_ADDED)
+
+    @field_validator("organisations")
+    @classmethod
+    def _orgs(cls, v: list[str]) -> list[str]:
+        return _no_blank_unique(v)
+
+    @field_validator("affected_projects")
+    @classmethod
+    def _affected(cls, v: list[str]) -> list[str]:
+        return _no_blank_unique([Project._slug(s) for s in v])
 
     @field_validator("id", "duplicate_of")
     @classmethod
@@ -199,10 +358,16 @@ class Incident(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Incident:
         order = [("started_at", self.started_at), ("detected_at", self.detected_at), ("resolved_at", self.resolved_at)]
-        known = [(n, as_utc(v)) for n, v in order if v is not None]
-        for (n1, v1), (n2, v2) in itertools.pairwise(known):
-            if v2 < v1:
-                raise ValueError(f"{n2} ({v2:%Y-%m-%d}) is before {n1} ({v1:%Y-%m-%d})")
+        known = [(n, v) for n, v in order if v is not None]
+        if self.started_at is not None and self.made_public_at is not None:
+            known_public = [("started_at", self.started_at), ("made_public_at", self.made_public_at)]
+        else:
+            known_public = []
+        # impossible only when the later event's latest meaning is before the earlier one's earliest:
+        # started 2021-11-20, detected 2021-11 may be true; started 2022, detected 2021-06 never is
+        for (n1, v1), (n2, v2) in [*itertools.pairwise(known), *itertools.pairwise(known_public)]:
+            if latest(v2) < earliest(v1):
+                raise ValueError(f"{n2} ({_day(v2)}) is before {n1} ({_day(v1)})")
         codes = [m.code for m in self.modes]
         dup = sorted({c for c in codes if codes.count(c) > 1})
         if dup:
@@ -243,6 +408,16 @@ class Incident(_Model):
     def impact_time(self) -> timedelta | None:
         return _span(self.started_at, self.resolved_at)
 
+    def span_is_approximate(self, span: str) -> bool:
+        """Whether a duration (`time_to_detect`, `time_to_resolve`, `impact_time`) rests on a year,
+        quarter or month rather than a day: it is then measured between period starts and shown with ~."""
+        ends = {
+            "time_to_detect": (self.started_at, self.detected_at),
+            "time_to_resolve": (self.detected_at, self.resolved_at),
+            "impact_time": (self.started_at, self.resolved_at),
+        }[span]
+        return any(is_approx(v) for v in ends)
+
     def mode_codes(self) -> list[str]:
         """Every taxonomy code the incident touches, classifications first, then cause modes."""
         seen: dict[str, None] = {m.code: None for m in self.modes}
@@ -252,10 +427,17 @@ class Incident(_Model):
         return list(seen)
 
 
+def _day(v: date | datetime) -> str:
+    return shown(v) if is_approx(v) else f"{as_utc(v):%Y-%m-%d}"
+
+
 def _span(a: date | datetime | None, b: date | datetime | None) -> timedelta | None:
+    """From a to b; a year, quarter or month counts as its midpoint, and an overlap as no time at all."""
     if a is None or b is None:
         return None
-    return as_utc(b) - as_utc(a)
+    if not (is_approx(a) or is_approx(b)):
+        return as_utc(b) - as_utc(a)
+    return max(timedelta(0), midpoint(b) - midpoint(a))
 
 
 class ChangeRecord(BaseModel):

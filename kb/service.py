@@ -231,14 +231,18 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
             )
             params += [mode, mode]
         if since is not None:
-            where.append("started_at >= ?")
+            where.append("incidents.started_at >= ?")
             params.append(to_text(since))
         if not include_duplicates:
             where.append("duplicate_of IS NULL")
         sql = (
-            "SELECT id, project, title, kind, severity, status, started_at, detected_at, detected_by, postmortem, "
+            # dates as written (2021Q3) where they were approximate (m005), ordered by their start
+            "SELECT id, project, title, kind, severity, status, "
+            "coalesce(json_extract(approx_dates, '$.started_at'), started_at) AS started_at, "
+            "coalesce(json_extract(approx_dates, '$.detected_at'), detected_at) AS detected_at, "
+            "detected_by, postmortem, "
             f"announced, duplicate_of FROM incidents {('WHERE ' + ' AND '.join(where)) if where else ''} "
-            "ORDER BY coalesce(started_at, '') DESC, id DESC"
+            "ORDER BY coalesce(incidents.started_at, '') DESC, id DESC"
         )
         if limit:
             sql += f" LIMIT {int(limit)}"

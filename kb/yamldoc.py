@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from kb.approxdate import ApproxDate
 from kb.errors import KBError, first_error, loc_text
 from kb.models import Incident, Project
 from kb.timeutil import clip, to_text
@@ -276,6 +277,11 @@ def _repr_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_str(value)
 
 
+def _repr_approx(dumper: yaml.SafeDumper, value: ApproxDate) -> yaml.Node:
+    return dumper.represent_str(value.text)  # `2021` comes out quoted, so it reads back as text
+
+
+_ExportDumper.add_representer(ApproxDate, _repr_approx)
 _ExportDumper.add_representer(datetime, _repr_datetime)
 _ExportDumper.add_representer(date, _repr_date)
 _ExportDumper.add_representer(str, _repr_str)

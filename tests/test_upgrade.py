@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import KBError, SchemaTooNew
+from kb.models import Incident
 from kb.service import KB
 from kb.store.db import applied_migrations
 from kb.store.schema import known_migration_names
@@ -188,3 +189,45 @@ def test_processes_opening_an_old_database_at_once_upgrade_it_once(m001: Path) -
     names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
     conn.close()
     assert names == known_migration_names()
+
+
+M005_COLUMNS = {
+    "projects": {"automation": None, "retired_on": None, "lifecycle": "[]", "approx_dates": None},
+    "incidents": {
+        "made_public_at": None,
+        "postmortem_source": None,
+        "postmortem_link": "",
+        "impact": None,
+        "organisations": "[]",
+        "affected_projects": "[]",
+        "metrics": "[]",
+        "lessons": None,
+        "approx_dates": None,
+    },
+}
+
+
+def test_upgrade_adds_format_2_columns_empty_and_old_records_take_new_fields(m001: Path) -> None:
+    """m005 (issue 16): the new columns appear on every old row with their empty values, old records read
+    back unchanged, and an old incident can then be given the new fields."""
+    with KB(m001) as kb:
+        before = {i.id: i for i in kb.incidents()}
+    after_rows = _rows(m001)
+    for table, columns in M005_COLUMNS.items():
+        assert after_rows[table], table
+        for row in after_rows[table]:
+            assert {c: row[c] for c in columns} == columns, (table, row.get("id") or row.get("slug"))
+    first = sorted(before)[0]
+    with KB(m001) as kb:
+        inc = kb.get_incident(first)
+        assert inc == before[first]
+        doc = inc.model_dump(mode="json", exclude_none=True, by_alias=True)
+        for key in ("started_at", "detected_at", "resolved_at"):
+            doc.pop(key, None)
+        doc.update(organisations=["Vendor A"], impact={"people_affected": 12}, made_public_at="2021Q3")
+        kb.save_incident(Incident.model_validate(doc))
+        again = kb.get_incident(first)
+        assert again.organisations == ["Vendor A"] and again.impact is not None
+        assert again.impact.people_affected == 12 and str(again.made_public_at) == "2021Q3"
+        others = {i.id: i for i in kb.incidents() if i.id != first}
+    assert others == {k: v for k, v in before.items() if k != first}

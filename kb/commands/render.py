@@ -12,14 +12,25 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from kb.approxdate import shown
 from kb.models import ChangeRecord, Incident, Project
 
 
-def days(td: timedelta | None) -> str:
+def days(td: timedelta | None, approximate: bool = False) -> str:
+    """A duration in days; `~` in front when it rests on a year, quarter or month rather than a day."""
     if td is None:
         return "—"
     d = td.total_seconds() / 86400
-    return f"{d:.1f} d" if d < 10 else f"{d:.0f} d"
+    text = f"{d:.1f} d" if d < 10 else f"{d:.0f} d"
+    return f"~{text} (approximate)" if approximate else text
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{amount:,.0f} {currency}" if amount == int(amount) else f"{amount:,.2f} {currency}"
+
+
+def _num(v: float | None) -> str:
+    return "?" if v is None else f"{v:g}"
 
 
 def _kv(rows: list[tuple[str, Any]]) -> Table:
@@ -47,7 +58,10 @@ def project_panel(p: Project, incidents: list[Any]) -> Panel:
         ("outcome lag", f"{p.outcome_lag_days} d" if p.outcome_lag_days is not None else ""),
         ("retraining", f"{p.retraining.owner or '(nobody)'} every {p.retraining.cadence_days or '?'} d"),
         ("vendor", p.vendor),
-        ("launched", str(p.launched_on or "")),
+        ("launched", shown(p.launched_on)),
+        ("retired", shown(p.retired_on)),
+        ("automation", p.automation or ""),
+        ("stages", " → ".join(f"{c.stage} {shown(c.at)}" for c in p.lifecycle)),
         ("tags", ", ".join(p.tags)),
         ("notes", p.notes),
     ]
@@ -97,16 +111,34 @@ def incident_panel(inc: Incident) -> Panel:
         ("kind", inc.kind),
         ("severity", str(inc.severity)),
         ("status", inc.status),
-        ("started", str(inc.started_at or "")),
-        ("detected", str(inc.detected_at or "")),
-        ("resolved", str(inc.resolved_at or "")),
+        ("started", shown(inc.started_at)),
+        ("detected", shown(inc.detected_at)),
+        ("resolved", shown(inc.resolved_at)),
         ("detected by", inc.detected_by),
+        ("made public", shown(inc.made_public_at)),
         ("announced", "yes" if inc.announced else Text("no", style="red")),
-        ("postmortem", inc.postmortem),
-        ("time to detect", days(inc.time_to_detect)),
-        ("time to resolve", days(inc.time_to_resolve)),
-        ("impact time", days(inc.impact_time)),
+        ("postmortem", inc.postmortem + (f" by {inc.postmortem_source}" if inc.postmortem_source else "")),
+        ("postmortem link", inc.postmortem_link),
+        ("time to detect", days(inc.time_to_detect, inc.span_is_approximate("time_to_detect"))),
+        ("time to resolve", days(inc.time_to_resolve, inc.span_is_approximate("time_to_resolve"))),
+        ("impact time", days(inc.impact_time, inc.span_is_approximate("impact_time"))),
     ]
+    if inc.organisations:
+        rows.append(("organisations", ", ".join(inc.organisations)))
+    if inc.affected_projects:
+        rows.append(("also affected", ", ".join(inc.affected_projects)))
+    if inc.impact:
+        im = inc.impact
+        bits = []
+        if im.money_lost:
+            bits.append(f"{_money(im.money_lost.amount, im.money_lost.currency)} lost")
+        if im.people_affected is not None:
+            bits.append(f"{im.people_affected:,} people affected")
+        if im.decisions_affected is not None:
+            bits.append(f"{im.decisions_affected:,} decisions affected")
+        if im.text:
+            bits.append(im.text)
+        rows.append(("impact", "; ".join(bits)))
     if f:
         rows.append(("flag", f"{f.key} ({f.environment}) {f.from_} → {f.to} at {f.at or '?'} by {f.actor or '?'}"))
     if inc.duplicate_of:
@@ -128,6 +160,19 @@ def incident_panel(inc: Incident) -> Panel:
         for a in inc.actions:
             t.add_row(escape(a.title), a.kind, escape(a.owner), str(a.due or ""), a.status)
         parts += ["", t]
+    if inc.metrics:
+        t = Table("metric", "before", "after", "unit", box=None, title="metrics", title_justify="left")
+        for metric in inc.metrics:
+            t.add_row(escape(metric.name), _num(metric.before), _num(metric.after), escape(metric.unit))
+        parts += ["", t]
+    if inc.lessons:
+        for title, items in (
+            ("went well", inc.lessons.went_well),
+            ("went wrong", inc.lessons.went_wrong),
+            ("got lucky", inc.lessons.got_lucky),
+        ):
+            if items:
+                parts += ["", f"[bold]{title}[/]", *(f"  • {escape(x)}" for x in items)]
     if inc.timeline:
         t = Table("at", "what happened", box=None, title="timeline", title_justify="left")
         for e in inc.timeline:

@@ -12,8 +12,23 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
+from kb.approxdate import is_approx, with_written
 from kb.errors import KBError, NotFound
-from kb.models import Action, Cause, Classification, FlagChange, Incident, Link, Project, Retraining, TimelineEntry
+from kb.models import (
+    Action,
+    Cause,
+    Classification,
+    FlagChange,
+    Impact,
+    Incident,
+    Lessons,
+    Link,
+    Metric,
+    Project,
+    Retraining,
+    StageChange,
+    TimelineEntry,
+)
 from kb.store import changelog
 from kb.timeutil import from_text, stamp, to_text
 
@@ -22,6 +37,17 @@ WriteResult = Literal["created", "updated", "unchanged"]
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _approx_json(**dates: Any) -> str | None:
+    """The written form of every date known only to a year, quarter or month (m005), else NULL."""
+    written = {k: v.text for k, v in dates.items() if is_approx(v)}
+    return _json(written) if written else None
+
+
+def _dated(row: dict[str, Any], column: str, written: dict[str, str]) -> Any:
+    """A date column read back with its written form when it was approximate."""
+    return with_written(from_text(row.get(column)), written.get(column))
 
 
 # --- projects ----------------------------------------------------------------------------------
@@ -47,10 +73,15 @@ def project_row(p: Project) -> dict[str, Any]:
         "launched_on": to_text(p.launched_on),
         "notes": p.notes,
         "tags": _json(p.tags),
+        "automation": p.automation,
+        "retired_on": to_text(p.retired_on),
+        "lifecycle": _json([c.model_dump(mode="json") for c in p.lifecycle]),
+        "approx_dates": _approx_json(launched_on=p.launched_on, retired_on=p.retired_on),
     }
 
 
 def row_project(row: dict[str, Any]) -> Project:
+    written = json.loads(row.get("approx_dates") or "{}")
     return Project.model_construct(
         slug=row["slug"],
         name=row["name"],
@@ -68,9 +99,12 @@ def row_project(row: dict[str, Any]) -> Project:
             owner=row["retraining_owner"], cadence_days=row["retraining_cadence_days"]
         ),
         vendor=row["vendor"],
-        launched_on=from_text(row["launched_on"]),
+        launched_on=_dated(row, "launched_on", written),
         notes=row["notes"],
         tags=json.loads(row["tags"]),
+        automation=row.get("automation"),
+        lifecycle=[StageChange.model_validate(c) for c in json.loads(row.get("lifecycle") or "[]")],
+        retired_on=_dated(row, "retired_on", written),
     )
 
 
@@ -161,11 +195,27 @@ def incident_row(i: Incident) -> dict[str, Any]:
         "tags": _json(i.tags),
         "links": _json([link.model_dump() for link in i.links]),
         "duplicate_of": i.duplicate_of,
+        "made_public_at": to_text(i.made_public_at),
+        "postmortem_source": i.postmortem_source,
+        "postmortem_link": i.postmortem_link,
+        "impact": _json(i.impact.model_dump(mode="json", exclude_none=True)) if i.impact else None,
+        "organisations": _json(i.organisations),
+        "affected_projects": _json(i.affected_projects),
+        "metrics": _json([m.model_dump(mode="json") for m in i.metrics]),
+        "lessons": _json(i.lessons.model_dump(mode="json")) if i.lessons is not None else None,
+        "approx_dates": _approx_json(
+            started_at=i.started_at,
+            detected_at=i.detected_at,
+            resolved_at=i.resolved_at,
+            made_public_at=i.made_public_at,
+        ),
     }
 
 
 INCIDENT_COLUMNS = tuple(
-    incident_row(Incident.model_construct(project="x", title="x", flag=None, tags=[], links=[]))  # type: ignore[call-arg]
+    incident_row(
+        Incident.model_construct(project="x", title="x", flag=None, tags=[], links=[], impact=None, lessons=None)
+    )  # type: ignore[call-arg]
 )
 
 
@@ -180,6 +230,8 @@ def _row_incident(row: dict[str, Any], children: dict[str, list[Any]]) -> Incide
             at=from_text(row["flag_at"]),
             actor=row["flag_actor"] or "",
         )
+    written = json.loads(row.get("approx_dates") or "{}")
+    impact, lessons = row.get("impact"), row.get("lessons")
     return Incident.model_construct(
         id=row["id"],
         project=row["project"],
@@ -187,9 +239,9 @@ def _row_incident(row: dict[str, Any], children: dict[str, list[Any]]) -> Incide
         kind=row["kind"],
         severity=row["severity"],
         status=row["status"],
-        started_at=from_text(row["started_at"]),
-        detected_at=from_text(row["detected_at"]),
-        resolved_at=from_text(row["resolved_at"]),
+        started_at=_dated(row, "started_at", written),
+        detected_at=_dated(row, "detected_at", written),
+        resolved_at=_dated(row, "resolved_at", written),
         detected_by=row["detected_by"],
         announced=bool(row["announced"]),
         postmortem=row["postmortem"],
@@ -202,6 +254,14 @@ def _row_incident(row: dict[str, Any], children: dict[str, list[Any]]) -> Incide
         tags=json.loads(row["tags"]),
         links=[Link.model_construct(**d) for d in json.loads(row["links"])],
         duplicate_of=row["duplicate_of"],
+        made_public_at=_dated(row, "made_public_at", written),
+        postmortem_source=row.get("postmortem_source"),
+        postmortem_link=row.get("postmortem_link") or "",
+        impact=Impact.model_validate_json(impact) if impact else None,
+        organisations=json.loads(row.get("organisations") or "[]"),
+        affected_projects=json.loads(row.get("affected_projects") or "[]"),
+        metrics=[Metric.model_validate(m) for m in json.loads(row.get("metrics") or "[]")],
+        lessons=Lessons.model_validate_json(lessons) if lessons else None,
     )
 
 
@@ -308,6 +368,11 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
         and not db.execute("SELECT 1 FROM incidents WHERE id = ?", [inc.duplicate_of]).fetchone()
     ):
         raise KBError(f"incident {inc.duplicate_of!r} does not exist", "duplicate_of")
+    for n, slug in enumerate(inc.affected_projects):
+        if db.execute("SELECT 1 FROM projects WHERE slug = ?", [slug]).fetchone() is None:
+            raise KBError(
+                f"project {slug!r} does not exist (add it first, or include it in the file)", f"affected_projects[{n}]"
+            )
     old = get_incident(db, inc.id)
     new_doc = dump(inc)
     changes = {k: [None, v] for k, v in new_doc.items()} if old is None else diff(dump(old), new_doc)

@@ -329,3 +329,30 @@ def m004_covering_indexes(db: Database) -> None:
         "(postmortem, coalesce(detected_at, started_at), duplicate_of, id)"
     )
     db.execute("CREATE INDEX IF NOT EXISTS actions_status_incident ON actions(status, incident_id, due)")
+
+
+@migrations()
+def m005_record_format_2(db: Database) -> None:
+    """Columns for what public ML failures need recording (issue 16); every existing row keeps its values.
+
+    Only new, nullable or defaulted columns are added, so a database from m004 upgrades in place. Dates
+    known only to a year, quarter or month keep their period's first day in the date column (sortable,
+    and read by every analysis as before) and their written form in `approx_dates`, a JSON map from
+    column to text such as {"started_at": "2021Q3"}; NULL means every date is exact.
+    """
+    for table, column, decl in (
+        ("projects", "automation", "TEXT"),
+        ("projects", "retired_on", "TEXT"),
+        ("projects", "lifecycle", "TEXT NOT NULL DEFAULT '[]'"),
+        ("projects", "approx_dates", "TEXT"),
+        ("incidents", "made_public_at", "TEXT"),
+        ("incidents", "postmortem_source", "TEXT"),
+        ("incidents", "postmortem_link", "TEXT NOT NULL DEFAULT ''"),
+        ("incidents", "impact", "TEXT"),
+        ("incidents", "organisations", "TEXT NOT NULL DEFAULT '[]'"),
+        ("incidents", "affected_projects", "TEXT NOT NULL DEFAULT '[]'"),
+        ("incidents", "metrics", "TEXT NOT NULL DEFAULT '[]'"),
+        ("incidents", "lessons", "TEXT"),
+        ("incidents", "approx_dates", "TEXT"),
+    ):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
