@@ -79,6 +79,7 @@ POSTMORTEMS: tuple[str, ...] = Postmortem.__args__  # type: ignore[attr-defined]
 POSTMORTEM_SOURCES: tuple[str, ...] = PostmortemSource.__args__  # type: ignore[attr-defined]
 AUTOMATION_LEVELS: tuple[str, ...] = Automation.__args__  # type: ignore[attr-defined]
 ACTION_KINDS: tuple[str, ...] = ActionKind.__args__  # type: ignore[attr-defined]
+ACTION_STATUSES: tuple[str, ...] = ActionStatus.__args__  # type: ignore[attr-defined]
 
 
 def _onoff(value: Any) -> Any:

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from kb import config
 from kb.errors import KBError, NotFound, validation_message
 from kb.models import ChangeRecord, Incident, Project, SearchHit
+from kb.ops.edit import EditOps
 from kb.ops.graph import GraphOps
 from kb.ops.maint import MaintOps
 from kb.ops.review import ReviewOps
@@ -83,7 +84,7 @@ class ImportReport:
         return "; ".join(parts)
 
 
-class KB(GraphOps, SilentOps, ReviewOps, MaintOps):
+class KB(GraphOps, SilentOps, ReviewOps, MaintOps, EditOps):
     """A handle on one knowledge base file."""
 
     def __init__(

@@ -10,7 +10,16 @@ from rich.markup import escape
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb
 from kb.errors import KBError
-from kb.models import DETECTED_BY, INCIDENT_KINDS, MONITORING_LEVELS, POSTMORTEMS, STAGES, STATUSES
+from kb.models import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    DETECTED_BY,
+    INCIDENT_KINDS,
+    MONITORING_LEVELS,
+    POSTMORTEMS,
+    STAGES,
+    STATUSES,
+)
 
 # (option name, model field, click type, help) — shared by `add` and `edit` so both accept the same words
 PROJECT_OPTIONS: list[tuple[str, str, Any, str]] = [
@@ -239,13 +248,119 @@ def incident_add(
 @common_options
 @json_option
 def incident_edit(incident_id: str, as_json: bool, **values: Any) -> None:
-    """Change some fields of an incident (use `kb import` to replace a whole document)."""
+    """Change an incident: with no options, the whole document in $EDITOR; with options, those fields.
+
+    In the editor, a document that does not validate reopens with the error on top; nothing is
+    written until it is valid, and closing it unchanged (or empty) cancels.
+    """
     kb = open_kb()
     changes = _given(values)
     if not changes:
-        raise click.UsageError("nothing to change: give at least one field option")
+        inc = _edit_in_editor(kb, kb.resolve_incident(incident_id).id or incident_id)
+        if inc is not None:
+            emit_json(inc) if as_json else click.echo(f"updated {inc.id}")
+        return
     inc = kb.edit_incident(incident_id, changes)
     emit_json(inc) if as_json else click.echo(f"updated {inc.id}")
+
+
+def _edit_in_editor(kb: Any, incident_id: str) -> Any:
+    """The `kubectl edit` loop: open, validate on save, reopen with the error until valid or abandoned."""
+    from kb.ops.edit import strip_header, with_error
+
+    text = kb.incident_as_yaml(incident_id)
+    error: KBError | None = None
+    while True:
+        edited = click.edit(text, extension=".yaml", require_save=False)
+        if edited is None or edited == text or not strip_header(edited).strip():
+            if error is not None:
+                raise KBError(f"edit abandoned, nothing written (last error: {error})", incident_id)
+            click.echo(f"edit cancelled, {incident_id} unchanged")
+            return None
+        try:
+            inc, changed = kb.save_incident_yaml(incident_id, edited)
+        except KBError as exc:
+            error = exc
+            text = with_error(edited, str(exc))
+            continue
+        if not changed:
+            click.echo(f"no changes, {incident_id} unchanged")
+            return None
+        return inc
+
+
+@incident.group("cause")
+def incident_cause() -> None:
+    """Add a cause to an incident's chain (for scripts)."""
+
+
+@incident_cause.command("add")
+@click.argument("incident_id")
+@click.argument("statement")
+@click.option("--id", "cause_id", default=None, help="Cause id (default: the next free cN).")
+@click.option("--mode", default=None, help="Taxonomy code of the cause.")
+@click.option("--trigger", is_flag=True, help="This cause is the trigger.")
+@click.option("--because", multiple=True, help="Id of a cause behind this one (repeatable).")
+@common_options
+@json_option
+def incident_cause_add(
+    incident_id: str,
+    statement: str,
+    cause_id: str | None,
+    mode: str | None,
+    trigger: bool,
+    because: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Append STATEMENT as a cause of INCIDENT_ID."""
+    kb = open_kb()
+    data: dict[str, Any] = {"statement": statement, "trigger": trigger, "because": list(because)}
+    if cause_id:
+        data["id"] = cause_id
+    if mode:
+        data["mode"] = kb.require_code(mode, "--mode")
+    cause = kb.add_cause(incident_id, data)
+    emit_json(cause) if as_json else click.echo(f"{incident_id}: added cause {cause.id}")
+
+
+@incident.group("action")
+def incident_action() -> None:
+    """Add an action item to an incident (for scripts)."""
+
+
+@incident_action.command("add")
+@click.argument("incident_id")
+@click.argument("title")
+@click.option("--owner", default=None)
+@click.option("--due", default=None, help="Due date (YYYY-MM-DD).")
+@click.option("--kind", type=click.Choice(ACTION_KINDS), default=None, help="Default: prevent.")
+@click.option("--status", type=click.Choice(ACTION_STATUSES), default=None, help="Default: open.")
+@common_options
+@json_option
+def incident_action_add(incident_id: str, title: str, as_json: bool, **values: Any) -> None:
+    """Append an action titled TITLE to INCIDENT_ID."""
+    action = open_kb().add_action(incident_id, {"title": title, **_given(values)})
+    emit_json(action) if as_json else click.echo(f"{incident_id}: added action {action.title!r}")
+
+
+@incident.group("link")
+def incident_link() -> None:
+    """Add a link (a source, a report) to an incident (for scripts)."""
+
+
+@incident_link.command("add")
+@click.argument("incident_id")
+@click.argument("url", required=False)
+@click.option("--title", default=None)
+@click.option("--document", default=None, help="A taxonomy document title, for a quote from an essay.")
+@click.option("--quote", default=None, help="An exact quote supporting the incident.")
+@common_options
+@json_option
+def incident_link_add(incident_id: str, url: str | None, as_json: bool, **values: Any) -> None:
+    """Append a link (URL, or --document with --quote) to INCIDENT_ID."""
+    data = _given({"url": url, **values})
+    link = open_kb().add_link(incident_id, data)
+    emit_json(link) if as_json else click.echo(f"{incident_id}: added link {link.url or link.document}")
 
 
 @incident.command("list")
