@@ -354,15 +354,18 @@ class KB(GraphOps, SilentOps, ReviewOps, MaintOps, EditOps):
                 counts[sub] += 1
         return counts
 
-    def seed(self) -> ImportReport:
+    def seed(self, public: bool = False) -> ImportReport:
         """Load the seed cases shipped with kb, with their illustrative health and flag history.
 
         One transaction, and idempotent: a second run changes nothing (flag events are keyed by
         their vendor ids; health is loaded only while the seed projects have none of their own).
+        `public` loads instead the ten public ML failures in seed_cases/public (no signals).
         """
         from kb.taxonomy import default_seed_dir
 
         root = default_seed_dir()
+        if public:
+            return self.import_paths([str(p) for p in sorted((root / "public").glob("*.yaml"))])
         signals = root / "signals"
         with self.transaction():
             report = self.import_paths([str(p) for p in sorted(root.glob("*.yaml"))])

@@ -187,11 +187,12 @@ def validate_cmd(path: Path | None, as_json: bool) -> None:
 
 
 @click.command()
+@click.option("--public", is_flag=True, help="Load the ten public ML failures (seed_cases/public) instead.")
 @common_options
 @json_option
-def seed(as_json: bool) -> None:
+def seed(public: bool, as_json: bool) -> None:
     """Load the seed cases drawn from the source essays (idempotent: a second run changes nothing)."""
-    report = open_kb().seed()
+    report = open_kb().seed(public=public)
     if as_json:
         emit_json(
             {"created": report.created, "updated": report.updated, "unchanged": report.unchanged, "ids": report.ids}
