@@ -33,7 +33,17 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from kb.models import DETECTED_BY, INCIDENT_KINDS, POSTMORTEMS, STATUSES, ActionKind, ActionStatus, Confidence, Role
+from kb.models import (
+    DETECTED_BY,
+    INCIDENT_KINDS,
+    POSTMORTEM_SOURCES,
+    POSTMORTEMS,
+    STATUSES,
+    ActionKind,
+    ActionStatus,
+    Confidence,
+    Role,
+)
 from tui.backend import Unavailable, one_line, optional, session
 from tui.components.cause_tree import CauseTree
 from tui.components.taxonomy_picker import TaxonomyPicker
@@ -53,6 +63,20 @@ SELECTS: dict[str, tuple[str, ...]] = {
     "detected_by": DETECTED_BY,
     "postmortem": POSTMORTEMS,
 }
+
+
+# The fields the form edits; every other field of a loaded incident is kept as it was (FORM_KEYS).
+FORM_KEYS = frozenset(
+    [
+        *("id", "project", "title", "kind", "severity", "status", "started_at", "detected_at", "resolved_at"),
+        *("detected_by", "announced", "postmortem", "flag", "summary", "modes", "causes", "actions", "timeline"),
+        *("tags", "made_public_at", "postmortem_source", "postmortem_link"),
+    ]
+)
+
+
+def _chosen(value: Any) -> Any:
+    return None if value is Select.BLANK else value
 
 
 def _row(label: str, widget: Any) -> Horizontal:
@@ -77,7 +101,7 @@ class IncidentScreen(KBScreen):
         self.new_project = project or ""
         self.taxonomy: Any = None
         self.loaded = incident_id is None
-        self.extra: dict[str, Any] = {"links": [], "duplicate_of": None}
+        self.extra: dict[str, Any] = {}
         self.modes: list[dict[str, Any]] = []
         self.causes: list[dict[str, Any]] = []
         self.actions: list[dict[str, Any]] = []
@@ -99,12 +123,21 @@ class IncidentScreen(KBScreen):
                 yield _row("Kind", _select("kind", INCIDENT_KINDS, "degradation"))
                 yield _row("Severity", _select("severity", SELECTS["severity"], "3"))
                 yield _row("Status", _select("status", STATUSES, "open"))
-                yield _row("Started", Input(id="f-started_at", placeholder="impact began: YYYY-MM-DD[THH:MMZ]"))
+                yield _row(
+                    "Started",
+                    Input(id="f-started_at", placeholder="impact began: YYYY-MM-DD[THH:MMZ], 2021Q3, 2021-11"),
+                )
                 yield _row("Detected", Input(id="f-detected_at", placeholder="YYYY-MM-DD"))
                 yield _row("Resolved", Input(id="f-resolved_at", placeholder="YYYY-MM-DD"))
                 yield _row("Detected by", _select("detected_by", DETECTED_BY, "nobody"))
                 yield _row("Announced", Switch(False, id="f-announced"))
+                yield _row("Made public", Input(id="f-made_public_at", placeholder="when it became public (optional)"))
                 yield _row("Postmortem", _select("postmortem", POSTMORTEMS, "none"))
+                yield _row(
+                    "Written by",
+                    Select([(o, o) for o in POSTMORTEM_SOURCES], prompt="(not recorded)", id="f-postmortem_source"),
+                )
+                yield _row("Postmortem link", Input(id="f-postmortem_link", placeholder="https://…"))
                 yield _row("Flag key", Input(id="f-flag-key", placeholder="feature flag switched (optional)"))
                 yield _row("Flag env", Input("production", id="f-flag-environment"))
                 yield _row("Flag from→to", Horizontal(Input("on", id="f-flag-from"), Input("off", id="f-flag-to")))
@@ -215,11 +248,16 @@ class IncidentScreen(KBScreen):
             default = {"environment": "production", "from": "on", "to": "off"}.get(name, "")
             self.query_one(f"#f-flag-{name}", Input).value = str(flag.get(name) or default) if flag else default
         self.query_one("#f-summary", TextArea).text = data.get("summary") or ""
+        self.query_one("#f-made_public_at", Input).value = data.get("made_public_at") or ""
+        self.query_one("#f-postmortem_link", Input).value = data.get("postmortem_link") or ""
+        source = self.query_one("#f-postmortem_source", Select)
+        source.value = data.get("postmortem_source") or Select.BLANK
         self.modes = [dict(m) for m in data.get("modes", [])]
         self.causes = [dict(c) for c in data.get("causes", [])]
         self.actions = [dict(a) for a in data.get("actions", [])]
         self.timeline = [dict(t) for t in data.get("timeline", [])]
-        self.extra = {"links": data.get("links", []), "duplicate_of": data.get("duplicate_of")}
+        # everything the form does not show (links, impact, lessons, metrics...) rides along unchanged
+        self.extra = {k: v for k, v in data.items() if k not in FORM_KEYS}
 
     # --- the model -----------------------------------------------------------------------------
 
@@ -254,8 +292,10 @@ class IncidentScreen(KBScreen):
             "actions": [dict(a) for a in self.actions],
             "timeline": [dict(t) for t in self.timeline],
             "tags": [t.strip() for t in text("tags").split(",") if t.strip()],
-            "links": list(self.extra["links"]),
-            "duplicate_of": self.extra["duplicate_of"],
+            "made_public_at": text("made_public_at") or None,
+            "postmortem_source": _chosen(self.query_one("#f-postmortem_source", Select).value),
+            "postmortem_link": text("postmortem_link"),
+            **self.extra,
         }
 
     def build(self) -> tuple[Any, str, str | None]:
