@@ -76,7 +76,7 @@ FORM_KEYS = frozenset(
 
 
 def _chosen(value: Any) -> Any:
-    return None if value is Select.BLANK else value
+    return None if value is Select.NULL else value
 
 
 def _row(label: str, widget: Any) -> Horizontal:
@@ -251,7 +251,7 @@ class IncidentScreen(KBScreen):
         self.query_one("#f-made_public_at", Input).value = data.get("made_public_at") or ""
         self.query_one("#f-postmortem_link", Input).value = data.get("postmortem_link") or ""
         source = self.query_one("#f-postmortem_source", Select)
-        source.value = data.get("postmortem_source") or Select.BLANK
+        source.value = data.get("postmortem_source") or Select.NULL
         self.modes = [dict(m) for m in data.get("modes", [])]
         self.causes = [dict(c) for c in data.get("causes", [])]
         self.actions = [dict(a) for a in data.get("actions", [])]
