@@ -25,6 +25,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from kb.approxdate import shown
 from kb.models import MONITORING_LEVELS, STAGES
 from tui.backend import Unavailable, one_line, optional, session
 from tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
@@ -223,10 +224,20 @@ class ProjectScreen(KBScreen):
             ("success metric", p.success_metric),
             ("baseline", p.baseline or Text("(none: no counterfactual)", style="italic red")),
             ("flags", ", ".join(p.feature_flags)),
-            ("launched", str(p.launched_on or "")),
+            ("launched", shown(p.launched_on)),
             ("retraining", f"{p.retraining.owner or '(nobody)'} every {p.retraining.cadence_days or '?'} days"),
             ("vendor", p.vendor),
             ("notes", p.notes),
+        ]
+        # format 2 (issue 16): shown only when recorded
+        rows += [
+            (k, v)
+            for k, v in (
+                ("automation", p.automation or ""),
+                ("retired", shown(p.retired_on)),
+                ("stages", " → ".join(f"{c.stage} {shown(c.at)}" for c in p.lifecycle)),
+            )
+            if v
         ]
         for k, v in rows:
             table.add_row(k, v)
