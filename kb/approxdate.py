@@ -20,15 +20,15 @@ from kb import timeutil
 __all__ = [
     "ApproxDate",
     "When",
+    "WhenDay",
     "earliest",
     "is_approx",
     "latest",
     "midpoint",
     "parse_when",
+    "parse_when_day",
     "shown",
     "with_written",
-    "WhenDay",
-    "parse_when_day",
 ]
 
 Precision = Literal["year", "quarter", "month"]
