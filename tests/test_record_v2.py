@@ -259,3 +259,9 @@ def test_lifecycle_out_of_order_refused() -> None:
         )
     with pytest.raises(ValueError, match=r"retired_on \(2017\) is before launched_on \(2018\)"):
         Project(slug="p", launched_on="2018", retired_on="2017")  # type: ignore[arg-type]
+
+
+def test_project_dates_are_days_or_periods_never_instants() -> None:
+    with pytest.raises(ValueError, match="is a date-time"):
+        Project(slug="p", launched_on="2021-03-01T10:00:00Z")  # type: ignore[arg-type]
+    assert str(Project(slug="p", launched_on="2021-03-01").launched_on) == "2021-03-01"  # type: ignore[arg-type]
