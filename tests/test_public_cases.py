@@ -124,3 +124,10 @@ def test_export_import_export_is_byte_identical(run: Run, tmp_path: Path) -> Non
     files2 = {str(p.relative_to(out2)): p.read_bytes() for p in sorted(out2.rglob("*.yaml"))}
     assert len(files1) == 20 and files1 == files2
 
+
+def test_epic_nearest_similar_is_no_longer_tay(run: Run) -> None:
+    """The issue's symptom: with stand-in codes, the Epic validation's nearest "similar" incident was Tay."""
+    run.ok("seed", "--public")
+    similar = json.loads(run.ok("graph", "similar", "PUB-0004", "--json").stdout)
+    ids = [s["incident_id"] for s in similar]
+    assert ids and ids[0] != "PUB-0006"

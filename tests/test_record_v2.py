@@ -265,3 +265,40 @@ def test_project_dates_are_days_or_periods_never_instants() -> None:
     with pytest.raises(ValueError, match="is a date-time"):
         Project(slug="p", launched_on="2021-03-01T10:00:00Z")  # type: ignore[arg-type]
     assert str(Project(slug="p", launched_on="2021-03-01").launched_on) == "2021-03-01"  # type: ignore[arg-type]
+
+
+def test_cli_options_take_the_new_fields(run: Run) -> None:
+    run.ok("project", "add", "p", "--launched-on", "2018", "--automation", "alerting")
+    run.ok("project", "edit", "p", "--retired-on", "2021Q4", "--stage", "retired")
+    out = run.ok(
+        "incident",
+        "add",
+        "--project",
+        "p",
+        "--title",
+        "t",
+        "--started-at",
+        "2021-11",
+        "--detected-at",
+        "2021Q4",
+        "--made-public-at",
+        "2022-01-05",
+        "--postmortem-source",
+        "regulator",
+        "--postmortem-link",
+        "https://x.org/r",
+        "--kind",
+        "never-performed-as-claimed",
+        "--detected-by",
+        "regulators",
+        "--json",
+    ).stdout
+    inc = json.loads(out)
+    assert (inc["started_at"], inc["detected_at"], inc["made_public_at"]) == ("2021-11", "2021Q4", "2022-01-05")
+    assert (inc["postmortem_source"], inc["postmortem_link"]) == ("regulator", "https://x.org/r")
+    proj = json.loads(run.ok("project", "show", "p", "--json").stdout)
+    assert (proj["launched_on"], proj["retired_on"], proj["automation"]) == ("2018", "2021Q4", "alerting")
+    res = run.fails(
+        "incident", "add", "--project", "p", "--title", "u", "--started-at", "2022", "--detected-at", "2021-06"
+    )
+    assert "detected_at (2021-06) is before started_at (2022)" in res.stderr

@@ -13,9 +13,11 @@ from kb.errors import KBError
 from kb.models import (
     ACTION_KINDS,
     ACTION_STATUSES,
+    AUTOMATION_LEVELS,
     DETECTED_BY,
     INCIDENT_KINDS,
     MONITORING_LEVELS,
+    POSTMORTEM_SOURCES,
     POSTMORTEMS,
     STAGES,
     STATUSES,
@@ -34,7 +36,9 @@ PROJECT_OPTIONS: list[tuple[str, str, Any, str]] = [
     ("--monitoring", "monitoring", click.Choice(MONITORING_LEVELS), "What is monitored in production."),
     ("--outcome-lag-days", "outcome_lag_days", click.IntRange(min=0), "Days before outcomes are observable."),
     ("--vendor", "vendor", str, "External provider, if any."),
-    ("--launched-on", "launched_on", str, "Launch date (YYYY-MM-DD)."),
+    ("--launched-on", "launched_on", str, "Launch date (YYYY-MM-DD, or 2021, 2021Q3, 2021-11)."),
+    ("--retired-on", "retired_on", str, "Retirement date (YYYY-MM-DD, or 2021, 2021Q3, 2021-11)."),
+    ("--automation", "automation", click.Choice(AUTOMATION_LEVELS), "How much the model decides."),
     ("--notes", "notes", str, "Free text."),
 ]
 
@@ -44,11 +48,14 @@ INCIDENT_OPTIONS: list[tuple[str, str, Any, str]] = [
     ("--kind", "kind", click.Choice(INCIDENT_KINDS), "What kind of failure."),
     ("--severity", "severity", click.IntRange(1, 5), "1 (worst) to 5."),
     ("--status", "status", click.Choice(STATUSES), "open, mitigated or resolved."),
-    ("--started-at", "started_at", str, "When impact began (ISO 8601)."),
-    ("--detected-at", "detected_at", str, "When someone noticed (ISO 8601)."),
-    ("--resolved-at", "resolved_at", str, "When impact ended (ISO 8601)."),
+    ("--started-at", "started_at", str, "When impact began (ISO 8601, or 2021, 2021Q3, 2021-11)."),
+    ("--detected-at", "detected_at", str, "When someone noticed (ISO 8601, or a year/quarter/month)."),
+    ("--resolved-at", "resolved_at", str, "When impact ended (ISO 8601, or a year/quarter/month)."),
     ("--detected-by", "detected_by", click.Choice(DETECTED_BY), "Who or what noticed."),
+    ("--made-public-at", "made_public_at", str, "When the failure became public."),
     ("--postmortem", "postmortem", click.Choice(POSTMORTEMS), "State of the written postmortem."),
+    ("--postmortem-source", "postmortem_source", click.Choice(POSTMORTEM_SOURCES), "Who wrote the postmortem."),
+    ("--postmortem-link", "postmortem_link", str, "Where the postmortem is."),
     ("--summary", "summary", str, "What happened, in a few sentences."),
 ]
 
