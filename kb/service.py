@@ -24,6 +24,7 @@ from kb import config
 from kb.errors import KBError, NotFound, validation_message
 from kb.models import ChangeRecord, Incident, Project, SearchHit
 from kb.ops.edit import EditOps
+from kb.ops.flagsync import FlagSyncOps
 from kb.ops.graph import GraphOps
 from kb.ops.maint import MaintOps
 from kb.ops.review import ReviewOps
@@ -84,7 +85,7 @@ class ImportReport:
         return "; ".join(parts)
 
 
-class KB(GraphOps, SilentOps, ReviewOps, MaintOps, EditOps):
+class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
     """A handle on one knowledge base file."""
 
     def __init__(

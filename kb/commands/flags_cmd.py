@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -99,6 +101,155 @@ def flags_unmapped(as_json: bool) -> None:
         emit_json(events)
         return
     console().print(_events_table(events) if events else "every flag event maps to a project")
+
+
+@flags.command("pull")
+@click.argument("vendor", type=click.Choice(["unleash", "launchdarkly", "flagsmith", "growthbook"]))
+@click.option(
+    "--url", default=None, help="API base URL (default: $KB_<VENDOR>_URL, the config file, the vendor's cloud)."
+)
+@click.option("--project", default=None, help="Only this project (key, or numeric id for Flagsmith).")
+@click.option("--environment", "--env", "environment", default=None, help="Only this environment.")
+@click.option(
+    "--token",
+    default=None,
+    help="API token (prefer $KB_<VENDOR>_TOKEN: a command line is visible to other users). Never stored or printed.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A sources.toml to read settings from.",
+)
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Retries per request.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None, help="Append a request log here.")
+@common_options
+@json_option
+def flags_pull(
+    vendor: str,
+    url: str | None,
+    project: str | None,
+    environment: str | None,
+    token: str | None,
+    config_path: str | None,
+    retries: int,
+    log_path: str | None,
+    as_json: bool,
+) -> None:
+    """Pull new audit-log entries from a flag system's API and import them (incremental, all or nothing).
+
+    \b
+    unleash       GET /api/admin/search/events (older servers: /api/admin/events, latest events only)
+    launchdarkly  GET /api/v2/auditlog, each flag entry read again from /api/v2/auditlog/{id}
+    flagsmith     GET /api/v1/audit/ (--project and --environment are numeric ids)
+    growthbook    GET /v1/audits?entityType=feature (no project or environment filter exists)
+
+    Each pull resumes after the newest entry the last one stored; a failed page stores nothing.
+    """
+    from kb.flagsync.settings import resolve
+
+    settings = resolve(vendor, url=url, project=project, environment=environment, token=token, config_path=config_path)
+    with _request_log(log_path, settings.token), _progress(vendor) as progress:
+        report = open_kb().pull_flags(settings, retries=retries, progress=progress)
+    if as_json:
+        emit_json(report)
+        return
+    where = " ".join(x for x in (report.project and f"project {report.project}", report.environment) if x)
+    click.echo(
+        f"{vendor}{f' ({where})' if where else ''}: {report.pages} pages, {report.fetched} new entries; "
+        f"added {report.added} events, {report.duplicates} already known"
+        + (f", skipped {report.skipped} not about a flag" if report.skipped else "")
+    )
+    for note in report.notes:
+        click.echo(f"note: {note}")
+
+
+@contextmanager
+def _progress(vendor: str) -> Iterator[Any]:
+    """A live line on stderr while pages arrive, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(f"pulling {vendor}: page {{task.fields[page]}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("pull", total=None, page=0)
+
+        def update(pages: int, entries: int, total: int | None) -> None:
+            bar.update(task, completed=entries, total=total, page=pages)
+
+        yield update
+
+
+@contextmanager
+def _request_log(path: str | None, token: Any) -> Iterator[None]:
+    """Requests, retries and waits appended to PATH (URLs only: headers, and so the token, never reach it)."""
+    if path is None:
+        yield
+        return
+    import logging
+
+    from kb.flagsync.http import mask
+
+    class _Mask(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = mask(record.getMessage(), token), None
+            return True
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(_Mask())
+    loggers = [logging.getLogger(n) for n in ("kb", "httpx")]
+    saved = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, saved, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+        handler.close()
+
+
+@flags.command("sources")
+@common_options
+@json_option
+def flags_sources(as_json: bool) -> None:
+    """The flag systems pulled so far: where each stopped, when, and how many events it gave."""
+    rows = open_kb().flag_sources()
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no pulls yet: `kb flags pull unleash|launchdarkly|flagsmith|growthbook`")
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table("vendor", "url", "project", "env", "pulled at", "pulls", "events", "cursor", box=None)
+    for r in rows:
+        t.add_row(
+            r["vendor"],
+            escape(r["base_url"]),
+            escape(r["project"]),
+            escape(r["environment"]),
+            r["pulled_at"] or "",
+            str(r["pulls"]),
+            str(r["events"]),
+            escape(r["cursor"] or ""),
+        )
+    console().print(t)
 
 
 # --- health ------------------------------------------------------------------------------------

@@ -356,3 +356,27 @@ def m005_record_format_2(db: Database) -> None:
         ("incidents", "approx_dates", "TEXT"),
     ):
         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
+@migrations()
+def m010_flag_sources(db: Database) -> None:
+    """Where each live pull of a flag system stopped, so the next one reads only what is newer.
+
+    One row per vendor, base URL, project and environment. `cursor` is the vendor's own position
+    (an event id, an epoch in milliseconds or a date-time, as JSON). No token is ever stored here.
+    """
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS flag_sources (
+            source_key TEXT PRIMARY KEY,
+            vendor TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            project TEXT NOT NULL DEFAULT '',
+            environment TEXT NOT NULL DEFAULT '',
+            cursor TEXT,
+            pulled_at TEXT,
+            pulls INTEGER NOT NULL DEFAULT 0,
+            events INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
