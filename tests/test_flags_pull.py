@@ -9,7 +9,11 @@ detail endpoint carrying previousVersion/currentVersion), Flagsmith's audit list
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from kb.service import KB
+from tests.conftest import Run
 
 TOKEN = "s3cr3t-T0KEN-9f8e7d6c5b4a"
 C, F = "churn-model-enabled", "fraud-scorer-on"
@@ -401,3 +406,43 @@ def test_flagsmith_ids_and_growthbook_filters_are_checked_before_any_request(htt
     res = run.fails("flags", "pull", "growthbook", "--url", url, "--environment", "production", "--token", TOKEN)
     assert "filters by neither project nor environment" in res.stderr
     assert httpserver.log == []
+
+
+# --- progress on a terminal ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal (os.openpty), not on this platform")
+def test_progress_is_drawn_on_a_terminal_and_not_otherwise(httpserver: HTTPServer, db_path: Path) -> None:
+    _serve_unleash_history(httpserver)
+    url = httpserver.url_for("/").rstrip("/")
+    argv = [sys.executable, "-m", "kb", "--db", str(db_path), "flags", "pull", "unleash", "--url", url]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "TERM": "xterm", "COLUMNS": "100"}
+    master, slave = os.openpty()
+    drawn = bytearray()
+
+    def drain() -> None:  # read the terminal while kb writes to it, or kb blocks on a full buffer
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other end closed: everything was read
+                return
+            if not chunk:
+                return
+            drawn.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=120, check=False)
+    finally:
+        os.close(slave)
+        reader.join(timeout=10)
+        os.close(master)
+    assert proc.returncode == 0, drawn.decode(errors="replace")
+    assert b"pulling unleash: page" in drawn
+    assert b"added 3 events" in proc.stdout  # the report goes to stdout, the bar to the terminal on stderr
+    # without a terminal (CliRunner's pipes) no bar is drawn
+    httpserver.clear()
+    httpserver.expect_request(SEARCH).respond_with_json({"events": [], "total": 0})
+    res = Run(db_path).ok("flags", "pull", "unleash", "--url", url)
+    assert "pulling" not in res.stderr

@@ -222,6 +222,33 @@ def _request_log(path: str | None, token: Any) -> Iterator[None]:
         handler.close()
 
 
+@flags.command("import-git")
+@click.argument("repo", type=click.Path(file_okay=False))
+@click.option("--path", "path", required=True, help="The flagd JSON file, relative to the repository root.")
+@click.option(
+    "--env",
+    "environment",
+    default="",
+    help="The environment this file configures (default: none named, i.e. every environment).",
+)
+@common_options
+@json_option
+def flags_import_git(repo: str, path: str, environment: str, as_json: bool) -> None:
+    """Import an OpenFeature flagd file's git history: each change of state or default variant is an event.
+
+    Reads the first-parent history of the checked-out branch; the commit's author is the actor, its
+    time the event's time and its message the comment. Idempotent; all or nothing.
+    """
+    report = open_kb().import_git_flags(repo, path, environment)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(
+        f"git {path}: read {report.read} events, added {report.added}, {report.duplicates} already known; "
+        f"{report.mapped} map to projects, {report.unmapped} unmapped"
+    )
+
+
 @flags.command("sources")
 @common_options
 @json_option

@@ -38,6 +38,17 @@ class PullReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class GitImportReport(BaseModel):
+    repo: str
+    path: str
+    environment: str = ""
+    read: int = 0
+    added: int = 0
+    duplicates: int = 0
+    mapped: int = 0
+    unmapped: int = 0
+
+
 class FlagSyncOps:
     """Mixed into kb.service.KB."""
 
@@ -101,6 +112,29 @@ class FlagSyncOps:
                     "pull",
                     {"pages": report.pages, "fetched": report.fetched, "added": report.added, "cursor": got.cursor},
                 )
+        return report
+
+    def import_git_flags(self, repo: str | os.PathLike[str], path: str, environment: str = "") -> GitImportReport:
+        """A flagd file's history from git, in one transaction; re-running it adds nothing."""
+        from kb.flagsync.gitflags import history
+        from kb.store import changelog, flag_sources
+
+        events = list(history(repo, path, environment))  # every version parsed before anything is written
+        report = GitImportReport(repo=str(Path(repo).expanduser()), path=path, environment=environment)
+        mapped = {r[0] for r in self.db.execute("SELECT DISTINCT flag_key FROM project_flags").fetchall()}
+        with self.transaction():
+            report.read, report.added = flag_sources.insert_events(self.db, events)
+            report.duplicates = report.read - report.added
+            report.mapped = sum(e.flag_key in mapped for e in events)
+            report.unmapped = report.read - report.mapped
+            changelog.record(
+                self.db,
+                self.actor,
+                "flag_source",
+                f"git|{report.repo}|{path}",
+                "import-git",
+                {"events": report.read, "added": report.added, "environment": environment},
+            )
         return report
 
     def flag_sources(self) -> list[dict[str, Any]]:
