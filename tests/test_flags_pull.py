@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,19 @@ from tests.conftest import Run
 
 TOKEN = "s3cr3t-T0KEN-9f8e7d6c5b4a"
 C, F = "churn-model-enabled", "fraud-scorer-on"
+
+
+@pytest.fixture
+def httpserver() -> Iterator[HTTPServer]:
+    """A server of this test's own, stopped after it: pytest-httpserver's shared one would keep a thread
+    alive for the whole session, and kb forks its analyses only in a process without other threads."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -403,6 +417,9 @@ def test_flagsmith_ids_and_growthbook_filters_are_checked_before_any_request(htt
     url = httpserver.url_for("/").rstrip("/")
     res = run.fails("flags", "pull", "flagsmith", "--url", url, "--project", "risk", "--token", TOKEN)
     assert "--project: Flagsmith filters by numeric id: 'risk' is not one" in res.stderr
+    res = run.fails("flags", "pull", "unleash", "--url", url.replace("//", f"//admin:{TOKEN}@"))
+    assert "the URL carries credentials; give the token as KB_UNLEASH_TOKEN instead" in res.stderr
+    assert TOKEN not in res.output
     res = run.fails("flags", "pull", "growthbook", "--url", url, "--environment", "production", "--token", TOKEN)
     assert "filters by neither project nor environment" in res.stderr
     assert httpserver.log == []

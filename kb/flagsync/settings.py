@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kb.errors import KBError
 
@@ -128,6 +129,9 @@ def resolve(
         )
     if not base.startswith(("https://", "http://")):
         raise KBError(f"{base!r} is not an http(s) URL", "--url")
+    if "@" in urlsplit(base).netloc:
+        # the URL is stored and shown; credentials in it would be too
+        raise KBError(f"the URL carries credentials; give the token as KB_{vendor.upper()}_TOKEN instead", "--url")
     if not values["token"]:
         raise KBError(
             f"no API token for {vendor}: set KB_{vendor.upper()}_TOKEN (or --token, or token in [{vendor}] "
