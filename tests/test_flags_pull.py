@@ -390,6 +390,65 @@ def test_a_rejected_token_is_one_line_without_the_token(httpserver: HTTPServer, 
     assert TOKEN.encode() not in _db_bytes(db_path)
 
 
+# --- GrowthBook ----------------------------------------------------------------------------------
+
+AUDITS = "/v1/audits"
+
+
+def _gb_audit(ident: str, at: str, env: str, pre: bool, post: bool) -> dict[str, Any]:
+    # the Audit schema of GET /v1/audits: id, event, entity, user, reason, details (a JSON string), dateCreated
+    return {
+        "id": ident,
+        "event": "feature.toggle",
+        "entity": {"object": "feature", "id": C, "name": C},
+        "user": {"id": "u_1", "email": "dana@example.com", "name": "Dana Lee"},
+        "reason": "",
+        "details": json.dumps({"pre": {"on": pre}, "post": {"on": post}, "context": {"environment": env}}),
+        "dateCreated": at,
+    }
+
+
+GB_3 = _gb_audit("aud_3", "2026-06-20T09:00:00.000Z", "production", True, False)
+GB_2 = _gb_audit("aud_2", "2026-06-01T09:00:00.000Z", "staging", True, False)
+GB_1 = _gb_audit("aud_1", "2026-05-01T09:00:00.000Z", "production", False, True)
+
+
+def test_growthbook_pages_with_before_and_stops_at_the_cursor(httpserver: HTTPServer, run: Any, db_path: Path) -> None:
+    first = {"entityType": "feature", "limit": "100"}
+    httpserver.expect_request(
+        AUDITS, query_string=first, headers={"Authorization": f"Bearer {TOKEN}"}
+    ).respond_with_json({"audits": [GB_3, GB_2], "nextCursor": GB_2["dateCreated"]})
+    httpserver.expect_request(AUDITS, query_string={**first, "before": GB_2["dateCreated"]}).respond_with_json(
+        {"audits": [GB_1], "nextCursor": None}
+    )
+    url = httpserver.url_for("/").rstrip("/")
+    report = json.loads(run.ok("flags", "pull", "growthbook", "--url", url, "--json").stdout)
+    assert (report["pages"], report["fetched"], report["cursor"]) == (2, 3, "2026-06-20T09:00:00+00:00")
+    con = sqlite3.connect(db_path)
+    stored = con.execute("SELECT count(*) FROM flag_events").fetchone()[0]
+    con.close()
+    assert report["added"] + report["skipped"] == 3 and report["added"] == stored
+
+    # newest first: the next pull reads one page, which reaches the stored instant, and asks for no older one
+    httpserver.clear()
+    gb_4 = _gb_audit("aud_4", "2026-06-25T09:00:00.000Z", "production", False, True)
+    httpserver.expect_request(AUDITS, query_string=first).respond_with_json(
+        {"audits": [gb_4, GB_3], "nextCursor": GB_3["dateCreated"]}
+    )
+    again = json.loads(run.ok("flags", "pull", "growthbook", "--url", url, "--json").stdout)
+    assert (again["pages"], again["cursor"]) == (1, "2026-06-25T09:00:00+00:00")
+    assert [q for q, _ in _requests(httpserver, AUDITS)] == [first]
+
+
+def test_growthbook_without_audits_reads_the_feature_history(httpserver: HTTPServer, run: Any) -> None:
+    httpserver.expect_request(AUDITS).respond_with_json({"message": "Unknown route"}, status=404)
+    httpserver.expect_request("/v1/history/feature").respond_with_json({"events": [GB_3, GB_2, GB_1]})
+    url = httpserver.url_for("/").rstrip("/")
+    res = run.ok("flags", "pull", "growthbook", "--url", url)
+    assert "3 new entries" in res.stdout
+    assert "note: this GrowthBook has no /v1/audits" in res.stdout
+
+
 # --- settings ------------------------------------------------------------------------------------
 
 

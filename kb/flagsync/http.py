@@ -30,7 +30,11 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 class PullError(KBError):
-    """A page the pull could not read; nothing is written when one is raised."""
+    """A page the pull could not read; nothing is written when one is raised. `status`: the HTTP status, if any."""
+
+    def __init__(self, message: str, where: str = "", status: int | None = None) -> None:
+        super().__init__(message, where)
+        self.status = status
 
 
 def mask(text: str, token: Secret) -> str:
@@ -137,6 +141,7 @@ class Fetcher:
                     raise PullError(
                         f"HTTP {resp.status_code} {resp.reason_phrase}{hint.get(resp.status_code, '')} (GET {shown})",
                         where,
+                        resp.status_code,
                     )
             if attempt >= self.retries:
                 tries = f" after {attempt + 1} attempts" if attempt else ""

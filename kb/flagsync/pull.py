@@ -17,7 +17,7 @@ from typing import IO, Any
 from kb.errors import KBError
 from kb.flagsync.http import Fetcher, PullError, mask
 from kb.flagsync.settings import PullSettings
-from kb.flagsync.vendors import VENDORS, Page, Unleash, Vendor
+from kb.flagsync.vendors import VENDORS, Page, Vendor
 
 log = logging.getLogger("kb.flagsync")
 
@@ -79,11 +79,11 @@ def _walk(
         try:
             body = http.get_json(url, params, where)
         except PullError as exc:
-            if out.pages == 0 and isinstance(vendor, Unleash) and "HTTP 404" in exc.message:
-                # an Unleash from before the event search: the events list gives the latest events only
-                url, params = vendor.legacy(s)
-                url = http.same_origin(url, "first page")
-                out.notes.append("this Unleash has no event search endpoint; read its latest events only")
+            fallback = vendor.legacy(s) if out.pages == 0 and exc.status == 404 else None
+            if fallback is not None:
+                path, params, note = fallback
+                url = http.same_origin(path, "first page")
+                out.notes.append(note)
                 body = http.get_json(url, params, where)
             else:
                 raise
@@ -119,8 +119,9 @@ def _keep(
             pos = vendor.position(record, n)
         except PullError as exc:
             raise PullError(exc.message, where) from None
+        if cursor is not None and not vendor.after(pos, cursor):
+            reached_old = True  # at or before the cursor: a newest-first list goes no further
         if not vendor.is_new(pos, cursor):
-            reached_old = True
             continue
         detail = vendor.detail(record)
         if detail is not None:
@@ -140,7 +141,7 @@ def _detail(http: Fetcher, path: str, record: dict[str, Any], where: str) -> dic
     try:
         full = http.get_json(http.same_origin(path, "detail"), None, where)
     except PullError as exc:
-        if "HTTP 404" in exc.message:  # an older server without the detail endpoint: keep the list entry
+        if exc.status == 404:  # an older server without the detail endpoint: keep the list entry
             log.warning("%s: no detail endpoint (%s); keeping the list entry", where, exc.message)
             return record
         raise

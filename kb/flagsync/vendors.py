@@ -12,8 +12,9 @@ Read from the vendors' own references (see docs/silent.md, "Live pulls"):
   change_details. Header `Authorization: Api-Key <key>` (or the scheme you give: "Token <key>").
   Resumes after the highest record id.
 - GrowthBook: GET /v1/audits?entityType=feature (newest first, {audits, nextCursor}, paged with
-  before=<nextCursor>). Header `Authorization: Bearer <key>`. It filters by neither project nor
-  environment. Resumes from the newest dateCreated.
+  before=<nextCursor>); older servers: GET /v1/history/feature ({events}, one answer). Header
+  `Authorization: Bearer <key>`. It filters by neither project nor environment. Resumes from the
+  newest dateCreated.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class Vendor:
         """A path to read the full entry from, when the list leaves out what kb needs."""
         return None
 
+    def legacy(self, s: PullSettings) -> tuple[str, Params, str] | None:
+        """An older endpoint to read when the first page's answers 404: (path, query, note for the user)."""
+        return None
+
 
 class Unleash(Vendor):
     name = "unleash"
@@ -114,8 +119,9 @@ class Unleash(Vendor):
             params.append(("from", f"IS:{cursor['at'][:10]}"))
         return self.path, params
 
-    def legacy(self, s: PullSettings) -> tuple[str, Params]:
-        return self.legacy_path, [("project", s.project)] if s.project else []
+    def legacy(self, s: PullSettings) -> tuple[str, Params, str] | None:
+        note = "this Unleash has no event search endpoint; read its latest events only"
+        return self.legacy_path, [("project", s.project)] if s.project else [], note
 
     def page(self, body: Any, url: str, params: Params) -> Page:
         if url.endswith(self.legacy_path):
@@ -213,6 +219,7 @@ class Flagsmith(Vendor):
 class GrowthBook(Vendor):
     name = "growthbook"
     path = "/v1/audits"
+    legacy_path = "/v1/history/feature"  # older servers: every feature's history in one answer
     stops_early = True
     limit = 100
 
@@ -231,7 +238,13 @@ class GrowthBook(Vendor):
     def first(self, s: PullSettings, cursor: Any) -> tuple[str, Params]:
         return self.path, [("entityType", "feature"), ("limit", self.limit)]
 
+    def legacy(self, s: PullSettings) -> tuple[str, Params, str] | None:
+        return self.legacy_path, [], "this GrowthBook has no /v1/audits; read /v1/history/feature in one answer"
+
     def page(self, body: Any, url: str, params: Params) -> Page:
+        if url.endswith(self.legacy_path):
+            events = _shape(body, "events", "{events}")
+            return Page(events, None, len(events))
         audits = _shape(body, "audits", "{audits, nextCursor}")
         cursor = body.get("nextCursor")
         if cursor is not None and not isinstance(cursor, str):
