@@ -30,6 +30,7 @@ KNOWN_MIGRATIONS = (
     "m002_foreign_key_indexes",
     "m003_search_text_written_once",
     "m004_covering_indexes",
+    "m005_record_format_2",
     "m010_flag_sources",
 )
 MIGRATION_SET = "kb"
