@@ -145,6 +145,7 @@ class Unleash(Vendor):
 class LaunchDarkly(Vendor):
     name = "launchdarkly"
     path = "/api/v2/auditlog"
+    stops_early = True  # newest first; `after` already bounds it, this spares a server that ignores it
     limit = 20  # the documented maximum
 
     def first(self, s: PullSettings, cursor: Any) -> tuple[str, Params]:
