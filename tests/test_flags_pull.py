@@ -53,9 +53,18 @@ def _db_bytes(db_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
 
 
+def _vendor_id(key: str) -> str:
+    """The vendor's own id at the end of an event key (`<source>[:<instance>]:<id>[#part]`)."""
+    return key.split("#", 1)[0].rsplit(":", 1)[1]
+
+
 def _events(db_path: Path) -> list[tuple[str, str, str, str, str, str]]:
+    """(vendor id, flag, environment, action, time, actor) of every stored event, in time order."""
     with KB(db_path) as kb:
-        return [(e.event_key, e.flag_key, e.environment, e.action, e.at.isoformat(), e.actor) for e in kb.flag_events()]
+        return [
+            (_vendor_id(e.event_key), e.flag_key, e.environment, e.action, e.at.isoformat(), e.actor)
+            for e in kb.flag_events()
+        ]
 
 
 def _count(db_path: Path, table: str) -> int:
@@ -122,9 +131,9 @@ def test_unleash_first_pull_reads_every_page_then_only_newer_events(
     assert (report["pages"], report["fetched"], report["added"]) == (2, 3, 3)
     assert report["cursor"] == {"id": 3, "at": "2026-04-28T16:42:00.000Z"}
     assert _events(db_path) == [
-        ("unleash:1", C, "", "created", "2026-01-05T09:00:00+00:00", "alice@example.com"),
-        ("unleash:2", C, "production", "enabled", "2026-01-06T10:00:00+00:00", "alice@example.com"),
-        ("unleash:3", C, "production", "disabled", "2026-04-28T16:42:00+00:00", "alice@example.com"),
+        ("1", C, "", "created", "2026-01-05T09:00:00+00:00", "alice@example.com"),
+        ("2", C, "production", "enabled", "2026-01-06T10:00:00+00:00", "alice@example.com"),
+        ("3", C, "production", "disabled", "2026-04-28T16:42:00+00:00", "alice@example.com"),
     ]
 
     # the second pull asks only from the cursor's day on; the event already stored that day is not counted new
@@ -136,7 +145,7 @@ def test_unleash_first_pull_reads_every_page_then_only_newer_events(
     second = json.loads(run.ok("flags", "pull", "unleash", "--url", url, "--json").stdout)
     assert (second["pages"], second["fetched"], second["added"], second["duplicates"]) == (1, 1, 1, 0)
     assert [q for q, _ in _requests(httpserver, SEARCH)] == [since]
-    assert [k for k, *_ in _events(db_path)] == ["unleash:1", "unleash:2", "unleash:3", "unleash:4"]
+    assert [k for k, *_ in _events(db_path)] == ["1", "2", "3", "4"]
     assert second["cursor"]["id"] == 4
 
     third = json.loads(run.ok("flags", "pull", "unleash", "--url", url, "--json").stdout)
@@ -157,7 +166,7 @@ def test_unleash_without_event_search_falls_back_to_the_events_list(
     url = httpserver.url_for("/").rstrip("/")
     out = run.ok("flags", "pull", "unleash", "--url", url, "--project", "default")
     assert "no event search endpoint" in out.stdout
-    assert [k for k, *_ in _events(db_path)] == ["unleash:1", "unleash:2", "unleash:3"]
+    assert [k for k, *_ in _events(db_path)] == ["1", "2", "3"]
 
 
 # --- LaunchDarkly --------------------------------------------------------------------------------
@@ -319,13 +328,13 @@ def test_flagsmith_pages_details_and_resume(httpserver: HTTPServer, run: Any, db
     report = json.loads(run.ok("flags", "pull", "flagsmith", "--url", url, "--project", "3", "--json").stdout)
     assert (report["pages"], report["fetched"], report["added"], report["cursor"]) == (2, 3, 3, 3)
     assert [(k, f, e, at) for k, f, e, _, at, _ in _events(db_path)] == [
-        ("flagsmith:1", C, "production", "2026-05-01T09:00:00+00:00"),
-        ("flagsmith:2", F, "production", "2026-06-01T09:00:00+00:00"),
-        ("flagsmith:3", C, "production", "2026-06-20T09:00:00+00:00"),
+        ("1", C, "production", "2026-05-01T09:00:00+00:00"),
+        ("2", F, "production", "2026-06-01T09:00:00+00:00"),
+        ("3", C, "production", "2026-06-20T09:00:00+00:00"),
     ]
     # the FEATURE_STATE record was read again from its detail endpoint, change_details and all
     con = sqlite3.connect(db_path)
-    raw = json.loads(con.execute("SELECT raw FROM flag_events WHERE event_key = 'flagsmith:3'").fetchone()[0])
+    (raw,) = [json.loads(r) for k, r in con.execute("SELECT event_key, raw FROM flag_events") if _vendor_id(k) == "3"]
     con.close()
     assert raw["change_details"] == [{"field": "enabled", "old": True, "new": False}]
 
