@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kb.commands._common import common_options, user_errors
+from kb.commands._common import common_options, internal_errors, user_errors
 
 # name -> (module:attribute, one-line help). Help lives here so listing commands imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -34,6 +34,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _utf8(text: str) -> bool:
+    """False for an argument holding bytes that were not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _available(target: str) -> bool:
     return importlib.util.find_spec(target.split(":", 1)[0]) is not None
 
@@ -50,8 +59,17 @@ class LazyGroup(click.Group):
         cmd: click.Command = getattr(importlib.import_module(module), attr)
         return cmd
 
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        import sys
+
+        for n, arg in enumerate(sys.argv[1:] if args is None else args, start=1):
+            if isinstance(arg, str) and not _utf8(arg):
+                click.echo(f"Error: argument {n} is not valid UTF-8 text", err=True)
+                sys.exit(1)
+        return super().main(args, *rest, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
-        with user_errors():
+        with internal_errors(), user_errors():
             try:
                 return super().invoke(ctx)
             except click.UsageError as exc:

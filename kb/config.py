@@ -19,6 +19,11 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP, appauthor=False))
 
 
+def log_dir() -> Path:
+    """Where kb keeps the traceback of an unexpected error (the user state dir)."""
+    return Path(platformdirs.user_state_dir(APP, appauthor=False))
+
+
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()

@@ -32,6 +32,7 @@ KNOWN_MIGRATIONS = (
     "m004_covering_indexes",
     "m005_record_format_2",
     "m010_flag_sources",
+    "m008_no_duplicate_cycles",
 )
 MIGRATION_SET = "kb"
 BUSY_TIMEOUT_S = 30.0

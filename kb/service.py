@@ -73,9 +73,25 @@ class ImportReport:
     updated: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
     unchanged: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
     ids: list[str] = field(default_factory=list)
+    # (kind, id or slug, {field: [old, new]}) for every record an import changed
+    changes: list[tuple[str, str, dict[str, list[Any]]]] = field(default_factory=list)
 
     def count(self, kind: str, result: str) -> None:
         getattr(self, result)[kind] += 1
+
+    def change_lines(self) -> list[str]:
+        """One line per updated record naming each field it changed, old -> new (clipped)."""
+        from kb.timeutil import clip
+
+        def show(v: Any) -> str:
+            if isinstance(v, list | dict):
+                return f"{len(v)} item{'s' if len(v) != 1 else ''}"
+            return "(none)" if v is None else clip(v, 40)
+
+        return [
+            f"  {kind[:-1]} {key}: " + "; ".join(f"{f} {show(o)} -> {show(n)}" for f, (o, n) in fields.items())
+            for kind, key, fields in self.changes
+        ]
 
     def summary(self) -> str:
         parts = []
@@ -290,11 +306,13 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
 
     # --- files ---------------------------------------------------------------------------------
 
-    def import_paths(self, paths: list[str]) -> ImportReport:
+    def import_paths(self, paths: list[str], *, add_only: bool = False) -> ImportReport:
         """Import YAML documents; the whole set lands in one transaction or not at all.
 
         Files are read and written one at a time (memory stays flat at 100,000 files); an incident
-        whose project or duplicate target comes in a later file waits until the end.
+        whose project or duplicate target comes in a later file waits until the end. With
+        `add_only` (`kb incident add --file`, `kb project add --file`) a record that already exists
+        is refused: adding never silently replaces what is stored; `kb import` is the update path.
         """
         from kb.perf import gc_paused
         from kb.yamldoc import iter_bundles
@@ -303,13 +321,20 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
         known = {r[0] for r in self.db.execute("SELECT slug FROM projects")}
         waiting: list[tuple[Incident, str]] = []
 
+        def refuse_existing(kind: str, key: str, where: str) -> None:
+            raise KBError(f"{kind} {key} already exists; adding never updates (use `kb import` to update it)", where)
+
         def put(inc: Incident, where: str) -> None:
+            if add_only and inc.id and repo.get_incident(self.db, inc.id) is not None:
+                refuse_existing("incident", inc.id, where)
             try:
                 self.check_codes(inc, where)
                 result = repo.put_incident(self.db, inc, self.actor, op="import" if inc.id else None)
             except KBError as exc:
                 raise KBError(exc.message if exc.where == where else str(exc), where) from None
             report.count("incidents", result)
+            if result == "updated" and inc.id:
+                report.changes.append(("incidents", inc.id, changelog.last_changes(self.db, "incident", inc.id)))
             if inc.id:
                 report.ids.append(inc.id)
 
@@ -322,10 +347,17 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
         with gc_paused(), self.transaction():
             for bundle in iter_bundles(paths):
                 for project, where in bundle.projects:
+                    if add_only and (project.slug in known or repo.get_project(self.db, project.slug) is not None):
+                        refuse_existing("project", project.slug, where)
                     try:
-                        report.count("projects", repo.put_project(self.db, project, self.actor, op="import"))
+                        result = repo.put_project(self.db, project, self.actor, op="import")
                     except KBError as exc:
                         raise KBError(str(exc), where) from None
+                    report.count("projects", result)
+                    if result == "updated":
+                        report.changes.append(
+                            ("projects", project.slug, changelog.last_changes(self.db, "project", project.slug))
+                        )
                     known.add(project.slug)
                 for inc, where in bundle.incidents:
                     if ready(inc):

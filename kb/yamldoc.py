@@ -233,6 +233,15 @@ def _read_files(path: Path) -> Iterator[tuple[str, str]]:
             raise KBError(exc.strerror or "cannot read", str(f)) from None
 
 
+def _read_stdin() -> str:
+    """Standard input as UTF-8 text, or one line saying it is not (never a UnicodeDecodeError)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    try:
+        return buffer.read().decode("utf-8") if buffer is not None else sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise KBError(f"not UTF-8 text (byte {exc.start})", "<stdin>") from None
+
+
 def load_paths(paths: list[str]) -> Bundle:
     """Read files, directories or `-` (standard input) into one bundle; the first error stops it."""
     bundle = Bundle()
@@ -245,7 +254,7 @@ def load_paths(paths: list[str]) -> Bundle:
 def iter_bundles(paths: list[str]) -> Iterator[Bundle]:
     """One bundle per file, read as it is needed, so an import of 100,000 files holds one at a time."""
     for raw in paths:
-        sources = [("<stdin>", sys.stdin.read())] if raw == "-" else _read_files(Path(raw))
+        sources = [("<stdin>", _read_stdin())] if raw == "-" else _read_files(Path(raw))
         for source, text in sources:
             data, node = parse_text(text, source)
             bundle = Bundle()

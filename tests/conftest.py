@@ -20,6 +20,9 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("KB_ACTOR", "tester")
     monkeypatch.delenv("KB_DB", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    # the CLI's last-resort guard re-raises, so an exception escaping a command fails its test
+    monkeypatch.setenv("KB_RAISE_INTERNAL", "1")
 
 
 @pytest.fixture

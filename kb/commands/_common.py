@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -107,3 +108,49 @@ def user_errors() -> Iterator[None]:
     except BrokenPipeError:
         sys.stderr.close()
         raise SystemExit(1) from None
+
+
+# Set (to anything) to let an unexpected exception escape with its traceback: the test suite sets
+# it, so a test fails on any exception the guard would otherwise have turned into one line.
+RAISE_ENV = "KB_RAISE_INTERNAL"
+
+
+@contextmanager
+def internal_errors() -> Iterator[None]:
+    """The safety net under `user_errors`: an exception nothing else handled becomes one line
+    naming a log file that holds its traceback. Each one is a bug to fix where it is raised."""
+    try:
+        yield
+    except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if os.environ.get(RAISE_ENV):
+            raise
+        path = _log_traceback(exc)
+        from kb.timeutil import clip
+
+        what = " ".join(str(exc).split())
+        where = f"; the details are in {path}" if path else ""
+        raise click.ClickException(
+            f"internal error ({type(exc).__name__}: {clip(what, 120)[1:-1] if what else 'no message'}){where}"
+        ) from None
+
+
+def _log_traceback(exc: BaseException) -> str | None:
+    """Append the traceback to `<user state dir>/kb-errors.log` (0600); None if that fails too."""
+    import traceback
+
+    from kb.config import log_dir
+    from kb.timeutil import stamp
+
+    try:
+        directory = log_dir()
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = directory / "kb-errors.log"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(f"--- {stamp()} kb {' '.join(sys.argv[1:])[:500]}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return str(path)
+    except OSError:
+        return None

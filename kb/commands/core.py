@@ -106,8 +106,7 @@ def project_add(slug: str | None, file_: str | None, as_json: bool, **values: An
 
     kb = open_kb()
     if file_:
-        report = kb.import_paths([file_])
-        _report(report, as_json)
+        _report(kb.import_paths([file_], add_only=True), as_json)
         return
     if not slug:
         raise click.UsageError("give a SLUG or --file")
@@ -234,7 +233,7 @@ def incident_add(
 
     kb = open_kb()
     if file_:
-        _report(kb.import_paths([file_]), as_json)
+        _report(kb.import_paths([file_], add_only=True), as_json)
         return
     data = _given(values)
     for required in ("project", "title"):
@@ -490,9 +489,14 @@ def _history(entity: str, entity_id: str, as_json: bool) -> None:
 
 def _report(report: Any, as_json: bool) -> None:
     if as_json:
-        emit_json({"created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+        changes = [{"kind": k, "id": i, "changes": c} for k, i, c in report.changes]
+        emit_json(
+            {"created": report.created, "updated": report.updated, "unchanged": report.unchanged, "changes": changes}
+        )
     else:
         click.echo(f"imported: {report.summary()}")
+        for line in report.change_lines():
+            click.echo(line)
 
 
 @click.command("import")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from kb.errors import KBError
+from kb.timeutil import clip
 
 CONTAINER_KEYS = ("events", "items", "results")
 _WS = " \t\r\n"
@@ -57,19 +58,69 @@ class _Buffer:
         self.pos += 1
 
     def value(self, what: str) -> Any:
+        """Decode the next value. A syntax error is reported at once; only an error that more text
+        could cure (the value runs past the buffered text) reads on, and the read size doubles
+        each time, so a value is decoded O(1) times on average and the file is never re-read."""
         self.peek()
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if self.fill():
+                if _may_continue(exc, len(self.buf)) and self._grow(what):
                     continue
                 line = self.line + self.buf.count("\n", self.pos, exc.pos)
                 raise KBError(f"{what}: not valid JSON ({exc.msg})", f"line {line}") from None
-            if end == len(self.buf) and self.fill():  # a number may continue in the next chunk
+            except RecursionError:
+                raise KBError(f"{what}: not valid JSON (nested too deeply)", f"line {self.line}") from None
+            except ValueError as exc:  # a number longer than Python converts (4,300 digits)
+                raise KBError(f"{what}: not valid JSON ({clip(str(exc), 80)[1:-1]})", f"line {self.line}") from None
+            if end == len(self.buf) and self._grow(what):  # a number may continue in the next chunk
                 continue
+            if "\\u" in self.buf[self.pos : end] and _has_lone_surrogate(obj):
+                raise KBError(f"{what}: a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)", f"line {self.line}")
             self.pos = end
             return obj
+
+    def _grow(self, what: str) -> bool:
+        """Read at least as much again as is buffered; False at the end of the file."""
+        if len(self.buf) - self.pos > MAX_VALUE_CHARS:
+            raise KBError(f"{what}: one value is larger than {MAX_VALUE_CHARS // (1 << 20)} MiB", f"line {self.line}")
+        size = max(self.chunk, len(self.buf) - self.pos)
+        if self.eof:
+            return False
+        data = self.fh.read(size)
+        if not data:
+            self.eof = True
+            return False
+        self.base_line += self.buf.count("\n", 0, self.pos)
+        self.buf, self.pos = self.buf[self.pos :] + data, 0
+        return True
+
+
+# One event is never this large; a value that would be is refused rather than buffered.
+MAX_VALUE_CHARS = 64 << 20
+# How far before the end of the buffered text a syntax error may be and still be a value cut off
+# by the buffer's end (the longest such prefix is a literal, an escape or a number's exponent).
+_TAIL = 32
+
+
+def _may_continue(exc: json.JSONDecodeError, buffered: int) -> bool:
+    return exc.pos >= buffered - _TAIL or exc.msg.startswith("Unterminated string")
+
+
+def _has_lone_surrogate(obj: Any) -> bool:
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
 
 
 def iter_json(fh: IO[str], chunk: int = 1 << 16) -> Iterator[Any]:

@@ -58,6 +58,15 @@ def history(db: Database, entity: str, entity_id: str) -> list[ChangeRecord]:
     return [_row(r) for r in rows]
 
 
+def last_changes(db: Database, entity: str, entity_id: str) -> dict[str, list[Any]]:
+    """The field-by-field changes of the latest change to one record ({} if none)."""
+    row = db.execute(
+        "SELECT changes FROM changelog WHERE entity = ? AND entity_id = ? ORDER BY seq DESC LIMIT 1",
+        [entity, entity_id],
+    ).fetchone()
+    return json.loads(row[0]) if row else {}
+
+
 def as_of(db: Database, entity: str, entity_id: str, when: datetime) -> ChangeRecord | None:
     """The last change at or before `when`: its snapshot is what the record said then."""
     rows = list(

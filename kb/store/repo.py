@@ -339,18 +339,47 @@ def _materialise(db: Database, rows: list[dict[str, Any]]) -> Iterator[Incident]
         yield _row_incident(r, kids.get(r["id"], {}))
 
 
+# The largest number an incident id may carry (INCIDENT_ID_RE allows nine digits): kb never
+# allocates an id its own validator would refuse.
+MAX_INCIDENT_SEQ = 999_999_999
+
+
 def next_incident_id(db: Database) -> str:
-    """Ids are never reused: a counter that only grows, kept in the database itself."""
+    """Ids are never reused: a counter that only grows, kept in the database itself.
+
+    An imported id may have pushed the counter to the top of the range (`INC-999999999`); then the
+    first number above an id in use that no incident has ever had (no row, no history) is taken.
+    """
     seq = int(db.execute("SELECT value FROM meta WHERE key = 'next_incident_seq'").fetchone()[0])
-    while db.execute("SELECT 1 FROM incidents WHERE id = ?", [f"INC-{seq:04d}"]).fetchone():
+    while seq <= MAX_INCIDENT_SEQ and db.execute("SELECT 1 FROM incidents WHERE id = ?", [_inc(seq)]).fetchone():
         seq += 1
+    if seq > MAX_INCIDENT_SEQ:
+        return _free_incident_id(db)
     db.execute("UPDATE meta SET value = ? WHERE key = 'next_incident_seq'", [str(seq + 1)])
+    return _inc(seq)
+
+
+def _inc(seq: int) -> str:
     return f"INC-{seq:04d}"
 
 
+def _free_incident_id(db: Database) -> str:
+    """The lowest INC number, 1 or just above one in use, that no incident has ever held."""
+    used = db.execute(
+        "SELECT CAST(substr(id, 5) AS INTEGER) FROM incidents WHERE id GLOB 'INC-[0-9]*' "
+        "UNION SELECT CAST(substr(entity_id, 5) AS INTEGER) FROM changelog "
+        "WHERE entity = 'incident' AND entity_id GLOB 'INC-[0-9]*'"
+    ).fetchall()
+    taken = {r[0] for r in used}
+    for n in sorted({0} | taken):
+        if n + 1 not in taken and n + 1 <= MAX_INCIDENT_SEQ:
+            return _inc(n + 1)
+    raise KBError(f"every incident number up to {MAX_INCIDENT_SEQ:,} is taken", "id")  # pragma: no cover
+
+
 def _bump_counter(db: Database, incident_id: str) -> None:
-    if incident_id.startswith("INC-"):
-        n = int(incident_id.split("-", 1)[1])
+    if incident_id.startswith("INC-") and incident_id[4:].isdigit():
+        n = min(int(incident_id[4:]), MAX_INCIDENT_SEQ)
         db.execute(
             "UPDATE meta SET value = ? WHERE key = 'next_incident_seq' AND CAST(value AS INTEGER) <= ?", [str(n + 1), n]
         )
@@ -373,6 +402,11 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
             raise KBError(
                 f"project {slug!r} does not exist (add it first, or include it in the file)", f"affected_projects[{n}]"
             )
+    if inc.duplicate_of is not None:
+        loop = duplicate_chain(db, inc.duplicate_of)
+        if inc.id in loop or inc.duplicate_of == inc.id:
+            path = " -> ".join([inc.id, *loop[: loop.index(inc.id) + 1]] if inc.id in loop else [inc.id, inc.id])
+            raise KBError(f"would make a cycle of duplicates ({path})", "duplicate_of")
     old = get_incident(db, inc.id)
     new_doc = dump(inc)
     changes = {k: [None, v] for k, v in new_doc.items()} if old is None else diff(dump(old), new_doc)
@@ -448,9 +482,13 @@ def merge_incident(db: Database, dup_id: str, into_id: str, actor: str) -> Incid
     if dup_id == into_id:
         raise KBError("an incident cannot be merged into itself", "merge")
     dup = require_incident(db, dup_id)
-    target = require_incident(db, into_id)
-    while target.duplicate_of:  # merge into the surviving record, never into another duplicate
-        target = require_incident(db, target.duplicate_of)
+    require_incident(db, into_id)
+    chain = duplicate_chain(db, into_id)  # merge into the surviving record, never into another duplicate
+    if dup_id in chain:
+        raise KBError(f"{into_id} is itself a duplicate of {dup_id}", "merge")
+    target = require_incident(db, chain[-1])
+    if target.duplicate_of is not None:  # only on a store damaged before m008
+        raise KBError(f"the duplicates of {into_id} form a cycle ({' -> '.join([*chain, chain[0]])})", "merge")
     if target.id == dup_id:
         raise KBError(f"{into_id} is itself a duplicate of {dup_id}", "merge")
     if dup.duplicate_of == target.id:
@@ -461,6 +499,20 @@ def merge_incident(db: Database, dup_id: str, into_id: str, actor: str) -> Incid
         "UPDATE incidents SET duplicate_of = ? WHERE duplicate_of = ?", [target.id, dup_id]
     )  # earlier duplicates of the duplicate follow it
     return merged
+
+
+def duplicate_chain(db: Database, start: str) -> list[str]:
+    """`start` and the ids its duplicate_of links lead to, in order; each id at most once, so the
+    walk ends even on a damaged store (m008's trigger keeps cycles out of a sound one)."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    current: str | None = start
+    while current is not None and current not in seen:
+        seen.add(current)
+        chain.append(current)
+        row = db.execute("SELECT duplicate_of FROM incidents WHERE id = ?", [current]).fetchone()
+        current = row[0] if row else None
+    return chain
 
 
 def resolve_incident_id(db: Database, incident_id: str) -> str:

@@ -6,8 +6,12 @@ code does not know was written by a newer kb and is refused (see kb.store.db).
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from kb.timeutil import stamp
 
 MIGRATION_SET = "kb"
 migrations = Migrations(MIGRATION_SET)
@@ -380,3 +384,49 @@ def m010_flag_sources(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m008_no_duplicate_cycles(db: Database) -> None:
+    """Make a cycle of `duplicate_of` links impossible in the store, whoever writes.
+
+    Two incidents marked duplicates of each other made `kb incident merge` loop forever holding
+    the write lock. kb refuses such input (kb/store/repo.py), and these triggers refuse it even
+    from plain SQL. Any cycle an older kb let in is broken first: the link of the cycle's
+    smallest id is cleared (the record stays; only its duplicate mark goes), and the change is
+    in the change log.
+    """
+    cycle_sql = """
+        SELECT RAISE(ABORT, 'duplicate_of would make a cycle of duplicates')
+        WHERE NEW.duplicate_of = NEW.id OR EXISTS (
+            WITH RECURSIVE chain(id) AS (
+                SELECT NEW.duplicate_of
+                UNION
+                SELECT i.duplicate_of FROM incidents i JOIN chain c ON i.id = c.id WHERE i.duplicate_of IS NOT NULL
+            )
+            SELECT 1 FROM chain WHERE id = NEW.id
+        );
+    """
+    rows = db.execute("SELECT id, duplicate_of FROM incidents WHERE duplicate_of IS NOT NULL").fetchall()
+    links = dict(rows)
+    for start in sorted(links):
+        seen: list[str] = []
+        cur: str | None = start
+        while cur is not None and cur not in seen:
+            seen.append(cur)
+            cur = links.get(cur)
+        if cur is not None and cur == start:  # start lies on a cycle: cut it at its smallest id
+            cut = min(seen)
+            db.execute("UPDATE incidents SET duplicate_of = NULL WHERE id = ?", [cut])
+            db.execute(
+                "INSERT INTO changelog (at, actor, entity, entity_id, op, changes, snapshot) "
+                "VALUES (?, 'kb-migration', 'incident', ?, 'update', ?, NULL)",
+                [stamp(), cut, json.dumps({"duplicate_of": [links[cut], None]})],
+            )
+            links[cut] = None  # type: ignore[assignment]
+    for event in ("INSERT", "UPDATE OF duplicate_of"):
+        name = "incidents_no_duplicate_cycle_" + event.split()[0].lower()
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {event} ON incidents "
+            f"WHEN NEW.duplicate_of IS NOT NULL BEGIN {cycle_sql} END"
+        )
