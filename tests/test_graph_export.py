@@ -69,8 +69,8 @@ def test_hostile_statements_survive_graphml_and_gexf(kb: KB) -> None:
     for fmt, reader in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
         back = reader(io.BytesIO(kb.export_graph(fmt, incident="GR-0004")))
         got = {n: back.nodes[n]["statement"] for n in want}
-        # an XML parser turns CR LF into LF (XML 1.0, 2.11); networkx's GEXF writer escapes the CR, GraphML's does not
-        assert got == (want if fmt == "gexf" else {n: s.replace("\r\n", "\n") for n, s in want.items()}), fmt
+        # line breaks are written as LF (an XML parser would turn a raw CR LF into LF anyway, XML 1.0, 2.11)
+        assert got == {n: s.replace("\r\n", "\n") for n, s in want.items()}, fmt
 
 
 def test_json_is_node_link_data(pf: KB) -> None:
@@ -174,7 +174,15 @@ def test_any_text_is_one_safe_mermaid_label(text: str) -> None:
     expected = text.replace("\r\n", "\n").replace("\r", "\n")
     breakers = {"\x7f", "\x85", "\u2028", "\u2029"}
     expected = "".join(" " if (ord(ch) < 32 and ch != "\n") or ch in breakers else ch for ch in expected)
+    # what a terminal or renderer could act on (C1 controls, bidi overrides, lone surrogates) is shown as an escape
+    expected = "".join(f"\\x{ord(ch):02x}" if 0x7F < ord(ch) < 0xA0 and ch != "\x85" else ch for ch in expected)
+    expected = "".join(f"\\u{ord(ch):04x}" if _hidden(ch) else ch for ch in expected)
     assert _decode(label) == expected
+
+
+def _hidden(ch: str) -> bool:
+    o = ord(ch)
+    return 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF) or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
 
 
 _DOT_STRING = re.compile(r'^"(?:[^"\\\n]|\\.)*"$')
@@ -186,4 +194,10 @@ def test_any_text_is_one_dot_string(text: str) -> None:
     quoted = dot_quote(text)
     assert _DOT_STRING.match(quoted)
     unescaped = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), quoted[1:-1])
-    assert unescaped == text.replace("\r\n", "\n").replace("\r", "\n")
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    # control characters (but tab and newline) are written visibly, never raw
+    expected = "".join(
+        f"\\x{ord(ch):02x}" if (ord(ch) < 32 and ch not in "\t\n") or 0x7F <= ord(ch) < 0xA0 else ch for ch in expected
+    )
+    expected = "".join(f"\\u{ord(ch):04x}" if _hidden(ch) else ch for ch in expected)
+    assert unescaped == expected

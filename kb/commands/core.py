@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb
 from kb.errors import KBError
@@ -22,6 +21,7 @@ from kb.models import (
     STAGES,
     STATUSES,
 )
+from kb.textsafe import markup_escape as escape
 
 # (option name, model field, click type, help) — shared by `add` and `edit` so both accept the same words
 PROJECT_OPTIONS: list[tuple[str, str, Any, str]] = [
@@ -535,6 +535,8 @@ def export(directory: str, as_json: bool) -> None:
 @json_option
 def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None:
     """Full-text search (any text is safe: it is searched for, never parsed)."""
+    import re as _re
+
     from kb.store.search import HIT_CLOSE, HIT_OPEN
     from kb.timeutil import from_text
 
@@ -551,7 +553,10 @@ def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None
     if not hits:
         out.print("no matches")
     for h in hits:
-        snippet = escape(h.snippet).replace(HIT_OPEN, "[bold yellow]").replace(HIT_CLOSE, "[/]")
+        snippet = "".join(
+            ("[bold yellow]" if part == HIT_OPEN else "[/]" if part == HIT_CLOSE else escape(part))
+            for part in _re.split(f"({HIT_OPEN}|{HIT_CLOSE})", h.snippet)
+        )
         dup = f" [dim](duplicate of {h.duplicate_of})[/]" if h.duplicate_of else ""
         out.print(f"[bold]{h.id}[/] [cyan]{escape(h.project)}[/] {escape(h.title)}{dup}  [dim]{h.kind}[/]")
         out.print(f"    {snippet}")

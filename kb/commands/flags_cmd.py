@@ -54,8 +54,9 @@ def flags_import(file: str, fmt: str | None, as_json: bool) -> None:
 
 
 def _events_table(events: list[Any]) -> Any:
-    from rich.markup import escape
     from rich.table import Table
+
+    from kb.textsafe import markup_escape as escape
 
     t = Table("at", "flag", "env", "action", "from→to", "actor", "project", "comment", box=None)
     for e in events:
@@ -388,7 +389,7 @@ def silent(as_of: str | None, project: str | None, fail_on: str | None, config_p
 
 
 def _print_verdicts(verdicts: list[Any]) -> None:
-    from rich.markup import escape
+    from kb.textsafe import markup_escape as escape
 
     out = console()
     if not verdicts:

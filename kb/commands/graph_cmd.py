@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Column, Table
 from rich.tree import Tree
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb
 from kb.graph.results import Chain, ChainNode, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion
+from kb.textsafe import markup_escape as escape
 
 
 def _window_options(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from rich.console import Group
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -14,6 +13,8 @@ from rich.tree import Tree
 
 from kb.approxdate import shown
 from kb.models import ChangeRecord, Incident, Project
+from kb.textsafe import markup_escape as escape
+from kb.textsafe import printable
 
 
 def days(td: timedelta | None, approximate: bool = False) -> str:
@@ -38,7 +39,7 @@ def _kv(rows: list[tuple[str, Any]]) -> Table:
     t.add_column(style="dim")
     t.add_column()
     for k, v in rows:
-        t.add_row(k, Text(v) if isinstance(v, str) else v)
+        t.add_row(k, Text(printable(v)) if isinstance(v, str) else v)
     return t
 
 

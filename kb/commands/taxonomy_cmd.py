@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.tree import Tree
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb
 from kb.errors import KBError
+from kb.textsafe import markup_escape as escape
 
 
 @click.group()

@@ -20,6 +20,7 @@ import networkx as nx
 from kb.errors import KBError
 from kb.graph.results import Chain, ChainNode
 from kb.models import Incident
+from kb.textsafe import printable
 
 FORMATS = ("graphml", "gexf", "json", "dot", "mermaid")
 
@@ -28,22 +29,30 @@ FORMATS = ("graphml", "gexf", "json", "dot", "mermaid")
 
 
 def _scalar(value: Any) -> str | int | float | bool:
-    """What GraphML/GEXF can store: None becomes "", lists and dicts JSON text, anything else str."""
-    if isinstance(value, str | bool | int | float):
+    """What GraphML/GEXF can store: None becomes "", lists and dicts JSON text, anything else str;
+    text with control characters written visibly (XML 1.0 cannot hold most of them at all)."""
+    if isinstance(value, str):
+        return printable(value.replace("\r\n", "\n").replace("\r", "\n"))
+    if isinstance(value, bool | int | float):
         return value
     if value is None:
         return ""
     if isinstance(value, list | tuple | dict | set):
-        return json.dumps(sorted(value) if isinstance(value, set) else value, ensure_ascii=False, default=str)
-    return str(value)
+        return printable(
+            json.dumps(sorted(value) if isinstance(value, set) else value, ensure_ascii=False, default=str)
+        )
+    return printable(str(value))
 
 
 def writable(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """A copy whose attribute values networkx's XML writers accept."""
     out = nx.MultiDiGraph()
     out.graph.update({k: _scalar(v) for k, v in g.graph.items()})
-    out.add_nodes_from((n, {k: _scalar(v) for k, v in d.items()}) for n, d in g.nodes(data=True))
-    out.add_edges_from((u, v, k, {a: _scalar(x) for a, x in d.items()}) for u, v, k, d in g.edges(keys=True, data=True))
+    out.add_nodes_from((_scalar(n), {k: _scalar(v) for k, v in d.items()}) for n, d in g.nodes(data=True))
+    out.add_edges_from(
+        (_scalar(u), _scalar(v), k, {a: _scalar(x) for a, x in d.items()})
+        for u, v, k, d in g.edges(keys=True, data=True)
+    )
     return out
 
 
@@ -69,7 +78,7 @@ def to_json(g: nx.MultiDiGraph) -> str:
 
 def dot_quote(text: str) -> str:
     """A DOT double-quoted string; backslashes doubled so Graphviz's `\\N`, `\\G`, `\\l` never fire."""
-    body = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\r\n", "\n").replace("\r", "\n")
+    body = printable(str(text).replace("\r\n", "\n").replace("\r", "\n")).replace("\\", "\\\\").replace('"', '\\"')
     return '"' + body.replace("\n", "\\n") + '"'
 
 
@@ -125,13 +134,14 @@ _MERMAID_ENTITIES = {
     "\\": "#92;",
 }
 _BREAKERS = {chr(c): " " for c in [*range(32), 0x7F, 0x85, 0x2028, 0x2029] if c != 10}  # no stray line breaks
-_MERMAID_TABLE = str.maketrans({**_BREAKERS, **_MERMAID_ENTITIES})
+_BREAK_TABLE = str.maketrans(_BREAKERS)
+_MERMAID_TABLE = str.maketrans(_MERMAID_ENTITIES)
 
 
 def mermaid_label(text: str) -> str:
     """A label body for `id["..."]`: entities for specials, `<br/>` for line breaks, no raw control characters."""
     lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "<br/>".join(line.translate(_MERMAID_TABLE) for line in lines)
+    return "<br/>".join(printable(line.translate(_BREAK_TABLE)).translate(_MERMAID_TABLE) for line in lines)
 
 
 _MERMAID_STYLE = [

@@ -15,13 +15,17 @@ from sqlite_utils import Database
 from kb.models import SearchHit
 from kb.timeutil import Moment, to_text
 
+MAX_TERMS = 32  # words of a query searched for; more only narrow an AND further
 HIT_OPEN, HIT_CLOSE = "\x02", "\x03"  # markers the faces turn into highlighting
 WEIGHTS = "10.0, 4.0, 3.0, 1.0"  # bm25 weights of title, summary, cause statements, action titles
 
 
 def fts_query(db: Database, text: str) -> str | None:
     """A safe FTS5 expression for user text, or None when it holds no word to look for."""
-    words = re.findall(r"[\w]+(?:['’][\w]+)*", text, flags=re.UNICODE)
+    found = re.findall(r"[\w]+(?:['’][\w]+)*", text, flags=re.UNICODE)
+    # each distinct word once, at most MAX_TERMS of them: FTS5's snippet() costs (terms x text), so
+    # 8,000 repeats of one word took 91 s; the index folds case, so folding here loses nothing
+    words = list(dict.fromkeys(w.casefold() for w in found))[:MAX_TERMS]
     if not words:
         return None
     return db.quote_fts(" ".join(words))
