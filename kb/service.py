@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -371,10 +370,10 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
 
     def export_dir(self, directory: str | os.PathLike[str]) -> dict[str, int]:
         """Write one file per project and per incident; the same data always gives the same bytes."""
+        from kb.fsio import private_dir
         from kb.yamldoc import document, to_yaml
 
-        root = Path(directory).expanduser()
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root = private_dir(directory)
         counts = {"projects": 0, "incidents": 0, "written": 0}
         for sub, items in (
             ("projects", ((p.slug, p) for p in repo.iter_projects(self.db))),
@@ -487,27 +486,23 @@ def _confined(root: Path, sub: str, name: str) -> Path:
     target = (base / sub / name).resolve()
     if not target.is_relative_to(base) or target.parent != (base / sub).resolve():
         raise KBError(f"refusing to write outside the export directory: {name!r}", str(root))
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from kb.fsio import private_dir
+
+    private_dir(target.parent)
     return target
 
 
 def _write_if_changed(target: Path, text: str) -> bool:
     """Atomic replace (temp file + rename), owner-only, skipped when the bytes are already there."""
+    from kb.fsio import atomic_write, fs_error
+
     data = text.encode("utf-8")
-    if target.exists() and target.read_bytes() == data:
-        return False
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".kb-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        if target.is_file() and target.read_bytes() == data:
+            return False
+    except OSError as exc:
+        raise fs_error(exc, target, "read") from None
+    atomic_write(target, data)
     return True
 
 

@@ -183,7 +183,9 @@ def test_processes_opening_an_old_database_at_once_upgrade_it_once(m001: Path) -
         p.stdin.write("go\n")
         p.stdin.flush()
     results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
-    assert results == [(0, "")] * 4
+    assert [code for code, _ in results] == [0] * 4
+    # a process that waited long for the upgrader may say so, in one line; nothing else is printed
+    assert all(err == "" or (err.startswith("waiting (up to") and err.count("\n") == 1) for _, err in results)
     assert len(list(m001.parent.glob("*.bak"))) == 1
     conn = sqlite3.connect(m001)
     names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]

@@ -50,9 +50,11 @@ def _write(text: str, out: str | None) -> None:
     if out is None or out == "-":
         click.echo(text, nl=not text.endswith("\n"))
         return
+    from kb.fsio import atomic_write, private_dir
+
     target = Path(out).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    private_dir(target.parent)
+    atomic_write(target, text.encode("utf-8"))
 
 
 @review.command(SHOW)

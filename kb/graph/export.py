@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -237,19 +236,11 @@ def render(g: nx.MultiDiGraph, fmt: str) -> str | bytes:
 
 def write_file(path: str | os.PathLike[str], data: str | bytes) -> Path:
     """Write where the user asked (atomically: temp file in the same directory, then rename)."""
+    from kb.fsio import atomic_write
+
     target = Path(path).expanduser()
     if not target.parent.is_dir():
         raise KBError(f"directory {str(target.parent)!r} does not exist", "--out")
     if target.is_dir():
         raise KBError(f"{str(target)!r} is a directory; give a file name", "--out")
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".kb-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    return atomic_write(target, data.encode("utf-8") if isinstance(data, str) else data)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from kb.errors import KBError, SchemaTooNew
+from kb.fsio import fs_error, private_dir
 from kb.store.retry import migration_lock
 from kb.store.schema import MIGRATION_SET, known_migration_names, migrations
 from kb.timeutil import now_utc
@@ -37,9 +39,47 @@ def connect(path: Path | str) -> Database:
 
 def _create_private(path: Path) -> None:
     """Create the database file readable by its owner only (it holds who failed and what it cost)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise fs_error(exc, path, "create the database") from None
     os.close(fd)
+
+
+def _remove_new(path: Path) -> None:
+    """Take away a database file this call created and could not finish: no 0-byte leftovers."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:  # pragma: no cover - left for the user; the error already names the file
+            pass
+
+
+# SQLITE_IOERR_WRITE and SQLITE_IOERR_FSYNC/TRUNCATE: what a full disk or a file-size limit gives
+_WRITE_ERRORS = {778, 1034, 1546}
+
+
+def _open_problem(exc: sqlite3.DatabaseError) -> str:
+    """What a failure to open or set up a database means, in plain words (never "not a kb
+    database" for a read-only directory or a full disk)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code == sqlite3.SQLITE_NOTADB or "not a database" in text:
+        return f"not a kb database ({text})"
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return "the disk is full; nothing was written"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return "the database or its directory is read-only (kb needs to write its -wal and -shm files)"
+    if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
+        return "cannot open the database file (is its directory writable, and is it a file?)"
+    if (getattr(exc, "sqlite_errorcode", None) or 0) in _WRITE_ERRORS:
+        return "writing failed: the disk is full or the file would be larger than this system allows"
+    if code == sqlite3.SQLITE_IOERR or "disk I/O error" in text:
+        return f"the file system reported an error ({text})"
+    return f"database error ({text})"
 
 
 def applied_migrations(db: Database) -> list[str]:
@@ -64,16 +104,31 @@ def check_schema(db: Database, path: Path | str) -> list[str]:
 
 def backup_to(db: Database, target: Path) -> Path:
     """Copy a live database with SQLite's online backup API (consistent even while others write)."""
-    target = Path(target)
-    if target.exists():
+    target = Path(target).expanduser()
+    if target.exists() or target.is_symlink():
         raise KBError("refusing to overwrite an existing file", where=str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _create_private(target)
-    dest = sqlite3.connect(str(target))
+    private_dir(target.parent)
+    # into a private temp file first, then linked into place: a failure (a full disk) leaves no
+    # partial or empty backup behind, and a file that appeared meanwhile is never overwritten
+    tmp: str | None = None
     try:
-        db.conn.backup(dest)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+        dest = sqlite3.connect(tmp)
+        try:
+            db.conn.backup(dest)
+        finally:
+            dest.close()
+        os.link(tmp, target)
+    except OSError as exc:
+        raise fs_error(exc, target, "write the backup") from None
+    except sqlite3.DatabaseError as exc:
+        raise KBError(f"cannot write the backup: {_open_problem(exc)}", str(target)) from None
     finally:
-        dest.close()
+        if tmp is not None:
+            for leftover in (tmp, tmp + "-journal"):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
     return target
 
 
@@ -92,20 +147,31 @@ def open_db(path: Path | str, *, create: bool = True, migrate: bool = True) -> D
         fresh = True
     else:
         fresh = memory
+        if not memory and not create and p.is_file() and p.stat().st_size == 0:
+            # an empty file is not a kb database; only commands that may create one initialise it
+            raise KBError("an empty file, not a kb database (run `kb init` to create one)", where=str(p))
     try:
-        db = connect(p if not memory else ":memory:")
-        pending = check_schema(db, p)
-    except sqlite3.DatabaseError as exc:
-        raise KBError(f"not a kb database ({exc})", where=str(p)) from None
-    if pending and migrate:
-        with nullcontext() if memory else migration_lock(p):
-            pending = check_schema(db, p)  # another process may have upgraded it while we waited
-            if pending and not fresh and applied_migrations(db):
-                stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
-                backup_to(db, p.with_name(f"{p.name}.pre-{pending[0]}-{stamp}.bak"))
-            migrations.apply(db)
-    elif pending and not migrate:
-        raise KBError(f"the database needs upgrading ({', '.join(pending)}); run any kb command to upgrade", str(p))
+        try:
+            db = connect(p if not memory else ":memory:")
+            pending = check_schema(db, p)
+        except sqlite3.DatabaseError as exc:
+            raise KBError(_open_problem(exc), where=str(p)) from None
+        if pending and migrate:
+            with nullcontext() if memory else migration_lock(p):
+                pending = check_schema(db, p)  # another process may have upgraded it while we waited
+                if pending and not fresh and applied_migrations(db):
+                    stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
+                    backup_to(db, p.with_name(f"{p.name}.pre-{pending[0]}-{stamp}.bak"))
+                try:
+                    migrations.apply(db)
+                except sqlite3.DatabaseError as exc:
+                    raise KBError(_open_problem(exc), where=str(p)) from None
+        elif pending and not migrate:
+            raise KBError(f"the database needs upgrading ({', '.join(pending)}); run any kb command to upgrade", str(p))
+    except BaseException:
+        if fresh and not memory:
+            _remove_new(p)
+        raise
     return db
 
 

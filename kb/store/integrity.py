@@ -50,7 +50,12 @@ def search_index(db: Database) -> list[str]:
         # rank = 1 also compares the index with its external content table (FTS5 'integrity-check')
         conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES('integrity-check', 1)")
     except sqlite3.DatabaseError as exc:
-        out.append(f"search index: FTS5 integrity-check failed ({exc})")
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        if code == sqlite3.SQLITE_READONLY or "readonly" in str(exc):
+            # FTS5 runs its check as a write: on a read-only file it cannot run, which is no damage
+            out.append("search index: not checked, the database is read-only (FTS5 checks need write access)")
+        else:
+            out.append(f"search index: FTS5 integrity-check failed ({exc})")
     finally:
         if conn.in_transaction:
             conn.rollback()

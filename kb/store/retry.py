@@ -9,6 +9,7 @@ report busy (BEGIN itself once the timeout runs out, COMMIT) are retried with bo
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
@@ -26,6 +27,12 @@ T = TypeVar("T")
 ATTEMPTS = 8
 FIRST_DELAY_S = 0.05
 MAX_DELAY_S = 1.0
+# The longest a write waits for another process's write lock, all attempts together: SQLite's busy
+# handler waits inside each attempt, so without a shared deadline 8 attempts waited 8 x 30 s.
+MAX_WAIT_S = 30.0
+# The longest a process waits for another one that is upgrading the same database file.
+MIGRATION_WAIT_S = 60.0
+MIGRATION_QUIET_S = 1.0  # a wait shorter than this (another process's usual upgrade) says nothing
 
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
@@ -52,21 +59,36 @@ def retry_busy(
     attempts: int = ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
     what: str = "the database",
+    conn: sqlite3.Connection | None = None,
+    budget: float = MAX_WAIT_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Call `fn`, retrying while SQLite reports busy; after the last attempt, a clear KBError."""
+    """Call `fn`, retrying while SQLite reports busy; after the last attempt or once `budget`
+    seconds have gone, a clear KBError. With `conn`, SQLite's own busy wait inside each attempt is
+    cut to what is left of the budget, so the whole wait is bounded, not attempts x busy timeout."""
     delays = backoff(attempts)
-    for delay in [*delays, None]:
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc):
-                raise
-            if delay is None:
-                raise KBError(
-                    "another kb process kept the database busy for too long; nothing was changed, try again",
-                    what,
-                ) from None
-            sleep(delay)
+    deadline = clock() + budget
+    try:
+        for delay in [*delays, None]:
+            left = deadline - clock()
+            if conn is not None:
+                conn.execute(f"PRAGMA busy_timeout = {max(0, int(left * 1000))}")
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                left = deadline - clock()
+                if delay is None or left <= 0:
+                    raise KBError(
+                        f"another kb process kept the database busy (waited up to {budget:g} s); "
+                        "nothing was changed, try again",
+                        what,
+                    ) from None
+                sleep(min(delay, left))
+    finally:
+        if conn is not None:
+            conn.execute(f"PRAGMA busy_timeout = {int(MAX_WAIT_S * 1000)}")
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -79,8 +101,8 @@ def write_transaction(db: Database, *, sleep: Callable[[float], None] = time.sle
             yield db
         return
     # a COMMIT that reports busy leaves the transaction open, so retrying it is safe
-    begin = lambda: retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), sleep=sleep)  # noqa: E731
-    commit = lambda: retry_busy(lambda: conn.execute("COMMIT"), sleep=sleep)  # noqa: E731
+    begin = lambda: retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), sleep=sleep, conn=conn)  # noqa: E731
+    commit = lambda: retry_busy(lambda: conn.execute("COMMIT"), sleep=sleep, conn=conn)  # noqa: E731
     with _transaction(conn, begin, commit):
         yield db
 
@@ -122,12 +144,15 @@ def _transaction(conn: sqlite3.Connection, begin: Callable[[], object], commit: 
 
 
 @contextmanager
-def migration_lock(db_path: Path) -> Iterator[None]:
+def migration_lock(
+    db_path: Path, *, wait: float = MIGRATION_WAIT_S, clock: Callable[[], float] = time.monotonic
+) -> Iterator[None]:
     """One process at a time upgrades a database file.
 
     SQLite's own lock cannot serialise migrations: a migration's executescript commits whatever
     transaction is open. Without this, two kb processes (or two TUI workers) opening a database
-    that needs upgrading would both apply the same step, and the second would fail.
+    that needs upgrading would both apply the same step, and the second would fail. A process that
+    finds the lock held says once what it waits for, and gives up after `wait` seconds.
     """
     try:
         import fcntl
@@ -135,9 +160,34 @@ def migration_lock(db_path: Path) -> Iterator[None]:
         yield
         return
     lock_path = db_path.with_name(db_path.name + ".lock")
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        raise KBError(f"cannot create the upgrade lock {lock_path.name}: {exc.strerror}", str(db_path)) from None
+    try:
+        start = clock()
+        deadline = start + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told and clock() - start >= MIGRATION_QUIET_S:
+                    logging.getLogger("kb").warning(
+                        "waiting (up to %g s) for another kb process that is upgrading %s (it holds %s)",
+                        wait,
+                        db_path,
+                        lock_path,
+                    )
+                    told = True
+                if clock() >= deadline:
+                    raise KBError(
+                        f"another kb process has been upgrading this database for over {wait:g} s "
+                        f"(it holds {lock_path}); try again when it has finished",
+                        str(db_path),
+                    ) from None
+                time.sleep(0.05)
         yield
     finally:
         os.close(fd)  # closing releases the lock
