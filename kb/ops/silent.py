@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from collections import defaultdict
@@ -30,7 +31,8 @@ _EVENT_COLUMNS += "e.actor, e.comment"
 
 def _open_text(path: Path) -> Any:
     try:
-        return path.open("r", encoding="utf-8", newline="")
+        # utf-8-sig: a byte-order mark (Excel and PowerShell write one) is not part of the text
+        return path.open("r", encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise KBError(f"cannot read the file ({exc.strerror})", str(path)) from None
 
@@ -103,6 +105,8 @@ class SilentOps:
                 raise KBError(f"{exc.where}: {exc.message}" if exc.where else exc.message, str(p)) from None
             except UnicodeDecodeError as exc:
                 raise KBError(f"not UTF-8 text (byte {exc.start})", str(p)) from None
+            except csv.Error as exc:  # a cell over the csv module's 128 kB limit, a stray NUL
+                raise KBError(f"not valid CSV ({exc})", str(p)) from None
             report.duplicates = report.read - report.added
         return report
 
@@ -162,6 +166,8 @@ class SilentOps:
                 raise KBError(f"{exc.where}: {exc.message}", str(p)) from None
             except UnicodeDecodeError as exc:
                 raise KBError(f"not UTF-8 text (byte {exc.start})", str(p)) from None
+            except csv.Error as exc:  # a cell over the csv module's 128 kB limit, a stray NUL
+                raise KBError(f"not valid CSV ({exc})", str(p)) from None
         report = HealthImportReport(rows=len(rows), projects=len({r.project for r in rows}))
         cols = (*COLUMNS[:2], "period_start", "period_end", *COLUMNS[2:])  # the CSV's columns plus the bounds
         with self.transaction():

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kb.errors import KBError, validation_message
 from kb.silent.trends import TrendRule
+from kb.timeutil import clip
 
 USER_FILE = "silent.toml"
 
@@ -84,8 +85,17 @@ def _read(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except OSError as exc:
         raise KBError(f"cannot read the config file ({exc.strerror})", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise KBError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise KBError(f"not valid TOML ({exc})", str(path)) from None
+    except ValueError as exc:  # a number tomllib cannot convert (more than 4,300 digits)
+        raise KBError(f"not valid TOML ({_number_problem(exc)})", str(path)) from None
+
+
+def _number_problem(exc: ValueError) -> str:
+    text = str(exc)
+    return "a number with more than 4,300 digits" if "digits" in text else clip(text, 80)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str = "") -> None:

@@ -73,7 +73,8 @@ class _Buffer:
             except RecursionError:
                 raise KBError(f"{what}: not valid JSON (nested too deeply)", f"line {self.line}") from None
             except ValueError as exc:  # a number longer than Python converts (4,300 digits)
-                raise KBError(f"{what}: not valid JSON ({clip(str(exc), 80)[1:-1]})", f"line {self.line}") from None
+                why = "a number with more than 4,300 digits" if "digits" in str(exc) else clip(str(exc), 80)
+                raise KBError(f"{what}: not valid JSON ({why})", f"line {self.line}") from None
             if end == len(self.buf) and self._grow(what):  # a number may continue in the next chunk
                 continue
             if "\\u" in self.buf[self.pos : end] and _has_lone_surrogate(obj):
