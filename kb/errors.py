@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # kept out of import time: `kb --help` and the TUI's first frame never need pydantic
     from pydantic import ValidationError
+
+
+def clip(value: Any, limit: int = 60) -> str:
+    """`repr(value)` cut to `limit` characters: an error message never formats unbounded input."""
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 200:
+        return f"a {len(str(abs(value))) if abs(value).bit_length() < 13000 else 'huge'}-digit number"
+    elif isinstance(value, list | dict | tuple | set):
+        return f"a {type(value).__name__}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class KBError(Exception):
@@ -50,7 +63,7 @@ def first_error(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> tup
         msg = "unknown field"
     elif err["type"] == "literal_error":
         got = err.get("input")
-        msg = f"{got!r} is not allowed; {msg[0].lower()}{msg[1:]}"
+        msg = f"{clip(got)} is not allowed; {msg[0].lower()}{msg[1:]}"
     elif err["type"] == "missing":
         msg = "is required"
     # a model-level error has no field; its message names the field itself

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from kb.approxdate import When, WhenDay, earliest, is_approx, latest, midpoint, shown
+from kb.errors import clip
 from kb.timeutil import Day, Moment, as_utc
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "p\n" through
@@ -194,7 +195,8 @@ class Project(_Model):
     def _slug(cls, v: str) -> str:
         if not SLUG_RE.match(v):
             raise ValueError(
-                f"{v!r} is not a valid slug (lowercase letters, digits, '.', '_', '-'; starts with a letter or digit)"
+                f"{clip(v)} is not a valid slug"
+                " (lowercase letters, digits, '.', '_', '-'; starts with a letter or digit)"
             )
         return v
 
@@ -233,7 +235,7 @@ class Cause(_Model):
     @classmethod
     def _id(cls, v: str) -> str:
         if not CAUSE_ID_RE.match(v):
-            raise ValueError(f"{v!r} is not a valid cause id (letters, digits, '_', '-'; at most 32)")
+            raise ValueError(f"{clip(v)} is not a valid cause id (letters, digits, '_', '-'; at most 32)")
         return v
 
 
@@ -348,7 +350,7 @@ class Incident(_Model):
     @classmethod
     def _incident_id(cls, v: str | None) -> str | None:
         if v is not None and not INCIDENT_ID_RE.match(v):
-            raise ValueError(f"{v!r} is not a valid incident id (like INC-0001)")
+            raise ValueError(f"{clip(v)} is not a valid incident id (like INC-0001)")
         return v
 
     @field_validator("project")

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
+from kb.errors import clip
+
 __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
@@ -41,19 +43,6 @@ _STAMP = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?",
     re.ASCII,
 )
-
-
-def clip(value: Any, limit: int = 60) -> str:
-    """`repr(value)` cut to `limit` characters: an error message never formats unbounded input."""
-    if isinstance(value, str):
-        text = repr(value[: limit + 1])
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 200:
-        return f"a {len(str(abs(value))) if abs(value).bit_length() < 13000 else 'huge'}-digit number"
-    elif isinstance(value, list | dict | tuple | set):
-        return f"a {type(value).__name__}"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _in_range(value: date | datetime, raw: Any) -> None:
