@@ -33,6 +33,7 @@ KNOWN_MIGRATIONS = (
     "m005_record_format_2",
     "m010_flag_sources",
     "m008_no_duplicate_cycles",
+    "m006_flag_event_scope_and_serving",
 )
 MIGRATION_SET = "kb"
 BUSY_TIMEOUT_S = 30.0

@@ -149,18 +149,19 @@ def test_event_keys_use_vendor_ids_or_content_hash(mapped: KB) -> None:
     mapped.import_flags(FIX / "launchdarkly_audit.json")
     mapped.import_flags(FIX / "flagsmith_webhooks.ndjson")
     keys = {e.event_key for e in mapped.flag_events()}
-    assert "unleash:107" in keys
+    # source, the vendor's project, the vendor id (issue 14: ids repeat across instances)
+    assert "unleash:ml:107" in keys
     # one LaunchDarkly entry, two environments: two events told apart by a suffix
     assert {
-        "launchdarkly:6a01c0ffee0000000000006#production:churn-model-enabled",
-        "launchdarkly:6a01c0ffee0000000000006#staging:churn-model-enabled",
+        "launchdarkly:default:6a01c0ffee0000000000006#production:churn-model-enabled",
+        "launchdarkly:default:6a01c0ffee0000000000006#staging:churn-model-enabled",
     } <= keys
     assert sum(k.startswith("flagsmith:sha256:") for k in keys) == 4
 
 
 def test_raw_event_is_kept_as_json(mapped: KB) -> None:
     mapped.import_flags(FIX / "unleash_events.json")
-    raw = mapped.db.execute("SELECT raw FROM flag_events WHERE event_key = 'unleash:104'").fetchone()[0]
+    raw = mapped.db.execute("SELECT raw FROM flag_events WHERE event_key = 'unleash:ml:104'").fetchone()[0]
     assert json.loads(raw)["data"] == {"comment": "paused during the vendor migration, see OPS-12"}
 
 

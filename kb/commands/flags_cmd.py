@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,21 +36,51 @@ def flags() -> None:
 
 
 @flags.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Flag system (default: detect).")
 @common_options
 @json_option
 def flags_import(file: str, fmt: str | None, as_json: bool) -> None:
-    """Import a flag log (JSON, NDJSON or CSV). Idempotent; all or nothing."""
-    report = open_kb().import_flags(file, fmt)
+    """Import a flag log (JSON, NDJSON or CSV; - reads standard input). Idempotent; all or nothing."""
+    kb = open_kb()
+    with _file_progress(file) as on_read:
+        report = kb.import_flags(file, fmt, on_read=on_read)
     if as_json:
         emit_json(report)
         return
+    seen = f" (detected {report.detected})" if report.detected else ""
     click.echo(
-        f"{report.format}: read {report.read} events, added {report.added}, {report.duplicates} already known; "
+        f"{report.format}{seen}: read {report.read} events, added {report.added}, {report.duplicates} already known; "
         f"{report.mapped} map to projects, {report.unmapped} unmapped"
+        + (f"; {report.overrides} overrides for one identity, segment or rule" if report.overrides else "")
         + (f"; skipped {report.skipped} records not about a flag" if report.skipped else "")
+        + (f"; corrected {report.reread} events read better than before" if report.reread else "")
     )
+    if report.conflicts:
+        named = ", ".join(report.conflicting_keys) + (" ..." if report.conflicts > len(report.conflicting_keys) else "")
+        click.echo(
+            f"{report.conflicts} events share an id with a different stored event; both kept (the new one as "
+            f"<id>!<hash>): {named}",
+            err=True,
+        )
+
+
+@contextmanager
+def _file_progress(file: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr while a file is read, only when stderr is a terminal (never in pipes or CI)."""
+    import os
+
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = None if file == "-" else (os.path.getsize(file) if os.path.isfile(file) else None)
+    columns = [TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("import", total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def _events_table(events: list[Any]) -> Any:

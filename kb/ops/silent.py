@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,9 +26,8 @@ if TYPE_CHECKING:
     from kb.silent.events import FlagEvent, FlagImportReport
     from kb.silent.health import HealthImportReport, HealthPoint
 
-BATCH = 1000
 _EVENT_COLUMNS = "e.id, e.event_key, e.source, e.flag_key, e.environment, e.action, e.state_from, e.state_to, e.at, "
-_EVENT_COLUMNS += "e.actor, e.comment"
+_EVENT_COLUMNS += "e.actor, e.comment, e.scope, e.instance, e.serving_from, e.serving_to, e.detail"
 
 
 def _open_text(path: Path) -> Any:
@@ -50,65 +51,55 @@ class SilentOps:
 
     # --- flag events ---------------------------------------------------------------------------
 
-    def import_flags(self, path: str | os.PathLike[str], fmt: str | None = None) -> FlagImportReport:
-        """Stream a flag log into flag_events in one transaction; a bad event anywhere imports nothing."""
-        from kb.silent.events import FlagImportReport
+    def import_flags(
+        self,
+        path: str | os.PathLike[str],
+        fmt: str | None = None,
+        on_read: Callable[[int], None] | None = None,
+    ) -> FlagImportReport:
+        """Stream a flag log (a file, or `-` for standard input) into flag_events; a bad event anywhere imports nothing.
+
+        `on_read(n)` is told of every n characters read (the CLI's progress bar).
+        """
         from kb.silent.formats.detect import read_events
 
-        p = Path(path).expanduser()
-        mapped_flags = {r[0] for r in self.db.execute("SELECT DISTINCT flag_key FROM project_flags").fetchall()}
-        imported_at = stamp()
-        sql = (
-            "INSERT OR IGNORE INTO flag_events (event_key, source, flag_key, environment, action, state_from, "
-            "state_to, at, actor, comment, raw, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        with _open_text(p) as fh, self.transaction():
+        name = str(path)
+        if name == "-":
+            import io
+            import sys
+
+            # not closed afterwards: standard input belongs to the process
+            fh: Any = contextlib.nullcontext(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline=""))
+            where = "<stdin>"
+        else:
+            p = Path(path).expanduser()
+            fh, where = _open_text(p), str(p)
+        with fh as fh:
             try:
-                name, stream = read_events(fh, p, fmt)
-                report = FlagImportReport(format=name)
-                batch: list[tuple[Any, ...]] = []
-
-                def flush() -> None:
-                    report.added += self.db.conn.executemany(sql, batch).rowcount
-                    batch.clear()
-
-                for _index, events in stream:
-                    if not events:
-                        report.skipped += 1
-                    for e in events:
-                        report.read += 1
-                        if e.flag_key in mapped_flags:
-                            report.mapped += 1
-                        else:
-                            report.unmapped += 1
-                        raw = json.dumps(e.raw, ensure_ascii=False, sort_keys=True)
-                        batch.append(
-                            (
-                                e.event_key,
-                                e.source,
-                                e.flag_key,
-                                e.environment,
-                                e.action,
-                                e.state_from,
-                                e.state_to,
-                                stamp(e.at),
-                                e.actor,
-                                e.comment,
-                                raw,
-                                imported_at,
-                            )
-                        )
-                        if len(batch) >= BATCH:
-                            flush()
-                flush()
+                fmt_name, saw, stream = read_events(fh, fmt, on_read)
+                return self.ingest_flag_events(fmt_name, stream, detected=saw)
             except KBError as exc:
-                raise KBError(f"{exc.where}: {exc.message}" if exc.where else exc.message, str(p)) from None
+                raise KBError(f"{exc.where}: {exc.message}" if exc.where else exc.message, where) from None
             except UnicodeDecodeError as exc:
-                raise KBError(f"not UTF-8 text (byte {exc.start})", str(p)) from None
+                raise KBError(f"not UTF-8 text (byte {exc.start})", where) from None
             except csv.Error as exc:  # a cell over the csv module's 128 kB limit, a stray NUL
-                raise KBError(f"not valid CSV ({exc})", str(p)) from None
-            report.duplicates = report.read - report.added
-        return report
+                raise KBError(f"not valid CSV ({exc})", where) from None
+
+    def ingest_flag_events(
+        self, fmt: str, stream: Iterable[tuple[int, list[FlagEvent]]], detected: str = ""
+    ) -> FlagImportReport:
+        """Store a stream of (record index, normalised events) in one transaction (nested: a savepoint).
+
+        The one write path for flag events, from files and from vendor APIs alike: identity,
+        repeats, duplicates and conflicts as kb.store.flag_events describes.
+        """
+        from kb.silent.events import FlagImportReport
+        from kb.store.flag_events import Ingest
+
+        with self.transaction():
+            ingest = Ingest(self.db, FlagImportReport(format=fmt, detected=detected))
+            ingest.feed(stream)
+            return ingest.finish()
 
     def flag_events(
         self, project: str | None = None, flag: str | None = None, since: date | datetime | None = None
@@ -147,7 +138,8 @@ class SilentOps:
         for r in self.db.query(sql, params):
             at = from_text(r["at"])
             assert at is not None
-            out.append(FlagEvent.model_validate({**r, "at": as_utc(at)}))
+            serving = {k: json.loads(r[k]) if r[k] else None for k in ("serving_from", "serving_to")}
+            out.append(FlagEvent.model_validate({**r, **serving, "at": as_utc(at)}))
         return out
 
     # --- health metrics ------------------------------------------------------------------------

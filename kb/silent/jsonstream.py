@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any, Protocol
 
 from kb.errors import KBError
 from kb.timeutil import clip
 
-CONTAINER_KEYS = ("events", "items", "results")
+CONTAINER_KEYS = ("events", "items", "results")  # list responses: Unleash, GrowthBook audit; LaunchDarkly; Flagsmith
 _WS = " \t\r\n"
+
+
+class TextSource(Protocol):
+    def read(self, n: int = -1, /) -> str: ...
+
+
 _DECODER = json.JSONDecoder()
 
 
 class _Buffer:
-    def __init__(self, fh: IO[str], chunk: int) -> None:
+    def __init__(self, fh: TextSource, chunk: int) -> None:
         self.fh, self.chunk = fh, chunk
         self.buf, self.pos, self.base_line, self.eof = "", 0, 1, False
 
@@ -124,7 +130,7 @@ def _has_lone_surrogate(obj: Any) -> bool:
     return False
 
 
-def iter_json(fh: IO[str], chunk: int = 1 << 16) -> Iterator[Any]:
+def iter_json(fh: TextSource, chunk: int = 1 << 16) -> Iterator[Any]:
     """Yield each event object of an NDJSON stream, a JSON array, or a wrapped array."""
     b = _Buffer(fh, chunk)
     first = b.peek()

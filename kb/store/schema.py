@@ -430,3 +430,26 @@ def m008_no_duplicate_cycles(db: Database) -> None:
             f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {event} ON incidents "
             f"WHEN NEW.duplicate_of IS NOT NULL BEGIN {cycle_sql} END"
         )
+
+
+@migrations()
+def m006_flag_event_scope_and_serving(db: Database) -> None:
+    """Flag events learn who a change was for, which vendor instance it came from, and what was served.
+
+    `scope` names the identity, segment or rule an override was for ('' for the whole
+    environment), so a change for some users is never read as an environment shutdown.
+    `instance` is the vendor's project or instance, part of an event's identity from now on.
+    `serving_from` / `serving_to` (JSON: variation value -> share of traffic) and `detail` hold
+    what the environment served before and after a default-variation, rollout or strategy change,
+    so a model switched off without touching the toggle is seen. The index serves reading an
+    instance's newest event (incremental pulls) and the identity checks of an import.
+    """
+    for column in (
+        "scope TEXT NOT NULL DEFAULT ''",
+        "instance TEXT NOT NULL DEFAULT ''",
+        "serving_from TEXT",
+        "serving_to TEXT",
+        "detail TEXT NOT NULL DEFAULT ''",
+    ):
+        db.execute(f"ALTER TABLE flag_events ADD COLUMN {column}")
+    db.execute("CREATE INDEX IF NOT EXISTS flag_events_source ON flag_events(source, instance, at)")

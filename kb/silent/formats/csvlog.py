@@ -9,8 +9,8 @@ Rows are identified by a hash of their content, so re-importing the file adds no
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from kb.errors import KBError
 from kb.silent.events import ACTIONS, STATE_AFTER, FlagEvent, event_key, parse_at
@@ -24,7 +24,7 @@ def looks_like(first_line: str) -> bool:
     return {"flag", "action", "at"} <= cells
 
 
-def rows(fh: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+def rows(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, row) pairs after checking the header."""
     reader = csv.reader(fh)
     try:
