@@ -53,7 +53,8 @@ def test_a_healthy_project_fires_nothing(kb: KB, tmp_path: Path) -> None:
     ("lines", "fires"),
     [
         (["p-on,production,disabled,2026-06-01,bob,"], True),
-        (["p-on,production,disabled,2026-06-01,bob,planned: model replaced by v2"], False),  # a reason
+        # a comment typed into the flag tool is not a postmortem (issue 15): still quiet
+        (["p-on,production,disabled,2026-06-01,bob,planned: model replaced by v2"], True),
         (["p-on,staging,disabled,2026-06-01,bob,"], False),  # not production
         (["p-on,production,disabled,2026-06-01,bob,", "p-on,production,enabled,2026-06-06,bob,"], False),  # 5 days
         (["p-on,production,disabled,2026-06-01,bob,", "p-on,production,enabled,2026-06-08,bob,"], True),  # 7 days
@@ -64,6 +65,14 @@ def test_a_healthy_project_fires_nothing(kb: KB, tmp_path: Path) -> None:
 def test_quiet_shutdown_edges(kb: KB, tmp_path: Path, lines: list[str], fires: bool) -> None:
     make(kb, tmp_path, flags=lines)
     assert ("quiet-shutdown" in codes(kb)) is fires
+
+
+def test_quiet_shutdown_quotes_the_flag_tool_comment(kb: KB, tmp_path: Path) -> None:
+    make(kb, tmp_path, flags=["p-on,production,disabled,2026-06-01,bob,CTR dropped 4% week over week"])
+    assert signal(kb, "quiet-shutdown").evidence == (
+        'flag p-on disabled in production on 2026-06-01 by bob; comment in the flag tool: "CTR dropped 4% week '
+        'over week" (not a postmortem); no incident within 14 days; off for 30 days'
+    )
 
 
 def test_quiet_shutdown_evidence_when_re_enabled(kb: KB, tmp_path: Path) -> None:

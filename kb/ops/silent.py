@@ -97,9 +97,11 @@ class SilentOps:
         from kb.store.flag_events import Ingest
 
         with self.transaction():
-            ingest = Ingest(self.db, FlagImportReport(format=fmt, detected=detected))
+            report = FlagImportReport(format=fmt, detected=detected)
+            ingest = Ingest(self.db, report)
             ingest.feed(stream)
-            return ingest.finish()
+            ingest.finish()
+            return report
 
     def flag_events(
         self, project: str | None = None, flag: str | None = None, since: date | datetime | None = None
@@ -286,7 +288,15 @@ class SilentOps:
             return self._silent_snapshots(as_ofs, project, cfg)
 
     def _silent_snapshots(self, as_ofs: list[date], project: str | None, cfg: SilentConfig | None) -> list[Snapshot]:
-        from kb.silent.detector import ActionFact, FlagFact, IncidentFact, ProjectFacts, Snapshot, utc_day
+        from kb.silent.detector import (
+            ActionFact,
+            FlagFact,
+            IncidentFact,
+            ProjectFacts,
+            Retirement,
+            Snapshot,
+            utc_day,
+        )
         from kb.store import repo
 
         if project:
@@ -314,11 +324,37 @@ class SilentOps:
         pf_only = "AND pf.project = ?" if project else ""
         # (project, stored text, fact), in time order
         events = [
-            (r[0], r[5], FlagFact(r[1], r[2], r[3], r[4], instant(r[5]), r[6], r[7], r[8]))  # type: ignore[arg-type]
+            (
+                r[0],
+                r[5],
+                FlagFact(
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    instant(r[5]),  # type: ignore[arg-type]
+                    r[6],
+                    r[7],
+                    r[8],
+                    r[9],
+                    json.loads(r[10]) if r[10] else None,
+                    r[11],
+                ),
+            )
             for r in self.db.execute(
-                "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id "
+                "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id, "
+                "e.scope, e.serving_to, e.detail "
                 f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
                 "ORDER BY e.at, e.id",
+                [last_end, *params],
+            ).fetchall()
+        ]
+        d_only = "AND project = ?" if project else ""
+        retirements = [  # review decisions to retire or pause: a shutdown near one was meant
+            (r[0], Retirement(r[1], r[2], instant(r[3])))  # type: ignore[arg-type]
+            for r in self.db.execute(
+                "SELECT project, decision, quarter, at FROM decisions WHERE decision IN ('retire', 'pause') "
+                f"AND at < ? {d_only} ORDER BY at, id",
                 [last_end, *params],
             ).fetchall()
         ]
@@ -384,6 +420,11 @@ class SilentOps:
                 if due < day_text:
                     by_action[slug].append(fact)
             snap.actions = dict(by_action)
+            by_retirement: dict[str, list[Retirement]] = defaultdict(list)
+            for slug, ret in retirements:
+                if ret.at < as_utc(as_of) + _ONE_DAY:
+                    by_retirement[slug].append(ret)
+            snap.retirements = dict(by_retirement)
             out.append(snap)
         return out
 
@@ -402,7 +443,7 @@ class SilentOps:
         detector reads (kb.silent.detector): an incident counts for `stale-record` when one of its
         days lies within `stale_days` of an as_of, for `undetected` when it started (or was detected)
         within `undetected_window_days`, and for `quiet-shutdown` when one of its times lies within
-        `incident_window_days` of a flag switched off without a comment. Stored text is compared with
+        `incident_window_days` of a change that may have switched a flag's model off. Stored text is compared with
         day bounds widened by two days (kb writes UTC, but a stamp written with an offset would sort
         by its local day); the detector then makes the exact comparisons on what is read, so the
         verdicts are the same as from a full read (tests/test_silent_window.py).
@@ -422,7 +463,7 @@ class SilentOps:
         offs = {
             (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
             for slug, _at, fact in events
-            if fact.state_to == "off" and not fact.comment
+            if fact.may_shut_down
         }
         named["offs"] = json.dumps(sorted(offs))
         between = " OR ".join(f"(i.{c} >= r.lo AND i.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))

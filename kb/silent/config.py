@@ -41,6 +41,9 @@ class FlagsCfg(_Strict):
     incident_window_days: int = Field(ge=0)
     quiet_min_off_days: int = Field(ge=0)
     abandoned_days: int = Field(ge=0)
+    exposure_floor: float = Field(ge=0, lt=1)
+    # flag key (or "project/flag") -> the variation value(s) that mean "model on"
+    on_variations: dict[str, str | int | float | bool | list[str | int | float | bool]] = Field(default_factory=dict)
 
 
 class TrendsCfg(_Strict):
@@ -98,9 +101,16 @@ def _number_problem(exc: ValueError) -> str:
     return "a number with more than 4,300 digits" if "digits" in text else clip(text, 80)
 
 
+# tables whose keys are the user's own (flag keys), not settings kb knows
+FREE_TABLES = ("flags.on_variations",)
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str = "") -> None:
     for key, value in over.items():
         name = f"{prefix}{key}"
+        if prefix.rstrip(".") in FREE_TABLES:
+            base[key] = value
+            continue
         if key not in base:
             known = ", ".join(sorted(base))
             raise KBError(f"unknown setting {name!r} (known here: {known})", where)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from kb.silent import exposure
 from kb.silent.config import SilentConfig
 from kb.silent.health import ratio
 from kb.silent.trends import Direction, Trend, screen_s, sized_slopes, trend
@@ -59,6 +60,23 @@ class FlagFact:
     actor: str = ""
     comment: str = ""
     id: int = 0
+    scope: str = ""  # an override for one identity, segment or rule: never the environment's state
+    serving_to: dict[str, float] | None = None  # variation value (JSON text) -> share served after the change
+    detail: str = ""  # how the change moved what is served, in words
+
+    @property
+    def may_shut_down(self) -> bool:
+        """Could this change leave the model served to nobody (checked exactly by the detector)?"""
+        return not self.scope and (self.state_to == "off" or self.serving_to is not None)
+
+
+@dataclass(slots=True)
+class Retirement:
+    """A review decision to retire or pause the project: a shutdown near it was meant."""
+
+    decision: str
+    quarter: str
+    at: datetime
 
 
 def utc_day(text: str) -> str:
@@ -162,6 +180,7 @@ class Snapshot:
     health: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     incidents: dict[str, list[IncidentFact]] = field(default_factory=dict)
     actions: dict[str, list[ActionFact]] = field(default_factory=dict)
+    retirements: dict[str, list[Retirement]] = field(default_factory=dict)
 
 
 # (signal code, health column or derived rate, direction, words)
@@ -278,7 +297,7 @@ def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, 
     events = snap.events.get(p.slug, [])
     health = snap.health.get(p.slug, [])
     incidents = snap.incidents.get(p.slug, [])
-    _flag_signals(p, snap.as_of, events, health, incidents, cfg, fire)
+    _flag_signals(p, snap.as_of, events, health, incidents, cfg, fire, snap.retirements.get(p.slug))
     _record_signals(p, snap.as_of, health, incidents, snap.actions.get(p.slug, []), cfg, fire)
     _trend_signals(trends, fire, notes)
     _capacity(health, cfg, fire)
@@ -297,6 +316,11 @@ def _is_prod(env: str, cfg: SilentConfig) -> bool:
     return env.casefold() in cfg.production
 
 
+def _clip(text: str, n: int = 160) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= n else one[: n - 1] + "…"
+
+
 def _flag_signals(
     p: ProjectFacts,
     as_of: date,
@@ -305,34 +329,43 @@ def _flag_signals(
     incidents: list[IncidentFact],
     cfg: SilentConfig,
     fire: Any,
+    retirements: list[Retirement] | None = None,
 ) -> None:
     f = cfg.flags
     end = _end_of(as_of)
     window = timedelta(days=f.incident_window_days)
-    # production (or environment-less archive/delete) state changes, per flag, in time order
-    changes = [e for e in events if e.state_to in ("on", "off") and (_is_prod(e.environment, cfg) or not e.environment)]
+    retired = retirements or []
+    # production (or environment-less archive/delete) changes to the whole environment, in time order
+    changes = [e for e in events if not e.scope and (_is_prod(e.environment, cfg) or not e.environment)]
     changes.sort(key=lambda e: (e.at, e.id))
     quiet: list[dict[str, Any]] = []
-    state: dict[str, tuple[str, datetime]] = {}
-    for n, e in enumerate(changes):
-        state[e.flag_key] = (e.state_to or "", e.at)
-        if e.state_to != "off" or e.comment:
+    served = exposure.walk(changes, p.slug, cfg)
+    state: dict[str, tuple[str, datetime]] = {}  # flag -> (on | off, since when)
+    for n, (e, now) in enumerate(zip(changes, served, strict=True)):
+        word = "on" if now.served else "off"
+        if now.known and state.get(e.flag_key, ("",))[0] != word:
+            state[e.flag_key] = (word, e.at)
+        if not now.shut_down:
             continue
-        back_on = next((x for x in changes[n + 1 :] if x.flag_key == e.flag_key and x.state_to == "on"), None)
+        later = zip(changes[n + 1 :], served[n + 1 :], strict=True)
+        back_on = next((x for x, s in later if x.flag_key == e.flag_key and s.served), None)
         until = back_on.at if back_on else end
         off_days = (until - e.at).days
         if off_days < f.quiet_min_off_days:
             continue
-        near = [i.id for i in incidents if any(abs(t - e.at) <= window for t in i.times())]
-        if near:
-            continue
+        if any(any(abs(t - e.at) <= window for t in i.times()) for i in incidents):
+            continue  # a postmortem (or at least an incident) of the project near it
+        if any(r.at <= e.at + window for r in retired):
+            continue  # the project was being retired or paused on purpose
         quiet.append(
             {
                 "flag": e.flag_key,
                 "environment": e.environment or "all environments",
                 "action": e.action,
+                "how": now.how,
                 "at": _day(e.at),
                 "actor": e.actor,
+                "comment": e.comment,
                 "off_days": off_days,
                 "back_on": _day(back_on.at) if back_on else None,
                 "event_id": e.id,
@@ -347,9 +380,14 @@ def _flag_signals(
             else f"off for {q['off_days']} days"
         )
         more = f" (and {len(quiet) - 1} earlier)" if len(quiet) > 1 else ""
+        said = (
+            f"; comment in the flag tool: \"{_clip(q['comment'])}\" (not a postmortem);"
+            if q["comment"]
+            else " with no comment;"
+        )
         fire(
             "quiet-shutdown",
-            f"flag {q['flag']} {q['action']} in {q['environment']} on {q['at']} {who} with no comment; "
+            f"flag {q['flag']} {q['how']} in {q['environment']} on {q['at']} {who}{said} "
             f"no incident within {f.incident_window_days} days; {span}{more}",
             shutdowns=quiet,
         )

@@ -63,17 +63,6 @@ class FlagEvent(BaseModel):
     raw: dict[str, Any] | None = Field(default=None, exclude=True)
     legacy_key: str = Field(default="", exclude=True)  # the key kb <= m005 gave this event
 
-    def fingerprint(self) -> tuple[str, str, str, str, str, str]:
-        """What makes two events with one key the same event (compared when a key comes back)."""
-        return fingerprint(self.flag_key, self.environment, self.scope, self.action, self.state_to, self.at)
-
-
-def fingerprint(
-    flag: str, environment: str, scope: str, action: str, state_to: str | None, at: datetime | str
-) -> tuple[str, str, str, str, str, str]:
-    when = at if isinstance(at, str) else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return (flag, environment, scope or "", action, state_to or "", when[:19])
-
 
 class FlagImportReport(BaseModel):
     format: str

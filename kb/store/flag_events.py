@@ -19,15 +19,77 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.timeutil import stamp
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from kb.silent.events import FlagEvent, FlagImportReport
+
+class FlagEvent(Protocol):
+    """What the writer needs of a normalised event (kb.silent.events.FlagEvent); it renumbers `event_key`."""
+
+    event_key: str
+
+    @property
+    def legacy_key(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def flag_key(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def state_from(self) -> str | None: ...
+    @property
+    def state_to(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def comment(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def instance(self) -> str: ...
+    @property
+    def serving_from(self) -> dict[str, float] | None: ...
+    @property
+    def serving_to(self) -> dict[str, float] | None: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def raw(self) -> Any: ...
+
+
+class FlagImportReport(Protocol):
+    """The counters an import fills in (kb.silent.events.FlagImportReport)."""
+
+    read: int
+    added: int
+    duplicates: int
+    mapped: int
+    unmapped: int
+    skipped: int
+    overrides: int
+    conflicts: int
+    conflicting_keys: list[str]
+    reread: int
+
+
+def fingerprint(
+    flag: str, environment: str, scope: str, action: str, state_to: str | None, at: datetime | str
+) -> tuple[str, ...]:
+    """What makes two events with one key the same event: flag, environment, scope, action, state, second."""
+    when = at if isinstance(at, str) else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return (flag, environment, scope or "", action, state_to or "", when[:19])
+
 
 BATCH = 1000
 MAX_NAMED_CONFLICTS = 50
@@ -39,8 +101,6 @@ _INSERT = f"INSERT INTO flag_events ({_COLUMNS}) VALUES ({', '.join('?' for _ in
 
 
 def _fingerprint_of_row(row: tuple[Any, ...]) -> tuple[str, ...]:
-    from kb.silent.events import fingerprint
-
     return fingerprint(row[1], row[2], row[3], row[4], row[5], row[6])
 
 
@@ -55,11 +115,11 @@ class Ingest:
         db.execute("CREATE TEMP TABLE IF NOT EXISTS flag_copies (key TEXT PRIMARY KEY, n INTEGER NOT NULL)")
         db.execute("DELETE FROM temp.flag_copies")
 
-    def feed(self, stream: Iterable[tuple[int, list[FlagEvent]]]) -> None:
+    def feed(self, stream: Iterable[tuple[int, Sequence[FlagEvent]]]) -> None:
         for _index, events in stream:
             self.add(events)
 
-    def add(self, events: list[FlagEvent]) -> None:
+    def add(self, events: Sequence[FlagEvent]) -> None:
         """The events of one vendor record ([] for a record that is not about a flag)."""
         if not events:
             self.report.skipped += 1
@@ -67,12 +127,11 @@ class Ingest:
         if len(self.pending) >= BATCH:
             self.flush()
 
-    def finish(self) -> FlagImportReport:
+    def finish(self) -> None:
         self.flush()
         self.db.execute("DELETE FROM temp.flag_copies")
         r = self.report
         r.duplicates = r.read - r.added
-        return r
 
     def flush(self) -> None:
         if not self.pending:
@@ -90,7 +149,8 @@ class Ingest:
                 r.mapped += 1
             else:
                 r.unmapped += 1
-            mine, raw = e.fingerprint(), _raw_text(e.raw)
+            mine = fingerprint(e.flag_key, e.environment, e.scope, e.action, e.state_to, e.at)
+            raw = _raw_text(e.raw)
             key = e.event_key if e.event_key in stored else e.legacy_key if e.legacy_key in stored else ""
             if not key:
                 stored[e.event_key] = (mine, raw)
