@@ -273,3 +273,19 @@ def test_config_typo_is_an_error(kb: KB, tmp_path: Path) -> None:
     cfg.write_text("[trends]\nalpha_smal = 0.2\n")
     with pytest.raises(KBError, match=r"unknown setting 'trends.alpha_smal'"):
         kb.silent_scan(AS_OF, config_path=cfg)
+
+
+@pytest.mark.parametrize("decision", [None, "retire", "pause", "continue"])
+def test_a_review_decision_to_retire_or_pause_explains_a_shutdown(kb: KB, tmp_path: Path, decision: str | None) -> None:
+    """Issue 15: a disable is quiet unless kb holds an incident near it or the project was retired on purpose."""
+    from datetime import timedelta
+
+    today = date.today()
+    off = today - timedelta(days=9)
+    make(kb, tmp_path, flags=[f"p-on,production,disabled,{off.isoformat()},bob,retiring it"])
+    if decision:
+        from kb.timeutil import quarter_of
+
+        kb.decide(quarter_of(today).label, "p", decision, "ann")
+    fired = "quiet-shutdown" in codes(kb, as_of=today)
+    assert fired is (decision not in ("retire", "pause"))

@@ -48,9 +48,9 @@ def flags_import(file: str, fmt: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(report)
         return
-    seen = f" (detected {report.detected})" if report.detected else ""
     click.echo(
-        f"{report.format}{seen}: read {report.read} events, added {report.added}, {report.duplicates} already known; "
+        f"{report.detected or report.format}: read {report.read} events, added {report.added}, "
+        f"{report.duplicates} already known; "
         f"{report.mapped} map to projects, {report.unmapped} unmapped"
         + (f"; {report.overrides} overrides for one identity, segment or rule" if report.overrides else "")
         + (f"; skipped {report.skipped} records not about a flag" if report.skipped else "")

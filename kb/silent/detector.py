@@ -363,6 +363,7 @@ def _flag_signals(
                 "environment": e.environment or "all environments",
                 "action": e.action,
                 "how": now.how,
+                "toggle_stayed_on": now.stayed_on,
                 "at": _day(e.at),
                 "actor": e.actor,
                 "comment": e.comment,
@@ -381,14 +382,18 @@ def _flag_signals(
         )
         more = f" (and {len(quiet) - 1} earlier)" if len(quiet) > 1 else ""
         said = (
-            f"; comment in the flag tool: \"{_clip(q['comment'])}\" (not a postmortem);"
+            f'; comment in the flag tool: "{_clip(q["comment"])}" (not a postmortem);'
             if q["comment"]
             else " with no comment;"
         )
+        what = (
+            f"flag {q['flag']} in {q['environment']}: {q['how']} {who} on {q['at']}; the flag itself stayed on"
+            if q["toggle_stayed_on"]
+            else f"flag {q['flag']} {q['how']} in {q['environment']} on {q['at']} {who}"
+        )
         fire(
             "quiet-shutdown",
-            f"flag {q['flag']} {q['how']} in {q['environment']} on {q['at']} {who}{said} "
-            f"no incident within {f.incident_window_days} days; {span}{more}",
+            f"{what}{said} no incident within {f.incident_window_days} days; {span}{more}",
             shutdowns=quiet,
         )
     if p.stage not in LIVE_STAGES:

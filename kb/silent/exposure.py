@@ -41,7 +41,8 @@ class Step:
     known: bool  # the state after the change is known (a toggle or a serving was seen)
     served: bool  # the model is served after the change (unknown counts as served)
     shut_down: bool  # served before, served to nobody after
-    how: str  # "disabled", "archived", or the serving change in words, "...; the flag itself stayed on"
+    how: str  # "disabled", "archived", or the serving change in words ("rollout cut from 100% to 0%")
+    stayed_on: bool  # the toggle stayed on: the model was switched off by what the flag serves
 
 
 def apply(state: State, e: FlagFact) -> State:
@@ -83,13 +84,12 @@ def served(state: State, on: frozenset[str] | None, floor: float) -> bool:
 def step(before: State, after: State, e: FlagFact, on: frozenset[str] | None, floor: float) -> Step:
     was, now = served(before, on, floor), served(after, on, floor)
     known = after.toggle is not None or share(after.serving, on) is not None
-    if e.state_to == "off":
-        how = e.action
+    if e.state_to == "off" or after.toggle is False:
+        how, stayed_on = e.action, False
     else:
         x = share(after.serving, on)
-        said = e.detail or (f"served to {x:.0%}" if x is not None else "changed")
-        how = f"served to nobody ({said}); the flag itself stayed on" if after.toggle is not False else said
-    return Step(known=known, served=now, shut_down=was and not now, how=how)
+        how, stayed_on = e.detail or (f"served to {x:.0%} of traffic" if x is not None else "changed"), True
+    return Step(known=known, served=now, shut_down=was and not now, how=how, stayed_on=stayed_on)
 
 
 def walk(changes: list[FlagFact], project: str, cfg: SilentConfig) -> list[Step]:

@@ -152,7 +152,7 @@ def _audit(rec: dict[str, Any], index: int, raw: dict[str, Any]) -> list[FlagEve
     state_from, state_to = STATE_AFTER.get(action, (None, None))
     scope = ""
     if override:
-        scope = f"{override}:{m.group('o') if 'o' in m.groupdict() else 'rules'}"
+        scope = f"{override}:{m.group('o')}" if "o" in m.groupdict() else f"{override} rules"
     environment = name_of(rec.get("environment"), "name", "id")
     if not environment and "e" in m.groupdict():
         environment = m.group("e").strip()

@@ -110,6 +110,8 @@ def normalise(record: Any, index: int) -> list[FlagEvent]:
     vid = item.get("id")
     kind = require_str(item, "type", index, vid)
     name = item.get("featureName")
+    if name in (None, "") and kind.startswith("feature"):  # before featureName existed, data.name held it
+        name = as_dict(item.get("data")).get("name")
     if not kind.startswith("feature") or name in (None, ""):
         return []  # user, project, segment and API-token events are not about a flag
     if not isinstance(name, str):
