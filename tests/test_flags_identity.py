@@ -181,3 +181,16 @@ def test_epoch_that_is_neither_is_an_error(kb: KB, tmp_path: Path, value: int) -
     ):
         kb.import_flags(p)
     assert _rows(kb) == []
+
+
+def test_after_kb_seed_another_logs_id_1002_is_kept(kb: KB, tmp_path: Path) -> None:
+    """Issue 14, as found: after `kb seed` (Unleash ids 1001-1018), another log's event 1002 was dropped."""
+    kb.seed()
+    before = kb.db.execute("SELECT count(*) FROM flag_events").fetchone()[0]
+    other_instance = _ev(1002, "pricing-model", "feature-environment-disabled", "2026-08-01T10:00:00Z", "pricing")
+    same_instance = _ev(1002, "search-model", "feature-environment-disabled", "2026-08-02T10:00:00Z", "ml")
+    report = kb.import_flags(_write(tmp_path, "other.json", _unleash([other_instance, same_instance])))
+    assert (report.added, report.conflicts, report.conflicting_keys) == (2, 1, ["unleash:ml:1002"])
+    flags = {r[0] for r in kb.db.execute("SELECT flag_key FROM flag_events").fetchall()}
+    assert {"pricing-model", "search-model", "churn-model-enabled"} <= flags
+    assert kb.db.execute("SELECT count(*) FROM flag_events").fetchone()[0] == before + 2

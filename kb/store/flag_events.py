@@ -206,7 +206,7 @@ class Ingest:
                 e.event_key = f"{e.event_key}~{n}"
         self.db.conn.executemany(
             "INSERT INTO temp.flag_copies (key, n) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET n = excluded.n",
-            [(k, n) for k, n in seen.items() if k in hashed],
+            list(seen.items()),  # only hashed keys: those read back and those counted here
         )
 
     def _stored(self, keys: set[str]) -> dict[str, tuple[tuple[str, ...], str]]:
