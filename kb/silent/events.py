@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from kb.errors import KBError
-from kb.timeutil import clip, from_text
+from kb.errors import KBError, clip
+from kb.timeutil import from_text
 
 Action = Literal["enabled", "disabled", "archived", "deleted", "updated", "created"]
 ACTIONS: tuple[str, ...] = Action.__args__  # type: ignore[attr-defined]
