@@ -34,6 +34,7 @@ KNOWN_MIGRATIONS = (
     "m010_flag_sources",
     "m008_no_duplicate_cycles",
     "m006_flag_event_scope_and_serving",
+    "m009_search_everything",
 )
 MIGRATION_SET = "kb"
 BUSY_TIMEOUT_S = 30.0

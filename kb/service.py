@@ -429,9 +429,20 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
         since: Moment | None = None,
         limit: int = 20,
     ) -> list[SearchHit]:
-        if mode:
-            self.require_code(mode, "--mode")
-        return fts.search(self.db, text, project=project, mode=mode, kind=kind, since=since, limit=limit)
+        modes = self.codes_under(mode, "--mode") if mode else None
+        return fts.search(self.db, text, project=project, modes=modes, kind=kind, since=since, limit=limit)
+
+    def codes_under(self, code: str, where: str) -> list[str]:
+        """Every code a filter on `code` means: a category's modes, or one mode; with their aliases,
+        which older records may still carry. An unknown code is an error suggesting close ones."""
+        tax = self.taxonomy
+        category = code.strip()
+        if any(c.code == category for c in tax.categories):
+            current = [m.code for m in tax.modes_in(category)]
+        else:
+            current = [self.require_code(code, where)]
+        aliases = [old for old, new in tax.alias_map.items() if tax.resolve(new) in current]
+        return sorted(set(current) | set(aliases))
 
     # --- maintenance ---------------------------------------------------------------------------
 

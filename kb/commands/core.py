@@ -525,16 +525,20 @@ def export(directory: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("query")
+@click.argument("query", required=False, default="")
 @click.option("--project", default=None)
-@click.option("--mode", default=None, help="Taxonomy code the incident is classified under or has a cause in.")
+@click.option(
+    "--mode", default=None, help="Taxonomy code or category the incident is classified under or has a cause in."
+)
 @click.option("--kind", type=click.Choice(INCIDENT_KINDS), default=None)
 @click.option("--since", default=None, help="Only incidents that started on or after this date.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @common_options
 @json_option
 def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None:
-    """Full-text search (any text is safe: it is searched for, never parsed)."""
+    """Full-text search over everything recorded (any text is safe: it is searched for, never parsed).
+
+    With no QUERY, the filters alone list their incidents, newest first."""
     import re as _re
 
     from kb.store.search import HIT_CLOSE, HIT_OPEN

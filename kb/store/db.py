@@ -132,6 +132,18 @@ def backup_to(db: Database, target: Path) -> Path:
     return target
 
 
+def _refresh_stale_search_text(db: Database) -> None:
+    """Fill the search rows a migration changed the shape of (m009), in one transaction."""
+    if db.execute("SELECT 1 FROM meta WHERE key = 'search_text_stale'").fetchone() is None:
+        return
+    from kb.store.repo import refresh_search_text
+    from kb.store.retry import write_transaction
+
+    with write_transaction(db):
+        refresh_search_text(db)
+        db.execute("DELETE FROM meta WHERE key = 'search_text_stale'")
+
+
 def open_db(path: Path | str, *, create: bool = True, migrate: bool = True) -> Database:
     """Open (and if asked, create and upgrade) the store at `path`.
 
@@ -164,6 +176,7 @@ def open_db(path: Path | str, *, create: bool = True, migrate: bool = True) -> D
                     backup_to(db, p.with_name(f"{p.name}.pre-{pending[0]}-{stamp}.bak"))
                 try:
                     migrations.apply(db)
+                    _refresh_stale_search_text(db)
                 except sqlite3.DatabaseError as exc:
                     raise KBError(_open_problem(exc), where=str(p)) from None
         elif pending and not migrate:

@@ -137,6 +137,7 @@ def put_project(db: Database, p: Project, actor: str, *, op: str | None = None) 
         "INSERT OR IGNORE INTO project_flags (flag_key, project) VALUES (?, ?)", [(f, p.slug) for f in p.feature_flags]
     )
     _put_tags(db, "project", p.slug, p.tags)
+    _put_project_search_text(db, p)
     changelog.record(
         db, actor, "project", p.slug, op or ("create" if result == "created" else "update"), changes, new_doc
     )
@@ -419,7 +420,7 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
         for table in ("cause_links", "causes", "classifications", "actions", "timeline"):
             db.execute(f"DELETE FROM {table} WHERE incident_id = ?", [inc.id])
     _insert_children(db, inc)
-    _put_search_text(db, inc, created=old is None)
+    _put_search_text(db, inc, get_project(db, inc.project))
     _put_tags(db, "incident", inc.id, inc.tags)
     changelog.record(
         db, actor, "incident", inc.id, op or ("create" if result == "created" else "update"), changes, new_doc
@@ -427,29 +428,94 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
     return result
 
 
-def search_text(inc: Incident) -> tuple[str, str, str, str]:
-    """What full-text search indexes for an incident: title, summary, cause statements, action titles."""
-    return (
-        inc.title,
-        inc.summary,
-        "\n".join(c.statement for c in inc.causes),
-        "\n".join(a.title for a in inc.actions),
+SEARCH_COLUMNS = ("title", "summary", "causes", "actions", "modes", "details", "project")
+
+
+def _mode_name(code: str) -> str:
+    """The taxonomy's name for a code, so "distribution shift" finds drift.distribution-shift."""
+    from kb.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy().mode(code).name
+    except (KeyError, ValueError):
+        return ""
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every non-empty string inside a document value (lists and mappings walked in order)."""
+    if isinstance(value, str):
+        if value.strip():
+            yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def project_search_text(p: Project | None) -> str:
+    """A project's words each of its incidents is found by. The vendor is labelled, so that
+    `kb search vendor` finds the incidents of projects that rely on one."""
+    if p is None:
+        return ""
+    parts = [p.slug, p.name, p.team, f"vendor {p.vendor}" if p.vendor.strip() else "", p.decision, p.notes]
+    return "\n".join(x for x in parts if x.strip())
+
+
+def search_text(inc: Incident, project: Project | None = None) -> dict[str, str]:
+    """What full-text search indexes for an incident, by column (SEARCH_COLUMNS).
+
+    modes: every code it is classified under or names in a cause, with the mode's name;
+    details: classification evidence, tags, timeline entries, links, and any lessons or impact text;
+    project: the project's name, team, vendor, decision and notes (project_search_text).
+    """
+    codes = list(dict.fromkeys([m.code for m in inc.modes] + [c.mode for c in inc.causes if c.mode]))
+    doc = dump(inc)
+    details = [m.evidence for m in inc.modes]
+    details += inc.tags
+    details += [t.text for t in inc.timeline]
+    details += [x for link in inc.links for x in (link.title, link.document, link.quote)]
+    for key in ("lessons", "impact"):  # free text the record may hold about what was learnt and lost
+        details += list(_strings(doc.get(key)))
+    return {
+        "title": inc.title,
+        "summary": inc.summary,
+        "causes": "\n".join(c.statement for c in inc.causes),
+        "actions": "\n".join(a.title for a in inc.actions),
+        "modes": "\n".join(f"{code} {_mode_name(code)}".strip() for code in codes),
+        "details": "\n".join(x for x in details if x and x.strip()),
+        "project": project_search_text(project),
+    }
+
+
+def _put_project_search_text(db: Database, p: Project) -> None:
+    """A project's words live in each of its incidents' search rows: rewrite them when they change."""
+    db.execute(
+        "UPDATE incident_text SET project = ? WHERE project IS NOT ? AND incident_id IN "
+        "(SELECT id FROM incidents WHERE project = ?)",
+        [project_search_text(p), project_search_text(p), p.slug],
     )
 
 
-def _put_search_text(db: Database, inc: Incident, *, created: bool) -> None:
+def refresh_search_text(db: Database) -> int:
+    """Recompute every incident's search row from its records (after a change to what is indexed)."""
+    projects = {p.slug: p for p in iter_projects(db)}
+    n = 0
+    for inc in iter_incidents(db):
+        _put_search_text(db, inc, projects.get(inc.project))
+        n += 1
+    return n
+
+
+def _put_search_text(db: Database, inc: Incident, project: Project | None) -> None:
     """One write per save; the FTS index follows this row by trigger."""
-    title, summary, causes, actions = search_text(inc)
-    if created:
-        db.execute(
-            "INSERT INTO incident_text (incident_id, title, summary, causes, actions) VALUES (?, ?, ?, ?, ?)",
-            [inc.id, title, summary, causes, actions],
-        )
-    else:
-        db.execute(
-            "UPDATE incident_text SET title = ?, summary = ?, causes = ?, actions = ? WHERE incident_id = ?",
-            [title, summary, causes, actions, inc.id],
-        )
+    text = search_text(inc, project)
+    db.execute(
+        f"INSERT INTO incident_text (incident_id, {', '.join(text)}) VALUES (?, {', '.join('?' for _ in text)}) "
+        f"ON CONFLICT (incident_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in text)}",
+        [inc.id, *text.values()],
+    )
 
 
 def _insert_children(db: Database, inc: Incident) -> None:

@@ -453,3 +453,24 @@ def m006_flag_event_scope_and_serving(db: Database) -> None:
     ):
         db.execute(f"ALTER TABLE flag_events ADD COLUMN {column}")
     db.execute("CREATE INDEX IF NOT EXISTS flag_events_source ON flag_events(source, instance, at)")
+
+
+@migrations()
+def m009_search_everything(db: Database) -> None:
+    """Search everything an incident records, not only its title, summary, causes and actions.
+
+    incident_text gains three columns (modes: codes and their names; details: evidence, tags,
+    timeline, links, lessons, impact; project: the project's name, team, vendor, decision, notes)
+    and the FTS index is rebuilt over all seven. The new columns are filled from the records by
+    kb.store.repo.refresh_search_text, which kb.store.db runs right after the migrations while
+    `search_text_stale` is set in meta, so it always uses the code that writes the rows.
+    """
+    db["incident_text"].disable_fts()
+    for column in ("modes", "details", "project"):
+        db.execute(f"ALTER TABLE incident_text ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    db["incident_text"].enable_fts(
+        ["title", "summary", "causes", "actions", "modes", "details", "project"],
+        create_triggers=True,
+        tokenize="porter unicode61",
+    )
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('search_text_stale', '1')")

@@ -1,5 +1,8 @@
-"""Full-text search over incidents: titles, summaries, cause statements and action titles.
+"""Full-text search over everything an incident records, and the listing its filters make alone.
 
+The index (kb.store.repo.search_text) holds the title, summary, cause statements, action titles,
+the modes (codes and names), the details (classification evidence, tags, timeline, links, lessons,
+impact) and the project's words (name, team, vendor, decision, notes).
 User text never reaches FTS5's query syntax: each word is quoted (sqlite-utils' quote_fts), so
 `AND`, `*`, quotes and unbalanced parentheses are searched for as words, never parsed.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -17,7 +21,9 @@ from kb.timeutil import Moment, to_text
 
 MAX_TERMS = 32  # words of a query searched for; more only narrow an AND further
 HIT_OPEN, HIT_CLOSE = "\x02", "\x03"  # markers the faces turn into highlighting
-WEIGHTS = "10.0, 4.0, 3.0, 1.0"  # bm25 weights of title, summary, cause statements, action titles
+# bm25 weights of title, summary, cause statements, action titles, modes, details, project
+WEIGHTS = "10.0, 4.0, 3.0, 1.0, 3.0, 2.0, 1.0"
+LISTING_SNIPPET_WORDS = 14
 
 
 def fts_query(db: Database, text: str) -> str | None:
@@ -31,22 +37,12 @@ def fts_query(db: Database, text: str) -> str | None:
     return db.quote_fts(" ".join(words))
 
 
-def search(
-    db: Database,
-    text: str,
-    *,
-    project: str | None = None,
-    mode: str | None = None,
-    kind: str | None = None,
-    since: Moment | None = None,
-    limit: int = 20,
-    include_duplicates: bool = True,
-) -> list[SearchHit]:
-    q = fts_query(db, text)
-    if q is None:
-        return []
-    where = ["incident_text_fts MATCH ?"]
-    params: list[Any] = [q]
+def _filters(
+    project: str | None, modes: Sequence[str] | None, kind: str | None, since: Moment | None, include_duplicates: bool
+) -> tuple[list[str], list[Any]]:
+    """WHERE fragments over `incidents i` for the filters given, with their parameters."""
+    where: list[str] = []
+    params: list[Any] = []
     if project:
         where.append("i.project = ?")
         params.append(project)
@@ -56,31 +52,56 @@ def search(
     if since is not None:
         where.append("i.started_at >= ?")
         params.append(to_text(since))
-    if mode:
+    if modes is not None:
+        codes = json.dumps(list(modes))
         where.append(
-            "(i.id IN (SELECT incident_id FROM classifications WHERE code = ?)"
-            " OR i.id IN (SELECT incident_id FROM causes WHERE mode = ?))"
+            "(i.id IN (SELECT incident_id FROM classifications WHERE code IN (SELECT value FROM json_each(?)))"
+            " OR i.id IN (SELECT incident_id FROM causes WHERE mode IN (SELECT value FROM json_each(?))))"
         )
-        params += [mode, mode]
+        params += [codes, codes]
     if not include_duplicates:
         where.append("i.duplicate_of IS NULL")
+    return where, params
+
+
+def search(
+    db: Database,
+    text: str,
+    *,
+    project: str | None = None,
+    modes: Sequence[str] | None = None,
+    kind: str | None = None,
+    since: Moment | None = None,
+    limit: int = 20,
+    include_duplicates: bool = True,
+) -> list[SearchHit]:
+    """Incidents matching every word of `text` (best first) within the filters.
+
+    With no word to look for, the filters alone list their incidents, newest first; with neither,
+    nothing. `modes` is the set of codes an incident must be classified under or name in a cause.
+    """
+    where, params = _filters(project, modes, kind, since, include_duplicates)
+    q = fts_query(db, text)
+    if q is None:
+        filtered = bool(project or kind or since is not None or modes is not None)
+        return _listing(db, where, params, limit) if filtered else []
     # Two steps: rank every match (bm25 only, joining incidents only when a filter needs them), then
     # fetch rows and snippets for the top few. Snippets and joins for thousands of matches of a common
     # word were most of a search's time at 100,000 incidents.
     joins = (
         "JOIN incident_text t ON t.rowid = incident_text_fts.rowid JOIN incidents i ON i.id = t.incident_id"
-        if len(where) > 1
+        if where
         else ""
     )
     ranked = db.execute(
         f"""
         SELECT incident_text_fts.rowid, bm25(incident_text_fts, {WEIGHTS}) AS score
         FROM incident_text_fts {joins}
-        WHERE {" AND ".join(where)}
+        WHERE {" AND ".join(["incident_text_fts MATCH ?", *where])}
         ORDER BY score, incident_text_fts.rowid
         LIMIT ?
         """,
-        [*params, int(limit)],
+        [q, *params, int(limit)],
     ).fetchall()
     if not ranked:
         return []
@@ -111,4 +132,30 @@ def search(
         )
         for rowid, score in ranked
         if (r := rows.get(rowid)) is not None
+    ]
+
+
+def _listing(db: Database, where: list[str], params: list[Any], limit: int) -> list[SearchHit]:
+    """The incidents the filters select, newest first (undated last), with the summary's start as snippet."""
+    rows = db.query(
+        f"""
+        SELECT i.id, i.project, i.title, i.kind, i.started_at, i.duplicate_of, i.summary
+        FROM incidents i WHERE {" AND ".join(where)}
+        ORDER BY i.started_at IS NULL, i.started_at DESC, i.id DESC
+        LIMIT ?
+        """,
+        [*params, int(limit)],
+    )
+    return [
+        SearchHit(
+            id=r["id"],
+            project=r["project"],
+            title=r["title"],
+            kind=r["kind"],
+            started_at=r["started_at"],
+            score=0.0,
+            snippet=" ".join(str(r["summary"]).split()[:LISTING_SNIPPET_WORDS]),
+            duplicate_of=r["duplicate_of"],
+        )
+        for r in rows
     ]
