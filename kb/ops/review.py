@@ -238,7 +238,7 @@ class ReviewOps:
 
     def _verdict_parts(self, period: Period, out: Outside, parallel: bool = False) -> None:
         """The quarter's silent-failure verdicts and the previous quarter's (from its frozen review if any)."""
-        from kb.review.compute import frozen_body
+        from kb.review.compute import frozen_body, portfolio
 
         scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
         pair: Callable[..., Any] | None = getattr(self, "silent_scan_pair", None)
@@ -253,13 +253,9 @@ class ReviewOps:
             return
         current, words = pair(period.last_day, before.last_day, parallel=parallel)
         out.verdicts = {v.project: v for v in current}
-        launched = {
-            r[0]
-            for r in self.db.execute(
-                "SELECT slug FROM projects WHERE launched_on IS NULL OR launched_on < ?", [before.end.isoformat()]
-            )
-        }
-        out.previous_verdicts = {slug: word for slug, word in words.items() if slug in launched}
+        # only the projects the previous quarter's review held (kb.review.compute.portfolio)
+        then = {p["slug"] for p in portfolio(self.db, before)}
+        out.previous_verdicts = {slug: word for slug, word in words.items() if slug in then}
 
     def _graph_parts(self, period: Period, out: Outside) -> None:
         from kb.review.model import ChainRow, KeystoneRow, RootCauseRow

@@ -78,8 +78,9 @@ def gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
 def _gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
     previous = period.previous()
     open_by_project = compute.open_actions(db, period)
-    summary, incidents_by_project = compute.portfolio_summary(db, period, open_by_project)
-    rows = compute.project_rows(db, period, incidents_by_project, open_by_project)
+    projects = compute.portfolio(db, period)
+    summary, incidents_by_project, quiet = compute.portfolio_summary(db, period, open_by_project, projects)
+    rows = compute.project_rows(projects, incidents_by_project, open_by_project, quiet)
     previous_decisions = compute.decisions_for(db, previous.label)
     return Gathered(
         summary=summary,
@@ -89,7 +90,8 @@ def _gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
         rows=rows,
         modes=compute.mode_counts(db, period, tax),
         worst=compute.worst_incidents(db, period),
-        follow_ups=follow_ups(db, previous_decisions, period, {r["slug"]: r["stage"] for r in rows}),
+        # a follow-up is judged on the data as it is now (kb.review.followup), so today's stages
+        follow_ups=follow_ups(db, previous_decisions, period, compute.current_stages(db)),
     )
 
 
@@ -108,11 +110,19 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
             v = outside.verdicts.get(slug)
             if v is not None:
                 fields.update(verdict=v.verdict, score=float(v.score), signals=_signals(v))
+                fields["quiet_shutdowns_unlogged"] = compute.quiet_shutdowns_in(period, v)
             if outside.previous_verdicts is not None:
                 fields["previous_verdict"] = outside.previous_verdicts.get(slug)
                 fields["change"] = verdict_change(fields["previous_verdict"], fields.get("verdict"))
         cards.append(Scorecard(**fields))
 
+    # one definition of the quarter's quiet shutdowns: the summary is the scorecard's sum
+    summary = g.summary.model_copy(
+        update={
+            "quiet_shutdowns": sum(c.quiet_shutdowns for c in cards),
+            "quiet_shutdowns_unlogged": sum(c.quiet_shutdowns_unlogged for c in cards),
+        }
+    )
     flagged: list[str] = []
     if outside.verdicts is not None and outside.previous_verdicts is not None:
         decided = {d.project for d in g.decisions} | {d.project for d in g.previous_decisions}
@@ -138,7 +148,7 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
         end=period.end,
         previous_quarter=period.previous().label,
         generated_at=now_utc(),
-        summary=g.summary,
+        summary=summary,
         scorecard=cards,
         patterns=patterns,
         decisions=g.decisions,

@@ -3,7 +3,15 @@
 Definitions (docs/review.md says the same for readers):
 - an incident belongs to a quarter when `started_at` (or, if unknown, `detected_at`) lies in the
   quarter's half-open window `[start, end)`; merged duplicates never count;
-- the portfolio is every project launched before the quarter's end (or with no launch date);
+- the portfolio of a quarter (`portfolio`) is every project that existed by the quarter's end (its
+  launch date, or when that is unknown its first recorded evidence: an incident, a health period, a
+  flag event, or the day kb first recorded it) and was not already retired when the quarter began;
+  each shows the stage, owner, name and team the change log recorded for it as of the quarter's end
+  (the first record when nothing was recorded by then);
+- a quiet shutdown of the quarter is either logged (an incident of kind quiet-shutdown in the
+  quarter) or detected but unlogged (a flag turned off with no incident, as the silent-failure
+  detector reports it, on a day in the quarter); both are counted per project on the scorecard and
+  summed, apart, in the summary (`quiet_shutdowns_in`);
 - time to detect = detected_at - started_at over the quarter's incidents; time to resolve =
   resolved_at - detected_at over incidents *resolved* in the quarter (wherever they started);
 - a postmortem is missing when an incident detected (or started) more than 14 days before the
@@ -64,7 +72,28 @@ IN_QUARTER = (
     f"{NOT_DUPLICATE} AND ((i.started_at >= :start AND i.started_at < :end) "
     "OR (i.started_at IS NULL AND i.detected_at >= :start AND i.detected_at < :end))"
 )
-IN_PORTFOLIO = "(p.launched_on IS NULL OR p.launched_on < :end)"
+
+# when each project began: its launch date, else its first recorded evidence (see `portfolio`)
+_FIRST_EVIDENCE = """
+    SELECT project, min(at) AS at FROM (
+        SELECT i.project AS project, coalesce(i.started_at, i.detected_at) AS at FROM incidents i
+        WHERE i.duplicate_of IS NULL AND coalesce(i.started_at, i.detected_at) IS NOT NULL
+        UNION ALL SELECT h.project, h.period_start FROM health h
+        UNION ALL SELECT pf.project, fe.at FROM flag_events fe JOIN project_flags pf ON pf.flag_key = fe.flag_key
+        UNION ALL SELECT c.entity_id, c.at FROM changelog c WHERE c.entity = 'project'
+    ) GROUP BY project
+"""
+# the last snapshot of each project recorded before a bound (the change log's own time)
+_SNAPSHOT_BEFORE = """
+    SELECT c.entity_id AS slug, c.snapshot FROM changelog c WHERE c.seq IN (
+        SELECT max(seq) FROM changelog WHERE entity = 'project' AND snapshot IS NOT NULL AND at < :bound
+        GROUP BY entity_id)
+"""
+_FIRST_SNAPSHOT = """
+    SELECT c.entity_id AS slug, c.snapshot FROM changelog c WHERE c.seq IN (
+        SELECT min(seq) FROM changelog WHERE entity = 'project' AND snapshot IS NOT NULL GROUP BY entity_id)
+"""
+AS_RECORDED = ("name", "team", "owner", "stage")
 
 
 def window(period: Period) -> dict[str, str]:
@@ -75,22 +104,62 @@ def _scalar(db: Database, sql: str, params: dict[str, Any]) -> Any:
     return db.execute(sql, params).fetchone()[0]
 
 
+def portfolio(db: Database, period: Period) -> list[dict[str, Any]]:
+    """The quarter's projects as recorded then (slug, name, team, owner, stage), by slug.
+
+    In: began (launch date, else first evidence) before the quarter's end, and not retired when the
+    quarter began (by the change log's record as of the quarter's start). As recorded: the change
+    log's last snapshot before the quarter's end, else its first snapshot, else the row as it is.
+    """
+    w = window(period)
+    first = {r[0]: r[1] for r in db.execute(_FIRST_EVIDENCE)}
+    at_end = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": w["end"]})
+    at_start = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": w["start"]})
+    earliest: dict[str, dict[str, Any]] | None = None
+    out = []
+    for r in db.query("SELECT slug, name, team, owner, stage, launched_on FROM projects ORDER BY slug"):
+        slug = r["slug"]
+        began = r["launched_on"] or first.get(slug)
+        if began is None or began >= w["end"]:
+            continue
+        if at_start.get(slug, {}).get("stage") == "retired":
+            continue
+        then = at_end.get(slug)
+        if then is None:
+            if earliest is None:
+                earliest = _snapshots(db, _FIRST_SNAPSHOT, {})
+            then = earliest.get(slug, {})
+        out.append({"slug": slug, **{k: then[k] if then.get(k) is not None else r[k] for k in AS_RECORDED}})
+    return out
+
+
+def current_stages(db: Database) -> dict[str, str]:
+    return {slug: stage for slug, stage in db.execute("SELECT slug, stage FROM projects")}
+
+
+def _snapshots(db: Database, sql: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {slug: json.loads(snap) for slug, snap in db.execute(sql, params)}
+
+
 def portfolio_summary(
-    db: Database, period: Period, open_by_project: dict[str, tuple[int, int]] | None = None
-) -> tuple[PortfolioSummary, dict[str, int]]:
-    """The portfolio summary, and the quarter's incidents per project (read in the same pass)."""
+    db: Database,
+    period: Period,
+    open_by_project: dict[str, tuple[int, int]] | None = None,
+    projects: list[dict[str, Any]] | None = None,
+) -> tuple[PortfolioSummary, dict[str, int], dict[str, int]]:
+    """The portfolio summary; the quarter's incidents and logged quiet shutdowns per project (same pass)."""
     w = window(period)
     if open_by_project is None:
         open_by_project = open_actions(db, period)
-    by_stage = {
-        r["stage"]: r["n"]
-        for r in db.query(
-            f"SELECT p.stage, count(*) AS n FROM projects p WHERE {IN_PORTFOLIO} GROUP BY p.stage ORDER BY p.stage", w
-        )
-    }
+    if projects is None:
+        projects = portfolio(db, period)
+    by_stage: dict[str, int] = defaultdict(int)
+    for p in projects:
+        by_stage[p["stage"]] += 1
     # one pass over the quarter's incidents gives the count, who detected them, the kinds and time to detect
     opened, quiet, ttd = 0, 0, []
     per_project: dict[str, int] = defaultdict(int)
+    quiet_per_project: dict[str, int] = defaultdict(int)
     detection = dict.fromkeys(GROUP_ORDER, 0)
     for project, detected_by, kind, days_to_detect in db.execute(
         "SELECT i.project, i.detected_by, i.kind, julianday(i.detected_at) - julianday(i.started_at) "
@@ -99,7 +168,9 @@ def portfolio_summary(
     ):
         opened += 1
         per_project[project] += 1
-        quiet += kind == "quiet-shutdown"
+        if kind == "quiet-shutdown":
+            quiet += 1
+            quiet_per_project[project] += 1
         detection[DETECTION_GROUPS.get(detected_by, "nobody")] += 1
         if days_to_detect is not None:
             ttd.append(days_to_detect)
@@ -127,8 +198,8 @@ def portfolio_summary(
         )
     ]
     summary = PortfolioSummary(
-        projects=sum(by_stage.values()),
-        by_stage=by_stage,
+        projects=len(projects),
+        by_stage=dict(sorted(by_stage.items())),
         incidents_opened=opened,
         incidents_resolved=resolved,
         time_to_detect=duration_stats(ttd),
@@ -140,7 +211,7 @@ def portfolio_summary(
         postmortems_missing_ids=oldest_missing,
         actions=action_stats(db, period, open_by_project),
     )
-    return summary, dict(per_project)
+    return summary, dict(per_project), dict(quiet_per_project)
 
 
 def open_actions(db: Database, period: Period) -> dict[str, tuple[int, int]]:
@@ -176,17 +247,42 @@ def action_stats(db: Database, period: Period, open_by_project: dict[str, tuple[
 
 
 def project_rows(
-    db: Database, period: Period, incidents: dict[str, int], open_by_project: dict[str, tuple[int, int]]
+    projects: list[dict[str, Any]],
+    incidents: dict[str, int],
+    open_by_project: dict[str, tuple[int, int]],
+    quiet: dict[str, int],
 ) -> list[dict[str, Any]]:
-    """The portfolio's projects with their incident and action counts for the quarter."""
+    """The portfolio's projects with their incident, quiet-shutdown and action counts for the quarter."""
     out = []
-    for r in db.query(
-        f"SELECT p.slug, p.name, p.team, p.owner, p.stage FROM projects p WHERE {IN_PORTFOLIO} ORDER BY p.slug",
-        window(period),
-    ):
+    for r in projects:
         n_open, overdue = open_by_project.get(r["slug"], (0, 0))
-        out.append({**r, "incidents": incidents.get(r["slug"], 0), "open_actions": n_open, "overdue_actions": overdue})
+        out.append(
+            {
+                **r,
+                "incidents": incidents.get(r["slug"], 0),
+                "quiet_shutdowns": quiet.get(r["slug"], 0),
+                "open_actions": n_open,
+                "overdue_actions": overdue,
+            }
+        )
     return out
+
+
+def quiet_shutdowns_in(period: Period, verdict: Any) -> int:
+    """Shutdowns the silent-failure detector found with no incident logged, on a day in the quarter.
+
+    Read from its `quiet-shutdown` signal (`data["shutdowns"]`, each with its day `at`): the signal
+    itself also names shutdowns before the quarter, which belong to the quarters they happened in.
+    """
+    start, end = period.start.isoformat(), period.end.isoformat()
+    n = 0
+    for s in getattr(verdict, "signals", []):
+        if getattr(s, "code", "") != "quiet-shutdown":
+            continue
+        for shutdown in (getattr(s, "data", None) or {}).get("shutdowns", []):
+            day = str(shutdown.get("at", ""))[:10]
+            n += start <= day < end
+    return n
 
 
 TREND_METRICS: tuple[str, ...] = ("predictions", "adoption", "quality", "value")

@@ -18,6 +18,7 @@ def headline(review: Review) -> dict[str, float | None]:
         "time to resolve, p90 (days)": s.time_to_resolve.p90_days,
         "detected by monitoring (share)": s.detection_share.get("monitoring"),
         "quiet shutdowns": s.quiet_shutdowns,
+        "quiet shutdowns detected, no incident": s.quiet_shutdowns_unlogged,
         "postmortems missing": s.postmortems_missing,
         "actions opened": s.actions.opened,
         "actions overdue": s.actions.overdue,

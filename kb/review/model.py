@@ -62,7 +62,8 @@ class PortfolioSummary(BaseModel):
     time_to_resolve: DurationStats
     detection: dict[str, int]
     detection_share: dict[str, float]
-    quiet_shutdowns: int
+    quiet_shutdowns: int  # logged: incidents of kind quiet-shutdown in the quarter (kb.review.compute)
+    quiet_shutdowns_unlogged: int = 0  # detected by the silent-failure scan, no incident logged
     postmortems_missing: int
     postmortems_missing_ids: list[str] = Field(default_factory=list)  # the oldest 50, oldest first
     actions: ActionStats
@@ -94,6 +95,8 @@ class Scorecard(BaseModel):
     previous_verdict: VerdictName | None = None
     change: Change = "unknown"
     incidents: int = 0
+    quiet_shutdowns: int = 0
+    quiet_shutdowns_unlogged: int = 0
     open_actions: int = 0
     overdue_actions: int = 0
     trends: list[Trend] = Field(default_factory=list)

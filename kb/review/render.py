@@ -69,6 +69,11 @@ def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return out
 
 
+def quiet_line(logged: int, unlogged: int) -> str:
+    """The quarter's quiet shutdowns, logged and detected-but-unlogged apart (kb.review.compute)."""
+    return f"{logged} logged as incidents, {unlogged} detected with no incident"
+
+
 def _stage_line(by_stage: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in by_stage.items()) or "none"
 
@@ -93,7 +98,7 @@ def _summary_md(r: Review) -> list[str]:
             f"{days(s.time_to_resolve.median_days)} / {days(s.time_to_resolve.p90_days)} (n={s.time_to_resolve.count})",
         ],
         ["detected by", det],
-        ["quiet shutdowns", str(s.quiet_shutdowns)],
+        ["quiet shutdowns", quiet_line(s.quiet_shutdowns, s.quiet_shutdowns_unlogged)],
         ["postmortems missing (none after 14 days)", missing],
         [
             "action items of the quarter",
@@ -123,12 +128,14 @@ def _scorecard_md(r: Review) -> list[str]:
                 num(c.score),
                 CHANGE_MARK[c.change],
                 c.incidents,
+                f"{c.quiet_shutdowns} / {c.quiet_shutdowns_unlogged}",
                 f"{c.open_actions} ({c.overdue_actions} overdue)" if c.overdue_actions else c.open_actions,
                 _trend_md(c),
                 decision,
             ]
         )
-    header = ["project", "stage", "owner", "verdict", "score", "change", "incidents", "open actions", "trends"]
+    header = ["project", "stage", "owner", "verdict", "score", "change", "incidents"]
+    header += ["quiet shutdowns (logged / unlogged)", "open actions", "trends"]
     out = md_table([*header, "decision"], rows)
     risky = [c for c in r.scorecard if c.signals and c.verdict in ("watch", "silent-failure")]
     if risky:
