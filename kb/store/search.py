@@ -110,7 +110,8 @@ def search(
         for r in db.query(
             f"""
             SELECT incident_text_fts.rowid AS rowid, i.id, i.project, i.title, i.kind, i.started_at, i.duplicate_of,
-                   snippet(incident_text_fts, -1, '{HIT_OPEN}', '{HIT_CLOSE}', '…', 14) AS snippet
+                   snippet(incident_text_fts, -1, '{HIT_OPEN}', '{HIT_CLOSE}', '…', 14) AS snippet,
+                   {", ".join(_prose_snippets())}
             FROM incident_text_fts
             JOIN incident_text t ON t.rowid = incident_text_fts.rowid
             JOIN incidents i ON i.id = t.incident_id
@@ -127,12 +128,32 @@ def search(
             kind=r["kind"],
             started_at=r["started_at"],
             score=round(-float(score), 4),
-            snippet=" ".join(str(r["snippet"]).split()),
+            snippet=" ".join(_best_snippet(r).split()),
             duplicate_of=r["duplicate_of"],
         )
         for rowid, score in ranked
         if (r := rows.get(rowid)) is not None
     ]
+
+
+PROSE_COLUMNS = 4  # title, summary, cause statements, action titles: what a person wrote about the incident
+
+
+def _prose_snippets() -> list[str]:
+    return [
+        f"snippet(incident_text_fts, {n}, '{HIT_OPEN}', '{HIT_CLOSE}', '…', 14) AS prose{n}"
+        for n in range(PROSE_COLUMNS)
+    ]
+
+
+def _best_snippet(row: dict[str, Any]) -> str:
+    """FTS5's own pick of column, unless it picked a list of codes or labels while a sentence someone
+    wrote also matches: then that sentence (title, summary, causes, actions, in that order)."""
+    best = str(row["snippet"])
+    prose = [str(row[f"prose{n}"]) for n in range(PROSE_COLUMNS)]
+    if best in prose:
+        return best
+    return next((p for p in prose if HIT_OPEN in p), best)
 
 
 def _listing(db: Database, where: list[str], params: list[Any], limit: int) -> list[SearchHit]:
