@@ -48,67 +48,68 @@ def _rows(report):  # (code, incidents, weight, incident ids) per ranked item
 
 
 def test_root_causes_whole_portfolio(pf: KB) -> None:
-    # Upstream modes per incident (counted causes: roots, or named in a `because`; never the trigger,
-    # never a top-level cause that has causes of its own; plus every classification):
-    #   GR-0001: b NM, c OW, class QS                       -> {QS, NM, OW}         w 5
-    #   GR-0002: b NM, c OW (a trigger, d top: no), class GD, DS -> {GD, DS, NM, OW}  w 3
-    #   GR-0003: b NB, c NM, d OW, class CAP                -> {CAP, NB, NM, OW}    w 4
-    #   GR-0004: b LAT (a is top with a cause: no), class UO -> {UO, LAT}           w 1
-    # Totals: 4 incidents, weight 5 + 3 + 4 + 1 = 13. ET (GR-0002 d) and VD (duplicate only) never appear.
-    # NM: 5+3+4 = 12; OW: 12; QS 5; CAP 4; NB 4; DS 3; GD 3; LAT 1; UO 1.
-    # Ties on weight and count break by code: ops. < org.; integration.capacity-gap < value.; drift. < silent.
+    # Deepest conditions per incident (fixture roles: NM, OW, CAP, NB conditions; LAT, DS triggers;
+    # QS, GD, UO, ET outcomes): a condition cause with no condition below it through `because`.
+    #   GR-0001: a LAT* -> b NM -> c OW                        -> {OW}      w 5
+    #   GR-0002: a DS* -> b NM -> c OW; d ET -> a              -> {OW}      w 3
+    #   GR-0003: a CAP* -> b NB, a -> c NM -> d OW              -> {NB, OW}  w 4
+    #   GR-0004: a NM -> b LAT (a trigger-role mode, no condition below NM) -> {NM}  w 1
+    # Totals: 4 incidents, weight 13. OW 5+3+4 = 12; NB 4; NM 1. No outcome (QS, GD, UO, ET) and no
+    # trigger (LAT, DS) ever appears, though each is classified or carried by a cause.
     report = pf.root_causes()
     assert report.total_incidents == 4
     assert report.total_weight == 13
     assert report.window.label == "all time"
     assert _rows(report) == [
-        (NM, 3, 12, ["GR-0001", "GR-0002", "GR-0003"]),
         (OW, 3, 12, ["GR-0001", "GR-0002", "GR-0003"]),
-        (QS, 1, 5, ["GR-0001"]),
-        (CAP, 1, 4, ["GR-0003"]),
         (NB, 1, 4, ["GR-0003"]),
-        (DS, 1, 3, ["GR-0002"]),
-        (GD, 1, 3, ["GR-0002"]),
-        (LAT, 1, 1, ["GR-0004"]),
-        (UO, 1, 1, ["GR-0004"]),
+        (NM, 1, 1, ["GR-0004"]),
     ]
     shares = {i.code: i.share for i in report.items}
-    assert shares[NM] == pytest.approx(12 / 13)
-    assert shares[QS] == pytest.approx(5 / 13)
-    assert shares[UO] == pytest.approx(1 / 13)
-    assert pf.root_causes().items[0].name == "No monitoring"
+    assert shares[OW] == pytest.approx(12 / 13)
+    assert shares[NB] == pytest.approx(4 / 13)
+    assert shares[NM] == pytest.approx(1 / 13)
+    assert report.items[0].name == "Unclear ownership"
+    assert not {QS, GD, UO, ET, LAT, DS} & {i.code for i in report.items}
+    assert "deepest" in report.counts
+
+
+def test_triggers_rank_what_set_incidents_off(pf: KB) -> None:
+    # The trigger cause's mode, and trigger-role modes of causes and classifications:
+    #   GR-0001 {LAT} w 5; GR-0002 {DS} (trigger cause, and classified) w 3;
+    #   GR-0003 {CAP}: its trigger cause carries a condition, still what set it off, w 4;
+    #   GR-0004 {LAT}: no trigger cause, but b carries a trigger-role mode, w 1.
+    report = pf.triggers()
+    assert _rows(report) == [
+        (LAT, 2, 6, ["GR-0001", "GR-0004"]),
+        (CAP, 1, 4, ["GR-0003"]),
+        (DS, 1, 3, ["GR-0002"]),
+    ]
+    assert "set each incident off" in report.counts
 
 
 def test_root_causes_in_a_quarter(pf: KB) -> None:
     # 2026Q3 = [2026-07-01, 2026-10-01): GR-0001 (07-10) and GR-0002 (08-01); GR-0003 falls back to
-    # detected 2026-10-05 (Q4), GR-0004 is in Q2. Total weight 5 + 3 = 8.
-    # NM: 8, OW: 8, QS: 5, DS: 3, GD: 3.
+    # detected 2026-10-05 (Q4), GR-0004 is in Q2. Total weight 5 + 3 = 8; both have root OW.
     report = pf.root_causes(quarter="2026Q3")
     assert (report.total_incidents, report.total_weight) == (2, 8)
     assert (report.window.start, report.window.end) == (date(2026, 7, 1), date(2026, 10, 1))
-    assert _rows(report) == [
-        (NM, 2, 8, ["GR-0001", "GR-0002"]),
-        (OW, 2, 8, ["GR-0001", "GR-0002"]),
-        (QS, 1, 5, ["GR-0001"]),
-        (DS, 1, 3, ["GR-0002"]),
-        (GD, 1, 3, ["GR-0002"]),
-    ]
+    assert _rows(report) == [(OW, 2, 8, ["GR-0001", "GR-0002"])]
     assert report.items[0].share == 1.0
 
 
 def test_root_causes_since_uses_detected_at_when_there_is_no_start(pf: KB) -> None:
     # since 2026-08-01 (inclusive): GR-0002 (08-01) and GR-0003 (detected 10-05). Weight 3 + 4 = 7.
-    # NM: 7, OW: 7, CAP 4, NB 4, DS 3, GD 3.
     report = pf.root_causes(since=date(2026, 8, 1))
     assert (report.total_incidents, report.total_weight) == (2, 7)
-    assert [(i.code, i.weight) for i in report.items] == [(NM, 7), (OW, 7), (CAP, 4), (NB, 4), (DS, 3), (GD, 3)]
+    assert [(i.code, i.weight) for i in report.items] == [(OW, 7), (NB, 4)]
 
 
 def test_until_is_inclusive_and_combines_with_since(pf: KB) -> None:
     # until 2026-07-10 keeps GR-0001 (started that day) and GR-0004; since 2026-05-01 drops GR-0004.
     assert pf.root_causes(until=date(2026, 7, 10)).total_incidents == 2
     report = pf.root_causes(since=date(2026, 5, 1), until=date(2026, 7, 10))
-    assert [i.incident_ids for i in report.items] == [["GR-0001"]] * 3
+    assert [i.incident_ids for i in report.items] == [["GR-0001"]]
 
 
 def test_bad_windows_are_user_errors(pf: KB) -> None:
@@ -119,12 +120,13 @@ def test_bad_windows_are_user_errors(pf: KB) -> None:
 
 
 def test_aliases_resolve_and_an_incident_counts_once_per_mode(kb: KB) -> None:
-    # One incident (sev 4, weight 2): classified NM by its alias, and two causes carrying NM (one by alias).
-    # NM is upstream through the classification and both causes, yet counts once: weight 2, 1 incident.
+    # One incident (sev 4, weight 2): classified NM by its alias, and two causes carrying NM (one by
+    # alias): t LAT* -> m1 NM (alias) -> m2 NM -> o OW. Its deepest condition is OW, once.
+    # Lifted, m1 and m2 are one NM node: S -> LAT -> NM -> OW, and NM cuts OW: score 1, once.
     use_fixture_taxonomy(kb)
     kb.import_paths([_write(kb, _ALIAS_DOC)])
-    report = kb.root_causes()
-    assert _rows(report) == [(NM, 1, 2, ["AL-0001"]), (OW, 1, 2, ["AL-0001"])]
+    assert _rows(kb.root_causes()) == [(OW, 1, 2, ["AL-0001"])]
+    assert [(k.code, k.score, k.incidents) for k in kb.keystones()] == [(NM, 1.0, 1)]
     assert kb.chain("AL-0001").mode_paths == [[LAT, NM, OW]]
 
 
@@ -154,24 +156,21 @@ def _write(kb: KB, text: str) -> str:
 
 
 def test_keystones_by_dominance(pf: KB) -> None:
-    # Per incident, causes lifted to modes under a source S linked to the chain's starts:
-    #   GR-0001: S->LAT->NM->OW, roots {OW}. OW's strict dominators: NM, LAT.     LAT +1, NM +1
-    #   GR-0002: S->DS, S->ET->DS, DS->NM->OW, roots {OW}. Two ways into DS, so idom(DS) = S;
-    #            OW's strict dominators: NM, DS.                                 DS +1, NM +1
+    # Per incident, causes lifted to modes under a source S linked to the chain's starts; roots are the
+    # deepest conditions; only conditions score:
+    #   GR-0001: S->LAT->NM->OW, roots {OW}. OW's strict dominators: NM, LAT (a trigger).    NM +1
+    #   GR-0002: S->DS, S->ET->DS, DS->NM->OW, roots {OW}. Dominators NM, DS (a trigger).    NM +1
     #   GR-0003: S->CAP, CAP->NB, CAP->NM->OW, roots {NB, OW}.
-    #            NB dominated by CAP; OW by NM and CAP.                          CAP +2/2, NM +1/2
-    #   GR-0004: S->NM->LAT, roots {LAT}: NM dominates LAT.                       NM +1
-    # NM: 1 + 1 + 1/2 + 1 = 3.5 in 4 incidents; DS, CAP, LAT: 1.0 in 1 incident each (ties by code).
+    #            NB dominated by CAP; OW by NM and CAP.                       CAP +2/2, NM +1/2
+    #   GR-0004: S->NM->LAT, roots {NM} (LAT is no condition): nothing above NM but S.
+    # NM: 1 + 1 + 1/2 = 2.5 in 3 incidents; CAP: 1.0 in 1. The triggers DS and LAT never score.
     ks = pf.keystones()
-    assert [(k.code, k.score, k.incidents) for k in ks] == [
-        (NM, 3.5, 4),
-        (DS, 1.0, 1),
-        (CAP, 1.0, 1),
-        (LAT, 1.0, 1),
-    ]
-    assert [k.code for k in pf.keystones(limit=2)] == [NM, DS]
-    # Only GR-0001 and GR-0002 in 2026Q3: NM 2, LAT 1, DS 1.
-    assert [(k.code, k.score) for k in pf.keystones(quarter="2026Q3")] == [(NM, 2.0), (DS, 1.0), (LAT, 1.0)]
+    assert [(k.code, k.score, k.incidents) for k in ks] == [(NM, 2.5, 3), (CAP, 1.0, 1)]
+    assert [(c.incident_id, c.roots) for c in ks[0].cuts] == [("GR-0001", [OW]), ("GR-0002", [OW]), ("GR-0003", [OW])]
+    assert [(c.incident_id, c.roots) for c in ks[1].cuts] == [("GR-0003", [OW, NB])]
+    assert [k.code for k in pf.keystones(limit=1)] == [NM]
+    # Only GR-0001 and GR-0002 in 2026Q3: NM 2.
+    assert [(k.code, k.score) for k in pf.keystones(quarter="2026Q3")] == [(NM, 2.0)]
 
 
 # --- recurring chains --------------------------------------------------------------------------
@@ -206,27 +205,25 @@ def test_recurring_chains_drop_runs_that_add_nothing(pf: KB) -> None:
 # --- similar -----------------------------------------------------------------------------------
 
 
-def test_similar_by_weighted_jaccard(pf: KB) -> None:
-    # Mode weights (one per cause of the mode, one if classified):
-    #   GR-0001 {LAT 1, NM 1, OW 1, QS 1}
-    #   GR-0002 {DS 2, NM 1, OW 1, ET 1, GD 1}
-    #   GR-0003 {CAP 2, NB 1, NM 1, OW 1}
-    #   GR-0004 {NM 1, LAT 1, UO 1}
-    # vs GR-0004: min LAT 1 + NM 1 = 2; max over {LAT, NM, OW, QS, UO} = 5        -> 2/5 = 0.4
-    # vs GR-0003: min NM 1 + OW 1 = 2; max LAT 1 NM 1 OW 1 QS 1 CAP 2 NB 1 = 7    -> 2/7
-    # vs GR-0002: min NM 1 + OW 1 = 2; max LAT 1 NM 1 OW 1 QS 1 DS 2 ET 1 GD 1 = 8 -> 2/8
-    # The duplicate GR-0005 (QS, OW, NM, VD) would score high but is not in the portfolio.
+def test_similar_by_shared_elements(pf: KB) -> None:
+    # Profiles (kb.graph.similar; fixture roles and leads_to NM->GD, OW->NM, NC->NM; both projects
+    # in production, no vendor, no tags):
+    #   GR-0001 primary {QS}, other {LAT, NM, OW}, roots {OW}, pairs {LAT->NM, LAT->OW}
+    #           own weight 4 + 3 x 0.5 + 2 + 2 x 2 + stage 0.25 = 11.75
+    #   GR-0002 primary {GD}, other {DS, NM, OW, ET}, roots {OW}, pairs {DS->NM, DS->OW}
+    #           shares NM, OW contributing 1.0 + root OW 2 + category silent 1 + stage 0.25 = 4.25
+    #   GR-0003 primary {CAP}, other {NB, NM, OW}, roots {NB, OW}
+    #           shares NM, OW 1.0 + root OW 2 + stage 0.25 = 3.25
+    #   GR-0004 no primary, other {UO, NM, LAT}, roots {NM}: LAT, NM 1.0 + stage 0.25 = 1.25
+    #           -> 0.106, below the floor: left out (the old Jaccard ranked it first)
     items = pf.similar("GR-0001")
-    assert [(s.incident_id, s.shared_modes) for s in items] == [
-        ("GR-0004", [LAT, NM]),
-        ("GR-0003", [NM, OW]),
-        ("GR-0002", [NM, OW]),
-    ]
-    assert [s.score for s in items] == pytest.approx([2 / 5, 2 / 7, 2 / 8])
-    assert items[0].title == "Beta suggestions ignored"
-    assert [s.incident_id for s in pf.similar("GR-0001", limit=1)] == ["GR-0004"]
+    assert [(s.incident_id, s.shared_modes) for s in items] == [("GR-0002", [NM, OW]), ("GR-0003", [NM, OW])]
+    assert [s.score for s in items] == pytest.approx([4.25 / 11.75, 3.25 / 11.75], abs=1e-4)
+    assert [r.kind for r in items[0].reasons] == ["contributing", "contributing", "root", "category", "stage"]
+    assert items[0].title == "Alpha scores drift for a quarter"
+    assert [s.incident_id for s in pf.similar("GR-0001", limit=1)] == ["GR-0002"]
     # a merged duplicate's id leads to the surviving record
-    assert [s.incident_id for s in pf.similar("GR-0005")] == ["GR-0004", "GR-0003", "GR-0002"]
+    assert [s.incident_id for s in pf.similar("GR-0005")] == ["GR-0002", "GR-0003"]
 
 
 # --- why ---------------------------------------------------------------------------------------

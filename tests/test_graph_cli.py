@@ -27,18 +27,20 @@ def test_root_causes_json(cli) -> None:
     # Hand-worked in tests/test_graph_analyses.py::test_root_causes_whole_portfolio: total weight 13.
     data = json.loads(cli.ok("graph", "root-causes", "--json").stdout)
     assert (data["total_incidents"], data["total_weight"]) == (4, 13)
-    assert [(i["code"], i["incidents"], i["weight"]) for i in data["items"]] == [
-        (NM, 3, 12),
-        (OW, 3, 12),
-        (QS, 1, 5),
-        (CAP, 1, 4),
-        (NB, 1, 4),
-        (DS, 1, 3),
-        (GD, 1, 3),
-        (LAT, 1, 1),
-        (UO, 1, 1),
-    ]
+    assert [(i["code"], i["incidents"], i["weight"]) for i in data["items"]] == [(OW, 3, 12), (NB, 1, 4), (NM, 1, 1)]
     assert data["items"][0]["share"] == pytest.approx(12 / 13)
+    assert "deepest" in data["counts"]
+    # outcome-role modes (QS, GD, UO here) are never root causes
+    assert not {QS, GD, UO} & {i["code"] for i in data["items"]}
+
+
+def test_triggers_json_and_table(cli) -> None:
+    # Hand-worked in tests/test_graph_analyses.py::test_triggers_rank_what_set_incidents_off.
+    data = json.loads(cli.ok("graph", "triggers", "--json").stdout)
+    assert [(i["code"], i["weight"]) for i in data["items"]] == [(LAT, 6), (CAP, 4), (DS, 3)]
+    out = cli.ok("graph", "triggers").stdout
+    assert out.index(LAT) < out.index(CAP) < out.index(DS)
+    assert "Triggers counts the events that set each incident off" in " ".join(out.split())
 
 
 def test_root_causes_window_options(cli) -> None:
@@ -48,13 +50,15 @@ def test_root_causes_window_options(cli) -> None:
     since = json.loads(cli.ok("graph", "root-causes", "--since", "2026-08-01", "--json").stdout)
     assert (since["total_incidents"], since["total_weight"]) == (2, 7)
     top = json.loads(cli.ok("graph", "root-causes", "--limit", "2", "--json").stdout)
-    assert [i["code"] for i in top["items"]] == [NM, OW]
+    assert [i["code"] for i in top["items"]] == [OW, NB]
 
 
 def test_root_causes_table(cli) -> None:
     out = cli.ok("graph", "root-causes").stdout
     assert "4 incidents" in out and "total weight 13" in out
-    assert out.index(NM) < out.index(QS) < out.index(UO)
+    assert out.index(OW) < out.index(NB) < out.index(NM)
+    assert "3 of 4" in out  # OW stands behind three of the four incidents
+    assert "Root causes counts the deepest standing conditions" in " ".join(out.split())
 
 
 @pytest.mark.parametrize(
@@ -87,11 +91,18 @@ def test_chain_tree(cli) -> None:
 
 def test_keystones_recurring_similar_why_cycles(cli) -> None:
     ks = json.loads(cli.ok("graph", "keystones", "--json").stdout)
-    assert [(k["code"], k["score"]) for k in ks] == [(NM, 3.5), (DS, 1.0), (CAP, 1.0), (LAT, 1.0)]
+    assert [(k["code"], k["score"]) for k in ks] == [(NM, 2.5), (CAP, 1.0)]
+    assert ks[1]["cuts"] == [{"incident_id": "GR-0003", "roots": [OW, NB]}]
+    table = " ".join(cli.ok("graph", "keystones").stdout.split())
+    assert "GR-0003: org.unclear-ownership, value.no-baseline" in table
     rec = json.loads(cli.ok("graph", "recurring", "--json").stdout)
     assert rec == [{"modes": [NM, OW], "count": 3, "incident_ids": ["GR-0001", "GR-0002", "GR-0003"]}]
     sim = json.loads(cli.ok("graph", "similar", "GR-0001", "--json").stdout)
-    assert [s["incident_id"] for s in sim] == ["GR-0004", "GR-0003", "GR-0002"]
+    # shipped taxonomy: as in test_graph_analyses, plus its leads_to GD -> QS (1) for GR-0002
+    assert [(s["incident_id"], s["score"]) for s in sim] == [
+        ("GR-0002", pytest.approx(5.25 / 11.75, abs=1e-4)),
+        ("GR-0003", pytest.approx(3.25 / 11.75, abs=1e-4)),
+    ]
     why = json.loads(cli.ok("graph", "why", NM, "--json").stdout)
     by_code = {w["code"]: w["from_incidents"] for w in why}
     assert (by_code[OW], by_code[LAT]) == (3, 1)  # evidence from incidents; taxonomy edges vary

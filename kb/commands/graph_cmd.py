@@ -1,4 +1,4 @@
-"""`kb graph`: causal chains, root causes, keystones, recurring chains, similar incidents, why, cycles, export.
+"""`kb graph`: chains, root causes, triggers, keystones, recurring chains, similar incidents, why, cycles, export.
 
 A thin face over kb.service.KB's graph methods: parse options, call, render (rich) or print JSON.
 """
@@ -63,7 +63,7 @@ def chain_cmd(incident_id: str, as_json: bool) -> None:
 def root_causes_cmd(
     since: str | None, until: str | None, quarter: str | None, limit: int | None, as_json: bool
 ) -> None:
-    """Rank taxonomy modes by the severity-weighted incidents they stand behind."""
+    """Rank conditions by the severity-weighted incidents they are the deepest condition of."""
     report = open_kb().root_causes(**_window(since, until, quarter))
     if limit is not None:
         report.items = report.items[:limit]
@@ -73,13 +73,29 @@ def root_causes_cmd(
     console().print(root_cause_table(report))
 
 
+@graph.command("triggers")
+@_window_options
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show only the top N modes.")
+@common_options
+@json_option
+def triggers_cmd(since: str | None, until: str | None, quarter: str | None, limit: int | None, as_json: bool) -> None:
+    """Rank taxonomy modes by the severity-weighted incidents they set off (the triggering events)."""
+    report = open_kb().triggers(**_window(since, until, quarter))
+    if limit is not None:
+        report.items = report.items[:limit]
+    if as_json:
+        emit_json(report)
+        return
+    console().print(root_cause_table(report, "Triggers"))
+
+
 @graph.command("keystones")
 @_window_options
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
 @common_options
 @json_option
 def keystones_cmd(since: str | None, until: str | None, quarter: str | None, limit: int, as_json: bool) -> None:
-    """Modes whose removal would cut the most incidents off from their root causes."""
+    """Conditions a team controls whose removal would cut the most chains off from their root causes."""
     items = open_kb().keystones(limit=limit, **_window(since, until, quarter))
     if as_json:
         emit_json(items)
@@ -107,7 +123,8 @@ def recurring_cmd(min_count: int, since: str | None, until: str | None, quarter:
 @common_options
 @json_option
 def similar_cmd(incident_id: str, limit: int, as_json: bool) -> None:
-    """Incidents that share modes with this one, most alike first."""
+    """Incidents most like this one, with what they share: modes (primary first), causal structure,
+    taxonomy neighbourhood and project traits."""
     items = open_kb().similar(incident_id, limit=limit)
     if as_json:
         emit_json(items)
@@ -203,7 +220,7 @@ def chain_tree(ch: Chain) -> Tree:
     return root
 
 
-def root_cause_table(report: RootCauseReport) -> Table:
+def root_cause_table(report: RootCauseReport, what: str = "Root causes") -> Table:
     t = Table(
         "#",
         _code_column(),
@@ -212,8 +229,9 @@ def root_cause_table(report: RootCauseReport) -> Table:
         "weight",
         "share",
         "incident ids",
-        title=f"Root causes, {escape(report.window.label)}: {report.total_incidents} incidents, "
+        title=f"{what}, {escape(report.window.label)}: {report.total_incidents} incidents, "
         f"total weight {report.total_weight:g} (weight = 6 - severity)",
+        caption=escape(f"{what} {report.counts}") if report.counts else None,
         box=None,
     )
     for n, it in enumerate(report.items, 1):
@@ -223,7 +241,7 @@ def root_cause_table(report: RootCauseReport) -> Table:
             str(n),
             escape(it.code),
             escape(it.name),
-            str(it.incidents),
+            f"{it.incidents} of {report.total_incidents}",
             f"{it.weight:g}",
             f"{it.share:.0%}",
             escape(ids),
@@ -231,11 +249,35 @@ def root_cause_table(report: RootCauseReport) -> Table:
     return t
 
 
+CUTS_SHOWN = 3
+
+
 def keystone_table(items: list[Keystone]) -> Table:
-    title = "Keystone causes (roots cut off if removed)"
-    t = Table("#", _code_column(), "name", "score", "incidents", title=title, box=None)
+    from kb.graph.analyses import KEYSTONES_COUNT
+
+    title = "Keystone conditions (chains cut if removed)"
+    t = Table(
+        "#",
+        _code_column(),
+        "name",
+        "score",
+        "incidents",
+        "chains it cuts (incident: root conditions cut off)",
+        title=title,
+        caption=escape(f"Keystones {KEYSTONES_COUNT}"),
+        box=None,
+    )
     for n, k in enumerate(items, 1):
-        t.add_row(str(n), escape(k.code), escape(k.name), f"{k.score:.2f}", str(k.incidents))
+        shown = [f"{c.incident_id}: {', '.join(c.roots)}" for c in k.cuts[:CUTS_SHOWN]]
+        more = len(k.cuts) - CUTS_SHOWN
+        t.add_row(
+            str(n),
+            escape(k.code),
+            escape(k.name),
+            f"{k.score:.2f}",
+            str(k.incidents),
+            escape("; ".join(shown) + (f" +{more}" if more > 0 else "")),
+        )
     return t
 
 
@@ -247,9 +289,20 @@ def recurring_table(items: list[RecurringChain]) -> Table:
 
 
 def similar_table(items: list[Similar]) -> Table:
-    t = Table(Column("incident", no_wrap=True), "score", "title", "shared modes", title="Similar incidents", box=None)
+    from kb.graph.similar import FLOOR
+
+    t = Table(
+        Column("incident", no_wrap=True),
+        "score",
+        "title",
+        "what they share (weight)",
+        title="Similar incidents",
+        caption=f"score = weight of the shared elements / the incident's own; below {FLOOR:g} left out",
+        box=None,
+    )
     for s in items:
-        t.add_row(escape(s.incident_id), f"{s.score:.2f}", escape(s.title), escape(", ".join(s.shared_modes)))
+        why = "\n".join(f"{r.detail} ({r.weight:g})" for r in s.reasons)
+        t.add_row(escape(s.incident_id), f"{s.score:.2f}", escape(s.title), escape(why))
     return t
 
 

@@ -20,7 +20,16 @@ import networkx as nx
 
 from kb.graph.build import BECAUSE, CLASSIFIED_AS, LEADS_TO, mode_node
 from kb.graph.chain import cause_paths, lift, starts_of
-from kb.graph.results import Keystone, RecurringChain, RootCauseItem, RootCauseReport, Similar, WhySuggestion, Window
+from kb.graph.results import (
+    Keystone,
+    KeystoneCut,
+    RecurringChain,
+    RootCauseItem,
+    RootCauseReport,
+    Similar,
+    WhySuggestion,
+    Window,
+)
 from kb.perf import gc_paused
 
 
@@ -32,6 +41,22 @@ def severity_weight(severity: int) -> int:
 def mode_name(g: nx.MultiDiGraph, code: str) -> str:
     data = g.nodes.get(mode_node(code))
     return str(data["name"]) if data else code
+
+
+# a mode's causal role in the taxonomy (kb.taxonomy: condition, trigger or outcome)
+CONDITION, TRIGGER, OUTCOME = "condition", "trigger", "outcome"
+Roles = Callable[[str], str]
+
+
+def mode_role(g: nx.MultiDiGraph, code: str) -> str:
+    """The role the graph's mode node carries; a code the taxonomy does not know counts as a condition."""
+    data = g.nodes.get(mode_node(code))
+    return str(data.get("causal_role") or CONDITION) if data else CONDITION
+
+
+def all_conditions(code: str) -> str:
+    """The role of every mode when no taxonomy says otherwise."""
+    return CONDITION
 
 
 @dataclass
@@ -111,50 +136,112 @@ def incident_ids(g: nx.MultiDiGraph) -> dict[str, str]:
     return {n: d["label"] for n, d in g.nodes(data=True) if d.get("kind") == "incident"}
 
 
-# --- root causes -------------------------------------------------------------------------------
+# --- root causes, triggers, outcomes -----------------------------------------------------------
+
+ROOT_CAUSES_COUNT = (
+    "counts the deepest standing conditions in each incident's chains (never a trigger or an outcome), "
+    "weighted by severity (6 - severity)"
+)
+TRIGGERS_COUNT = (
+    "counts the events that set each incident off (its trigger cause, trigger-role modes), weighted by severity"
+)
+OUTCOMES_COUNT = (
+    "counts what the portfolio suffered (outcome-role modes of causes and classifications), weighted by severity"
+)
 
 
-def upstream_modes(g: nx.MultiDiGraph) -> dict[str, set[str]]:
-    """Incident id -> the taxonomy modes that sit upstream of it (see `upstream_of`)."""
-    facts = incident_facts(g)
-    with gc_paused():  # one set per incident, next to a graph of millions of objects
-        return {iid: upstream_of(f) for iid, f in facts.items()}
+def root_conditions(facts: IncidentFacts, role: Roles) -> set[str]:
+    """The deepest conditions in one incident's chains: the root causes a team can act on.
 
-
-def upstream_of(facts: IncidentFacts) -> set[str]:
-    """The taxonomy modes that sit upstream of one incident.
-
-    A mode sits upstream of an incident when any of these holds:
-    - it is the mode of one of the incident's root causes (a cause whose `because` is empty);
-    - it is the mode of a cause another cause names in `because` (reached through a because chain);
-    - the incident is classified as it (any role or confidence: the author judged it at work).
-    The trigger cause never counts by itself: it is the proximate event, not an underlying cause (its
-    mode still counts if a classification or another counted cause carries it). A top-level cause
-    that has causes of its own but that nothing names (a consequence written as a cause) does not
-    count either. Codes are current codes (aliases resolved when the facts were built). Each incident
-    counts once per mode, however many causes carry it. These are the graph's `root`/`top`/`trigger`
-    node flags (kb.graph.build), recomputed from the links.
+    A cause counts when its mode's causal role is `condition` and no cause below it (through
+    `because`, however deep) carries a condition: a trigger or an outcome written at the bottom of
+    a chain is never a root cause, and a condition above another condition is not the deepest.
+    When no cause of the incident carries a condition, its classified conditions stand in (the
+    postmortem's own judgement, with no chain to place them). Codes are current codes; each once.
     """
     rec = facts.causes
-    up = set(facts.classified)
-    if rec.modes:
-        because, trigger = rec.because, rec.trigger
-        named = {b for bs in because.values() for b in bs}
-        up.update(code for c, code in rec.modes.items() if c != trigger and (c in named or not because[c]))
-    return up
+    cond = {c for c, code in rec.modes.items() if role(code) == CONDITION}
+    if not cond:
+        return {code for code in facts.classified if role(code) == CONDITION}
+    below: dict[str, bool] = {}  # cause -> a condition lies somewhere below it
+
+    def has_condition_below(c: str) -> bool:
+        hit = below.get(c)
+        if hit is None:
+            below[c] = False  # chains are acyclic (kb.models); this only guards against a bad row
+            hit = below[c] = any(b in cond or has_condition_below(b) for b in rec.because.get(c, ()))
+        return hit
+
+    return {rec.modes[c] for c in cond if not has_condition_below(c)}
+
+
+def trigger_modes(facts: IncidentFacts, role: Roles) -> set[str]:
+    """What set one incident off: the mode of its trigger cause, and any cause or classification whose
+    mode's role is `trigger`."""
+    rec = facts.causes
+    out = {code for code in rec.modes.values() if role(code) == TRIGGER}
+    out.update(code for code in facts.classified if role(code) == TRIGGER)
+    if rec.trigger is not None and rec.trigger in rec.modes:
+        out.add(rec.modes[rec.trigger])
+    return out
+
+
+def outcome_modes(facts: IncidentFacts, role: Roles) -> set[str]:
+    """What one incident did to the portfolio: outcome-role modes of its causes and classifications."""
+    out = {code for code in facts.causes.modes.values() if role(code) == OUTCOME}
+    out.update(code for code in facts.classified if role(code) == OUTCOME)
+    return out
 
 
 def root_causes(g: nx.MultiDiGraph, window: Window | None = None) -> RootCauseReport:
     """Root causes of the incidents in the graph (see `rank_root_causes`)."""
-    return rank_root_causes(incident_facts(g), partial(mode_name, g), window)
+    return rank_root_causes(incident_facts(g), partial(mode_name, g), window, partial(mode_role, g))
+
+
+def triggers(g: nx.MultiDiGraph, window: Window | None = None) -> RootCauseReport:
+    """Triggers of the incidents in the graph (see `rank_triggers`)."""
+    return rank_triggers(incident_facts(g), partial(mode_name, g), window, partial(mode_role, g))
 
 
 def rank_root_causes(
-    incidents: Mapping[str, IncidentFacts], name: Callable[[str], str], window: Window | None = None
+    incidents: Mapping[str, IncidentFacts],
+    name: Callable[[str], str],
+    window: Window | None = None,
+    role: Roles = all_conditions,
 ) -> RootCauseReport:
-    """Rank modes by the severity-weighted number of incidents they sit upstream of (see `upstream_of`).
+    """Rank modes by the severity-weighted number of incidents whose deepest conditions they are
+    (`root_conditions`); see `_rank` for weight and share."""
+    return _rank(incidents, lambda f: root_conditions(f, role), name, window, ROOT_CAUSES_COUNT)
 
-    weight(mode) = sum of `severity_weight` over the incidents it sits upstream of;
+
+def rank_triggers(
+    incidents: Mapping[str, IncidentFacts],
+    name: Callable[[str], str],
+    window: Window | None = None,
+    role: Roles = all_conditions,
+) -> RootCauseReport:
+    """Rank modes by the severity-weighted number of incidents they set off (`trigger_modes`)."""
+    return _rank(incidents, lambda f: trigger_modes(f, role), name, window, TRIGGERS_COUNT)
+
+
+def rank_outcomes(
+    incidents: Mapping[str, IncidentFacts],
+    name: Callable[[str], str],
+    window: Window | None = None,
+    role: Roles = all_conditions,
+) -> RootCauseReport:
+    """Rank modes by the severity-weighted number of incidents that suffered them (`outcome_modes`)."""
+    return _rank(incidents, lambda f: outcome_modes(f, role), name, window, OUTCOMES_COUNT)
+
+
+def _rank(
+    incidents: Mapping[str, IncidentFacts],
+    pick: Callable[[IncidentFacts], set[str]],
+    name: Callable[[str], str],
+    window: Window | None,
+    counts: str,
+) -> RootCauseReport:
+    """weight(mode) = sum of `severity_weight` over the incidents `pick` finds it in;
     share(mode) = weight(mode) / the total weight of every incident given, so a share is the
     severity-weighted fraction of incidents the mode stands behind (shares overlap: they need not
     sum to 1). Ranked by weight, then incident count, then code. `name` gives a mode's display name.
@@ -165,7 +252,7 @@ def rank_root_causes(
     for iid, facts in incidents.items():
         w = severity_weight(facts.severity)
         total += w
-        for code in upstream_of(facts):
+        for code in pick(facts):
             behind[code].append(iid)
             weights[code] += w
     items = [
@@ -181,11 +268,21 @@ def rank_root_causes(
     ]
     items.sort(key=lambda it: (-it.weight, -it.incidents, it.code))
     return RootCauseReport(
-        window=window or Window(), total_incidents=len(incidents), total_weight=float(total), items=items
+        window=window or Window(),
+        total_incidents=len(incidents),
+        total_weight=float(total),
+        items=items,
+        counts=counts,
     )
 
 
 # --- keystones ---------------------------------------------------------------------------------
+
+
+KEYSTONES_COUNT = (
+    "counts, for each standing condition a team controls, the incidents' root conditions it alone leads to "
+    "(remove it and those chains are cut); triggers and outcomes never score"
+)
 
 
 def keystones(g: nx.MultiDiGraph, limit: int = 10, causes: dict[str, IncidentCauses] | None = None) -> list[Keystone]:
@@ -193,20 +290,31 @@ def keystones(g: nx.MultiDiGraph, limit: int = 10, causes: dict[str, IncidentCau
 
     `causes` is `incident_causes(g)` when the caller already has it.
     """
-    return rank_keystones((incident_causes(g) if causes is None else causes).values(), partial(mode_name, g), limit)
+    found = incident_causes(g) if causes is None else causes
+    return rank_keystones(found, partial(mode_name, g), limit, partial(mode_role, g))
 
 
-def rank_keystones(causes: Iterable[IncidentCauses], name: Callable[[str], str], limit: int = 10) -> list[Keystone]:
-    """Modes whose removal would cut the most incidents off from their root causes.
+def rank_keystones(
+    causes: Mapping[str, IncidentCauses],
+    name: Callable[[str], str],
+    limit: int = 10,
+    role: Roles = all_conditions,
+) -> list[Keystone]:
+    """Conditions whose removal would have cut the most chains from their root conditions.
 
-    Measure: dominance (networkx.immediate_dominators). For each incident, its causes are lifted to
-    modes (a cause without a mode stays its own node; a link between two causes of one mode is
-    dropped) under a source node standing for the incident, linked to the chain's starts (the
-    trigger and the causes nothing names). A mode m strictly dominates a root mode r when every
-    path from the incident to r passes through m: prevent m and r no longer reaches the incident.
-      score(m)     = sum over incidents of (root modes m strictly dominates) / (root modes of the incident)
-      incidents(m) = the number of incidents where m strictly dominates at least one root mode
-    So a score of 2.5 means "removing m cuts off two and a half incidents' worth of roots".
+    `causes`: incident id -> its causes. For each incident, its causes are lifted to modes (a cause
+    without a mode stays its own node; a link between two causes of one mode is dropped) under a
+    source node standing for the incident, linked to the chain's starts (the trigger and the causes
+    nothing names). Its roots are its deepest conditions (a condition node with no condition node
+    below it: `root_conditions` on the lifted chain). A condition m strictly dominates a root r when
+    every path from the incident to r passes through m (networkx.immediate_dominators): remove m and
+    r no longer reaches the incident.
+      score(m)     = sum over incidents of (roots m strictly dominates) / (roots of the incident)
+      incidents(m) = the number of incidents where m strictly dominates at least one root
+      cuts(m)      = those incidents, each with the roots m cuts off (the chains named)
+    Only modes whose causal role is `condition` can score: a trigger (a market turn) dominates
+    everything below it but is not something a team removes, and an outcome is what happened.
+    So a score of 2.5 means "removing m cuts off two and a half incidents' worth of root conditions".
 
     Why not betweenness on the mode graph: it counts shortest paths between every pair of modes
     across incidents, so a mode that merely joins two unrelated incidents' chains scores, and
@@ -215,31 +323,31 @@ def rank_keystones(causes: Iterable[IncidentCauses], name: Callable[[str], str],
     """
     # exact sums without a Fraction per incident: per mode, the dominated roots summed per root count
     parts: dict[str, Counter[int]] = defaultdict(Counter)
-    hits: Counter[str] = Counter()
+    cuts: dict[str, list[KeystoneCut]] = defaultdict(list)
     # Thousands of incidents share a few hundred lifted shapes once the lifted nodes are numbered
     # (dominance does not care what a node is called): each shape's dominators are computed once.
-    done: dict[_Shape, tuple[list[tuple[int, int]], int]] = {}
-    for rec in causes:
-        shape, codes = _lifted(rec)
+    done: dict[_Shape, tuple[list[tuple[int, list[int]]], int]] = {}
+    for iid in sorted(causes):
+        shape, codes = _lifted(causes[iid], role)
         found = done.get(shape)
         if found is None:
             found = done[shape] = _cut(shape)
         cut, n_roots = found
-        for node, n in cut:
+        for node, roots in cut:
             code = codes[node]
-            parts[code][n_roots] += n
-            hits[code] += 1
+            parts[code][n_roots] += len(roots)
+            cuts[code].append(KeystoneCut(incident_id=iid, roots=sorted(codes[r] for r in roots)))
     score = {code: sum((Fraction(n, d) for d, n in by_roots.items()), Fraction()) for code, by_roots in parts.items()}
-    ranked = sorted(score, key=lambda c: (-score[c], -hits[c], c))[:limit]
-    return [Keystone(code=c, name=name(c), score=float(score[c]), incidents=hits[c]) for c in ranked]
+    ranked = sorted(score, key=lambda c: (-score[c], -len(cuts[c]), c))[:limit]
+    return [Keystone(code=c, name=name(c), score=float(score[c]), incidents=len(cuts[c]), cuts=cuts[c]) for c in ranked]
 
 
 SOURCE = -1  # the incident a lifted chain hangs from, in `rank_keystones`
-# a lifted chain: its edges and root nodes over node numbers, and whether each node is a mode
+# a lifted chain: its edges and root nodes over node numbers, and whether each node is a condition
 _Shape = tuple[frozenset[tuple[int, int]], frozenset[int], tuple[bool, ...]]
 
 
-def _lifted(rec: IncidentCauses) -> tuple[_Shape, list[str]]:
+def _lifted(rec: IncidentCauses, role: Roles) -> tuple[_Shape, list[str]]:
     """One incident's chain lifted to modes, its nodes numbered by first appearance; and number -> code."""
     codes: list[str] = []  # "" for a cause without a mode: a node of its own
     number: dict[str, int] = {}  # mode code -> node
@@ -256,23 +364,42 @@ def _lifted(rec: IncidentCauses) -> tuple[_Shape, list[str]]:
     because = rec.because
     edges = {(SOURCE, node[s]) for s in starts_of(rec.order, because, rec.trigger)}
     edges.update((node[c], node[b]) for c in rec.order for b in because[c] if node[c] != node[b])
-    roots = frozenset(node[c] for c in rec.order if not because[c])
-    return (frozenset(edges), roots, tuple(bool(code) for code in codes)), codes
+    is_condition = tuple(bool(code) and role(code) == CONDITION for code in codes)
+    below: dict[int, set[int]] = defaultdict(set)
+    for u, v in edges:
+        if u != SOURCE:
+            below[u].add(v)
+    roots = frozenset(n for n in range(len(codes)) if is_condition[n] and not _condition_below(n, below, is_condition))
+    return (frozenset(edges), roots, is_condition), codes
 
 
-def _cut(shape: _Shape) -> tuple[list[tuple[int, int]], int]:
-    """For one lifted shape: how many of its roots each mode node strictly dominates, and how many roots."""
-    edges, roots, is_mode = shape
+def _condition_below(n: int, below: dict[int, set[int]], is_condition: tuple[bool, ...]) -> bool:
+    seen: set[int] = set()
+    stack = list(below.get(n, ()))
+    while stack:
+        x = stack.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        if is_condition[x]:
+            return True
+        stack.extend(below.get(x, ()))
+    return False
+
+
+def _cut(shape: _Shape) -> tuple[list[tuple[int, list[int]]], int]:
+    """For one lifted shape: the roots each condition node strictly dominates, and how many roots."""
+    edges, roots, is_condition = shape
     dag = nx.DiGraph()
     dag.add_node(SOURCE)
     dag.add_edges_from(edges)
     idom = nx.immediate_dominators(dag, SOURCE)
-    cut: Counter[int] = Counter()
-    for r in roots:
+    cut: dict[int, list[int]] = defaultdict(list)
+    for r in sorted(roots):
         x = idom.get(r, SOURCE)
         while x != SOURCE:
-            if is_mode[x]:
-                cut[x] += 1
+            if is_condition[x]:
+                cut[x].append(r)
             x = idom[x]
     return list(cut.items()), len(roots)
 

@@ -23,7 +23,8 @@ Node ids carry their kind, so a project slug can never collide with a mode code:
 severity and `at` (started_at, else detected_at, as stored text, "" if neither); causes add
 incident, statement, mode (the current code after taxonomy aliases, "" if none), and three flags
 computed once here so the analyses need no traversal: `trigger`, `root` (its `because` is empty)
-and `top` (no other cause names it); modes add code, name and category.
+and `top` (no other cause names it); modes add code, name, category and causal_role (the taxonomy's
+causal role: condition, trigger or outcome; a code it does not know counts as a condition).
 Attribute values are only str, int and bool, so networkx's GraphML and GEXF writers accept them.
 
 Merged duplicates (incidents.duplicate_of set) are left out of portfolio graphs: the surviving
@@ -275,6 +276,7 @@ def _add_modes(g: nx.MultiDiGraph, taxonomy: Taxonomy | None, touched: Iterable[
                 "code": code,
                 "name": modes[code].name if code in modes else code,
                 "category": modes[code].category if code in modes else code.split(".", 1)[0],
+                "causal_role": _causal_role(modes.get(code)),
             },
         )
         for code in codes
@@ -285,6 +287,11 @@ def _add_modes(g: nx.MultiDiGraph, taxonomy: Taxonomy | None, touched: Iterable[
             for a, b in taxonomy.leads_to_edges()
             if a in keep and b in keep
         )
+
+
+def _causal_role(mode: object) -> str:
+    """A mode's causal role; a code the taxonomy does not know (or gives none) counts as a condition."""
+    return str(getattr(mode, "causal_role", None) or "condition")
 
 
 def build_graph_from_db(

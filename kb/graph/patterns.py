@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kb.graph.analyses import IncidentCauses, IncidentFacts
-from kb.graph.build import GraphRows, resolver
+from kb.graph.build import GraphRows, _causal_role, resolver
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -49,6 +49,16 @@ def incident_facts_from_rows(rows: GraphRows, taxonomy: Taxonomy | None = None) 
         if code not in classified:
             classified.append(code)
     return out
+
+
+def mode_roles(taxonomy: Taxonomy | None) -> Callable[[str], str]:
+    """Code -> causal role as a graph's mode node carries it (kb.graph.analyses.mode_role)."""
+    modes = taxonomy.modes if taxonomy is not None else {}
+
+    def role(code: str) -> str:
+        return _causal_role(modes.get(code))
+
+    return role
 
 
 def mode_namer(taxonomy: Taxonomy | None) -> Callable[[str], str]:

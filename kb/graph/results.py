@@ -71,10 +71,20 @@ class RootCauseItem(BaseModel):
 
 
 class RootCauseReport(BaseModel):
+    """A ranking of modes over incidents: root causes, triggers or outcomes (`counts` says which)."""
+
     window: Window
     total_incidents: int
     total_weight: float
     items: list[RootCauseItem]
+    counts: str = ""  # what the ranking counts, in one line
+
+
+class KeystoneCut(BaseModel):
+    """One incident whose chain a keystone cuts, and the root conditions it cuts off."""
+
+    incident_id: str
+    roots: list[str]
 
 
 class Keystone(BaseModel):
@@ -82,6 +92,7 @@ class Keystone(BaseModel):
     name: str
     score: float
     incidents: int
+    cuts: list[KeystoneCut] = Field(default_factory=list)  # the chains it cuts, named
 
 
 class RecurringChain(BaseModel):
@@ -90,11 +101,20 @@ class RecurringChain(BaseModel):
     incident_ids: list[str]
 
 
+class SimilarReason(BaseModel):
+    """One element two incidents share, and what it adds to their score (kb.graph.similar)."""
+
+    kind: str  # primary, mode, contributing, root, pair, category, leads_to, vendor, automation, stage, tag
+    detail: str
+    weight: float
+
+
 class Similar(BaseModel):
     incident_id: str
     title: str
     score: float
     shared_modes: list[str]
+    reasons: list[SimilarReason] = Field(default_factory=list)  # the shared elements behind the score
 
 
 class WhySuggestion(BaseModel):

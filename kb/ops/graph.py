@@ -107,20 +107,20 @@ class GraphOps:
         """
         from kb.graph.analyses import find_recurring_chains, rank_keystones, rank_root_causes
         from kb.graph.build import load_rows
-        from kb.graph.patterns import incident_facts_from_rows, mode_namer
+        from kb.graph.patterns import incident_facts_from_rows, mode_namer, mode_roles
         from kb.graph.window import make_window
         from kb.perf import gc_paused
 
         if min_count < 1:
             raise KBError(f"must be at least 1, got {min_count}", "--min-count")
         window = make_window(since, until, quarter)
-        name = mode_namer(self.taxonomy)
+        name, role = mode_namer(self.taxonomy), mode_roles(self.taxonomy)
         with gc_paused():  # tens of thousands of small acyclic objects (see kb.perf)
             facts = incident_facts_from_rows(load_rows(self.db, window=window), self.taxonomy)
             causes = {iid: f.causes for iid, f in facts.items()}
             return GraphPatterns(
-                root_causes=rank_root_causes(facts, name, window),
-                keystones=rank_keystones(causes.values(), name, limit=limit),
+                root_causes=rank_root_causes(facts, name, window, role),
+                keystones=rank_keystones(causes, name, limit=limit, role=role),
                 recurring_chains=find_recurring_chains(causes, min_count=min_count),
             )
 
@@ -134,17 +134,28 @@ class GraphOps:
     def root_causes(
         self, since: date | None = None, until: date | None = None, quarter: str | None = None
     ) -> RootCauseReport:
-        """Modes ranked by the severity-weighted incidents they sit upstream of (kb.graph.analyses.root_causes)."""
+        """Conditions ranked by the severity-weighted incidents they are the deepest condition of
+        (kb.graph.analyses.root_causes)."""
         from kb.graph.analyses import root_causes
         from kb.graph.window import make_window
 
         window = make_window(since, until, quarter)
         return root_causes(self._graph(window=window), window)
 
+    def triggers(
+        self, since: date | None = None, until: date | None = None, quarter: str | None = None
+    ) -> RootCauseReport:
+        """Modes ranked by the severity-weighted incidents they set off (kb.graph.analyses.triggers)."""
+        from kb.graph.analyses import triggers
+        from kb.graph.window import make_window
+
+        window = make_window(since, until, quarter)
+        return triggers(self._graph(window=window), window)
+
     def keystones(
         self, since: date | None = None, until: date | None = None, quarter: str | None = None, limit: int = 10
     ) -> list[Keystone]:
-        """Modes whose removal cuts the most incidents off from their roots (kb.graph.analyses.keystones)."""
+        """Conditions whose removal cuts the most chains off from their roots (kb.graph.analyses.keystones)."""
         from kb.graph.analyses import keystones
         from kb.graph.window import make_window
 
@@ -162,12 +173,49 @@ class GraphOps:
         return recurring_chains(self._graph(window=make_window(since, until, quarter)), min_count=min_count)
 
     def similar(self, incident_id: str, limit: int = 10) -> list[Similar]:
-        """Incidents most like this one by their modes; a merged duplicate's id leads to the surviving record."""
-        from kb.graph.analyses import similar
-        from kb.store.repo import resolve_incident_id
+        """Incidents most like this one, each with the shared elements behind its score (kb.graph.similar);
+        a merged duplicate's id leads to the surviving record."""
+        from kb.graph.build import load_rows, resolver
+        from kb.graph.patterns import incident_facts_from_rows, mode_roles
+        from kb.graph.similar import leads_to_map, profile, rank_similar
+        from kb.store.repo import iter_projects, resolve_incident_id
 
         target = resolve_incident_id(self.db, incident_id)
-        return similar(self._graph(), target, limit=limit)
+        tax = self.taxonomy
+        rows = load_rows(self.db)  # the surviving record of a duplicate is always among them
+        facts = incident_facts_from_rows(rows, tax)
+        resolve, role = resolver(tax), mode_roles(tax)
+        primary: dict[str, list[str]] = {}
+        for inc, code, cls_role, _confidence in rows.classifications:
+            if cls_role == "primary":
+                primary.setdefault(inc, []).append(resolve(code))
+        projects = {p.slug: p for p in iter_projects(self.db)}
+
+        def category(code: str) -> str:
+            mode = tax.modes.get(code)
+            return mode.category if mode is not None else code.split(".", 1)[0]
+
+        profiles = []
+        for iid, project, title, _kind, _sev, _at in rows.incidents:
+            p = projects.get(project)
+            traits = {}
+            if p is not None:
+                traits = {"vendor": p.vendor.strip().casefold(), "stage": p.stage}
+                traits["automation"] = str(getattr(p, "automation", "") or "")
+            profiles.append(
+                profile(
+                    iid,
+                    facts[iid],
+                    primary.get(iid, []),
+                    role,
+                    category,
+                    title=title,
+                    traits=traits,
+                    tags=p.tags if p is not None else (),
+                )
+            )
+        mine = next(pr for pr in profiles if pr.incident_id == target)
+        return rank_similar(mine, profiles, leads_to_map(tax.leads_to_edges()), limit=limit)
 
     def why(self, codes: list[str], limit: int = 10) -> list[WhySuggestion]:
         """Upstream modes worth asking about for an incident with these modes (aliases accepted)."""

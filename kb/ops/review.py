@@ -276,13 +276,29 @@ class ReviewOps:
             out.unavailable["root causes"] = missing
         else:
             out.root_causes = [
-                RootCauseRow(code=i.code, name=i.name, incidents=i.incidents, weight=i.weight, share=i.share)
+                RootCauseRow(
+                    code=i.code,
+                    name=i.name,
+                    incidents=i.incidents,
+                    weight=i.weight,
+                    share=i.share,
+                    of_incidents=report.total_incidents,
+                )
                 for i in report.items
             ]
         if keys is None:
             out.unavailable["keystone causes"] = missing
         else:
-            out.keystones = [KeystoneRow(code=k.code, name=k.name, score=k.score, incidents=k.incidents) for k in keys]
+            out.keystones = [
+                KeystoneRow(
+                    code=k.code,
+                    name=k.name,
+                    score=k.score,
+                    incidents=k.incidents,
+                    cuts=[c.incident_id for c in k.cuts],
+                )
+                for k in keys
+            ]
         if chains is None:
             out.unavailable["recurring chains"] = missing
         else:

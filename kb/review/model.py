@@ -122,6 +122,7 @@ class RootCauseRow(BaseModel):
     incidents: int
     weight: float
     share: float
+    of_incidents: int = 0  # the quarter's incidents the share is of (shown as "n of N")
 
 
 class KeystoneRow(BaseModel):
@@ -129,6 +130,7 @@ class KeystoneRow(BaseModel):
     name: str
     score: float
     incidents: int
+    cuts: list[str] = Field(default_factory=list)  # the incidents whose chains it cuts
 
 
 class ChainRow(BaseModel):

@@ -38,6 +38,11 @@ def _ids(ids: list[str]) -> str:
     return ", ".join(ids[:IDS_SHOWN]) + more
 
 
+def _of(n: int, total: int) -> str:
+    """A count with what it is out of, so a share of one incident never reads as a bare "100%"."""
+    return f"{n} of {total}" if total else str(n)
+
+
 def pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f}%"
 
@@ -164,7 +169,7 @@ def _patterns_md(r: Review) -> list[str]:
         "No causal chains recorded for the quarter's incidents.",
         lambda items: md_table(
             ["mode", "name", "incidents", "weight", "share"],
-            [[x.code, x.name, x.incidents, num(x.weight), pct(x.share)] for x in items[:10]],
+            [[x.code, x.name, _of(x.incidents, x.of_incidents), num(x.weight), pct(x.share)] for x in items[:10]],
         ),
     )
     out += _analysis_md(
@@ -174,7 +179,8 @@ def _patterns_md(r: Review) -> list[str]:
         p.keystones,
         "None this quarter.",
         lambda items: md_table(
-            ["mode", "name", "score", "incidents"], [[k.code, k.name, num(k.score), k.incidents] for k in items]
+            ["mode", "name", "score", "incidents", "chains it cuts"],
+            [[k.code, k.name, num(k.score), k.incidents, _ids(k.cuts)] for k in items],
         ),
     )
     none = "No chain of modes recurred this quarter."
@@ -194,6 +200,14 @@ def _patterns_md(r: Review) -> list[str]:
     return out
 
 
+# what each ranking counts, in one line (kb.graph.analyses says the same of its own rankings)
+ANALYSIS_NOTES = {
+    "root causes": "The deepest standing conditions in the quarter's chains (never a trigger or an outcome), "
+    "weighted 6 - severity.",
+    "keystone causes": "Conditions whose removal would have cut the most chains from their root conditions.",
+}
+
+
 def _analysis_md(
     r: Review, heading: str, key: str, items: list[Any] | None, empty: str, table: Callable[[list[Any]], list[str]]
 ) -> list[str]:
@@ -203,7 +217,8 @@ def _analysis_md(
         return [*out, f"_Unavailable: {md_text(r.unavailable.get(key, 'not computed'))}._"]
     if not items:
         return [*out, empty]
-    return out + table(items)
+    note = ANALYSIS_NOTES.get(key)
+    return out + ([note, ""] if note else []) + table(items)
 
 
 def _chains_md(chains: list[Any]) -> list[str]:
