@@ -4,13 +4,13 @@ Shipped taxonomy's causal roles: drift.distribution-shift (DS), security.hostile
 model.no-transfer (NT), ops.no-monitoring (NM), ops.harmful-feedback-loop (FL), org.prestige-project
 condition; harm.unsafe-output (UN), econ.development-overrun (OV) outcome. "->" is `because`, * the trigger.
 
-  SIM-A  sepsis (vendor Epic, production, tag healthcare): primary NT; contributing UN, NM.
+  SIM-0001  sepsis (vendor Epic, production, tag healthcare): primary NT; contributing UN, NM.
          *t DS -> n NT -> m NM;  u UN -> t
-  SIM-B  chatbot (no vendor, retired, tag social): primary hostile-input; contributing UN, NM.
+  SIM-0002  chatbot (no vendor, retired, tag social): primary hostile-input; contributing UN, NM.
          *t hostile -> m NM -> f FL;  u UN -> t
-  SIM-C  oncology (vendor IBM, retired, tag healthcare): primary NT; contributing OV.
+  SIM-0003  oncology (vendor IBM, retired, tag healthcare): primary NT; contributing OV.
          *t DS -> n NT;  o OV -> p prestige
-  SIM-D  credit (no vendor, production, tag finance): primary DS; contributing NM.  *t DS -> m NM
+  SIM-0004  credit (no vendor, production, tag finance): primary DS; contributing NM.  *t DS -> m NM
 
 Profiles (kb.graph.similar): A primary {NT}, other {UN, NM, DS}, roots {NM} (n has m below it),
 pairs {DS->NT, DS->NM}; C roots {NT, prestige}, pairs {DS->NT}; D roots {NM}, pairs {DS->NM};
@@ -45,7 +45,7 @@ projects:
   - {slug: oncology, vendor: IBM, stage: retired, tags: [healthcare]}
   - {slug: credit, stage: production, tags: [finance]}
 incidents:
-  - id: SIM-A
+  - id: SIM-0001
     project: sepsis
     title: alert model missed most cases at a new hospital
     modes:
@@ -57,7 +57,7 @@ incidents:
       - {id: n, statement: never validated at another site, mode: model.no-transfer, because: [m]}
       - {id: m, statement: nobody watched the alerts, mode: ops.no-monitoring}
       - {id: u, statement: nurses got wrong alerts, mode: harm.unsafe-output, because: [t]}
-  - id: SIM-B
+  - id: SIM-0002
     project: chatbot
     title: chatbot learned abuse from trolls
     modes:
@@ -69,7 +69,7 @@ incidents:
       - {id: m, statement: nobody watched the output, mode: ops.no-monitoring, because: [f]}
       - {id: f, statement: it learned from live replies, mode: ops.harmful-feedback-loop}
       - {id: u, statement: offensive posts, mode: harm.unsafe-output, because: [t]}
-  - id: SIM-C
+  - id: SIM-0003
     project: oncology
     title: treatment advice did not carry to real patients
     modes:
@@ -80,7 +80,7 @@ incidents:
       - {id: n, statement: trained on synthetic cases, mode: model.no-transfer}
       - {id: o, statement: cost several times the plan, mode: econ.development-overrun, because: [p]}
       - {id: p, statement: a flagship project, mode: org.prestige-project}
-  - id: SIM-D
+  - id: SIM-0004
     project: credit
     title: approvals drifted after the rate rise
     modes:
@@ -101,10 +101,10 @@ def sim(kb: KB, tmp_path: Path) -> KB:
 
 
 def test_neighbours_worked_by_hand(sim: KB) -> None:
-    found = sim.similar("SIM-A")
+    found = sim.similar("SIM-0001")
     assert [(s.incident_id, s.score) for s in found] == [
-        ("SIM-C", pytest.approx(7.0 / 13.25, abs=1e-4)),
-        ("SIM-D", pytest.approx(6.25 / 13.25, abs=1e-4)),
+        ("SIM-0003", pytest.approx(7.0 / 13.25, abs=1e-4)),
+        ("SIM-0004", pytest.approx(6.25 / 13.25, abs=1e-4)),
     ]
     c, d = found
     assert [(r.kind, r.weight) for r in c.reasons] == [
@@ -129,17 +129,18 @@ def test_neighbours_worked_by_hand(sim: KB) -> None:
 
 
 def test_a_contributing_only_overlap_no_longer_ranks_first(sim: KB) -> None:
-    ids = [s.incident_id for s in sim.similar("SIM-A")]
-    assert "SIM-B" not in ids  # the Epic/Tay kind: two contributing modes and nothing else
-    assert sim.similar("SIM-B") == []  # nothing it shares reaches the floor
+    ids = [s.incident_id for s in sim.similar("SIM-0001")]
+    assert "SIM-0002" not in ids  # the Epic/Tay kind: two contributing modes and nothing else
+    assert sim.similar("SIM-0002") == []  # nothing it shares reaches the floor
 
 
 def test_cli_prints_the_shared_elements(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "similar.yaml"
     path.write_text(FIXTURE, encoding="utf-8")
     run.ok("import", str(path))
-    out = run.ok("graph", "similar", "SIM-A").stdout
-    assert "SIM-C" in out and f"primary mode of both: {NT}" in out and "SIM-B" not in out
-    data = json.loads(run.ok("graph", "similar", "SIM-A", "--json").stdout)
-    assert data[0]["incident_id"] == "SIM-C"
+    out = run.ok("graph", "similar", "SIM-0001").stdout
+    flat = " ".join(out.split())
+    assert "SIM-0003" in out and "primary mode of both" in flat and "SIM-0002" not in out
+    data = json.loads(run.ok("graph", "similar", "SIM-0001", "--json").stdout)
+    assert data[0]["incident_id"] == "SIM-0003"
     assert {"kind": "tag", "detail": "shared project tag: healthcare", "weight": 0.5} in data[0]["reasons"]
