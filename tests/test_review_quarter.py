@@ -109,3 +109,31 @@ def test_logged_quiet_shutdowns_are_counted_per_project(kb: KB) -> None:
     data = json.loads(review.model_dump_json())
     assert {c["slug"]: c["quiet_shutdowns"] for c in data["scorecard"]} == {"a": 2, "b": 0}  # b's was in Q2
     assert data["summary"]["quiet_shutdowns"] == 2
+
+
+def test_shares_are_shown_with_their_counts(kb: KB) -> None:
+    """One incident in the quarter (severity 3, weight 3): its one root condition is "1 of 1", not a bare 100%."""
+    kb.add_project(Project(slug="solo", stage="production", owner="Sol", launched_on="2025-01-01"))
+    kb.add_incident(
+        Incident(
+            project="solo",
+            title="drifted unseen",
+            started_at="2026-08-01",
+            causes=[
+                {
+                    "id": "t",
+                    "statement": "mix changed",
+                    "mode": "drift.distribution-shift",
+                    "trigger": True,
+                    "because": ["m"],
+                },
+                {"id": "m", "statement": "nothing watched inputs", "mode": "ops.no-monitoring"},
+            ],
+        )
+    )
+    review = kb.review("2026Q3", live=True, parallel=False)
+    md = to_markdown(review)
+    assert "| ops.no-monitoring | Monitoring postponed until after launch | 1 of 1 | 3 | 100% |" in md
+    assert "The deepest standing conditions in the quarter's chains" in md
+    assert "drift.distribution-shift | Distribution shift | 1 of 1" not in md  # a trigger is no root cause
+    assert "| monitoring 0 (0%) |" not in md and "nobody 1 (100%)" in md  # detection shares carry counts
