@@ -108,6 +108,20 @@ def test_editing_a_project_updates_what_finds_its_incidents(small: KB) -> None:
     assert small.check().ok
 
 
+def test_lessons_and_impact_text_are_searched(small: KB) -> None:
+    small.edit_incident(
+        "INC-0002",
+        {
+            "lessons": {"went_wrong": ["never automate irreversible purchases"], "got_lucky": ["a quiet market"]},
+            "impact": {"text": "five hundred million written down", "people_affected": 2000},
+        },
+    )
+    assert _ids(small.search("irreversible purchases")) == ["INC-0002"]
+    assert _ids(small.search("quiet market")) == ["INC-0002"]
+    assert _ids(small.search("written down")) == ["INC-0002"]
+    assert small.check().ok
+
+
 def test_an_empty_query_with_a_mode_lists_its_incidents_newest_first(kb: KB) -> None:
     kb.seed()
     # hand-read from seed_cases/: the four incidents classified drift.distribution-shift, by started_at
