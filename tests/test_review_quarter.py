@@ -137,3 +137,29 @@ def test_shares_are_shown_with_their_counts(kb: KB) -> None:
     assert "The deepest standing conditions in the quarter's chains" in md
     assert "drift.distribution-shift | Distribution shift | 1 of 1" not in md  # a trigger is no root cause
     assert "| monitoring 0 (0%) |" not in md and "nobody 1 (100%)" in md  # detection shares carry counts
+
+
+def test_dated_stage_changes_give_the_stage_of_then(kb: KB, clock: Clock) -> None:
+    """A project recorded today with its history: pilot from 2019-03, production from 2020-06, retired
+    2021-02 (kb.lifecycle). The change log knows only today's record; the lifecycle knows the past."""
+    kb.add_project(
+        Project.model_validate(
+            {
+                "slug": "hist",
+                "stage": "retired",
+                "owner": "Hal",
+                "launched_on": "2019-03",
+                "retired_on": "2021-02",
+                "lifecycle": [
+                    {"at": "2019-03", "stage": "pilot"},
+                    {"at": "2020-06", "stage": "production"},
+                    {"at": "2021-02", "stage": "retired"},
+                ],
+            }
+        )
+    )
+    assert _cards(kb, "2018Q4") == {}  # launched 2019-03
+    assert _cards(kb, "2020Q1") == {"hist": ("pilot", "Hal")}
+    assert _cards(kb, "2020Q3") == {"hist": ("production", "Hal")}
+    assert _cards(kb, "2021Q1") == {"hist": ("retired", "Hal")}  # retired during the quarter
+    assert _cards(kb, "2021Q2") == {}  # retired before it began

@@ -108,28 +108,39 @@ def portfolio(db: Database, period: Period) -> list[dict[str, Any]]:
     """The quarter's projects as recorded then (slug, name, team, owner, stage), by slug.
 
     In: began (launch date, else first evidence) before the quarter's end, and not retired when the
-    quarter began (by the change log's record as of the quarter's start). As recorded: the change
-    log's last snapshot before the quarter's end, else its first snapshot, else the row as it is.
+    quarter began (its `retired_on`, or the change log's record as of the quarter's start). As
+    recorded: the change log's last snapshot before the quarter's end, else its first snapshot, else
+    the row as it is; a project with dated stage changes (its lifecycle) takes its stage from them
+    (kb.lifecycle.stage_in), and is out of a quarter all of whose changes came after.
     """
+    from kb.lifecycle import stage_in
+    from kb.store.repo import row_project
+
     w = window(period)
     first = {r[0]: r[1] for r in db.execute(_FIRST_EVIDENCE)}
     at_end = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": w["end"]})
     at_start = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": w["start"]})
     earliest: dict[str, dict[str, Any]] | None = None
     out = []
-    for r in db.query("SELECT slug, name, team, owner, stage, launched_on FROM projects ORDER BY slug"):
+    for r in db.query("SELECT * FROM projects ORDER BY slug"):
         slug = r["slug"]
         began = r["launched_on"] or first.get(slug)
         if began is None or began >= w["end"]:
             continue
-        if at_start.get(slug, {}).get("stage") == "retired":
+        if (r.get("retired_on") or "9999") < w["start"] or at_start.get(slug, {}).get("stage") == "retired":
             continue
         then = at_end.get(slug)
         if then is None:
             if earliest is None:
                 earliest = _snapshots(db, _FIRST_SNAPSHOT, {})
             then = earliest.get(slug, {})
-        out.append({"slug": slug, **{k: then[k] if then.get(k) is not None else r[k] for k in AS_RECORDED}})
+        fields = {k: then[k] if then.get(k) is not None else r[k] for k in AS_RECORDED}
+        if r.get("lifecycle") not in (None, "", "[]"):  # dated stage changes say the stage of then best
+            stage = stage_in(row_project(r), period)
+            if stage is None:  # every recorded change came after the quarter: it had not started
+                continue
+            fields["stage"] = stage
+        out.append({"slug": slug, **fields})
     return out
 
 
