@@ -227,10 +227,21 @@ def graph_kb(data: Path, reps: int) -> Result:
 
 
 def graph_floor(data: Path, reps: int) -> Result:
-    """Plain SQL tuples into a networkx MultiDiGraph, then the same upstream-mode count per mode."""
+    """Plain SQL tuples into a networkx MultiDiGraph, then the same root-condition count per mode."""
     import sqlite3
 
     import networkx as nx
+
+    from kb.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+
+    def resolve(code: str) -> str:
+        return tax.resolve(code) or code
+
+    def role(code: str) -> str:
+        mode = tax.modes.get(code)
+        return mode.causal_role if mode is not None else "condition"
 
     conn = sqlite3.connect(str(data / "kb.sqlite"))
     times, check = [], {}
@@ -246,14 +257,18 @@ def graph_floor(data: Path, reps: int) -> Result:
         g.add_edges_from((f"c:{i}/{c}", f"c:{i}/{b}") for i, c, b in links)
         g.add_edges_from((f"c:{i}/{c}", f"m:{m}") for i, c, m, _t in causes if m)
         g.add_edges_from((f"i:{i}", f"m:{m}") for i, m in classes)
-        named = {(i, b) for i, _c, b in links}
-        explained = {(i, c) for i, c, _b in links}
+        # root causes: per incident, the condition-role causes with no condition-role cause below them
+        # (networkx descendants over the because edges); with none, its classified conditions
+        cond = {(i, c): resolve(m) for i, c, m, _t in causes if m and role(resolve(m)) == "condition"}
         up: dict[str, set[str]] = defaultdict(set)
-        for i, c, m, trig in causes:
-            if m and not trig and ((i, c) not in explained or (i, c) in named):
+        for (i, c), m in cond.items():
+            below = nx.descendants(g, f"c:{i}/{c}")
+            if not any(n.startswith("c:") and (i, n.split("/", 1)[1]) in cond for n in below):
                 up[i].add(m)
+        with_cond = {i for i, _c in cond}
         for i, m in classes:
-            up[i].add(m)
+            if i not in with_cond and role(resolve(m)) == "condition":
+                up[i].add(resolve(m))
         weight: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
         sev = dict(incidents)
