@@ -112,7 +112,17 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
     assert (out["read"], out["added"], out["duplicates"]) == (8, 8, 0)
     with KB(db_path) as kb:
         got = [
-            (e.flag_key, e.action, e.state_from, e.state_to, e.at.isoformat(), e.actor, e.comment, e.event_key)
+            (
+                e.flag_key,
+                e.action,
+                e.state_from,
+                e.state_to,
+                e.at.isoformat(),
+                e.actor,
+                e.comment,
+                e.detail,
+                e.event_key,
+            )
             for e in kb.flag_events()
         ]
     key = [f"git:{sha}:flags.json#" for sha in shas]
@@ -124,7 +134,8 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             None,
             "2026-01-05T09:00:00+00:00",
             "Alice Chen",
-            "Add churn and fraud flags (state ENABLED)",
+            "Add churn and fraud flags",
+            "state ENABLED",
             key[0] + C,
         ),
         (
@@ -134,7 +145,8 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             None,
             "2026-01-05T09:00:00+00:00",
             "Alice Chen",
-            "Add churn and fraud flags (state ENABLED)",
+            "Add churn and fraud flags",
+            "state ENABLED",
             key[0] + F,
         ),
         # the targeting edit (shas[1]) and the README commit (shas[2]) make no events
@@ -145,7 +157,8 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             "off",
             "2026-03-02T08:15:00+00:00",
             "Carol Ng",
-            "Pause fraud scorer\n\nVendor migration, see OPS-12. (state ENABLED → DISABLED)",
+            "Pause fraud scorer\n\nVendor migration, see OPS-12.",
+            "state ENABLED → DISABLED",
             key[3] + F,
         ),
         # a boolean flag left ENABLED whose default variant becomes false serves the model to nobody
@@ -156,7 +169,8 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             "off",
             "2026-04-28T16:42:00+00:00",
             "Dana Lee",
-            "Serve the fallback for churn (default variant on → off; the flag itself stayed ENABLED)",
+            "Serve the fallback for churn",
+            "default variant on → off; the flag itself stayed ENABLED",
             key[4] + C,
         ),
         (
@@ -166,7 +180,8 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             None,
             "2026-05-01T09:30:00+00:00",
             "Bob Okafor",
-            "Resume fraud; add checkout theme (state ENABLED)",
+            "Resume fraud; add checkout theme",
+            "state ENABLED",
             key[5] + X,
         ),
         (
@@ -176,7 +191,8 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             "on",
             "2026-05-01T09:30:00+00:00",
             "Bob Okafor",
-            "Resume fraud; add checkout theme (state DISABLED → ENABLED)",
+            "Resume fraud; add checkout theme",
+            "state DISABLED → ENABLED",
             key[5] + F,
         ),
         (
@@ -186,7 +202,8 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             None,
             "2026-05-10T12:00:00+00:00",
             "Alice Chen",
-            "Green checkout (default variant blue → green)",
+            "Green checkout",
+            "default variant blue → green",
             key[6] + X,
         ),
         (
@@ -196,10 +213,15 @@ def test_each_change_of_state_or_default_variant_is_one_event(tmp_path: Path, ru
             "off",
             "2026-06-01T08:00:00+00:00",
             "Carol Ng",
-            "Retire the fraud flag (removed from the file)",
+            "Retire the fraud flag",
+            "removed from the file",
             key[7] + F,
         ),
     ]
+    # what was served for everyone targeting does not reach, when the default variant moved
+    with KB(db_path) as kb:
+        moved = {(e.flag_key, str(e.serving_from), str(e.serving_to)) for e in kb.flag_events() if e.serving_to}
+    assert moved == {(C, "{'true': 1.0}", "{'false': 1.0}"), (X, "{'\"#00f\"': 1.0}", "{'\"#0f0\"': 1.0}")}
     # running it again adds nothing
     again = json.loads(run.ok("flags", "import-git", str(repo.root), "--path", "flags.json", "--json").stdout)
     assert (again["read"], again["added"], again["duplicates"]) == (8, 0, 8)

@@ -433,10 +433,11 @@ def test_growthbook_pages_with_before_and_stops_at_the_cursor(httpserver: HTTPSe
     url = httpserver.url_for("/").rstrip("/")
     report = json.loads(run.ok("flags", "pull", "growthbook", "--url", url, "--json").stdout)
     assert (report["pages"], report["fetched"], report["cursor"]) == (2, 3, "2026-06-20T09:00:00+00:00")
-    con = sqlite3.connect(db_path)
-    stored = con.execute("SELECT count(*) FROM flag_events").fetchone()[0]
-    con.close()
-    assert report["added"] + report["skipped"] == 3 and report["added"] == stored
+    assert [e[:5] for e in _events(db_path)] == [
+        ("aud_1", C, "production", "enabled", "2026-05-01T09:00:00+00:00"),
+        ("aud_2", C, "staging", "disabled", "2026-06-01T09:00:00+00:00"),
+        ("aud_3", C, "production", "disabled", "2026-06-20T09:00:00+00:00"),
+    ]
 
     # newest first: the next pull reads one page, which reaches the stored instant, and asks for no older one
     httpserver.clear()

@@ -9,7 +9,8 @@ disable and says how. Targeting edits alone are not events.
 
 The history read is the first-parent line of the current branch (`git log --first-parent`): the
 states the branch actually went through, each at the time its commit landed (committer date), by
-its author, with the commit message as the comment. `git` runs with a fixed argument list and no
+its author, with the commit message as the comment and what changed as the detail (with what
+was served before and after when the default variant changed). `git` runs with a fixed argument list and no
 shell; the file's versions come from one `git cat-file --batch`.
 """
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import KBError
-from kb.silent.events import STATE_AFTER, FlagEvent
+from kb.silent.events import STATE_AFTER, FlagEvent, Serving, json_value
 from kb.timeutil import instant
 
 SOURCE = "git"
@@ -46,8 +47,13 @@ class Commit:
 class FlagState:
     state: str
     default: str | None
+    value: Any  # the default variant's value (None without a default variant)
     serving: bool  # does the flag serve a truthy default to everyone targeting does not reach?
     boolean: bool  # is the default variant's value a boolean (so serving says model on/off)?
+
+    def served(self) -> Serving | None:
+        """What an ENABLED flag serves everyone targeting does not reach, as kb's Serving."""
+        return {json_value(self.value): 1.0} if self.state == "ENABLED" and self.default is not None else None
 
 
 def _git(repo: Path, *args: str, stdin: str | None = None) -> str:
@@ -142,7 +148,7 @@ def parse_flags(text: str, where: str) -> dict[str, FlagState]:
         value = variants.get(default) if default is not None else None
         boolean = isinstance(value, bool)
         serving = state == "ENABLED" and (value if boolean else True)
-        out[key] = FlagState(state, default, bool(serving), boolean)
+        out[key] = FlagState(state, default, value, bool(serving), boolean)
     return out
 
 
@@ -192,6 +198,7 @@ def history(repo: str | os.PathLike[str], path: str, environment: str = "") -> I
             if change is None:
                 continue
             action, state_from, state_to, how = change
+            variant_changed = prev is not None and cur is not None and prev.default != cur.default
             yield FlagEvent(
                 event_key=f"{SOURCE}:{commit.sha}:{path}#{key}",
                 source=SOURCE,
@@ -202,7 +209,10 @@ def history(repo: str | os.PathLike[str], path: str, environment: str = "") -> I
                 state_to=state_to,
                 at=at,
                 actor=commit.author or commit.email,
-                comment=f"{commit.message} ({how})" if commit.message else f"({how})",
+                comment=commit.message,
+                serving_from=prev.served() if variant_changed and prev is not None else None,
+                serving_to=cur.served() if variant_changed and cur is not None else None,
+                detail=how,
                 raw=_raw(commit, path, key, how),
             )
         before = after

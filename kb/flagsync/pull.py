@@ -36,9 +36,9 @@ class Fetched:
 
 def _check_entry(vendor: str, record: dict[str, Any], index: int) -> None:
     """Run the vendor's own parser on one entry, so a bad entry fails its page and not the import."""
-    from kb.silent.formats.detect import JSON_FORMATS
+    from kb.silent.formats import parse_record
 
-    JSON_FORMATS[vendor].normalise(record, index)
+    parse_record(vendor, record, index)
 
 
 def fetch(

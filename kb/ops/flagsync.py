@@ -12,13 +12,14 @@ from pydantic import BaseModel, Field
 from kb.errors import KBError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from contextlib import AbstractContextManager
 
     from sqlite_utils import Database
 
     from kb.flagsync.pull import Progress
     from kb.flagsync.settings import PullSettings
-    from kb.silent.events import FlagImportReport
+    from kb.silent.events import FlagEvent, FlagImportReport
 
 
 class PullReport(BaseModel):
@@ -59,6 +60,9 @@ class FlagSyncOps:
 
         def transaction(self) -> AbstractContextManager[Database]: ...
         def import_flags(self, path: str | os.PathLike[str], fmt: str | None = None) -> FlagImportReport: ...
+        def ingest_flag_events(
+            self, fmt: str, stream: Iterable[tuple[int, list[FlagEvent]]], detected: str = ""
+        ) -> FlagImportReport: ...
 
     def pull_flags(self, settings: PullSettings, *, retries: int = 3, progress: Progress | None = None) -> PullReport:
         """Every entry newer than this source's cursor, imported in one transaction with the new cursor.
@@ -117,16 +121,14 @@ class FlagSyncOps:
     def import_git_flags(self, repo: str | os.PathLike[str], path: str, environment: str = "") -> GitImportReport:
         """A flagd file's history from git, in one transaction; re-running it adds nothing."""
         from kb.flagsync.gitflags import history
-        from kb.store import changelog, flag_sources
+        from kb.store import changelog
 
         events = list(history(repo, path, environment))  # every version parsed before anything is written
         report = GitImportReport(repo=str(Path(repo).expanduser()), path=path, environment=environment)
-        mapped = {r[0] for r in self.db.execute("SELECT DISTINCT flag_key FROM project_flags").fetchall()}
         with self.transaction():
-            report.read, report.added = flag_sources.insert_events(self.db, events)
-            report.duplicates = report.read - report.added
-            report.mapped = sum(e.flag_key in mapped for e in events)
-            report.unmapped = report.read - report.mapped
+            stored = self.ingest_flag_events("git", ((n, [e]) for n, e in enumerate(events)))
+            report.read, report.added, report.duplicates = stored.read, stored.added, stored.duplicates
+            report.mapped, report.unmapped = stored.mapped, stored.unmapped
             changelog.record(
                 self.db,
                 self.actor,

@@ -1,19 +1,13 @@
-"""The flag_sources table (where each live pull stopped) and the plain insert of normalised flag events."""
+"""The flag_sources table: where each live pull of a flag system stopped (every SQL statement on it)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from sqlite_utils import Database
 
 from kb.timeutil import stamp
-
-_INSERT_EVENT = (
-    "INSERT OR IGNORE INTO flag_events (event_key, source, flag_key, environment, action, state_from, "
-    "state_to, at, actor, comment, raw, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 def cursor(db: Database, source_key: str) -> Any:
@@ -41,27 +35,3 @@ def sources(db: Database) -> list[dict[str, Any]]:
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
-def insert_events(db: Database, events: Iterable[Any]) -> tuple[int, int]:
-    """(read, added) for kb.silent.events.FlagEvent objects; one already stored under its event_key is kept."""
-    imported_at = stamp()
-    rows = [
-        (
-            e.event_key,
-            e.source,
-            e.flag_key,
-            e.environment,
-            e.action,
-            e.state_from,
-            e.state_to,
-            stamp(e.at),
-            e.actor,
-            e.comment,
-            json.dumps(e.raw, ensure_ascii=False, sort_keys=True),
-            imported_at,
-        )
-        for e in events
-    ]
-    added = db.conn.executemany(_INSERT_EVENT, rows).rowcount if rows else 0
-    return len(rows), added
