@@ -10,8 +10,8 @@ disable and says how. Targeting edits alone are not events.
 The history read is the first-parent line of the current branch (`git log --first-parent`): the
 states the branch actually went through, each at the time its commit landed (committer date), by
 its author, with the commit message as the comment and what changed as the detail (with what
-was served before and after when the default variant changed). `git` runs with a fixed argument list and no
-shell; the file's versions come from one `git cat-file --batch`.
+was served before and after when the default variant changed). `git` runs with a fixed argument
+list and no shell; the file's versions come from one `git cat-file --batch`.
 """
 
 from __future__ import annotations
