@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "silent": ("kb.commands.flags_cmd:silent", "Flag projects that look like silent failures, with evidence."),
     "log-shutdown": ("kb.commands.flags_cmd:log_shutdown", "Record a quiet feature-flag shutdown as an incident."),
     "review": ("kb.commands.review_cmd:review", "Quarterly portfolio health review, decisions, freeze."),
+    "examples": ("kb.commands.maint:examples", "Copy the README tour's example files into a directory."),
     "synth": ("kb.commands.synth_cmd:synth", "Generate a deterministic synthetic portfolio."),
     "tui": ("kb.commands.tui_cmd:tui", "Open the terminal UI (the default with no command)."),
     "demo": ("kb.commands.tui_cmd:demo", "Open the terminal UI on a fresh database with the seed cases."),

@@ -342,6 +342,10 @@ def default_seed_dir() -> Path:
     return _data_dir("seed_cases")
 
 
+def default_examples_dir() -> Path:
+    return _data_dir("examples")
+
+
 # -- loading and validation ------------------------------------------------------------------
 
 

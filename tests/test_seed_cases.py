@@ -101,6 +101,7 @@ def test_codes_resolve_and_causal_chains_are_well_formed(tax: Taxonomy, incident
         assert "seed" in inc.tags
 
 
+@pytest.mark.seeds
 def test_every_link_quote_is_in_its_document(tax: Taxonomy, incidents: dict[str, Incident]) -> None:
     docs = seeds_docs_dir()
     texts = {d.title: (docs / d.file).read_text(encoding="utf-8") for d in tax.documents if d.kind == "essay"}

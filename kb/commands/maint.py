@@ -31,3 +31,13 @@ def check(as_json: bool) -> None:
             click.echo(f"problem: {problem}", err=True)
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False), default="examples", required=False)
+def examples(directory: str) -> None:
+    """Copy the tour's example files (an Unleash log, a health CSV, postmortems) into DIRECTORY."""
+    from kb.examples import copy_examples
+
+    written = copy_examples(directory)
+    click.echo(f"{len(written)} example files written to {directory}/ (files already there are left as they are)")
