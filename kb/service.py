@@ -28,6 +28,7 @@ from kb.ops.graph import GraphOps
 from kb.ops.maint import MaintOps
 from kb.ops.review import ReviewOps
 from kb.ops.silent import SilentOps
+from kb.ops.team import TeamOps
 from kb.store import changelog, repo
 from kb.store import search as fts
 from kb.store.db import backup_to, open_db
@@ -74,6 +75,7 @@ class ImportReport:
     ids: list[str] = field(default_factory=list)
     # (kind, id or slug, {field: [old, new]}) for every record an import changed
     changes: list[tuple[str, str, dict[str, list[Any]]]] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)  # a team repository's other files, by kind
 
     def count(self, kind: str, result: str) -> None:
         getattr(self, result)[kind] += 1
@@ -97,10 +99,11 @@ class ImportReport:
         for kind in ("projects", "incidents"):
             c, u, n = self.created[kind], self.updated[kind], self.unchanged[kind]
             parts.append(f"{kind}: {c} created, {u} updated, {n} unchanged")
+        parts += [f"{kind}: {n} files" for kind, n in self.files.items() if n]
         return "; ".join(parts)
 
 
-class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
+class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps):
     """A handle on one knowledge base file."""
 
     def __init__(
@@ -313,9 +316,21 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps):
         `add_only` (`kb incident add --file`, `kb project add --file`) a record that already exists
         is refused: adding never silently replaces what is stored; `kb import` is the update path.
         """
+        from kb.ops.team import team_layout
         from kb.perf import gc_paused
         from kb.yamldoc import iter_bundles
 
+        # a directory `kb export` wrote: its projects/ and incidents/ here, the rest by import_team
+        teams = [Path(p) for p in paths if p != "-" and team_layout(Path(p))]
+        if teams:
+            docs = [p for p in paths if p == "-" or Path(p) not in teams]
+            docs += [str(t / sub) for t in teams for sub in ("projects", "incidents") if (t / sub).is_dir()]
+            with self.transaction():
+                report = self.import_paths(docs) if docs else ImportReport()
+                for t in teams:
+                    for kind, n in self.import_team(t).items():
+                        report.files[kind] = report.files.get(kind, 0) + n
+            return report
         report = ImportReport()
         known = {r[0] for r in self.db.execute("SELECT slug FROM projects")}
         waiting: list[tuple[Incident, str]] = []

@@ -154,3 +154,22 @@ def _log_traceback(exc: BaseException) -> str | None:
         return str(path)
     except OSError:
         return None
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None, *, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr, shown only when stderr is a terminal; yields `advance(n)`.
+
+    Piped or scripted output (and --json) stays clean: there the bar draws nothing at all.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    if quiet or not err.is_terminal:
+        yield lambda n: None
+        return
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)

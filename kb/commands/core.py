@@ -513,15 +513,47 @@ def import_(paths: tuple[str, ...], as_json: bool) -> None:
 @common_options
 @json_option
 def export(directory: str, as_json: bool) -> None:
-    """Export projects/<slug>.yaml and incidents/<id>.yaml, deterministically, for git."""
-    counts = open_kb().export_dir(directory)
+    """Export everything a team shares into a directory for git, one file per record, deterministically.
+
+    projects/<slug>.yaml, incidents/<id>.yaml, decisions/<quarter>/<slug>.yaml, reviews/<quarter>.json,
+    flags/<source>/<YYYY-MM>.ndjson and health/<slug>.csv; `kb import DIR` reads it all back.
+    """
+    from kb.commands._common import progress_bar
+
+    kb = open_kb()
+    with progress_bar("export", kb.export_size(), quiet=as_json) as advance:
+        report = kb.export_team(directory, progress=advance)
     if as_json:
-        emit_json(counts)
+        emit_json({**report.counts, "written": report.written})
+    else:
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts.items() if n) or "nothing"
+        click.echo(f"exported {counts} to {directory} ({report.written} files changed)")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@common_options
+@json_option
+def sync(directory: str, as_json: bool) -> None:
+    """Import what changed in DIRECTORY since the last sync, then export what changed here.
+
+    A record changed on both sides since the last sync is a conflict: it is named, and neither side
+    is overwritten (resolve it in one place, then sync again). Exit code 1 when there is a conflict.
+    """
+    report = open_kb().sync(directory)
+    if as_json:
+        emit_json(report.__dict__)
     else:
         click.echo(
-            f"exported {counts['projects']} projects and {counts['incidents']} incidents to {directory} "
-            f"({counts['written']} files changed)"
+            f"synced {directory}: {len(report.imported)} imported, {len(report.exported)} exported, "
+            f"{len(report.merged)} flag months united, {len(report.conflicts)} conflicts"
         )
+        for rel in report.removed_in_directory:
+            click.echo(f"removed from the directory, kept in the database: {rel}", err=True)
+        for rel in report.conflicts:
+            click.echo(f"conflict: {rel} changed both here and in the directory since the last sync", err=True)
+    if report.conflicts:
+        raise click.exceptions.Exit(1)
 
 
 @click.command()
