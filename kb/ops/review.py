@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from kb.review.build import Outside
-    from kb.review.model import Decision, FrozenReviewInfo, Review, ReviewDiff
+    from kb.review.model import ChainStep, Decision, FrozenReviewInfo, Review, ReviewDiff
     from kb.taxonomy import Taxonomy
     from kb.timeutil import Period
 
@@ -44,6 +44,31 @@ def _due(value: date | str | None, where: str = "--due") -> date | None:
         return parse_date(value)
     except ValueError as exc:
         raise KBError(str(exc), where) from None
+
+
+def chain_steps(ch: Any) -> list[ChainStep]:
+    """An incident's causal tree (kb.graph) as flat steps for the review's drawing, in tree order."""
+    from kb.review.model import ChainStep
+
+    steps: dict[str, ChainStep] = {}
+
+    def visit(node: Any) -> None:
+        if node.cause_id in steps or node.repeat:
+            return
+        steps[node.cause_id] = ChainStep(
+            id=node.cause_id,
+            statement=node.statement,
+            mode=node.mode,
+            trigger=node.trigger,
+            root=node.root,
+            because=[c.cause_id for c in node.children],
+        )
+        for child in node.children:
+            visit(child)
+
+    for top in ch.tree:
+        visit(top)
+    return list(steps.values())
 
 
 class ReviewOps:
@@ -220,6 +245,10 @@ class ReviewOps:
                     for worst in gathered.worst:
                         worst.mermaid = side.mermaid(worst.id)
                     side.mermaid = None
+                if side.chain_steps is not None:
+                    for worst in gathered.worst:
+                        worst.chain = side.chain_steps(worst.id)
+                    side.chain_steps = None
                 return gathered, side
             finally:
                 other.close()
@@ -318,3 +347,4 @@ class ReviewOps:
             out.unavailable["causal chains"] = "the causal-graph analyses (issue 4) are not available yet"
         else:
             out.mermaid = lambda incident_id: chain_mermaid(chain(incident_id))
+            out.chain_steps = lambda incident_id: chain_steps(chain(incident_id))

@@ -17,6 +17,7 @@ from kb.review import compute
 from kb.review.followup import follow_ups, undecided_twice
 from kb.review.model import (
     ChainRow,
+    ChainStep,
     KeystoneRow,
     Patterns,
     Review,
@@ -44,6 +45,7 @@ class Outside:
     keystones: list[KeystoneRow] | None = None
     recurring_chains: list[ChainRow] | None = None
     mermaid: Callable[[str], str | None] | None = None
+    chain_steps: Callable[[str], list[ChainStep] | None] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
 
 
@@ -135,6 +137,10 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
     if outside.mermaid is not None:
         for w in g.worst:
             w.mermaid = outside.mermaid(w.id)
+    if outside.chain_steps is not None:
+        for w in g.worst:
+            if w.chain is None:
+                w.chain = outside.chain_steps(w.id)
     patterns = Patterns(
         modes=g.modes,
         root_causes=outside.root_causes,

@@ -139,6 +139,17 @@ class ChainRow(BaseModel):
     incident_ids: list[str]
 
 
+class ChainStep(BaseModel):
+    """One cause of a worst incident's chain, flat, with the causes it names in `because` (for drawing)."""
+
+    id: str
+    statement: str
+    mode: str | None = None
+    trigger: bool = False
+    root: bool = False
+    because: list[str] = Field(default_factory=list)
+
+
 class WorstIncident(BaseModel):
     id: str
     project: str
@@ -146,6 +157,7 @@ class WorstIncident(BaseModel):
     kind: str
     severity: int
     mermaid: str | None = None
+    chain: list[ChainStep] | None = None
 
 
 class Patterns(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -337,6 +338,63 @@ def to_markdown(review: Review) -> str:
 # --- HTML ----------------------------------------------------------------------------------------
 
 
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def minute(value: datetime | None) -> str:
+    """An instant to the minute, in UTC, as people read it: 2026-11-29 16:29 UTC."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def say_day(d: date, year: bool = True) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
+
+
+def period_dates(start: date, end: date) -> str:
+    """A half-open period [start, end) as people say it: 1 July – 30 September 2026."""
+    last = end - timedelta(days=1)
+    return f"{say_day(start, year=start.year != last.year)} – {say_day(last)}"
+
+
+def at_a_glance(r: Review) -> dict[str, Any]:
+    """The one-screen summary: verdict counts, what changed since the last quarter, decisions due."""
+    verdicts: dict[str, int] = {}
+    changes: dict[str, int] = {}
+    for c in r.scorecard:
+        verdicts[c.verdict or "n/a"] = verdicts.get(c.verdict or "n/a", 0) + 1
+        if c.change not in ("same", "unknown"):
+            changes[c.change] = changes.get(c.change, 0) + 1
+    last_day = r.end - timedelta(days=1)
+    due = [f for f in r.follow_ups if f.decision.due is not None and f.decision.due <= last_day]
+    due.sort(key=lambda f: (f.decision.due, f.decision.project))
+    upcoming = sorted((d for d in r.decisions if d.due is not None), key=lambda d: (d.due, d.project))
+    order = ["silent-failure", "watch", "healthy", "n/a"]
+    return {
+        "verdicts": sorted(verdicts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 9),
+        "changes": sorted(changes.items()),
+        "due": due,
+        "upcoming": upcoming,
+        "not_done": [f for f in due if f.status != "carried-out"],
+    }
+
+
 def trend_line(t: Trend) -> SvgLine:
     """A trend's sparkline, with a tooltip listing every period's value (built once, escaped by Jinja)."""
     line = svg_line(t.values, width=120, height=24)
@@ -355,9 +413,20 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(days=days, pct=pct, num=num)
+    from kb.review.chainsvg import BOX_H, BOX_W, layout
+
+    env.filters.update(days=days, pct=pct, num=num, minute=minute, say_day=say_day)
     env.globals.update(
-        trend_line=trend_line, bar_width=bar_width, change_mark=CHANGE_MARK, chains_shown=CHAINS_SHOWN, ids=_ids
+        chain_layout=layout,
+        box_w=BOX_W,
+        box_h=BOX_H,
+        period_dates=period_dates,
+        at_a_glance=at_a_glance,
+        trend_line=trend_line,
+        bar_width=bar_width,
+        change_mark=CHANGE_MARK,
+        chains_shown=CHAINS_SHOWN,
+        ids=_ids,
     )
     return env
 
