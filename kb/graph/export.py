@@ -56,8 +56,16 @@ def writable(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 
 def to_graphml(g: nx.MultiDiGraph) -> bytes:
+    """GraphML with a unique id per edge (e0, e1, ...; the id is the edge key, which is the relation
+    name and repeats) and the relation kept as the edge's `label`, which yEd and Gephi show."""
+    src = writable(g)
+    out = nx.MultiDiGraph()
+    out.graph.update(src.graph)
+    out.add_nodes_from(src.nodes(data=True))
+    for n, (u, v, k, d) in enumerate(src.edges(keys=True, data=True)):
+        out.add_edge(u, v, key=f"e{n}", **{"label": str(k), **d})
     buf = io.BytesIO()
-    nx.write_graphml(writable(g), buf, encoding="utf-8")
+    nx.write_graphml(out, buf, encoding="utf-8")
     return buf.getvalue()
 
 

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KBError
@@ -49,11 +49,15 @@ class SyncReport:
 
 
 def _inside(root: Path, relpath: str) -> Path:
-    """The file for `relpath` under `root`, or an error: a hostile name must not write elsewhere."""
+    """The file for `relpath` under `root`, or an error: a hostile name (`..`, an absolute path, a
+    symlinked folder or file) must not make kb write anywhere else."""
+    from kb.teamdir import kind_of
+
     base = root.resolve()
-    target = (base / relpath).resolve()
-    if not target.is_relative_to(base) or target == base:
-        raise KBError(f"refusing to write outside the directory: {relpath!r}", str(root))
+    parts = PurePosixPath(relpath).parts
+    target = base.joinpath(*parts)
+    if kind_of(relpath) is None or ".." in parts or target.resolve() != target:
+        raise KBError(f"refusing to write outside the export directory: {relpath!r}", str(root))
     return target
 
 
@@ -149,10 +153,9 @@ class TeamOps:
         )
         with read_snapshot(self.db):
             for rel, text in self.team_files():
-                kind = kind_of(rel)
-                assert kind is not None, rel
-                report.counts[kind] += 1
-                if write_if_changed(_inside(root, rel), text):
+                target = _inside(root, rel)
+                report.counts[kind_of(rel) or ""] += 1
+                if write_if_changed(target, text):
                     report.written += 1
                 if progress:
                     progress(1)
