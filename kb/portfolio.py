@@ -35,6 +35,7 @@ KNOWN_MIGRATIONS = (
     "m008_no_duplicate_cycles",
     "m006_flag_event_scope_and_serving",
     "m009_search_everything",
+    "m007_views_for_common_questions",
 )
 MIGRATION_SET = "kb"
 BUSY_TIMEOUT_S = 30.0

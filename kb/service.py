@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -308,7 +308,9 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
 
     # --- files ---------------------------------------------------------------------------------
 
-    def import_paths(self, paths: list[str], *, add_only: bool = False) -> ImportReport:
+    def import_paths(
+        self, paths: list[str], progress: Callable[[int], None] | None = None, *, add_only: bool = False
+    ) -> ImportReport:
         """Import YAML documents; the whole set lands in one transaction or not at all.
 
         Files are read and written one at a time (memory stays flat at 100,000 files); an incident
@@ -326,9 +328,9 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
             docs = [p for p in paths if p == "-" or Path(p) not in teams]
             docs += [str(t / sub) for t in teams for sub in ("projects", "incidents") if (t / sub).is_dir()]
             with self.transaction():
-                report = self.import_paths(docs) if docs else ImportReport()
+                report = self.import_paths(docs, progress) if docs else ImportReport()
                 for t in teams:
-                    for kind, n in self.import_team(t).items():
+                    for kind, n in self.import_team(t, progress).items():
                         report.files[kind] = report.files.get(kind, 0) + n
             return report
         report = ImportReport()
@@ -360,6 +362,8 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
 
         with gc_paused(), self.transaction():
             for bundle in iter_bundles(paths):
+                if progress:
+                    progress(1)
                 for project, where in bundle.projects:
                     if add_only and (project.slug in known or repo.get_project(self.db, project.slug) is not None):
                         refuse_existing("project", project.slug, where)

@@ -138,3 +138,18 @@ def test_cli_health_import_and_show(run, tmp_path: Path) -> None:  # type: ignor
     bad = _csv(tmp_path, "alpha,2026Q5,1,1,,,,,,,\n", name="bad.csv")
     assert "line 2: period:" in run.fails("health", "import", str(bad)).stderr
     assert "no project 'nope'" in run.fails("health", "show", "nope").stderr
+
+
+def test_health_import_reads_standard_input(run, kb) -> None:
+    """`-` reads the CSV from standard input, like `kb import -`."""
+    from kb.models import Project
+
+    kb.add_project(Project(slug="churn-scorer", stage="production"))
+    csv_text = (
+        "project,period,predictions,acted_on,overrides,quality,latency_p95_ms,cost,value,owner_confirmed,flag_on\n"
+        "churn-scorer,2026-07,1000,600,10,0.8,120,50,300,true,true\n"
+    )
+    result = run.ok("health", "import", "-", input=csv_text)
+    assert "imported 1 rows for 1 projects" in result.stdout
+    row = kb.db.execute("SELECT period, predictions, acted_on, flag_on FROM health").fetchall()
+    assert row == [("2026-07", 1000.0, 600.0, 1)]

@@ -505,7 +505,11 @@ def _report(report: Any, as_json: bool) -> None:
 @json_option
 def import_(paths: tuple[str, ...], as_json: bool) -> None:
     """Import YAML documents: files, directories or - for standard input. All or nothing."""
-    _report(open_kb().import_paths(list(paths)), as_json)
+    from kb.commands._common import progress_bar
+
+    with progress_bar("import", None, quiet=as_json) as advance:
+        report = open_kb().import_paths(list(paths), progress=advance)
+    _report(report, as_json)
 
 
 @click.command()

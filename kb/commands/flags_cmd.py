@@ -319,11 +319,11 @@ def health() -> None:
 
 
 @health.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @common_options
 @json_option
 def health_import(file: str, as_json: bool) -> None:
-    """Import FILE.csv (project,period,predictions,acted_on,overrides,quality,latency_p95_ms,cost,value,...)."""
+    """Import FILE.csv, or - for standard input (project,period,predictions,acted_on,overrides,quality,...)."""
     report = open_kb().import_health(file)
     if as_json:
         emit_json(report)

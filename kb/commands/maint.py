@@ -21,7 +21,10 @@ def backup(path: str) -> None:
 @json_option
 def check(as_json: bool) -> None:
     """Check integrity, foreign keys, the search index, causes and the history triggers; exit 1 on a problem."""
-    report = open_kb(create=False).check()
+    from kb.commands._common import progress_bar
+
+    with progress_bar("check", None, quiet=as_json):
+        report = open_kb(create=False).check()
     if as_json:
         emit_json(report)
     else:

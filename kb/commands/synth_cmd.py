@@ -35,6 +35,7 @@ def synth(
     as_json: bool,
 ) -> None:
     """Generate a realistic synthetic portfolio into an empty database (all or nothing)."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kb.errors import KBError
@@ -52,7 +53,8 @@ def synth(
         raise KBError("the database already holds projects; synth fills an empty one (use a new --db)", str(kb.path))
     target = Path(out_dir) if out_dir else kb.path.with_name(f"{kb.path.stem}-synth")
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=as_json, disable=as_json) as bar:
+    err = Console(stderr=True)  # progress goes to a terminal's stderr only: stdout stays the report
+    with Progress(*columns, console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
         gen = bar.add_task("generate", total=1)
         portfolio = generate(spec, kb.taxonomy)
         bar.advance(gen)

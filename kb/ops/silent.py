@@ -6,8 +6,10 @@ import contextlib
 import csv
 import json
 import os
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,9 +153,10 @@ class SilentOps:
         from kb.silent.health import COLUMNS, HealthImportReport, read_rows
         from kb.store import changelog
 
-        p = Path(path).expanduser()
+        stdin = str(path) == "-"
+        p = Path("<stdin>") if stdin else Path(path).expanduser()
         projects = {r[0] for r in self.db.execute("SELECT slug FROM projects").fetchall()}
-        with _open_text(p) as fh:
+        with nullcontext(sys.stdin) if stdin else _open_text(p) as fh:
             try:
                 rows = list(read_rows(fh, projects))
             except KBError as exc:

@@ -474,3 +474,62 @@ def m009_search_everything(db: Database) -> None:
         tokenize="porter unicode61",
     )
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('search_text_stale', '1')")
+
+
+@migrations()
+def m007_views_for_common_questions(db: Database) -> None:
+    """Views for the questions people ask of the file directly (sqlite3, Datasette, a notebook).
+
+    Read-only and derived: they hold no data, so they can be dropped and recreated by a later
+    migration at no risk. Merged duplicates are left out, as every analysis leaves them out.
+    """
+    db.executescript(
+        """
+        CREATE VIEW IF NOT EXISTS incidents_with_modes AS
+        SELECT i.id, i.project, p.name AS project_name, p.team, p.owner AS project_owner, p.stage,
+               i.title, i.kind, i.severity, i.status, i.started_at, i.detected_at, i.resolved_at,
+               i.detected_by, i.announced, i.postmortem, i.flag_key, i.flag_at,
+               (SELECT c.code FROM classifications c
+                 WHERE c.incident_id = i.id AND c.role = 'primary' ORDER BY c.pos LIMIT 1) AS primary_mode,
+               (SELECT group_concat(code, ', ') FROM
+                 (SELECT c.code FROM classifications c WHERE c.incident_id = i.id ORDER BY c.pos)) AS modes,
+               (SELECT c.statement FROM causes c
+                 WHERE c.incident_id = i.id AND c.is_trigger = 1 LIMIT 1) AS trigger_cause,
+               i.summary, i.tags
+        FROM incidents i JOIN projects p ON p.slug = i.project
+        WHERE i.duplicate_of IS NULL;
+
+        CREATE VIEW IF NOT EXISTS open_actions AS
+        SELECT a.incident_id, i.project, i.title AS incident_title, a.pos, a.title, a.owner, a.due, a.kind,
+               a.status, CASE WHEN a.due IS NOT NULL AND a.due < date('now') THEN 1 ELSE 0 END AS overdue
+        FROM actions a JOIN incidents i ON i.id = a.incident_id
+        WHERE a.status = 'open' AND i.duplicate_of IS NULL
+        ORDER BY a.due IS NULL, a.due, a.incident_id, a.pos;
+
+        CREATE VIEW IF NOT EXISTS project_verdict_inputs AS
+        SELECT p.slug, p.name, p.team, p.owner, p.business_owner, p.stage, p.monitoring, p.outcome_lag_days,
+               p.retraining_owner, p.launched_on, p.feature_flags,
+               (SELECT count(*) FROM incidents i WHERE i.project = p.slug AND i.duplicate_of IS NULL) AS incidents,
+               (SELECT count(*) FROM incidents i
+                 WHERE i.project = p.slug AND i.duplicate_of IS NULL AND i.status != 'resolved') AS open_incidents,
+               (SELECT count(*) FROM incidents i
+                 WHERE i.project = p.slug AND i.duplicate_of IS NULL AND i.kind = 'quiet-shutdown') AS quiet_shutdowns,
+               (SELECT max(coalesce(i.started_at, i.detected_at)) FROM incidents i
+                 WHERE i.project = p.slug AND i.duplicate_of IS NULL) AS last_incident,
+               (SELECT count(*) FROM actions a JOIN incidents i ON i.id = a.incident_id
+                 WHERE i.project = p.slug AND i.duplicate_of IS NULL AND a.status = 'open') AS open_actions,
+               h.period AS last_health_period, h.predictions, h.acted_on, h.overrides, h.quality,
+               h.owner_confirmed, h.flag_on,
+               (SELECT e.action FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key
+                 WHERE pf.project = p.slug ORDER BY e.at DESC LIMIT 1) AS last_flag_action,
+               (SELECT e.at FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key
+                 WHERE pf.project = p.slug ORDER BY e.at DESC LIMIT 1) AS last_flag_at,
+               (SELECT d.decision FROM decisions d WHERE d.project = p.slug
+                 ORDER BY d.quarter DESC, d.at DESC LIMIT 1) AS last_decision,
+               (SELECT d.quarter FROM decisions d WHERE d.project = p.slug
+                 ORDER BY d.quarter DESC, d.at DESC LIMIT 1) AS last_decision_quarter
+        FROM projects p
+        LEFT JOIN health h ON h.project = p.slug AND h.period_start =
+            (SELECT max(period_start) FROM health WHERE project = p.slug);
+        """
+    )
