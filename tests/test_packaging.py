@@ -54,3 +54,17 @@ def test_wheel_metadata_is_complete(wheel: zipfile.ZipFile) -> None:
     # runtime dependencies are ranges, never exact pins (those live in ci/constraints.txt)
     assert requires and not [r for r in requires if "==" in r], requires
     assert not [r for r in requires if r.startswith("pydantic-settings")]
+
+
+def test_shell_completion_as_the_readme_documents_it() -> None:
+    """The README's completion line works: click answers a completion request for `kb rev`."""
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    env = {"_KB_COMPLETE": "bash_complete", "COMP_WORDS": "kb rev", "COMP_CWORD": "1"}
+    result = CliRunner().invoke(main, [], env=env, prog_name="kb")
+    assert result.exit_code == 0
+    assert "plain,review" in result.output.splitlines()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'eval "$(_KB_COMPLETE=bash_source kb)"' in readme
