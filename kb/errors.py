@@ -37,6 +37,15 @@ class NotFound(KBError):
     """A project, incident or other record that does not exist."""
 
 
+class UnknownFlag(KBError):
+    """A flag key the project does not list; `known` are the flags it does list."""
+
+    def __init__(self, project: str, flag: str, known: list[str]) -> None:
+        offered = f"its flags: {', '.join(known)}" if known else "it lists no flags yet"
+        super().__init__(f"{flag!r} is not a flag of {project} ({offered})", "flag")
+        self.project, self.flag, self.known = project, flag, list(known)
+
+
 class SchemaTooNew(KBError):
     """The database was written by a newer kb; it is never modified."""
 
@@ -54,20 +63,27 @@ def loc_text(loc: tuple[int | str, ...]) -> str:
 
 def first_error(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> tuple[tuple[int | str, ...], str]:
     """The first validation problem as (location, message) with pydantic's noise trimmed."""
-    err = exc.errors(include_url=False)[0]
-    loc = tuple(prefix) + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    msg = err["msg"]
-    for noise in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(noise)
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field"
-    elif err["type"] == "literal_error":
-        got = err.get("input")
-        msg = f"{clip(got)} is not allowed; {msg[0].lower()}{msg[1:]}"
-    elif err["type"] == "missing":
-        msg = "is required"
-    # a model-level error has no field; its message names the field itself
-    return loc, msg[:1].lower() + msg[1:]
+    return problems(exc, prefix)[0]
+
+
+def problems(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[tuple[tuple[int | str, ...], str]]:
+    """Every validation problem as (location, message), so a form can mark each field it concerns."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(prefix) + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = err["msg"]
+        for noise in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(noise)
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "literal_error":
+            got = err.get("input")
+            msg = f"{clip(got)} is not allowed; {msg[0].lower()}{msg[1:]}"
+        elif err["type"] == "missing":
+            msg = "is required"
+        # a model-level error has no field; its message names the field itself
+        out.append((loc, msg[:1].lower() + msg[1:]))
+    return out
 
 
 def validation_message(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> str:

@@ -43,8 +43,13 @@ def big_document(n: int) -> dict[str, object]:
                 "summary": "The model was switched off quietly and nobody noticed for weeks. " * 3,
                 "modes": [{"code": "silent.quiet-shutdown", "role": "primary"}, {"code": "ops.no-monitoring"}],
                 "causes": [
-                    {"id": "c1", "statement": f"flag flipped off {i}", "mode": "silent.quiet-shutdown",
-                     "trigger": True, "because": ["c2"]},
+                    {
+                        "id": "c1",
+                        "statement": f"flag flipped off {i}",
+                        "mode": "silent.quiet-shutdown",
+                        "trigger": True,
+                        "because": ["c2"],
+                    },
                     {"id": "c2", "statement": "no owner watched the output", "mode": "org.unclear-ownership"},
                 ],
                 "actions": [{"title": f"add an output monitor {i}", "owner": "ana"}],

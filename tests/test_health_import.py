@@ -130,7 +130,7 @@ def test_mixing_kinds_with_stored_periods_is_refused(two: KB, tmp_path: Path) ->
 def test_cli_health_import_and_show(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run.ok("project", "add", "alpha", "--owner", "ann")
     p = _csv(tmp_path, "alpha,2026Q1,1000,250,25,0.9,120,500,2000,true,true\n")
-    assert "imported 1 rows for 1 projects (1 new periods, 0 replaced)" in run.ok("health", "import", str(p)).stdout
+    assert "imported 1 row for 1 project (1 new periods, 0 replaced)" in run.ok("health", "import", str(p)).stdout
     shown = json.loads(run.ok("health", "show", "alpha", "--json").stdout)
     assert shown[0]["adoption"] == 0.25 and shown[0]["override_rate"] == 0.1
     text = run.ok("health", "show", "alpha").stdout

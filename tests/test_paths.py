@@ -35,9 +35,7 @@ def test_hostile_project_slug_is_refused_on_input(run: Run, tmp_path: Path, slug
 def test_hostile_incident_id_is_refused_on_input(run: Run, tmp_path: Path, incident_id: str) -> None:
     doc = tmp_path / "i.yaml"
     doc.write_text(
-        yaml.safe_dump(
-            {"projects": [{"slug": "p"}], "incidents": [{"id": incident_id, "project": "p", "title": "t"}]}
-        ),
+        yaml.safe_dump({"projects": [{"slug": "p"}], "incidents": [{"id": incident_id, "project": "p", "title": "t"}]}),
         encoding="utf-8",
     )
     result = run.fails("import", str(doc))

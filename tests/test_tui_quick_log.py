@@ -11,6 +11,7 @@ from textual.widgets import Static
 from kb.models import Project
 from kb.service import KB
 from tests.snapshot_apps.common import make_app, settle, until
+from tui.screens.confirm import AskScreen
 from tui.screens.quick_log import QuickLogScreen
 
 
@@ -61,9 +62,12 @@ def test_quick_log_unknown_project_shows_one_line_and_writes_nothing(db_path: Pa
             app.action_quick_log(project="no-such-project", flag="x-enabled", at=date(2025, 9, 1).isoformat())
             await settle(pilot)
             await pilot.press("ctrl+s")
+            # the project does not exist: the dialog offers to create it; declining leaves one line
+            await until(pilot, lambda: isinstance(app.screen, AskScreen), "the offer to create it")
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, QuickLogScreen), "back in the dialog")
             error = app.screen.query_one("#ql-error", Static)
-            await until(pilot, lambda: "no-such-project" in str(error.render()), "the error line")
-            assert isinstance(app.screen, QuickLogScreen)
+            assert "no-such-project" in str(error.render())
             assert "\n" not in str(error.render()).strip()
 
     asyncio.run(flow())

@@ -91,7 +91,69 @@ async def _help(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+async def _project_edit(pilot: Pilot[Any]) -> None:
+    await _project(pilot)
+    await pilot.press("alt+right")
+    await settle(pilot)
+
+
+async def _project_form(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    pilot.app.action_new_project("ghost-model")
+    await settle(pilot)
+
+
+async def _incident_invalid(pilot: Pilot[Any]) -> None:
+    """A new incident with a date that does not exist: the text stays, the problem is beside it."""
+    await settle(pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+    await pilot.press(*"churn-propensity", "tab", *"Scores stalled")
+    pilot.app.screen.query_one("#f-started_at").focus()
+    await pilot.press(*"2026-13-45")
+    await settle(pilot)
+
+
+async def _incident_links(pilot: Pilot[Any]) -> None:
+    await _incident(pilot)
+    pilot.app.screen.query_one("TabbedContent").active = "tab-links"
+    await settle(pilot)
+
+
+async def _review_diff(pilot: Pilot[Any]) -> None:
+    await _review(pilot)
+    pilot.app.screen.action_diff_tab()
+    await settle(pilot)
+
+
+async def _quit_confirm(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+    await pilot.press(*"churn-propensity", "ctrl+q")
+    await settle(pilot)
+
+
+async def _palette(pilot: Pilot[Any]) -> None:
+    from textual.command import CommandList
+
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await pilot.press(*"churn-prop")
+    listed = pilot.app.screen.query_one(CommandList)
+    await until(pilot, lambda: listed.option_count >= 3, "the palette's hits")
+    await settle(pilot)
+
+
 SCREENS: dict[str, Callable[[Pilot[Any]], Awaitable[None]]] = {
+    "project_edit": _project_edit,
+    "project_form": _project_form,
+    "incident_invalid": _incident_invalid,
+    "incident_links": _incident_links,
+    "review_diff": _review_diff,
+    "quit_confirm": _quit_confirm,
+    "palette": _palette,
     "portfolio": _portfolio,
     "project": _project,
     "incident": _incident,

@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from tui.commands import KBCommands
 
 DARK, LIGHT = "textual-dark", "textual-light"
+SCREENS = Binding.Group("screens", compact=True)  # F3 search, F4 taxonomy, F5 graph, F6 review, F7 home
 
 
 class KBApp(App[None]):
@@ -33,14 +34,15 @@ class KBApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="app.help", priority=True),
         Binding("f2", "quick_log", "Log shutdown", id="app.quick_log", priority=True),
-        Binding("f3", "search", "Search", id="app.search", priority=True),
-        Binding("f4", "taxonomy", "Taxonomy", id="app.taxonomy", priority=True),
-        Binding("f5", "graph", "Graph", id="app.graph", priority=True),
-        Binding("f6", "review", "Review", id="app.review", priority=True),
-        Binding("f7", "home", "Portfolio", id="app.home", priority=True),
+        # the screens share one footer entry, so 80 columns show them all
+        Binding("f3", "search", "Search", id="app.search", priority=True, group=SCREENS),
+        Binding("f4", "taxonomy", "Taxonomy", id="app.taxonomy", priority=True, group=SCREENS),
+        Binding("f5", "graph", "Graph", id="app.graph", priority=True, group=SCREENS),
+        Binding("f6", "review", "Review", id="app.review", priority=True, group=SCREENS),
+        Binding("f7", "home", "Portfolio", id="app.home", priority=True, group=SCREENS),
         Binding("ctrl+n", "new_incident", "New incident", id="app.new_incident"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.toggle_theme", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 
     def __init__(
@@ -131,6 +133,17 @@ class KBApp(App[None]):
 
         self._show(ReviewScreen())
 
+    def action_review_do(self, action: str, *args: str) -> None:
+        """Open the review (unless it is showing) and run one of its actions: the palette's way in."""
+        from tui.screens.review import ReviewScreen
+
+        if self._in_modal():
+            return
+        if isinstance(self.screen, ReviewScreen):
+            getattr(self.screen, f"action_{action}")(*args)
+        else:
+            self.push_screen(ReviewScreen(start=(action, args)))
+
     def action_home(self) -> None:
         """Back to the portfolio: unwind every screen above it (editors still ask about unsaved work)."""
         if self._in_modal():
@@ -152,10 +165,44 @@ class KBApp(App[None]):
 
         self.push_screen(IncidentScreen(incident_id=incident_id))
 
+    def action_new_project(self, slug: str = "") -> None:
+        """The new-project form; the project opens once it is created."""
+        from tui.screens.project_form import ProjectFormScreen
+
+        if self._in_modal():
+            return
+
+        def created(new: str | None) -> None:
+            if new:
+                self.action_open_project(new)
+
+        self.push_screen(ProjectFormScreen(slug), created)
+
     def action_open_project(self, slug: str) -> None:
         from tui.screens.project import ProjectScreen
 
         self.push_screen(ProjectScreen(slug))
+
+    async def action_quit(self) -> None:
+        """Quit, but first ask about each screen holding unsaved changes (save, discard, stay)."""
+        dirty = [s for s in self.screen_stack if getattr(s, "dirty", False)]
+        if not dirty:
+            self.exit()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        top: Any = dirty[-1]
+        what = getattr(top, "unsaved_what", "This screen")
+
+        def answer(choice: str | None) -> None:
+            if choice == "discard":
+                self.exit()
+            elif choice == "save":
+                top.save_before_leaving(lambda: self.call_later(self.action_quit))
+
+        self.push_screen(
+            ConfirmScreen(f"{what} has unsaved changes. Quit anyway?", discard="Quit without saving"), answer
+        )
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK

@@ -60,6 +60,7 @@ class Saved(Message):
 @dataclass
 class Failed(Message):
     error: str
+    where: str = ""
 
 
 @dataclass

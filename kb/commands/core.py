@@ -79,7 +79,10 @@ def init() -> None:
     """Create the database (idempotent)."""
     kb = open_kb()
     c = kb.counts()
-    click.echo(f"kb database ready at {kb.path} ({c['projects']} projects, {c['incidents']} incidents)")
+    from kb.humanize import plural
+
+    counts = f"{plural(c['projects'], 'project')}, {plural(c['incidents'], 'incident')}"
+    click.echo(f"kb database ready at {kb.path} ({counts})")
 
 
 # --- projects ----------------------------------------------------------------------------------
@@ -156,22 +159,29 @@ def project_list(stage: str | None, team: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from rich.text import Text
 
-    t = Table("slug", "stage", "owner", "team", "monitoring", "incidents", "open", "last incident", box=None)
-    for r in rows:
-        owner = escape(r.owner) if r.owner else "[red](none)[/]"
-        t.add_row(
-            r.slug,
-            r.stage,
-            owner,
-            escape(r.team),
-            r.monitoring,
-            str(r.incidents),
-            str(r.open_incidents),
-            r.last_incident or "",
-        )
-    console().print(t if rows else "no projects yet: `kb project add SLUG` or `kb seed`")
+    from kb.commands._table import print_table
+    from kb.humanize import day
+
+    print_table(
+        ("slug", "stage", "owner", "team", "monitoring", "incidents", "open", "last incident"),
+        (
+            (
+                r.slug,
+                r.stage,
+                Text(r.owner) if r.owner else Text("(none)", style="red"),
+                Text(r.team),
+                r.monitoring,
+                str(r.incidents),
+                str(r.open_incidents),
+                day(r.last_incident),
+            )
+            for r in rows
+        ),
+        keys=("slug",),
+        empty="no projects yet: `kb project add SLUG` or `kb seed`",
+    )
 
 
 @project.command("show")
@@ -390,23 +400,26 @@ def incident_list(as_json: bool, since: str | None, **filters: Any) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from rich.text import Text
 
-    t = Table("id", "project", "kind", "sev", "status", "started", "detected by", "postmortem", "title", box=None)
-    for r in rows:
-        title = escape(r.title) + (f" [dim](duplicate of {r.duplicate_of})[/]" if r.duplicate_of else "")
-        t.add_row(
-            r.id,
-            r.project,
-            r.kind,
-            str(r.severity),
-            r.status,
-            (r.started_at or "")[:10],
-            r.detected_by,
-            r.postmortem,
-            title,
-        )
-    console().print(t if rows else "no incidents match")
+    from kb.commands._table import print_table
+    from kb.humanize import day
+
+    def _tail(r: Any) -> tuple[str, str, Text]:
+        return r.detected_by, r.postmortem, title(r)
+
+    def title(r: Any) -> Text:
+        text = Text(r.title)
+        if r.duplicate_of:
+            text.append(f" (duplicate of {r.duplicate_of})", style="dim")
+        return text
+
+    print_table(
+        ("id", "project", "kind", "sev", "status", "started", "detected by", "postmortem", "title"),
+        ((r.id, r.project, r.kind, str(r.severity), r.status, day(r.started_at), *_tail(r)) for r in rows),
+        keys=("id", "project"),
+        empty="no incidents match",
+    )
 
 
 @incident.command("show")

@@ -83,25 +83,22 @@ def _file_progress(file: str) -> Iterator[Callable[[int], None] | None]:
         yield lambda n: bar.advance(task, n)
 
 
-def _events_table(events: list[Any]) -> Any:
-    from rich.table import Table
+def _print_events(events: list[Any], empty: str) -> None:
+    from kb.commands._table import print_table
 
-    from kb.textsafe import markup_escape as escape
+    headers = ("at", "flag", "env", "action", "from→to", "actor", "project", "comment")
+    print_table(headers, _events_table(events), keys=("flag", "project"), empty=empty)
 
-    t = Table("at", "flag", "env", "action", "from→to", "actor", "project", "comment", box=None)
+
+def _events_table(events: list[Any]) -> list[tuple[str, ...]]:
+    from kb.humanize import when
+
+    rows = []
     for e in events:
         arrow = f"{e.state_from or '?'}→{e.state_to}" if e.state_to else ""
-        t.add_row(
-            f"{e.at:%Y-%m-%d %H:%M}",
-            escape(e.flag_key),
-            escape(e.environment),
-            e.action,
-            arrow,
-            escape(e.actor),
-            escape(e.project or "(unmapped)"),
-            escape(e.comment),
-        )
-    return t
+        project = e.project or "(unmapped)"
+        rows.append((when(e.at), e.flag_key, e.environment, e.action, arrow, e.actor, project, e.comment))
+    return rows
 
 
 @flags.command("list")
@@ -119,7 +116,7 @@ def flags_list(project: str | None, flag: str | None, since: str | None, as_json
     if as_json:
         emit_json(events)
         return
-    console().print(_events_table(events) if events else "no flag events")
+    _print_events(events, "no flag events")
 
 
 @flags.command("unmapped")
@@ -131,7 +128,7 @@ def flags_unmapped(as_json: bool) -> None:
     if as_json:
         emit_json(events)
         return
-    console().print(_events_table(events) if events else "every flag event maps to a project")
+    _print_events(events, "every flag event maps to a project")
 
 
 @flags.command("pull")
@@ -328,9 +325,11 @@ def health_import(file: str, as_json: bool) -> None:
     if as_json:
         emit_json(report)
         return
+    from kb.humanize import plural
+
     click.echo(
-        f"imported {report.rows} rows for {report.projects} projects ({report.added} new periods, "
-        f"{report.replaced} replaced)"
+        f"imported {plural(report.rows, 'row')} for {plural(report.projects, 'project')} "
+        f"({report.added} new periods, {report.replaced} replaced)"
     )
 
 
@@ -419,6 +418,7 @@ def silent(as_of: str | None, project: str | None, fail_on: str | None, config_p
 
 
 def _print_verdicts(verdicts: list[Any]) -> None:
+    from kb.humanize import evidence
     from kb.textsafe import markup_escape as escape
 
     out = console()
@@ -430,7 +430,10 @@ def _print_verdicts(verdicts: list[Any]) -> None:
         style = VERDICT_STYLE[v.verdict]
         out.print(f"[{style}]{v.verdict:<14}[/] [bold]{escape(v.project)}[/]  score {v.score:g}")
         for s in v.signals:
-            out.print(f"    [dim]{s.code} (+{s.weight:g})[/] {escape(s.evidence)}")
+            plain, stats = evidence(s)
+            out.print(f"    [dim]{s.code} (+{s.weight:g})[/] {escape(plain)}")
+            if stats:
+                out.print(f"      [dim]{escape(stats)}[/]")
         for n in v.notes:
             out.print(f"    [dim]not judged: {escape(n)}[/]")
     out.print(f"{counts['silent-failure']} silent-failure, {counts['watch']} watch, {counts['healthy']} healthy")
@@ -446,15 +449,35 @@ def _print_verdicts(verdicts: list[Any]) -> None:
 @click.option("--reason", default="", help="Why, if anyone said.")
 @click.option("--announced", is_flag=True, help="The shutdown was announced.")
 @click.option("--env", "environment", default="production", show_default=True, help="Environment.")
+@click.option("--add-flag", is_flag=True, help="The flag is not one of the project's yet: add it.")
 @common_options
 @json_option
 def log_shutdown(
-    slug: str, flag_key: str, at: str | None, reason: str, announced: bool, environment: str, as_json: bool
+    slug: str,
+    flag_key: str,
+    at: str | None,
+    reason: str,
+    announced: bool,
+    environment: str,
+    add_flag: bool,
+    as_json: bool,
 ) -> None:
-    """Record a quiet shutdown as an incident (kind quiet-shutdown, postmortem none) in one step."""
-    inc = open_kb().log_shutdown(
-        slug, flag_key, at=_date(at, "--at"), reason=reason, announced=announced, environment=environment
-    )
+    """Record a quiet shutdown in one step: the incident (kind quiet-shutdown, postmortem none) and,
+    unless the flag log already has it, the flag's switch-off, so the verdict sees it at once."""
+    from kb.errors import UnknownFlag
+
+    try:
+        inc = open_kb().log_shutdown(
+            slug,
+            flag_key,
+            at=_date(at, "--at"),
+            reason=reason,
+            announced=announced,
+            environment=environment,
+            add_flag=add_flag,
+        )
+    except UnknownFlag as exc:
+        raise KBError(f"{exc.message}; --add-flag adds it to the project", "--flag") from None
     if as_json:
         emit_json(inc)
     else:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.errors import KBError
+from kb.errors import KBError, UnknownFlag
 from kb.timeutil import as_utc, from_text, instant, now_utc, stamp
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class SilentOps:
 
         def transaction(self) -> AbstractContextManager[Database]: ...
         def add_incident(self, incident: Incident) -> Incident: ...
+        def edit_project(self, slug: str, changes: dict[str, Any]) -> Any: ...
 
     # --- flag events ---------------------------------------------------------------------------
 
@@ -492,25 +493,30 @@ class SilentOps:
         announced: bool = False,
         environment: str = "production",
         detected_by: str = "audit",
+        add_flag: bool = False,
     ) -> Incident:
-        """Record a quiet shutdown as an incident in one step.
+        """Record a quiet shutdown in one step: the incident and the flag's switch-off, together.
 
         Without `at`, the latest disable of that flag in that environment found in the flag log is
-        used (its time and actor); failing that, today.
+        used (its time and actor); failing that, today. When the log holds no switch-off of the flag
+        on that day, one is recorded (source `kb`), so the detector and the flag history see the flag
+        as off at once. A flag the project does not list is refused with the flags it does list,
+        unless `add_flag` says the user confirmed adding it to the project.
         """
         from kb.models import Classification, FlagChange, Incident
-        from kb.store import repo
+        from kb.store import flag_log, repo
 
-        repo.require_project(self.db, slug)
+        project = repo.require_project(self.db, slug)
+        if at is not None and as_utc(at) > now_utc():
+            raise KBError(f"{at} is in the future", "--at")
+        if flag not in project.feature_flags and not add_flag:
+            raise UnknownFlag(slug, flag, project.feature_flags)
         actor = ""
+        from_log = False
         if at is None:
-            row = self.db.execute(
-                "SELECT at, actor FROM flag_events WHERE flag_key = ? AND environment = ? AND state_to = 'off' "
-                "ORDER BY at DESC, id DESC LIMIT 1",
-                [flag, environment],
-            ).fetchone()
-            if row:
-                at, actor = instant(row[0]), row[1]
+            found = flag_log.latest_disable(self.db, flag, environment)
+            if found:
+                at, actor, from_log = instant(found[0]), found[1], True
         now = now_utc()
         when = at if at is not None else now.date()
         if as_utc(when) > now:
@@ -536,7 +542,23 @@ class SilentOps:
                 Classification(code="silent.quiet-shutdown", role="primary", confidence="potential", evidence=evidence)
             ],
         )
-        return self.add_incident(inc)
+        with self.transaction():
+            if flag not in project.feature_flags:
+                self.edit_project(slug, {"feature_flags": [*project.feature_flags, flag]})
+            inc = self.add_incident(inc)
+            at_text = stamp(as_utc(when))
+            if not from_log and not flag_log.disable_on_day(self.db, flag, environment, at_text[:10]):
+                flag_log.record_disable(
+                    self.db,
+                    incident_id=inc.id or "",
+                    flag=flag,
+                    environment=environment,
+                    at=at_text,
+                    actor=actor,
+                    imported_at=stamp(now),
+                    raw={"logged_by": self.actor, "incident": inc.id, "reason": reason, "announced": announced},
+                )
+        return inc
 
 
 def _kind(label: str) -> str:

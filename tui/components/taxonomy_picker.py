@@ -7,11 +7,12 @@ what matches. Choosing a mode posts `TaxonomyPicker.Picked`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Tree
@@ -24,6 +25,10 @@ class TaxonomyPicker(Vertical):
     TaxonomyPicker { height: 1fr; }
     TaxonomyPicker > Input { border: tall $primary 40%; }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "to_tree", "Into the tree", id="picker.to_tree", show=False)
+    ]
 
     @dataclass
     class Picked(Message):
@@ -46,6 +51,10 @@ class TaxonomyPicker(Vertical):
 
     def on_mount(self) -> None:
         self.refill()
+
+    def action_to_tree(self) -> None:
+        """Down from the find box moves into the tree (the tree handles its own Down)."""
+        self.query_one(Tree).focus()
 
     def set_taxonomy(self, taxonomy: Any, counts: dict[str, int] | None = None) -> None:
         self.taxonomy = taxonomy

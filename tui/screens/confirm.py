@@ -21,16 +21,17 @@ class ConfirmScreen(ModalScreen[str]):
         Binding("d", "choose('discard')", "Discard", id="confirm.discard"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, discard: str = "Discard") -> None:
         super().__init__()
         self.question = question
+        self.discard = discard
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-title")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Discard (d)", variant="error", id="discard")
+                yield Button(f"{self.discard} (d)", variant="error", id="discard")
                 yield Button("Save (s)", variant="primary", id="save")
 
     def on_mount(self) -> None:

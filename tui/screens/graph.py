@@ -12,9 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from tui.backend import Unavailable, one_line, optional, session
+from tui.backend import Unavailable, optional, session
 from tui.components.cause_tree import CauseTree
-from tui.messages import Failed, GraphLoaded
+from tui.messages import GraphLoaded
 from tui.screens._base import KBScreen
 
 
@@ -22,6 +22,7 @@ class GraphScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="graph.back"),
         Binding("ctrl+o", "open", "Open", id="graph.open"),
+        Binding("down", "to_list", "To the list", id="graph.to_list", show=False),
     ]
 
     def __init__(self, incident_id: str | None = None) -> None:
@@ -59,9 +60,11 @@ class GraphScreen(KBScreen):
                     drill: DataTable[Any] = DataTable(id="drill", cursor_type="row")
                     drill.add_column("incident", width=60)
                     yield drill
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # typing goes to the incident id field: its placeholder invites it
+        self.query_one("#graph-target", Input).focus()
         self.load(self.incident_id, None)
 
     @on(Input.Submitted, "#graph-target")
@@ -78,7 +81,7 @@ class GraphScreen(KBScreen):
         else:
             self.load(None, value or None)
 
-    @work(thread=True, exclusive=True, group="graph-load")
+    @work(thread=True, exclusive=True, group="graph-load", exit_on_error=False)
     def load(self, incident_id: str | None, quarter: str | None) -> None:
         app: Any = self.app
         try:
@@ -92,8 +95,6 @@ class GraphScreen(KBScreen):
                     self.post_message(GraphLoaded(root_causes=roots, keystones=keys))
         except Unavailable:
             self.post_message(GraphLoaded(note="the causal graph is not available"))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
 
     def on_graph_loaded(self, message: GraphLoaded) -> None:
         title = self.query_one("#graph-title", Static)
@@ -114,7 +115,6 @@ class GraphScreen(KBScreen):
             )
             tree = self.query_one(CauseTree)
             tree.show_chain(chain.tree)
-            tree.focus()
             paths = "\n".join(" → ".join(p) for p in chain.mode_paths[:6])
             self.query_one("#chain-paths", Static).update(f"mode paths:\n{paths}" if paths else "no mode paths")
             return
@@ -139,7 +139,6 @@ class GraphScreen(KBScreen):
             )
         if report.items:
             self._drill(report.items[0].code)
-        roots.focus()
 
     @on(DataTable.RowHighlighted, "#root-causes")
     def _root_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -172,6 +171,16 @@ class GraphScreen(KBScreen):
         """Enter on a cause opens the incident editor on it."""
         if self.incident_id:
             self.kb_app.action_open_incident(self.incident_id)
+
+    def action_to_list(self) -> None:
+        """Down from the id field moves into the rankings (or the chain)."""
+        target = "#root-causes" if not self.incident_id else "#chain-tree"
+        self.query_one(target).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "to_list":
+            return isinstance(self.focused, Input)
+        return super().check_action(action, parameters)
 
     def action_open(self) -> None:
         focused = self.focused

@@ -30,7 +30,7 @@ class HelpScreen(KBScreen):
         with VerticalScroll():
             yield Static(TOUR, classes="hint")
             yield Static(self._keys_table(), id="help-keys")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _keys_table(self) -> Table:
         table = Table(box=None, expand=False, padding=(0, 2))

@@ -8,6 +8,7 @@ unsaved changes asks first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, get_args
 
 from rich.text import Text
@@ -44,7 +45,7 @@ from kb.models import (
     Confidence,
     Role,
 )
-from tui.backend import Unavailable, one_line, optional, session
+from tui.backend import Unavailable, optional, session
 from tui.components.cause_tree import CauseTree
 from tui.components.taxonomy_picker import TaxonomyPicker
 from tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
@@ -83,8 +84,28 @@ def _row(label: str, widget: Any) -> Horizontal:
     return Horizontal(Label(label), widget, classes="form-row")
 
 
+def _field(label: str, widget: Any, name: str) -> tuple[Horizontal, Static]:
+    """A labelled field and, under it, the line that shows its problem (hidden while there is none)."""
+    return _row(label, widget), Static("", id=f"e-{name}", classes="field-error")
+
+
+SEVERITY_LABELS = {"1": "1 (worst)", "5": "5 (least)"}
+TIME_FIELDS = ("started_at", "detected_at", "resolved_at")
+
+
 def _select(name: str, options: tuple[str, ...], value: str, prefix: str = "f-") -> Select[str]:
-    return Select([(o, o) for o in options], value=value, allow_blank=False, id=f"{prefix}{name}")
+    labels = SEVERITY_LABELS if name == "severity" else {}
+    return Select([(labels.get(o, o), o) for o in options], value=value, allow_blank=False, id=f"{prefix}{name}")
+
+
+def _minute(stored: str) -> str:
+    """A stored instant as the form shows it: UTC to the minute (2026-11-29T16:25Z); a date stays a date."""
+    if "T" not in stored:
+        return stored
+    from kb.humanize import when
+
+    shown = when(stored, utc=True)  # "2026-11-29 16:25 UTC"
+    return shown.replace(" UTC", "Z").replace(" ", "T") if shown.endswith(" UTC") else stored
 
 
 class IncidentScreen(KBScreen):
@@ -93,6 +114,8 @@ class IncidentScreen(KBScreen):
         Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
         Binding("ctrl+g", "graph", "Chain graph", id="incident.graph"),
         Binding("f8", "show_mode", "Mode in taxonomy", id="incident.show_mode"),
+        Binding("f9", "add_why", "Add as why?", id="incident.add_why"),
+        Binding("f10", "why_list", "Why? list", id="incident.why_list"),
     ]
 
     def __init__(self, incident_id: str | None = None, project: str | None = None) -> None:
@@ -110,6 +133,10 @@ class IncidentScreen(KBScreen):
         self.saved_state: dict[str, Any] | None = None
         self.error = ""
         self.saving = False
+        self.touched: set[str] = set()  # fields the user has edited: only their problems are shown
+        self.show_all = False  # after a save attempt every problem is shown
+        self.why_of: str | None = None  # a why? suggestion was picked for this cause: Enter adds behind it
+        self.stored_times: dict[str, tuple[str, str]] = {}  # field -> (as shown, as stored): nothing is lost
 
     # --- layout ----------------------------------------------------------------------------------
 
@@ -118,17 +145,20 @@ class IncidentScreen(KBScreen):
         with TabbedContent(id="incident-tabs"):
             with TabPane("Fields", id="tab-fields"), VerticalScroll(classes="form"):
                 yield Static("", id="f-id", classes="panel-title")
-                yield _row("Project", Input(self.new_project, id="f-project", placeholder="project slug"))
-                yield _row("Title", Input(id="f-title", placeholder="what happened, in one line"))
+                yield from _field(
+                    "Project", Input(self.new_project, id="f-project", placeholder="project slug"), "project"
+                )
+                yield from _field("Title", Input(id="f-title", placeholder="what happened, in one line"), "title")
                 yield _row("Kind", _select("kind", INCIDENT_KINDS, "degradation"))
                 yield _row("Severity", _select("severity", SELECTS["severity"], "3"))
                 yield _row("Status", _select("status", STATUSES, "open"))
-                yield _row(
+                yield from _field(
                     "Started",
                     Input(id="f-started_at", placeholder="impact began: YYYY-MM-DD[THH:MMZ], 2021Q3, 2021-11"),
+                    "started_at",
                 )
-                yield _row("Detected", Input(id="f-detected_at", placeholder="YYYY-MM-DD"))
-                yield _row("Resolved", Input(id="f-resolved_at", placeholder="YYYY-MM-DD"))
+                yield from _field("Detected", Input(id="f-detected_at", placeholder="YYYY-MM-DD"), "detected_at")
+                yield from _field("Resolved", Input(id="f-resolved_at", placeholder="YYYY-MM-DD"), "resolved_at")
                 yield _row("Detected by", _select("detected_by", DETECTED_BY, "nobody"))
                 yield _row("Announced", Switch(False, id="f-announced"))
                 yield _row("Made public", Input(id="f-made_public_at", placeholder="when it became public (optional)"))
@@ -138,12 +168,14 @@ class IncidentScreen(KBScreen):
                     Select([(o, o) for o in POSTMORTEM_SOURCES], prompt="(not recorded)", id="f-postmortem_source"),
                 )
                 yield _row("Postmortem link", Input(id="f-postmortem_link", placeholder="https://…"))
-                yield _row("Flag key", Input(id="f-flag-key", placeholder="feature flag switched (optional)"))
+                yield from _field(
+                    "Flag key", Input(id="f-flag-key", placeholder="feature flag switched (optional)"), "flag"
+                )
                 yield _row("Flag env", Input("production", id="f-flag-environment"))
                 yield _row("Flag from→to", Horizontal(Input("on", id="f-flag-from"), Input("off", id="f-flag-to")))
                 yield _row("Flag at", Input(id="f-flag-at", placeholder="YYYY-MM-DD[THH:MMZ]"))
                 yield _row("Flag actor", Input(id="f-flag-actor"))
-                yield _row("Tags", Input(id="f-tags", placeholder="comma separated"))
+                yield from _field("Tags", Input(id="f-tags", placeholder="comma separated"), "tags")
                 yield Label("Summary", classes="panel-title")
                 yield TextArea(id="f-summary")
             with TabPane("Modes", id="tab-modes"), Horizontal(classes="split"):
@@ -196,27 +228,37 @@ class IncidentScreen(KBScreen):
                 with Horizontal(classes="buttons"):
                     yield Button("Add entry", id="t-add", variant="primary")
                     yield Button("Remove", id="t-remove")
+            with TabPane("Links", id="tab-links"), Vertical():
+                links: DataTable[Any] = DataTable(id="links-table", cursor_type="row")
+                links.add_columns("title", "url / document")
+                yield links
+                yield _row("Title", Input(id="l-title", placeholder="what the link is"))
+                yield _row("URL", Input(id="l-url", placeholder="https://… (or a document name below)"))
+                yield _row("Document", Input(id="l-document", placeholder="a document without a URL"))
+                yield _row("Quote", Input(id="l-quote", placeholder="the passage that matters (optional)"))
+                with Horizontal(classes="buttons"):
+                    yield Button("Add link", id="l-add", variant="primary")
+                    yield Button("Remove", id="l-remove")
         yield Static("", id="inc-error", classes="error-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-id", Static).update(self.incident_id or "new incident (id assigned on save)")
+        # the first thing a person types: the project of a new incident, else its title
+        self.query_one("#f-title" if self.new_project or self.incident_id else "#f-project", Input).focus()
         self.load()
 
     # --- loading -------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="incident-load")
+    @work(thread=True, exclusive=True, group="incident-load", exit_on_error=False)
     def load(self) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                tax = kb.taxonomy
-                self.post_message(TaxonomyLoaded(tax, {}))
-                slugs = [r.slug for r in kb.project_rows()]
-                incident = kb.get_incident(self.incident_id) if self.incident_id else None
-            self.post_message(IncidentLoaded(incident, slugs))
-        except Exception as exc:
-            self.post_message(Failed(f"incident: {exc}"))
+        with session(app.db_path, app.actor) as kb:
+            tax = kb.taxonomy
+            self.post_message(TaxonomyLoaded(tax, {}))
+            slugs = [r.slug for r in kb.project_rows()]
+            incident = kb.get_incident(self.incident_id) if self.incident_id else None
+        self.post_message(IncidentLoaded(incident, slugs))
 
     def on_taxonomy_loaded(self, message: TaxonomyLoaded) -> None:
         self.taxonomy = message.taxonomy
@@ -237,8 +279,12 @@ class IncidentScreen(KBScreen):
         return self.collect()
 
     def fill(self, data: dict[str, Any]) -> None:
-        for name in ("project", "title", "started_at", "detected_at", "resolved_at"):
+        for name in ("project", "title"):
             self.query_one(f"#f-{name}", Input).value = data.get(name) or ""
+        for name in TIME_FIELDS:
+            stored = data.get(name) or ""
+            self.stored_times[name] = (_minute(stored), stored)
+            self.query_one(f"#f-{name}", Input).value = _minute(stored)
         self.query_one("#f-tags", Input).value = ", ".join(data.get("tags") or [])
         for name in SELECTS:
             self.query_one(f"#f-{name}", Select).value = str(data.get(name))
@@ -265,7 +311,9 @@ class IncidentScreen(KBScreen):
         """The incident as the form holds it, in the YAML document's field names."""
 
         def text(name: str) -> str:
-            return self.query_one(f"#f-{name}", Input).value.strip()
+            value = self.query_one(f"#f-{name}", Input).value.strip()
+            shown, stored = self.stored_times.get(name, ("", ""))
+            return stored if shown and value == shown else value  # unchanged: keep the stored precision
 
         flag_key = text("flag-key")
         flag = None
@@ -298,19 +346,25 @@ class IncidentScreen(KBScreen):
             **self.extra,
         }
 
-    def build(self) -> tuple[Any, str, str | None]:
-        """(incident or None, problem, field) from the form, checked as the store will check it."""
+    def build(self) -> tuple[Any, list[tuple[str, str]]]:
+        """(incident or None, problems) from the form, checked as the store will check it.
+
+        Each problem is (field, "where: what"); field is the form's name for it ("" for the whole form).
+        """
         from pydantic import ValidationError
 
-        from kb.errors import first_error, loc_text
+        from kb.errors import loc_text, problems
         from kb.models import Incident
 
         try:
             incident = Incident.model_validate(self.collect())
         except ValidationError as exc:
-            loc, msg = first_error(exc)
-            where = loc_text(loc)
-            return None, f"{where}: {msg}" if where else msg, str(loc[0]) if loc else None
+            found = []
+            for loc, msg in problems(exc):
+                where = loc_text(loc)
+                field = str(loc[0]) if loc else next((f for f in TIME_FIELDS if msg.startswith(f)), "")
+                found.append((field, f"{where}: {msg}" if where else msg))
+            return None, found
         if self.taxonomy is not None:
             refs = [(f"modes[{n}].code", m.code) for n, m in enumerate(incident.modes)]
             refs += [(f"causes[{n}].mode", c.mode) for n, c in enumerate(incident.causes) if c.mode]
@@ -318,24 +372,39 @@ class IncidentScreen(KBScreen):
                 if self.taxonomy.resolve(code) is None:
                     near = self.taxonomy.suggest(code)
                     hint = f"; did you mean {', '.join(near)}?" if near else ""
-                    return None, f"{where}: unknown taxonomy code {code!r}{hint}", where.split("[")[0]
-        return incident, "", None
+                    return None, [(where.split("[")[0], f"{where}: unknown taxonomy code {code!r}{hint}")]
+        return incident, []
 
     def validate_form(self) -> Any:
-        incident, problem, field = self.build()
-        self.error = problem
+        """Check the form; show the problems of the fields the user has touched (all after a save
+        attempt) beside those fields, and the first one under the form. Text stays visible."""
+        incident, found = self.build()
+        shown = [(f, m) for f, m in found if self.show_all or f in self.touched or f in ("modes", "causes")]
+        problem = shown[0][1] if shown else ""
+        self.error = found[0][1] if found else ""
         self.query_one("#inc-error", Static).update(Text(problem, style="bold") if problem else "")
-        for widget in self.query("Input.-invalid-field"):
+        for widget in self.query(".-invalid-field"):
             widget.remove_class("-invalid-field")
-        if field:
-            target = {"flag": "#f-flag-key"}.get(field, f"#f-{field}")
-            for widget in self.query(target):
+        for line in self.query(".field-error").results(Static):
+            line.update("")
+            line.remove_class("-shown")
+        for field, message in shown:
+            for widget in self.query(f"#f-{field}, #f-flag-key" if field == "flag" else f"#f-{field}"):
                 widget.add_class("-invalid-field")
+            for line in self.query(f"#e-{field}").results(Static):
+                line.update(message.split(": ", 1)[-1])
+                line.add_class("-shown")
         return incident
 
     @property
     def dirty(self) -> bool:
-        return self.loaded and self.saved_state is not None and self.collect() != self.saved_state
+        """Changed since the last save, or text typed into a cause, action or timeline entry not yet added."""
+        if not self.loaded or self.saved_state is None:
+            return False
+        if self.collect() != self.saved_state:
+            return True
+        drafts = ["#a-title", "#t-text"] + ([] if self.selected_cause else ["#c-statement"])
+        return any(self.query_one(name, Input).value.strip() for name in drafts)
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -344,6 +413,8 @@ class IncidentScreen(KBScreen):
     def _changed(self, event: Any) -> None:
         widget_id = getattr(getattr(event, "control", None), "id", "") or ""
         if self.loaded and widget_id.startswith("f-"):
+            name = widget_id.removeprefix("f-")
+            self.touched.add("flag" if name.startswith("flag-") else name)
             self.validate_form()
 
     # --- modes ---------------------------------------------------------------------------------
@@ -474,7 +545,7 @@ class IncidentScreen(KBScreen):
         self.query_one("#c-trigger", Switch).value = bool(cause.get("trigger"))
         self.ask_why([cause["mode"]] if cause.get("mode") else [])
 
-    @work(thread=True, exclusive=True, group="why")
+    @work(thread=True, exclusive=True, group="why", exit_on_error=False)
     def ask_why(self, codes: list[str]) -> None:
         app: Any = self.app
         if not codes:
@@ -486,8 +557,6 @@ class IncidentScreen(KBScreen):
             self.post_message(WhySuggestions(list(items)))
         except Unavailable:
             self.post_message(WhySuggestions(None))
-        except Exception as exc:
-            self.post_message(Failed(f"why: {exc}"))
 
     def on_why_suggestions(self, message: WhySuggestions) -> None:
         options: OptionList = self.query_one("#why-list", OptionList)
@@ -504,13 +573,37 @@ class IncidentScreen(KBScreen):
 
     @on(OptionList.OptionSelected, "#why-list")
     def _why_picked(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.query_one("#c-mode", Input).value = event.option.id
-            self.query_one("#c-statement", Input).focus()
+        """A suggestion starts the cause behind the selected one: its mode is filled in, the
+        statement is next, and Enter adds it as the why of that cause."""
+        if not event.option.id:
+            return
+        self.why_of = self.selected_cause
+        self._clear_cause_form()
+        self.query_one("#c-mode", Input).value = event.option.id
+        behind = f" behind {self.why_of}" if self.why_of else ""
+        self.query_one("#c-editing", Static).update(f"new cause{behind} (Enter adds it)")
+        self.query_one("#c-statement", Input).focus()
+
+    @on(Input.Submitted, "#c-statement, #c-mode, #c-because")
+    def _cause_submitted(self) -> None:
+        """Enter in the cause form adds the cause (behind the picked why? suggestion's cause, if any)."""
+        why_of, self.why_of = self.why_of, None
+        self.add_cause(as_why_of=why_of)
+
+    def action_add_why(self) -> None:
+        self._add_why()
+
+    def action_why_list(self) -> None:
+        self.query_one(TabbedContent).active = "tab-causes"
+        options = self.query_one("#why-list", OptionList)
+        options.focus()
+        if options.option_count and options.highlighted is None:
+            options.highlighted = 0
 
     # --- actions and timeline ------------------------------------------------------------------
 
     @on(Button.Pressed, "#a-add")
+    @on(Input.Submitted, "#a-title, #a-owner, #a-due")
     def _add_action(self) -> None:
         title = self.query_one("#a-title", Input).value.strip()
         if not title:
@@ -540,6 +633,7 @@ class IncidentScreen(KBScreen):
             self.validate_form()
 
     @on(Button.Pressed, "#t-add")
+    @on(Input.Submitted, "#t-at, #t-text")
     def _add_entry(self) -> None:
         at = self.query_one("#t-at", Input).value.strip()
         text = self.query_one("#t-text", Input).value.strip()
@@ -561,6 +655,32 @@ class IncidentScreen(KBScreen):
             self.refresh_lists()
             self.validate_form()
 
+    @on(Button.Pressed, "#l-add")
+    @on(Input.Submitted, "#l-title, #l-url, #l-document, #l-quote")
+    def _add_link(self) -> None:
+        link = {
+            name: self.query_one(f"#l-{name}", Input).value.strip() for name in ("title", "url", "document", "quote")
+        }
+        if not (link["url"] or link["document"]):
+            self.notify("a link needs a URL or a document", severity="warning")
+            return
+        self.extra["links"] = [*self.extra["links"], link]
+        for name in ("title", "url", "document", "quote"):
+            self.query_one(f"#l-{name}", Input).value = ""
+        self.query_one("#l-title", Input).focus()
+        self.refresh_lists()
+        self.validate_form()
+
+    @on(Button.Pressed, "#l-remove")
+    def _remove_link(self) -> None:
+        table: DataTable[Any] = self.query_one("#links-table", DataTable)
+        if self.extra["links"] and table.row_count:
+            links = list(self.extra["links"])
+            del links[table.cursor_row]
+            self.extra["links"] = links
+            self.refresh_lists()
+            self.validate_form()
+
     def refresh_lists(self) -> None:
         modes: DataTable[Any] = self.query_one("#modes-table", DataTable)
         modes.clear()
@@ -575,12 +695,17 @@ class IncidentScreen(KBScreen):
         timeline.clear()
         for t in self.timeline:
             timeline.add_row(str(t["at"]), t["text"])
+        links: DataTable[Any] = self.query_one("#links-table", DataTable)
+        links.clear()
+        for link in self.extra["links"]:
+            links.add_row(link.get("title") or "", link.get("url") or link.get("document") or "")
 
     # --- save and leave ------------------------------------------------------------------------
 
     def action_save(self) -> None:
         if self.saving or not self.loaded:
             return
+        self.show_all = True
         incident = self.validate_form()
         if incident is None:
             self.notify(self.error, title="Not saved", severity="error")
@@ -588,15 +713,12 @@ class IncidentScreen(KBScreen):
         self.saving = True
         self.save(incident)
 
-    @work(thread=True, exclusive=True, group="incident-save")
+    @work(thread=True, exclusive=True, group="incident-save", exit_on_error=False)
     def save(self, incident: Any) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                stored = kb.save_incident(incident)
-            self.post_message(Saved(stored.id or "", stored))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
+        with session(app.db_path, app.actor) as kb:
+            stored = kb.save_incident(incident)
+        self.post_message(Saved(stored.id or "", stored))
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False
@@ -604,26 +726,30 @@ class IncidentScreen(KBScreen):
         self.query_one("#f-id", Static).update(message.what)
         self.saved_state = self.collect()
         self.notify(f"Saved {message.what}", title="Incident")
-        if self._leave_after_save:
-            self._leave_after_save = False
-            self.app.pop_screen()
+        then, self._after_save = self._after_save, None
+        if then is not None:
+            then()
 
     def on_failed(self, message: Failed) -> None:
         self.saving = False
-        self._leave_after_save = False
+        self._after_save = None
         self.query_one("#inc-error", Static).update(Text(message.error, style="bold"))
         self.notify(message.error, title="Not saved", severity="error", timeout=8)
 
-    _leave_after_save = False
+    _after_save: Callable[[], Any] | None = None
+
+    @property
+    def unsaved_what(self) -> str:
+        return f"Incident {self.incident_id}" if self.incident_id else "The new incident"
 
     def action_back(self) -> None:
-        self.leave_or_confirm(self.dirty, "This incident has unsaved changes.")
+        self.leave_or_confirm(self.dirty, f"{self.unsaved_what} has unsaved changes.")
 
-    def save_before_leaving(self) -> None:
-        self._leave_after_save = True
+    def save_before_leaving(self, then: Callable[[], Any]) -> None:
+        self._after_save = then
         self.action_save()
         if not self.saving:
-            self._leave_after_save = False
+            self._after_save = None
 
     def action_show_mode(self) -> None:
         """Jump to the taxonomy browser on the highlighted mode (Modes tab) or the selected cause's mode."""

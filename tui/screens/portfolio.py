@@ -17,22 +17,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from kb.humanize import day, plural, score
 from tui.backend import Unavailable, has, optional, session
 from tui.components.badges import owner_text, stage_text, verdict_badge
 from tui.components.sparkline import spark_text
-from tui.messages import Failed, PortfolioEnriched, PortfolioLoaded
+from tui.messages import PortfolioEnriched, PortfolioLoaded
 from tui.screens._base import KBScreen
 
-# key, label, width (None: the project column takes what the fixed ones leave)
+# key, label, width (None: sized to the terminal, see _widths). The slug is never cut; when the
+# terminal is narrow the optional columns go, the last-incident date first, then the usage sparkline
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("slug", "Project", None),
     ("stage", "Stage", 10),
-    ("owner", "Owner", 10),
+    ("owner", "Owner", None),
     ("verdict", "Verdict", 10),
-    ("incidents", "Inc", 3),
+    ("incidents", "Open/all", 8),
     ("last", "Last inc.", 10),
     ("usage", "Usage", 6),
 )
+OPTIONAL = (("owner", 8), ("usage", 6), ("last", 10))  # (key, least width) in the order they get room
 PAGE = 200  # rows added to the table at a time: reaching the last one adds the next page
 FILTER_DEBOUNCE_S = 0.06
 SORT_KEYS = ("verdict", "score", "slug", "stage", "owner", "incidents", "last", "usage")
@@ -41,13 +44,14 @@ VERDICT_RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
 
 class PortfolioScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "clear_filter", "Clear filter", id="portfolio.clear_filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="portfolio.clear_filter", show=False),
         Binding("ctrl+s", "cycle_sort", "Sort", id="portfolio.sort"),
         Binding("ctrl+r", "reverse_sort", "Reverse", id="portfolio.reverse", show=False),
         Binding("down", "cursor(1)", "Down", id="portfolio.down", show=False),
         Binding("up", "cursor(-1)", "Up", id="portfolio.up", show=False),
-        Binding("ctrl+o", "open_selected", "Open", id="portfolio.open"),
-        Binding("f9", "reload", "Reload", id="portfolio.reload", show=False),
+        Binding("ctrl+o", "open_selected", "Open", id="portfolio.open", show=False),
+        Binding("f9", "new_project", "New project", id="portfolio.new_project"),
+        Binding("ctrl+l", "reload", "Reload", id="portfolio.reload", show=False),
     ]
 
     def __init__(self) -> None:
@@ -69,7 +73,7 @@ class PortfolioScreen(KBScreen):
         yield Static("loading…", id="portfolio-counts", classes="counts")
         yield Input(placeholder="filter projects (slug, name, team, owner, stage)…", id="portfolio-filter")
         yield DataTable(id="portfolio-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -80,43 +84,37 @@ class PortfolioScreen(KBScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="portfolio")
+    @work(thread=True, exclusive=True, group="portfolio", exit_on_error=False)
     def load(self) -> None:
         app = self.kb_app
-        try:
-            from kb.portfolio import first_rows  # stdlib sqlite3 only: no pydantic, no sqlite-utils
+        from kb.portfolio import first_rows  # stdlib sqlite3 only: no pydantic, no sqlite-utils
 
-            got = first_rows(app.db_path)
-            if got is None:  # not a current kb database: the service creates, migrates or explains
-                with session(app.db_path, app.actor) as kb:
-                    got = kb.project_rows(), kb.counts()
-            self.post_message(PortfolioLoaded(*got))
-        except Exception as exc:  # shown as a toast; the UI stays up
-            self.post_message(Failed(f"portfolio: {exc}"))
+        got = first_rows(app.db_path)
+        if got is None:  # not a current kb database: the service creates, migrates or explains
+            with session(app.db_path, app.actor) as kb:
+                got = kb.project_rows(), kb.counts()
+        self.post_message(PortfolioLoaded(*got))
 
-    @work(thread=True, exclusive=True, group="portfolio-enrich")
+    @work(thread=True, exclusive=True, group="portfolio-enrich", exit_on_error=False)
     def enrich(self, rows: list[Any]) -> None:
         """The slower second pass (the detector imports scipy), started once the rows are on screen."""
         app = self.kb_app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                overdue: int | None = None
-                with contextlib.suppress(Unavailable):  # 0.6 s at 100,000 incidents: not worth delaying rows
-                    overdue = optional(kb, "overdue_actions", app.as_of)
-                verdicts: dict[str, Any] | None
-                try:
-                    scan = optional(kb, "silent_scan", as_of=app.as_of)
-                    verdicts = {v.project: v for v in scan}
-                except Unavailable:
-                    verdicts = None
-                usage: dict[str, list[float]] = {}
-                if has(kb, "health_series"):
-                    for row in rows:
-                        usage[row.slug] = _usage(kb.health_series(row.slug))
-                suspects = None if verdicts is None else sum(v.verdict == "silent-failure" for v in verdicts.values())
-                self.post_message(PortfolioEnriched(verdicts, usage, suspects, overdue))
-        except Exception as exc:  # shown as a toast; the UI stays up
-            self.post_message(Failed(f"portfolio: {exc}"))
+        with session(app.db_path, app.actor) as kb:
+            overdue: int | None = None
+            with contextlib.suppress(Unavailable):  # 0.6 s at 100,000 incidents: not worth delaying rows
+                overdue = optional(kb, "overdue_actions", app.as_of)
+            verdicts: dict[str, Any] | None
+            try:
+                scan = optional(kb, "silent_scan", as_of=app.as_of)
+                verdicts = {v.project: v for v in scan}
+            except Unavailable:
+                verdicts = None
+            usage: dict[str, list[float]] = {}
+            if has(kb, "health_series"):
+                for row in rows:
+                    usage[row.slug] = _usage(kb.health_series(row.slug))
+            suspects = None if verdicts is None else sum(v.verdict == "silent-failure" for v in verdicts.values())
+            self.post_message(PortfolioEnriched(verdicts, usage, suspects, overdue))
 
     def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
         self.rows, self.counts, self.loaded = message.rows, message.counts, True
@@ -155,17 +153,30 @@ class PortfolioScreen(KBScreen):
             case key:
                 return (str(getattr(row, key, "")), row.slug)
 
+    def _widths(self) -> dict[str, int]:
+        """Column widths for this terminal: whole slugs, stage, verdict and counts first; then the
+        owner, the usage and the last date, each only when it fits; the owner takes what is left."""
+        slug = min(40, max([7, *(len(r.slug) for r in self.rows)]))
+        widths = {"slug": slug, **{k: w for k, _, w in COLUMNS if w and k not in dict(OPTIONAL)}}
+        room = (self.size.width or 80) - 3 - sum(w + 2 for w in widths.values())
+        for key, least in OPTIONAL:
+            if room >= least + 2:
+                widths[key] = least
+                room -= least + 2
+        if "owner" in widths:
+            widths["owner"] += max(0, min(12, room))
+        return widths
+
     def _columns(self, table: DataTable[Any]) -> None:
-        """Fit the columns to the terminal: the project column gets what the fixed-width ones leave."""
-        fixed = sum(w for _, _, w in COLUMNS if w)
-        room = (self.size.width or 80) - 2 - 2 * len(COLUMNS) - fixed
-        for key, label, width in COLUMNS:
+        """Fit the columns to the terminal (see _widths)."""
+        widths = self._widths()
+        for key, label, _ in COLUMNS:
+            if key not in widths:
+                continue
             arrow = ""
             if key == self.sort_key or (key == "verdict" and self.sort_key == "score"):
                 arrow = " ▲" if self.sort_reverse else " ▼"
-            if key == "owner":  # a wide terminal shows whole names
-                width = 10 + max(0, min(10, room - 32))
-            table.add_column(label + arrow, key=key, width=width or max(12, min(32, room)))
+            table.add_column(label + arrow, key=key, width=widths[key])
 
     def refresh_table(self) -> None:
         table: DataTable[Any] = self.query_one(DataTable)
@@ -181,18 +192,21 @@ class PortfolioScreen(KBScreen):
 
     def _add_page(self, table: DataTable[Any]) -> None:
         """Add the next PAGE matching rows: a 2,000-project portfolio never rebuilds 2,000 rows per key."""
+        keys = [str(c.value) for c in table.columns]
         for row in self.matching[self.shown : self.shown + PAGE]:
             verdict = (self.verdicts or {}).get(row.slug)
-            table.add_row(
-                Text(row.slug),
-                stage_text(row.stage),
-                owner_text(row.owner),
-                _verdict_cell(verdict),
-                Text(f"{row.incidents}" + ("*" if row.open_incidents else ""), justify="right"),
-                Text((row.last_incident or "")[:10]),
-                Text(spark_text(self.usage.get(row.slug, [])), style="cyan"),
-                key=row.slug,
-            )
+            cells = {
+                "slug": Text(row.slug),
+                "stage": stage_text(row.stage),
+                "owner": owner_text(row.owner),
+                "verdict": _verdict_cell(verdict),
+                "incidents": Text(
+                    f"{row.open_incidents}/{row.incidents}", justify="right", style="bold" if row.open_incidents else ""
+                ),
+                "last": Text(day(row.last_incident)),
+                "usage": Text(spark_text(self.usage.get(row.slug, [])), style="cyan"),
+            }
+            table.add_row(*(cells[k] for k in keys), key=row.slug)
         self.shown = min(len(self.matching), self.shown + PAGE)
 
     @on(DataTable.RowHighlighted)
@@ -207,15 +221,16 @@ class PortfolioScreen(KBScreen):
         suspects = "–" if self.suspects is None else str(self.suspects)
         overdue = str(c["overdue_actions"]) if "overdue_actions" in c else "–"
         line = Text()
-        line.append(f"{c.get('projects', 0)} projects", style="bold")
+        line.append(plural(c.get("projects", 0), "project"), style="bold")
         line.append(" · ")
-        line.append(f"{suspects} silent-failure suspects", style="bold red" if self.suspects else "")
+        suspect_words = f"{suspects} silent-failure suspect{'' if self.suspects == 1 else 's'}"
+        line.append(suspect_words, style="bold red" if self.suspects else "")
         line.append(" · ")
-        line.append(f"{c.get('open_incidents', 0)} open incidents")
+        line.append(plural(c.get("open_incidents", 0), "open incident"))
         line.append(" · ")
-        line.append(f"{overdue} overdue actions")
+        line.append(f"{overdue} overdue action{'' if overdue == '1' else 's'}")
         if shown != c.get("projects", 0):
-            line.append(f" · {shown} match", style="dim")
+            line.append(f" · {plural(shown, 'match')}", style="dim")
         if self.shown < shown:
             line.append(f" · first {self.shown} listed (↓ past the end for more)", style="dim")
         return line
@@ -275,6 +290,9 @@ class PortfolioScreen(KBScreen):
         if slug is not None:
             self.kb_app.action_open_project(slug)
 
+    def action_new_project(self) -> None:
+        self.kb_app.action_new_project()
+
     def action_clear_filter(self) -> None:
         self.query_one(Input).value = ""
 
@@ -301,7 +319,7 @@ def _verdict_cell(verdict: Any) -> Text:
     if verdict is None:
         return verdict_badge(None)
     cell = verdict_badge(verdict.verdict, pad=False)
-    cell.append(f" {verdict.score:g}")
+    cell.append(f" {score(verdict.score)}")
     return cell
 
 

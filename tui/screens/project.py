@@ -3,6 +3,7 @@ health trends, incidents, and flag events (one key logs an unlogged disable even
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -26,8 +27,9 @@ from textual.widgets import (
 )
 
 from kb.approxdate import shown
+from kb.humanize import day, evidence, number, plural, score, when
 from kb.models import MONITORING_LEVELS, STAGES
-from tui.backend import Unavailable, one_line, optional, session
+from tui.backend import Unavailable, optional, session
 from tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
 from tui.messages import Failed, ProjectLoaded, Saved
 from tui.screens._base import KBScreen
@@ -110,14 +112,14 @@ class ProjectScreen(KBScreen):
                 yield Static("loading…", classes="unavailable")
             with TabPane("Incidents", id="tab-incidents"):
                 table: DataTable[Any] = DataTable(id="project-incidents", cursor_type="row", zebra_stripes=True)
-                table.add_columns("id", "started", "kind", "sev", "status", "title")
+                table.add_columns("id", "started", "kind", "sev (1 worst)", "status", "title")
                 yield table
             with TabPane("Flags", id="tab-flags"):
                 yield Static("ctrl+l logs the highlighted disable event as a quiet-shutdown incident", classes="hint")
                 flags: DataTable[Any] = DataTable(id="project-flags", cursor_type="row", zebra_stripes=True)
                 flags.add_columns("at", "flag", "env", "action", "change", "actor", "incident")
                 yield flags
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.load()
@@ -128,34 +130,31 @@ class ProjectScreen(KBScreen):
 
     # --- loading -------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="project-load")
+    @work(thread=True, exclusive=True, group="project-load", exit_on_error=False)
     def load(self) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                project = kb.get_project(self.slug)
-                incidents = kb.incident_rows(project=self.slug, limit=500)
-                verdict, note = None, ""
-                try:
-                    found = optional(kb, "silent_scan", as_of=app.as_of, project=self.slug)
-                    verdict = found[0] if found else None
-                    note = "" if found else "no verdict (retired projects are not scanned)"
-                except Unavailable:
-                    note = "the silent-failure detector is not available"
-                try:
-                    health = optional(kb, "health_series", self.slug)
-                except Unavailable:
-                    health = None
-                try:
-                    flags = optional(kb, "flag_events", project=self.slug)
-                    flagged = [kb.get_incident(r.id).flag for r in incidents if r.kind == "quiet-shutdown"]
-                    logged = {(f.key, str(f.at)[:10]) for f in flagged if f is not None and f.at is not None}
-                    flags = [(e, (e.flag_key, e.at.date().isoformat()) in logged) for e in flags]
-                except Unavailable:
-                    flags = None
-            self.post_message(ProjectLoaded(project, incidents, verdict, note, health, flags))
-        except Exception as exc:
-            self.post_message(Failed(f"project {self.slug}: {exc}"))
+        with session(app.db_path, app.actor) as kb:
+            project = kb.get_project(self.slug)
+            incidents = kb.incident_rows(project=self.slug, limit=500)
+            verdict, note = None, ""
+            try:
+                found = optional(kb, "silent_scan", as_of=app.as_of, project=self.slug)
+                verdict = found[0] if found else None
+                note = "" if found else "no verdict (retired projects are not scanned)"
+            except Unavailable:
+                note = "the silent-failure detector is not available"
+            try:
+                health = optional(kb, "health_series", self.slug)
+            except Unavailable:
+                health = None
+            try:
+                flags = optional(kb, "flag_events", project=self.slug)
+                flagged = [kb.get_incident(r.id).flag for r in incidents if r.kind == "quiet-shutdown"]
+                logged = {(f.key, str(f.at)[:10]) for f in flagged if f is not None and f.at is not None}
+                flags = [(e, (e.flag_key, e.at.date().isoformat()) in logged) for e in flags]
+            except Unavailable:
+                flags = None
+        self.post_message(ProjectLoaded(project, incidents, verdict, note, health, flags))
 
     def on_project_loaded(self, message: ProjectLoaded) -> None:
         first = self.project is None
@@ -169,7 +168,7 @@ class ProjectScreen(KBScreen):
         if message.verdict is not None:
             title.append("  ")
             title.append_text(verdict_badge(message.verdict.verdict))
-            title.append(f" {message.verdict.score:.1f}")
+            title.append(f" {score(message.verdict.score)}")
         self.query_one("#project-title", Static).update(title)
         self.query_one("#verdict", Static).update(self._verdict(message.verdict, message.verdict_note))
         self.query_one("#fields", Static).update(self._fields(p))
@@ -179,9 +178,7 @@ class ProjectScreen(KBScreen):
         incidents: DataTable[Any] = self.query_one("#project-incidents", DataTable)
         incidents.clear()
         for r in message.incidents:
-            incidents.add_row(
-                r.id, (r.started_at or "")[:10], r.kind, severity_text(r.severity), r.status, r.title, key=r.id
-            )
+            incidents.add_row(r.id, day(r.started_at), r.kind, severity_text(r.severity), r.status, r.title, key=r.id)
         flags: DataTable[Any] = self.query_one("#project-flags", DataTable)
         flags.clear()
         self.flag_rows = message.flags or []
@@ -190,9 +187,7 @@ class ProjectScreen(KBScreen):
         for n, (e, logged) in enumerate(self.flag_rows):
             change = f"{e.state_from or '?'}→{e.state_to or '?'}"
             mark = Text("logged", style="green") if logged else (Text("none", style="bold red") if _is_off(e) else "")
-            flags.add_row(
-                e.at.strftime("%Y-%m-%d %H:%M"), e.flag_key, e.environment, e.action, change, e.actor, mark, key=str(n)
-            )
+            flags.add_row(when(e.at), e.flag_key, e.environment, e.action, change, e.actor, mark, key=str(n))
 
     def _verdict(self, verdict: Any, note: str) -> Any:
         if verdict is None:
@@ -202,12 +197,16 @@ class ProjectScreen(KBScreen):
         table.add_column("weight", justify="right")
         table.add_column("evidence", ratio=1)
         for s in verdict.signals:
-            table.add_row(s.code, f"{s.weight:.1f}", s.evidence)
+            plain, stats = evidence(s)
+            cell = Text(plain)
+            if stats:
+                cell.append(f"\n{stats}", style="dim")
+            table.add_row(s.code, score(s.weight), cell)
         if not verdict.signals:
             table.add_row("–", "", "no warning signal")
         head = Text()
         head.append_text(verdict_badge(verdict.verdict))
-        head.append(f"  score {verdict.score:.1f}", style="bold")
+        head.append(f"  score {score(verdict.score)}", style="bold")
         from rich.console import Group
 
         return Group(head, table)
@@ -245,6 +244,8 @@ class ProjectScreen(KBScreen):
 
     def _show_health(self, points: list[Any] | None) -> None:
         box = self.query_one("#health", VerticalScroll)
+        if not box.is_attached:  # the app is closing under a late answer
+            return
         box.remove_children()
         if points is None:
             box.mount(Static("health metrics are not available", classes="unavailable"))
@@ -258,7 +259,8 @@ class ProjectScreen(KBScreen):
             known = [float(v) for v in values if v is not None]
             if not known:
                 continue
-            box.mount(Static(f"{label}: last {known[-1]:g}  ({span}, {len(known)} periods)", classes="metric-label"))
+            line = f"{label}: last {number(known[-1])}  ({span}, {plural(len(known), 'period')})"
+            box.mount(Static(line, classes="metric-label"))
             box.mount(Sparkline(known))
 
     def _fill_form(self, p: Any) -> None:
@@ -299,15 +301,12 @@ class ProjectScreen(KBScreen):
         self.saving = True
         self.save(changes)
 
-    @work(thread=True, exclusive=True, group="project-save")
+    @work(thread=True, exclusive=True, group="project-save", exit_on_error=False)
     def save(self, changes: dict[str, Any]) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                project = kb.edit_project(self.slug, changes)
-            self.post_message(Saved(project.slug, project))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
+        with session(app.db_path, app.actor) as kb:
+            project = kb.edit_project(self.slug, changes)
+        self.post_message(Saved(project.slug, project))
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False
@@ -318,11 +317,21 @@ class ProjectScreen(KBScreen):
         else:
             self.notify(f"Logged {message.what}", title="Quiet shutdown")
         self.load()
+        then, self._after_save = self._after_save, None
+        if then is not None:
+            then()
 
     def on_failed(self, message: Failed) -> None:
         self.saving = False
+        self._after_save = None
         self.query_one("#p-error", Static).update(message.error)
         self.notify(message.error, severity="error", timeout=8)
+
+    _after_save: Callable[[], Any] | None = None
+
+    @property
+    def unsaved_what(self) -> str:
+        return f"Project {self.slug}"
 
     @property
     def dirty(self) -> bool:
@@ -331,8 +340,11 @@ class ProjectScreen(KBScreen):
     def action_back(self) -> None:
         self.leave_or_confirm(self.dirty, f"Project {self.slug} has unsaved changes.")
 
-    def save_before_leaving(self) -> None:
+    def save_before_leaving(self, then: Callable[[], Any]) -> None:
+        self._after_save = then
         self.action_save()
+        if not self.saving:
+            self._after_save = None
 
     # --- incidents and flag events -------------------------------------------------------------
 
@@ -354,15 +366,12 @@ class ProjectScreen(KBScreen):
             return
         self.log_event(event)
 
-    @work(thread=True, exclusive=True, group="project-log")
+    @work(thread=True, exclusive=True, group="project-log", exit_on_error=False)
     def log_event(self, event: Any) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                incident = kb.log_shutdown(self.slug, event.flag_key, at=event.at, environment=event.environment)
-            self.post_message(Saved(incident.id or "", None))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
+        with session(app.db_path, app.actor) as kb:
+            incident = kb.log_shutdown(self.slug, event.flag_key, at=event.at, environment=event.environment)
+        self.post_message(Saved(incident.id or "", None))
 
 
 def _is_off(event: Any) -> bool:

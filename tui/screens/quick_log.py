@@ -3,21 +3,25 @@ quietly switched off by a feature flag. Project, flag, date, announced?, reason;
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from tui.backend import one_line, session
+from tui.backend import session
 from tui.messages import Choices, Failed, Saved
+from tui.screens._base import WorkerErrors
 
 
-class QuickLogScreen(ModalScreen[str | None]):
+class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
     """Dismissed with the new incident's id, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -66,15 +70,12 @@ class QuickLogScreen(ModalScreen[str | None]):
         self.query_one(target, Input).focus()
         self.load_choices()
 
-    @work(thread=True, exclusive=True, group="quick-log-choices")
+    @work(thread=True, exclusive=True, group="quick-log-choices", exit_on_error=False)
     def load_choices(self) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                projects = kb.projects()
-            self.post_message(Choices([p.slug for p in projects], {p.slug: p.feature_flags for p in projects}))
-        except Exception as exc:
-            self.post_message(Failed(str(exc)))
+        with session(app.db_path, app.actor) as kb:
+            projects = kb.projects()
+        self.post_message(Choices([p.slug for p in projects], {p.slug: p.feature_flags for p in projects}))
 
     def on_choices(self, message: Choices) -> None:
         self.flags = message.flags
@@ -102,11 +103,7 @@ class QuickLogScreen(ModalScreen[str | None]):
     def _save_pressed(self) -> None:
         self.action_save()
 
-    @on(Button.Pressed, "#ql-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_save(self) -> None:
+    def action_save(self, add_flag: bool = False) -> None:
         if self.saving:
             return
         project = self.query_one("#ql-project", Input).value.strip()
@@ -124,17 +121,26 @@ class QuickLogScreen(ModalScreen[str | None]):
             self.query_one("#ql-at", Input).value.strip(),
             self.query_one("#ql-reason", Input).value.strip(),
             self.query_one("#ql-announced", Switch).value,
+            add_flag,
         )
 
-    @work(thread=True, exclusive=True, group="quick-log-save")
-    def save(self, project: str, flag: str, at: str, reason: str, announced: bool) -> None:
+    @work(thread=True, exclusive=True, group="quick-log-save", exit_on_error=False)
+    def save(self, project: str, flag: str, at: str, reason: str, announced: bool, add_flag: bool) -> None:
+        from kb.errors import NotFound, UnknownFlag
+
         app: Any = self.app
         try:
             with session(app.db_path, app.actor) as kb:
-                incident = _log(kb, project, flag, at, reason, announced)
-            self.post_message(Saved(incident.id or "", incident))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
+                incident = _log(kb, project, flag, at, reason, announced, add_flag)
+        except NotFound as exc:
+            if exc.where != "project":
+                raise
+            self.post_message(MissingProject(project, flag))
+            return
+        except UnknownFlag as exc:
+            self.post_message(MissingFlag(exc.project, exc.flag, exc.known))
+            return
+        self.post_message(Saved(incident.id or "", incident))
 
     def on_saved(self, message: Saved) -> None:
         self.app.notify(f"Logged {message.what}: {message.model.title}", title="Quiet shutdown")
@@ -144,12 +150,89 @@ class QuickLogScreen(ModalScreen[str | None]):
         self.saving = False
         self._error(message.error)
 
+    def on_missing_project(self, message: MissingProject) -> None:
+        """Offer to create the project inline, then log the shutdown against it."""
+        from tui.screens.confirm import AskScreen
+        from tui.screens.project_form import ProjectFormScreen
+
+        self.saving = False
+        self._error(f"no project {message.project!r} yet")
+
+        def created(slug: str | None) -> None:
+            if slug:
+                self.query_one("#ql-project", Input).value = slug
+                self.flags.setdefault(slug, [message.flag])
+                self.action_save()
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.push_screen(ProjectFormScreen(message.project, [message.flag]), created)
+
+        self.app.push_screen(AskScreen(f"There is no project {message.project!r}. Create it now?", "Create"), answered)
+
+    def on_missing_flag(self, message: MissingFlag) -> None:
+        """A flag the project does not list: name the ones it does, and add it only if confirmed."""
+        from tui.screens.confirm import AskScreen
+
+        self.saving = False
+        known = ", ".join(message.known) if message.known else "none yet"
+        self._error(f"{message.flag!r} is not a flag of {message.project} (its flags: {known})")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.action_save(add_flag=True)
+            else:
+                self.query_one("#ql-flag", Input).focus()
+
+        question = (
+            f"{message.flag!r} is not a flag of {message.project} (its flags: {known}). "
+            f"Add it to {message.project} and log the shutdown?"
+        )
+        self.app.push_screen(AskScreen(question, "Add flag"), answered)
+
     def _error(self, text: str) -> None:
         self.query_one("#ql-error", Static).update(text)
 
+    # --- leaving -------------------------------------------------------------------------------
 
-def _log(kb: Any, project: str, flag: str, at: str, reason: str, announced: bool) -> Any:
-    """One `KB.log_shutdown` call: the service builds and stores the incident."""
+    @property
+    def dirty(self) -> bool:
+        """Anything typed beyond what the dialog opened with."""
+        typed = {name: self.query_one(f"#ql-{name}", Input).value.strip() for name in ("project", "flag", "reason")}
+        at = self.query_one("#ql-at", Input).value.strip()
+        return (
+            any(typed[n] != self.initial.get(n, "") for n in typed)
+            or at != (self.initial["at"] or self._today())
+            or self.query_one("#ql-announced", Switch).value
+        )
+
+    unsaved_what = "The quick log"
+
+    @on(Button.Pressed, "#ql-cancel")
+    def action_cancel(self) -> None:
+        from tui.screens.project_form import ask_before_closing
+
+        ask_before_closing(self, lambda: self.dismiss(None))
+
+    def save_before_leaving(self, then: Callable[[], Any]) -> None:
+        self.action_save()
+
+
+@dataclass
+class MissingProject(Message):
+    project: str
+    flag: str
+
+
+@dataclass
+class MissingFlag(Message):
+    project: str
+    flag: str
+    known: list[str]
+
+
+def _log(kb: Any, project: str, flag: str, at: str, reason: str, announced: bool, add_flag: bool) -> Any:
+    """One `KB.log_shutdown` call: the service builds and stores the incident and the flag event."""
     from kb.errors import KBError
     from kb.timeutil import from_text
 
@@ -157,4 +240,4 @@ def _log(kb: Any, project: str, flag: str, at: str, reason: str, announced: bool
         when = from_text(at) if at else None
     except ValueError as exc:
         raise KBError(str(exc), "date") from None
-    return kb.log_shutdown(project, flag, at=when, reason=reason, announced=announced)
+    return kb.log_shutdown(project, flag, at=when, reason=reason, announced=announced, add_flag=add_flag)

@@ -4,6 +4,7 @@ Markdown, HTML or JSON."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import (
     Button,
     DataTable,
@@ -25,7 +27,8 @@ from textual.widgets import (
     TabPane,
 )
 
-from tui.backend import Unavailable, one_line, optional, session
+from kb.humanize import duration, percent, plural
+from tui.backend import Unavailable, optional, session
 from tui.components.badges import stage_text, verdict_badge
 from tui.messages import Failed, ReviewLoaded, Saved
 from tui.screens._base import KBScreen
@@ -43,10 +46,11 @@ class ReviewScreen(KBScreen):
         Binding("ctrl+y", "freeze", "Freeze", id="review.freeze"),
     ]
 
-    def __init__(self, quarter: str | None = None) -> None:
+    def __init__(self, quarter: str | None = None, start: tuple[str, tuple[str, ...]] | None = None) -> None:
         super().__init__()
         self.quarter = quarter
         self.review: Any = None
+        self.start = start  # an action to run once the screen is up (the command palette's way in)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,6 +84,13 @@ class ReviewScreen(KBScreen):
                 yield Static("", id="d-error", classes="error-line")
                 with Horizontal(classes="buttons"):
                     yield Button("Record (ctrl+r)", variant="primary", id="d-record")
+            with TabPane("Diff", id="tab-diff"), VerticalScroll(classes="form"):
+                yield Horizontal(
+                    Label("Compare with"),
+                    Input(id="diff-with", placeholder="another quarter, e.g. 2025Q2 (Enter compares)"),
+                    classes="form-row",
+                )
+                yield Static("", id="review-diff")
             with TabPane("Export", id="tab-export"), VerticalScroll(classes="form"):
                 yield Horizontal(
                     Label("Format"),
@@ -90,7 +101,7 @@ class ReviewScreen(KBScreen):
                 yield Static("", id="x-status", classes="hint")
                 with Horizontal(classes="buttons"):
                     yield Button("Export", variant="primary", id="x-export")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self.quarter is None:
@@ -98,7 +109,11 @@ class ReviewScreen(KBScreen):
 
             self.quarter = quarter_of(self.kb_app.today()).previous().label
         self.query_one("#r-quarter", Input).value = self.quarter
+        self.query_one("#r-quarter", Input).focus()
         self.load(self.quarter)
+        if self.start is not None:
+            action, args = self.start
+            getattr(self, f"action_{action}")(*args)
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -117,7 +132,7 @@ class ReviewScreen(KBScreen):
         self.query_one("#r-quarter", Input).value = period.label
         self.load(period.label)
 
-    @work(thread=True, exclusive=True, group="review-load")
+    @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
     def load(self, quarter: str) -> None:
         app: Any = self.app
         try:
@@ -126,8 +141,6 @@ class ReviewScreen(KBScreen):
             self.post_message(ReviewLoaded(quarter, review, ""))
         except Unavailable:
             self.post_message(ReviewLoaded(quarter, None, "", "quarterly reviews are not available"))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
 
     def on_review_loaded(self, message: ReviewLoaded) -> None:
         summary = self.query_one("#review-summary", Static)
@@ -154,6 +167,9 @@ class ReviewScreen(KBScreen):
                 decision,
                 key=card.slug,
             )
+        if self._freeze_when_loaded:
+            self._freeze_when_loaded = False
+            self.action_freeze()
         if not self.query_one("#x-path", Input).value:
             self.query_one("#x-path", Input).value = f"review-{r.quarter}.md"
 
@@ -162,12 +178,12 @@ class ReviewScreen(KBScreen):
         text = Text()
         text.append(f"Review of {r.quarter}\n", style="bold")
         stages = ", ".join(f"{n} {stage}" for stage, n in s.by_stage.items())
-        text.append(f"{s.projects} projects ({stages})\n")
-        text.append(f"{s.incidents_opened} incidents opened, {s.incidents_resolved} resolved; ")
-        text.append(f"{s.quiet_shutdowns} quiet shutdowns\n", style="bold red" if s.quiet_shutdowns else "")
+        text.append(f"{plural(s.projects, 'project')} ({stages})\n")
+        text.append(f"{plural(s.incidents_opened, 'incident')} opened, {s.incidents_resolved} resolved; ")
+        text.append(f"{plural(s.quiet_shutdowns, 'quiet shutdown')}\n", style="bold red" if s.quiet_shutdowns else "")
         ttd = s.time_to_detect.median_days
         ttr = s.time_to_resolve.median_days
-        text.append(f"median time to detect {_days(ttd)}, to resolve {_days(ttr)}\n")
+        text.append(f"median time to detect {duration(ttd)}, to resolve {duration(ttr)}\n")
         detection = ", ".join(f"{k} {v}" for k, v in s.detection.items())
         text.append(f"detected by: {detection or '–'}\n")
         text.append(f"postmortems missing: {s.postmortems_missing}\n")
@@ -192,7 +208,7 @@ class ReviewScreen(KBScreen):
         if p.root_causes:
             text.append("\nRoot causes\n", style="bold")
             for rc in p.root_causes[:8]:
-                text.append(f"  {rc.share:>4.0%}  {rc.code}  {rc.name}\n")
+                text.append(f"  {percent(rc.share):>4}  {rc.code}  {rc.name}\n")
         if p.keystones:
             text.append("\nKeystones\n", style="bold")
             for k in p.keystones[:8]:
@@ -228,17 +244,12 @@ class ReviewScreen(KBScreen):
             self.query_one("#d-note", Input).value.strip(),
         )
 
-    @work(thread=True, exclusive=True, group="review-decide")
+    @work(thread=True, exclusive=True, group="review-decide", exit_on_error=False)
     def record(self, quarter: str, slug: str, decision: str, owner: str, due: str | None, note: str) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                made = optional(kb, "decide", quarter, slug, decision, owner, due, note)
-            self.post_message(Saved(f"{made.project}: {made.decision}", made))
-        except Unavailable:
-            self.post_message(Failed("recording decisions is not available"))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
+        with session(app.db_path, app.actor) as kb:
+            made = optional(kb, "decide", quarter, slug, decision, owner, due, note)
+        self.post_message(Saved(f"{made.project}: {made.decision}", made))
 
     def on_saved(self, message: Saved) -> None:
         if getattr(message.model, "frozen", False):
@@ -259,10 +270,61 @@ class ReviewScreen(KBScreen):
         self.query_one("#d-error", Static).update(message.error)
         self.notify(message.error, severity="error", timeout=8)
 
+    _freeze_when_loaded = False
+
+    # --- tabs the palette opens ---------------------------------------------------------------
+
+    def action_decide_tab(self, slug: str = "") -> None:
+        self.query_one(TabbedContent).active = "tab-decide"
+        if slug:
+            self.query_one("#d-project", Input).value = slug
+        self.query_one("#d-owner" if slug else "#d-project", Input).focus()
+
+    def action_export_tab(self) -> None:
+        self.query_one(TabbedContent).active = "tab-export"
+        self.query_one("#x-path", Input).focus()
+
+    def action_diff_tab(self) -> None:
+        self.query_one(TabbedContent).active = "tab-diff"
+        field = self.query_one("#diff-with", Input)
+        if not field.value and self.quarter:
+            from kb.timeutil import parse_period
+
+            field.value = parse_period(self.quarter).previous().label
+        field.focus()
+        if field.value:
+            self.compare(field.value.strip())
+
+    # --- diff ----------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#diff-with")
+    def _diff_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.compare(event.value.strip())
+
+    def compare(self, other: str) -> None:
+        if self.quarter is None:
+            return
+        self.query_one("#review-diff", Static).update(Text(f"comparing {other} with {self.quarter}…", style="italic"))
+        self.diff(other, self.quarter)
+
+    @work(thread=True, exclusive=True, group="review-diff", exit_on_error=False)
+    def diff(self, a: str, b: str) -> None:
+        app: Any = self.app
+        with session(app.db_path, app.actor) as kb:
+            found = kb.review_diff(a, b)
+        self.post_message(DiffLoaded(found))
+
+    def on_diff_loaded(self, message: DiffLoaded) -> None:
+        self.query_one("#review-diff", Static).update(_diff_view(message.diff))
+
     # --- freezing ------------------------------------------------------------------------------
 
     def action_freeze(self) -> None:
         """Store the review as it stands, with its decisions (asks first: a frozen review never changes)."""
+        if self.review is None and self.quarter is not None:
+            self._freeze_when_loaded = True  # asked for before the review arrived: ask once it has
+            return
         if self.review is None or self.review.frozen or self.quarter is None:
             if self.review is not None and self.review.frozen:
                 self.notify(f"{self.review.quarter} is already frozen", severity="warning")
@@ -281,18 +343,13 @@ class ReviewScreen(KBScreen):
 
         self.app.push_screen(AskScreen(question, "Freeze"), answered)
 
-    @work(thread=True, exclusive=True, group="review-freeze")
+    @work(thread=True, exclusive=True, group="review-freeze", exit_on_error=False)
     def freeze(self, quarter: str) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                review = optional(kb, "freeze_review", quarter)
-            self.post_message(ReviewLoaded(quarter, review, ""))
-            self.post_message(Saved(quarter, review))
-        except Unavailable:
-            self.post_message(Failed("freezing reviews is not available"))
-        except Exception as exc:
-            self.post_message(Failed(one_line(exc)))
+        with session(app.db_path, app.actor) as kb:
+            review = optional(kb, "freeze_review", quarter)
+        self.post_message(ReviewLoaded(quarter, review, ""))
+        self.post_message(Saved(quarter, review))
 
     # --- export --------------------------------------------------------------------------------
 
@@ -304,18 +361,48 @@ class ReviewScreen(KBScreen):
         path = self.query_one("#x-path", Input).value.strip() or f"review-{self.review.quarter}.{fmt}"
         self.export(self.review, fmt, path)
 
-    @work(thread=True, exclusive=True, group="review-export")
+    @work(thread=True, exclusive=True, group="review-export", exit_on_error=False)
     def export(self, review: Any, fmt: str, path: str) -> None:
-        try:
-            from kb.review.render import to_html, to_markdown
+        from kb.review.render import to_html, to_markdown
 
-            render = {"md": to_markdown, "html": to_html, "json": lambda r: r.model_dump_json(indent=2) + "\n"}[fmt]
-            target = Path(path).expanduser()
-            target.write_text(render(review), encoding="utf-8")
-            self.post_message(Saved(str(target), None))
-        except Exception as exc:
-            self.post_message(Failed(f"export: {exc}"))
+        render = {"md": to_markdown, "html": to_html, "json": lambda r: r.model_dump_json(indent=2) + "\n"}[fmt]
+        target = Path(path).expanduser()
+        target.write_text(render(review), encoding="utf-8")
+        self.post_message(Saved(str(target), None))
 
 
-def _days(value: float | None) -> str:
-    return "–" if value is None else f"{value:g} days"
+@dataclass
+class DiffLoaded(Message):
+    diff: Any
+
+
+def _diff_view(d: Any) -> Any:
+    """The CLI's `kb review diff` as one renderable: headline numbers, verdict changes, modes."""
+    from rich.console import Group
+    from rich.table import Table
+
+    from kb.review.render import num
+
+    label = {True: "frozen", False: "live"}
+    numbers = Table("measure", f"{d.a} ({label[d.a_frozen]})", f"{d.b} ({label[d.b_frozen]})", box=None)
+    for n in d.numbers:
+        numbers.add_row(n.metric, num(n.a), num(n.b))
+    parts: list[Any] = [numbers]
+    if d.verdicts:
+        verdicts = Table("project", d.a, d.b, "change", box=None, title="verdict changes")
+        for x in d.verdicts:
+            verdicts.add_row(x.project, x.a or "n/a", x.b or "n/a", x.change)
+        parts.append(verdicts)
+    if d.projects_added or d.projects_removed:
+        parts.append(
+            Text(
+                f"projects added: {', '.join(d.projects_added) or 'none'}; "
+                f"removed: {', '.join(d.projects_removed) or 'none'}"
+            )
+        )
+    if d.modes:
+        modes = Table("mode", d.a, d.b, box=None, title="incidents per mode")
+        for x in d.modes[:15]:
+            modes.add_row(x.code, str(x.a), str(x.b))
+        parts.append(modes)
+    return Group(*parts)

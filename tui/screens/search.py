@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
+from kb.humanize import plural
 from kb.models import INCIDENT_KINDS
 from tui.backend import session
 from tui.messages import SearchResults
@@ -65,7 +66,7 @@ class SearchScreen(KBScreen):
         table.add_column("project", width=18)
         table.add_column("title / snippet")
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search-query", Input).focus()
@@ -126,7 +127,7 @@ class SearchScreen(KBScreen):
             status.update("type to search")
         else:
             more = "+" if len(message.hits) == LIMIT else ""
-            status.update(f"{len(message.hits)}{more} incidents")
+            status.update(plural(len(message.hits), "incident") if not more else f"{len(message.hits)}+ incidents")
 
     @on(DataTable.RowSelected, "#search-results")
     def _open(self, event: DataTable.RowSelected) -> None:

@@ -11,12 +11,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from kb.humanize import day, plural
 from tui.backend import session
 from tui.components.badges import severity_text
 from tui.components.taxonomy_picker import TaxonomyPicker
-from tui.messages import Failed, ModeIncidents, TaxonomyLoaded
+from tui.messages import ModeIncidents, TaxonomyLoaded
 from tui.screens._base import KBScreen
 
 
@@ -46,19 +47,18 @@ class TaxonomyScreen(KBScreen):
                 for label, width in (("id", 10), ("project", 18), ("sev", 3), ("started", 10), ("title", 60)):
                     table.add_column(label, width=width)
                 yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # typing goes to the find box; Down moves into the tree
+        self.query_one(".picker-search", Input).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="taxonomy-load")
+    @work(thread=True, exclusive=True, group="taxonomy-load", exit_on_error=False)
     def load(self) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                self.post_message(TaxonomyLoaded(kb.taxonomy, kb.mode_counts()))
-        except Exception as exc:
-            self.post_message(Failed(f"taxonomy: {exc}"))
+        with session(app.db_path, app.actor) as kb:
+            self.post_message(TaxonomyLoaded(kb.taxonomy, kb.mode_counts()))
 
     def on_taxonomy_loaded(self, message: TaxonomyLoaded) -> None:
         self.taxonomy, self.counts = message.taxonomy, message.counts
@@ -70,18 +70,18 @@ class TaxonomyScreen(KBScreen):
             self.show_mode(code)
         else:
             self.query_one("#mode-detail", Static).update(self._overview())
-            picker.query_one("Tree").focus()
 
     def _overview(self) -> Text:
         total = sum(self.counts.values())
         text = Text()
         text.append(f"{len(self.taxonomy.modes)} failure modes in {len(self.taxonomy.categories)} categories", "bold")
-        text.append(f"  ·  {total} incident classifications\n\n")
+        text.append(f"  ·  {plural(total, 'incident classification')}\n\n")
         for cat in self.taxonomy.categories:
             n = sum(self.counts.get(m.code, 0) for m in self.taxonomy.modes_in(cat.code))
             text.append(f"{cat.code:<12}", style="bold cyan")
             text.append(f"{cat.name}  ")
-            text.append(f"({len(self.taxonomy.modes_in(cat.code))} modes, {n} incidents)\n", style="dim")
+            modes = plural(len(self.taxonomy.modes_in(cat.code)), "mode")
+            text.append(f"({modes}, {plural(n, 'incident')})\n", style="dim")
         return text
 
     @on(TaxonomyPicker.Highlighted)
@@ -109,7 +109,8 @@ class TaxonomyScreen(KBScreen):
         head.append(mode.name, style="bold")
         head.append(f"  {mode.code}", style="cyan")
         head.append(
-            f"  · {tax.category(mode.category).name} · {mode.stage} · {self.counts.get(mode.code, 0)} incidents"
+            f"  · {tax.category(mode.category).name} · {mode.stage} · "
+            + plural(self.counts.get(mode.code, 0), "incident")
         )
         parts: list[Text] = [head, Text(mode.summary, style="italic"), Text(""), Text(mode.description)]
 
@@ -135,15 +136,12 @@ class TaxonomyScreen(KBScreen):
         section("See also", [f"{s.taxonomy} {s.code} {s.name}".strip() for s in mode.see_also])
         return Text("\n").join(parts)
 
-    @work(thread=True, exclusive=True, group="mode-incidents")
+    @work(thread=True, exclusive=True, group="mode-incidents", exit_on_error=False)
     def load_incidents(self, code: str) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                rows = kb.incident_rows(mode=code, limit=500)
-            self.post_message(ModeIncidents(code, rows))
-        except Exception as exc:
-            self.post_message(Failed(f"incidents for {code}: {exc}"))
+        with session(app.db_path, app.actor) as kb:
+            rows = kb.incident_rows(mode=code, limit=500)
+        self.post_message(ModeIncidents(code, rows))
 
     def on_mode_incidents(self, message: ModeIncidents) -> None:
         if message.code != self.current:
@@ -151,8 +149,9 @@ class TaxonomyScreen(KBScreen):
         table: DataTable[Any] = self.query_one("#mode-incidents", DataTable)
         table.clear()
         for r in message.rows:
-            table.add_row(r.id, r.project, severity_text(r.severity), (r.started_at or "")[:10], r.title, key=r.id)
-        self.query_one("#mode-incidents-title", Static).update(f"{len(message.rows)} incidents under {message.code}")
+            table.add_row(r.id, r.project, severity_text(r.severity), day(r.started_at), r.title, key=r.id)
+        title = f"{plural(len(message.rows), 'incident')} under {message.code}"
+        self.query_one("#mode-incidents-title", Static).update(title)
 
     @on(DataTable.RowSelected, "#mode-incidents")
     def _open(self, event: DataTable.RowSelected) -> None:
