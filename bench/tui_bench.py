@@ -2,6 +2,11 @@
 search to its results on screen. Prints numbers; asserts nothing (timings live here, not in tests).
 
     python bench/tui_bench.py --db /tmp/kb-bench/large-*/kb.sqlite --queries latency,drift,owner
+    python bench/tui_bench.py --responsiveness 200,2000 --reps 3
+
+The second form times each screen and form from its key to the cursor in its first field (ctrl+n,
+F2-F6, F9), and the portfolio's verdicts from process start, on synthetic portfolios of 200 and
+2,000 projects, next to an empty Textual app pushing a one-input form (the floor) and their ratio.
 
 Each start-up sample runs in a fresh process (imports included), next to the floor: an empty
 Textual app reaching its first frame in the same headless harness. Floor, `KBApp` and the
@@ -113,9 +118,123 @@ def search_latency(db: str, queries: list[str]) -> list[float]:
     return asyncio.run(run())
 
 
+FORMS = r"""
+import time, asyncio, sys, json
+from datetime import date
+mode, db = sys.argv[1], sys.argv[2]
+
+async def wait(pilot, cond):
+    while not cond():
+        await pilot.pause(0.001)
+
+async def floor():
+    # an empty Textual app pushing a screen with one input and focusing it: the least a form costs
+    from textual.app import App
+    from textual.screen import Screen
+    from textual.widgets import Input
+
+    class Form(Screen):
+        def compose(self):
+            yield Input(id="x")
+        def on_mount(self):
+            self.query_one(Input).focus()
+
+    app = App()
+    async with app.run_test(size=(120, 40)) as pilot:
+        start = time.perf_counter()
+        app.push_screen(Form())
+        await wait(pilot, lambda: isinstance(app.focused, Input))
+        form = time.perf_counter() - start
+    return {"form": form}
+
+async def kb():
+    from tui.app import KBApp
+    from textual.widgets import Input
+    start = time.perf_counter()
+    app = KBApp(db, as_of=date(2026, 9, 30), cursor_blink=False)
+    out = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        from tui.screens.portfolio import PortfolioScreen
+        await wait(pilot, lambda: isinstance(app.screen, PortfolioScreen) and app.screen.loaded)
+        out["rows"] = time.perf_counter() - start
+        await wait(pilot, lambda: app.screen.verdicts is not None)
+        out["verdicts"] = time.perf_counter() - start
+        await app.workers.wait_for_complete()
+        home = app.screen
+        # each screen and form: from the key to its first field holding the cursor
+        for key, name in (("ctrl+n", "new incident"), ("f2", "quick log"), ("f3", "search"),
+                          ("f4", "taxonomy"), ("f5", "graph"), ("f6", "review"), ("f9", "new project")):
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            await wait(pilot, lambda: app.screen is not home and isinstance(app.focused, Input))
+            out[name] = time.perf_counter() - t0
+            await app.workers.wait_for_complete()
+            while app.screen is not home:
+                app.pop_screen()
+                await pilot.pause()
+    return out
+
+print(json.dumps(asyncio.run(floor() if mode == "floor" else kb())))
+"""
+
+
+def synth_db(projects: int, cache: Path) -> str:
+    """A synthetic portfolio (50 incidents per project), built once and kept under `cache`."""
+    path = cache / f"tui-{projects}" / "kb.sqlite"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kb",
+                "synth",
+                "--projects",
+                str(projects),
+                "--incidents",
+                str(projects * 50),
+                "--flag-events",
+                str(projects * 10),
+                "--db",
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return str(path)
+
+
+def forms(db: str, reps: int) -> dict[str, list[float]]:
+    """Fresh process per round: floor (empty app, one form) then kb (rows, verdicts, every screen)."""
+    out: dict[str, list[float]] = {}
+    for _ in range(reps):
+        for mode in ("floor", "kb"):
+            done = subprocess.run([sys.executable, "-c", FORMS, mode, db], capture_output=True, text=True, check=True)
+            for name, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
+                out.setdefault(f"{mode}:{name}", []).append(value)
+    return out
+
+
+def responsiveness(sizes: list[int], reps: int, cache: Path) -> None:
+    """Issue 18's targets: any screen or form usable within 200 ms, verdicts within 1 s at 200 projects."""
+    print("responsiveness (medians; a form is usable when its first field holds the cursor)")
+    for n in sizes:
+        db = synth_db(n, cache)
+        got = forms(db, reps)
+        med = {k: statistics.median(v) for k, v in got.items()}
+        floor_form = med["floor:form"]
+        print(f"  {n:,} projects ({n * 50:,} incidents), {reps} rounds:")
+        print(f"    empty Textual app, push a one-input form: {floor_form * 1000:7.1f} ms (floor)")
+        for name in ("new incident", "quick log", "search", "taxonomy", "graph", "review", "new project"):
+            ms = med[f"kb:{name}"] * 1000
+            print(f"    {name + ' (key to cursor in field)':40s} {ms:7.1f} ms  ({ms / (floor_form * 1000):.1f}x floor)")
+        print(f"    portfolio rows from process start:       {med['kb:rows']:7.3f} s")
+        print(f"    portfolio verdicts from process start:   {med['kb:verdicts']:7.3f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", required=True)
+    ap.add_argument("--db", help="the database for the start-up and search timings")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--queries", default="latency,drift,owner,monitoring,shutdown,flag,capacity,vendor")
     ap.add_argument("--json", action="store_true")
@@ -124,7 +243,17 @@ def main() -> None:
         metavar="DIR",
         help="another checkout to time in the same rounds, e.g. `git archive REV | tar -x -C DIR`",
     )
+    ap.add_argument(
+        "--responsiveness",
+        metavar="SIZES",
+        help="time every form and the verdicts on synthetic portfolios of these sizes, e.g. 200,2000 "
+        "(built once under --cache); skips the start-up and search parts",
+    )
+    ap.add_argument("--cache", default="/tmp/kb-tui-bench", help="where --responsiveness keeps its databases")
     args = ap.parse_args()
+    if args.responsiveness:
+        responsiveness([int(n) for n in args.responsiveness.split(",")], args.reps, Path(args.cache))
+        return
     db = str(Path(args.db).expanduser())
     samples = interleaved(["floor", "kb", "cli"], db, args.reps, args.compare)
     floor, kb, cli = samples["floor"], samples["kb"], samples["cli"]

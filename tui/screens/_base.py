@@ -41,8 +41,8 @@ class KBScreen(WorkerErrors, Screen[None]):
     """Escape goes back; a Failed message from a worker becomes a toast, never a crash."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="screen.back"),
-        Binding("alt+right", "switch_tab(1)", "Next tab", id="screen.next_tab"),
+        Binding("escape", "back", "Back", id="screen.back", show=False),
+        Binding("alt+right", "switch_tab(1)", "Tab", id="screen.next_tab"),
         Binding("alt+left", "switch_tab(-1)", "Prev tab", id="screen.previous_tab", show=False),
     ]
 

@@ -20,7 +20,7 @@ from tui.screens._base import KBScreen
 
 class GraphScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="graph.back"),
+        Binding("escape", "back", "Back", id="graph.back", show=False),
         Binding("ctrl+o", "open", "Open", id="graph.open"),
         Binding("down", "to_list", "To the list", id="graph.to_list", show=False),
     ]

@@ -14,11 +14,17 @@ from textual.widgets import Footer, Header, Static
 from tui.screens._base import KBScreen
 
 TOUR = """\
-[b]Portfolio[/b] (home): type to filter, ↑/↓ to move, Enter opens a project; click a header or ctrl+s to sort.
-[b]Project[/b]: fields (editable), verdict and its evidence, health charts, incidents, flag events.
-[b]Incident editor[/b]: fields, modes (taxonomy picker), cause chain (tree + why-suggestions), actions, timeline.
-[b]F2[/b] from anywhere: log a quiet feature-flag shutdown in a few keystrokes.
-[b]Search[/b] (F3), [b]Taxonomy[/b] (F4), [b]Graph[/b] (F5), [b]Review[/b] (F6); ctrl+p lists every action.
+[b]Portfolio[/b] (home): type to filter, ↑/↓ to move, Enter opens a project; ctrl+s sorts; F9 new project.
+[b]Project[/b]: verdict and its evidence, Edit (ctrl+s saves), health, incidents, flags (ctrl+l logs one).
+[b]Incident editor[/b]: fields, modes, causes (tree + why-suggestions), actions, timeline, links.
+[b]F2[/b] from anywhere: log a quiet feature-flag shutdown; a new project is created on the way.
+[b]Search[/b] (F3), [b]Taxonomy[/b] (F4), [b]Graph[/b] (F5), [b]Review[/b] (F6); ctrl+p finds any action or object.
+
+[b]In forms[/b]: Enter moves to the next field, or adds the cause, action, entry or link you typed;
+alt+→ / alt+← switch tabs (or ← → on the tab bar); ↓ from a find box goes into its list; in Causes,
+F9 adds the typed cause behind the selected one, F10 opens the why? suggestions (↓ Enter picks one,
+then type its statement and Enter). Esc and ctrl+q ask before anything typed is lost.
+Severity 1 is the worst, 5 the least.
 """
 
 
@@ -42,7 +48,8 @@ class HelpScreen(KBScreen):
         keymap = getattr(self.app, "_keymap", {})
         sources = [("app", self.app.BINDINGS)]
         if under is not None and under is not self:
-            sources.append((type(under).__name__, getattr(under, "BINDINGS", [])))
+            for cls in type(under).__mro__:  # the screen's own keys and those it inherits
+                sources.append((cls.__name__, cls.__dict__.get("BINDINGS", [])))
         seen: set[str] = set()
         self.rows: list[tuple[str, str, str]] = []
         for _, bindings in sources:

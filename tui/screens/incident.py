@@ -110,10 +110,10 @@ def _minute(stored: str) -> str:
 
 class IncidentScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="incident.back"),
+        Binding("escape", "back", "Back", id="incident.back", show=False),
         Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
-        Binding("ctrl+g", "graph", "Chain graph", id="incident.graph"),
-        Binding("f8", "show_mode", "Mode in taxonomy", id="incident.show_mode"),
+        Binding("ctrl+g", "graph", "Chain", id="incident.graph"),
+        Binding("f8", "show_mode", "Mode", id="incident.show_mode"),
         Binding("f9", "add_why", "Add as why?", id="incident.add_why"),
         Binding("f10", "why_list", "Why? list", id="incident.why_list"),
     ]
@@ -241,6 +241,16 @@ class IncidentScreen(KBScreen):
                     yield Button("Remove", id="l-remove")
         yield Static("", id="inc-error", classes="error-line")
         yield Footer(compact=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The cause-chain keys show (and work) on the Causes tab only."""
+        if action in ("add_why", "why_list") and self.is_mounted:
+            return self.query_one(TabbedContent).active == "tab-causes"
+        return super().check_action(action, parameters)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.query_one("#f-id", Static).update(self.incident_id or "new incident (id assigned on save)")
@@ -485,6 +495,8 @@ class IncidentScreen(KBScreen):
                 parent["because"].append(cause_id)
         self._clear_cause_form()
         self.selected_cause = cause_id
+        self.query_one("#c-editing", Static).update(f"new cause (F9 adds it behind {cause_id})")
+        self.query_one("#c-statement", Input).focus()  # the next cause is typed at once
         self.refresh_lists()
         self.validate_form()
         return cause_id
@@ -621,6 +633,7 @@ class IncidentScreen(KBScreen):
         )
         for name in ("a-title", "a-owner", "a-due"):
             self.query_one(f"#{name}", Input).value = ""
+        self.query_one("#a-title", Input).focus()
         self.refresh_lists()
         self.validate_form()
 

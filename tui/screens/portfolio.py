@@ -64,6 +64,7 @@ class PortfolioScreen(KBScreen):
         self.sort_key = "verdict"
         self.sort_reverse = False
         self.loaded = False
+        self.enriching = False  # the second pass is running: the counts line says so
         self.matching: list[Any] = []
         self.shown = 0
         self._filter_timer: Any = None
@@ -118,11 +119,13 @@ class PortfolioScreen(KBScreen):
 
     def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
         self.rows, self.counts, self.loaded = message.rows, message.counts, True
+        self.enriching = True
         self.refresh_table()
         self.call_after_refresh(self.enrich, list(message.rows))
 
     def on_portfolio_enriched(self, message: PortfolioEnriched) -> None:
         self.verdicts, self.usage, self.suspects = message.verdicts, message.usage, message.suspects
+        self.enriching = False
         if message.overdue is not None:
             self.counts["overdue_actions"] = message.overdue
         self.refresh_table()
@@ -231,6 +234,8 @@ class PortfolioScreen(KBScreen):
         line.append(f"{overdue} overdue action{'' if overdue == '1' else 's'}")
         if shown != c.get("projects", 0):
             line.append(f" · {plural(shown, 'match')}", style="dim")
+        if self.enriching:
+            line.append(" · verdicts: computing…", style="italic dim")
         if self.shown < shown:
             line.append(f" · first {self.shown} listed (↓ past the end for more)", style="dim")
         return line

@@ -70,9 +70,9 @@ def _as_text(project: Any, name: str) -> str:
 
 class ProjectScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="project.back"),
-        Binding("ctrl+s", "save", "Save fields", id="project.save", priority=True),
-        Binding("ctrl+l", "log_event", "Log flag event", id="project.log_event"),
+        Binding("escape", "back", "Back", id="project.back", show=False),
+        Binding("ctrl+s", "save", "Save", id="project.save", priority=True),
+        Binding("ctrl+l", "log_event", "Log as shutdown", id="project.log_event"),
         Binding("ctrl+n", "new_incident", "New incident", id="project.new_incident"),
     ]
 
@@ -120,6 +120,17 @@ class ProjectScreen(KBScreen):
                 flags.add_columns("at", "flag", "env", "action", "change", "actor", "incident")
                 yield flags
         yield Footer(compact=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Save belongs to the Edit tab and logging a flag event to the Flags tab."""
+        tab = {"save": "tab-edit", "log_event": "tab-flags"}.get(action)
+        if tab is not None and self.is_mounted:
+            return self.query_one(TabbedContent).active == tab
+        return super().check_action(action, parameters)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.load()

@@ -34,15 +34,16 @@ from tui.messages import Failed, ReviewLoaded, Saved
 from tui.screens._base import KBScreen
 
 DECISIONS = ("continue", "fix", "pause", "retire")
+QUARTER = Binding.Group("quarter ◀▶", compact=True)
 FORMATS = (("Markdown", "md"), ("HTML", "html"), ("JSON", "json"))
 
 
 class ReviewScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="review.back"),
-        Binding("ctrl+b", "shift_quarter(-1)", "Prev quarter", id="review.previous"),
-        Binding("ctrl+f", "shift_quarter(1)", "Next quarter", id="review.next"),
-        Binding("ctrl+r", "decide", "Record decision", id="review.decide"),
+        Binding("escape", "back", "Back", id="review.back", show=False),
+        Binding("ctrl+b", "shift_quarter(-1)", "Prev quarter", id="review.previous", group=QUARTER),
+        Binding("ctrl+f", "shift_quarter(1)", "Next quarter", id="review.next", group=QUARTER),
+        Binding("ctrl+r", "decide", "Decide", id="review.decide"),
         Binding("ctrl+y", "freeze", "Freeze", id="review.freeze"),
     ]
 
@@ -132,8 +133,13 @@ class ReviewScreen(KBScreen):
         self.query_one("#r-quarter", Input).value = period.label
         self.load(period.label)
 
-    @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
     def load(self, quarter: str) -> None:
+        """Say what is being computed (it takes seconds at 2,000 projects), then compute it off the UI thread."""
+        self.query_one("#review-state", Static).update(Text(f"computing the review of {quarter}…", style="italic"))
+        self._load(quarter)
+
+    @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
+    def _load(self, quarter: str) -> None:
         app: Any = self.app
         try:
             with session(app.db_path, app.actor) as kb:
@@ -381,7 +387,7 @@ def _diff_view(d: Any) -> Any:
     from rich.console import Group
     from rich.table import Table
 
-    from kb.review.render import num
+    from kb.humanize import number as num
 
     label = {True: "frozen", False: "live"}
     numbers = Table("measure", f"{d.a} ({label[d.a_frozen]})", f"{d.b} ({label[d.b_frozen]})", box=None)

@@ -40,7 +40,7 @@ def snippet_text(snippet: str) -> Text:
 
 class SearchScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="search.back"),
+        Binding("escape", "back", "Back", id="search.back", show=False),
         Binding("down", "focus_results", "Results", id="search.results", show=False),
     ]
 

@@ -23,7 +23,7 @@ from tui.screens._base import KBScreen
 
 class TaxonomyScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="taxonomy.back"),
+        Binding("escape", "back", "Back", id="taxonomy.back", show=False),
         Binding("ctrl+o", "focus_incidents", "Incidents", id="taxonomy.incidents"),
     ]
 
