@@ -178,8 +178,8 @@ print(json.dumps(asyncio.run(floor() if mode == "floor" else kb())))
 """
 
 
-def synth_db(projects: int, cache: Path) -> str:
-    """A synthetic portfolio (50 incidents per project), built once and kept under `cache`."""
+def synth_db(projects: int, cache: Path, per_project: int = 50) -> str:
+    """A synthetic portfolio (`per_project` incidents per project), built once and kept under `cache`."""
     path = cache / f"tui-{projects}" / "kb.sqlite"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +192,7 @@ def synth_db(projects: int, cache: Path) -> str:
                 "--projects",
                 str(projects),
                 "--incidents",
-                str(projects * 50),
+                str(projects * per_project),
                 "--flag-events",
                 str(projects * 10),
                 "--db",
@@ -215,15 +215,15 @@ def forms(db: str, reps: int) -> dict[str, list[float]]:
     return out
 
 
-def responsiveness(sizes: list[int], reps: int, cache: Path) -> None:
+def responsiveness(sizes: list[int], reps: int, cache: Path, per_project: int) -> None:
     """Issue 18's targets: any screen or form usable within 200 ms, verdicts within 1 s at 200 projects."""
     print("responsiveness (medians; a form is usable when its first field holds the cursor)")
     for n in sizes:
-        db = synth_db(n, cache)
+        db = synth_db(n, cache, per_project)
         got = forms(db, reps)
         med = {k: statistics.median(v) for k, v in got.items()}
         floor_form = med["floor:form"]
-        print(f"  {n:,} projects ({n * 50:,} incidents), {reps} rounds:")
+        print(f"  {n:,} projects ({n * per_project:,} incidents), {reps} rounds:")
         print(f"    empty Textual app, push a one-input form: {floor_form * 1000:7.1f} ms (floor)")
         for name in ("new incident", "quick log", "search", "taxonomy", "graph", "review", "new project"):
             ms = med[f"kb:{name}"] * 1000
@@ -250,10 +250,13 @@ def main() -> None:
         "(built once under --cache); skips the start-up and search parts",
     )
     ap.add_argument("--cache", default="/tmp/kb-tui-bench", help="where --responsiveness keeps its databases")
+    ap.add_argument("--per-project", type=int, default=50, help="incidents per project in those databases")
     args = ap.parse_args()
     if args.responsiveness:
-        responsiveness([int(n) for n in args.responsiveness.split(",")], args.reps, Path(args.cache))
+        responsiveness([int(n) for n in args.responsiveness.split(",")], args.reps, Path(args.cache), args.per_project)
         return
+    if not args.db:
+        ap.error("--db is needed for the start-up and search timings (or use --responsiveness)")
     db = str(Path(args.db).expanduser())
     samples = interleaved(["floor", "kb", "cli"], db, args.reps, args.compare)
     floor, kb, cli = samples["floor"], samples["kb"], samples["cli"]

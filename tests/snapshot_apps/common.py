@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -13,6 +15,9 @@ from textual.pilot import Pilot
 from tui.app import KBApp
 
 AS_OF = date(2026, 1, 15)
+# screens show local times (kb.humanize.when): pin the zone so snapshots read the same everywhere
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 def make_app(db_path: Path, **kwargs: Any) -> KBApp:

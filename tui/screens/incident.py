@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
+from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
@@ -91,6 +92,7 @@ def _field(label: str, widget: Any, name: str) -> tuple[Horizontal, Static]:
 
 SEVERITY_LABELS = {"1": "1 (worst)", "5": "5 (least)"}
 TIME_FIELDS = ("started_at", "detected_at", "resolved_at")
+SUMMARY_PAUSE_S = 0.3
 
 
 def _select(name: str, options: tuple[str, ...], value: str, prefix: str = "f-") -> Select[str]:
@@ -112,7 +114,7 @@ class IncidentScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="incident.back", show=False),
         Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
-        Binding("ctrl+g", "graph", "Chain", id="incident.graph"),
+        Binding("ctrl+g", "chain", "Chain", id="incident.graph"),
         Binding("f8", "show_mode", "Mode", id="incident.show_mode"),
         Binding("f9", "add_why", "Add as why?", id="incident.add_why"),
         Binding("f10", "why_list", "Why? list", id="incident.why_list"),
@@ -425,7 +427,15 @@ class IncidentScreen(KBScreen):
         if self.loaded and widget_id.startswith("f-"):
             name = widget_id.removeprefix("f-")
             self.touched.add("flag" if name.startswith("flag-") else name)
-            self.validate_form()
+            if isinstance(event, TextArea.Changed):
+                # long text: check once typing pauses, not on every key (a whole-incident check each time lags)
+                if self._summary_timer is not None:
+                    self._summary_timer.stop()
+                self._summary_timer = self.set_timer(SUMMARY_PAUSE_S, self.validate_form)
+            else:
+                self.validate_form()
+
+    _summary_timer: Timer | None = None
 
     # --- modes ---------------------------------------------------------------------------------
 
@@ -777,6 +787,6 @@ class IncidentScreen(KBScreen):
         if code:
             self.kb_app.action_taxonomy(code)
 
-    def action_graph(self) -> None:
+    def action_chain(self) -> None:
         if self.incident_id:
             self.kb_app.action_graph(self.incident_id)

@@ -108,6 +108,10 @@ class ProjectFormScreen(WorkerErrors, ModalScreen[str | None]):
     def on_saved(self, message: Saved) -> None:
         self.app.notify(f"Created project {message.what}", title="Project")
         self.dismiss(message.what)
+        if self._after_save is not None:
+            self.app.call_later(self._after_save)
+
+    _after_save: Callable[[], Any] | None = None
 
     def on_failed(self, message: Failed) -> None:
         self.saving = False
@@ -118,6 +122,7 @@ class ProjectFormScreen(WorkerErrors, ModalScreen[str | None]):
         ask_before_closing(self, lambda: self.dismiss(None))
 
     def save_before_leaving(self, then: Callable[[], Any]) -> None:
+        self._after_save = then
         self.action_save()
 
 

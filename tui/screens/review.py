@@ -322,7 +322,10 @@ class ReviewScreen(KBScreen):
         self.post_message(DiffLoaded(found))
 
     def on_diff_loaded(self, message: DiffLoaded) -> None:
+        self.diff_shown = message.diff
         self.query_one("#review-diff", Static).update(_diff_view(message.diff))
+
+    diff_shown: Any = None
 
     # --- freezing ------------------------------------------------------------------------------
 
