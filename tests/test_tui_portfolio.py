@@ -46,7 +46,7 @@ async def _table_counts_filter_and_sort(db_path: Path) -> None:
         assert "3 projects" in counts
         assert "2 open incidents" in counts
         row = table.get_row("fraud-review")
-        assert str(row[4]) == "2*"  # two incidents, some open
+        assert str(row[4]) == "1/2"  # open / all: two incidents, one still open
         assert str(row[5]) == "2025-12-20"  # the latest one
         assert str(table.get_row("churn-propensity")[2]) == "(nobody)"
 
