@@ -687,7 +687,7 @@ class IncidentScreen(KBScreen):
         if not (link["url"] or link["document"]):
             self.notify("a link needs a URL or a document", severity="warning")
             return
-        self.extra["links"] = [*self.extra["links"], link]
+        self.extra["links"] = [*self.extra.get("links", []), link]
         for name in ("title", "url", "document", "quote"):
             self.query_one(f"#l-{name}", Input).value = ""
         self.query_one("#l-title", Input).focus()
@@ -697,7 +697,7 @@ class IncidentScreen(KBScreen):
     @on(Button.Pressed, "#l-remove")
     def _remove_link(self) -> None:
         table: DataTable[Any] = self.query_one("#links-table", DataTable)
-        if self.extra["links"] and table.row_count:
+        if self.extra.get("links") and table.row_count:
             links = list(self.extra["links"])
             del links[table.cursor_row]
             self.extra["links"] = links
@@ -720,7 +720,7 @@ class IncidentScreen(KBScreen):
             timeline.add_row(str(t["at"]), t["text"])
         links: DataTable[Any] = self.query_one("#links-table", DataTable)
         links.clear()
-        for link in self.extra["links"]:
+        for link in self.extra.get("links", []):
             links.add_row(link.get("title") or "", link.get("url") or link.get("document") or "")
 
     # --- save and leave ------------------------------------------------------------------------
