@@ -60,15 +60,17 @@ class KBScreen(WorkerErrors, Screen[None]):
 
     def action_switch_tab(self, step: int) -> None:
         """Move to the next (or previous) tab and put the cursor in its first field."""
-        from textual.widgets import TabbedContent, TabPane
+        from textual.widgets import TabbedContent, Tabs
 
         tabs = self.query(TabbedContent).first(TabbedContent)
-        panes = [p.id for p in tabs.query(TabPane) if p.id]
-        if not panes:
-            return
-        at = panes.index(tabs.active) if tabs.active in panes else 0
-        tabs.active = panes[(at + step) % len(panes)]
-        self.call_after_refresh(self.focus_first_field, tabs.active)
+        bar = tabs.query_one(Tabs)
+        # through the tab bar, whose state changes at once, so two quick presses move two tabs
+        # (setting TabbedContent.active twice could be undone by the first change's late message)
+        if step > 0:
+            bar.action_next_tab()
+        else:
+            bar.action_previous_tab()
+        self.call_after_refresh(lambda: self.focus_first_field(tabs.active))
 
     def focus_first_field(self, pane_id: str) -> None:
         """The first input (else the first focusable widget) of a tab pane gets the focus."""
