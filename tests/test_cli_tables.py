@@ -32,10 +32,3 @@ def test_piped_unmapped_flags_keep_whole_keys(run, db_path: Path, tmp_path: Path
     run.ok("flags", "import", str(log))
     lines = run.ok("flags", "unmapped").stdout.splitlines()
     assert lines[1].split("\t")[1] == key
-
-
-def test_counts_read_in_the_right_number(run, db_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with KB(db_path, "tester") as kb:
-        kb.add_project(Project(slug="solo", stage="pilot"))
-    out = run.ok("export", "--dir", str(tmp_path / "out")).stdout
-    assert "exported 1 project and 0 incidents" in out

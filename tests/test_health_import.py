@@ -150,6 +150,6 @@ def test_health_import_reads_standard_input(run, kb) -> None:
         "churn-scorer,2026-07,1000,600,10,0.8,120,50,300,true,true\n"
     )
     result = run.ok("health", "import", "-", input=csv_text)
-    assert "imported 1 rows for 1 projects" in result.stdout
+    assert "imported 1 row for 1 project" in result.stdout
     row = kb.db.execute("SELECT period, predictions, acted_on, flag_on FROM health").fetchall()
     assert row == [("2026-07", 1000.0, 600.0, 1)]
