@@ -134,18 +134,6 @@ async def _quit_confirm(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-async def _palette(pilot: Pilot[Any]) -> None:
-    from textual.command import CommandList
-
-    await settle(pilot)
-    await pilot.press("ctrl+p")
-    await settle(pilot)
-    await pilot.press(*"churn-prop")
-    listed = pilot.app.screen.query_one(CommandList)
-    await until(pilot, lambda: listed.option_count >= 3, "the palette's hits")
-    await settle(pilot)
-
-
 SCREENS: dict[str, Callable[[Pilot[Any]], Awaitable[None]]] = {
     "project_edit": _project_edit,
     "project_form": _project_form,
@@ -153,7 +141,6 @@ SCREENS: dict[str, Callable[[Pilot[Any]], Awaitable[None]]] = {
     "incident_links": _incident_links,
     "review_diff": _review_diff,
     "quit_confirm": _quit_confirm,
-    "palette": _palette,
     "portfolio": _portfolio,
     "project": _project,
     "incident": _incident,
