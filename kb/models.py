@@ -10,7 +10,7 @@ import graphlib
 import itertools
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -26,61 +26,35 @@ from pydantic import (
 from kb.approxdate import When, WhenDay, earliest, is_approx, latest, midpoint, shown
 from kb.errors import clip
 from kb.timeutil import Day, Moment, as_utc
+from kb.vocab import (  # noqa: F401 (re-exported: the words of the format live in kb.vocab, without pydantic)
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    AUTOMATION_LEVELS,
+    DETECTED_BY,
+    INCIDENT_KINDS,
+    MONITORING_LEVELS,
+    POSTMORTEM_SOURCES,
+    POSTMORTEMS,
+    STAGES,
+    STATUSES,
+    ActionKind,
+    ActionStatus,
+    Automation,
+    Confidence,
+    DetectedBy,
+    IncidentKind,
+    Monitoring,
+    Postmortem,
+    PostmortemSource,
+    Role,
+    Stage,
+    Status,
+)
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "p\n" through
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 INCIDENT_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,9}\Z")
 CAUSE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
-
-Stage = Literal["pilot", "production", "paused", "disabled", "retired"]
-Monitoring = Literal["none", "training-metrics", "input-drift", "outcomes"]
-IncidentKind = Literal[
-    "quiet-shutdown",
-    "rollback",
-    "degradation",
-    "outage",
-    "compliance-stop",
-    "abandonment",
-    "near-miss",
-    "never-performed-as-claimed",
-    "emergency-takedown",
-    "never-deployed",
-    "harmful-output",
-]
-Status = Literal["open", "mitigated", "resolved"]
-DetectedBy = Literal[
-    "monitoring",
-    "user-report",
-    "downstream-team",
-    "audit",
-    "review",
-    "nobody",
-    "customers",
-    "external-researchers",
-    "press",
-    "regulators",
-    "courts",
-]
-Postmortem = Literal["none", "draft", "published", "waived"]
-# Who wrote the postmortem: for public failures it is often not the team.
-PostmortemSource = Literal["team", "third-party", "audit", "press", "regulator", "court"]
-# How much the model decides on the project (AIID CSET autonomy levels, in kb's words).
-Automation = Literal["advisory", "alerting", "automated"]
-Role = Literal["primary", "contributing"]
-Confidence = Literal["known", "potential"]
-ActionStatus = Literal["open", "done", "wont-do"]
-ActionKind = Literal["mitigate", "prevent", "process", "retire", "redesign"]
-
-STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
-MONITORING_LEVELS: tuple[str, ...] = Monitoring.__args__  # type: ignore[attr-defined]
-INCIDENT_KINDS: tuple[str, ...] = IncidentKind.__args__  # type: ignore[attr-defined]
-STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
-DETECTED_BY: tuple[str, ...] = DetectedBy.__args__  # type: ignore[attr-defined]
-POSTMORTEMS: tuple[str, ...] = Postmortem.__args__  # type: ignore[attr-defined]
-POSTMORTEM_SOURCES: tuple[str, ...] = PostmortemSource.__args__  # type: ignore[attr-defined]
-AUTOMATION_LEVELS: tuple[str, ...] = Automation.__args__  # type: ignore[attr-defined]
-ACTION_KINDS: tuple[str, ...] = ActionKind.__args__  # type: ignore[attr-defined]
-ACTION_STATUSES: tuple[str, ...] = ActionStatus.__args__  # type: ignore[attr-defined]
 
 
 def _onoff(value: Any) -> Any:

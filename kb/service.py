@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlite_utils import Database
 
 from kb import config
@@ -32,39 +32,14 @@ from kb.ops.team import TeamOps
 from kb.store import changelog, repo
 from kb.store import search as fts
 from kb.store.db import backup_to, open_db
-from kb.timeutil import Moment, now_utc, to_text
+from kb.store.queries import incidents as incident_queries
+from kb.store.queries import projects as project_queries
+from kb.store.queries.incidents import IncidentRow
+from kb.store.queries.projects import ProjectRow
+from kb.timeutil import Moment, now_utc
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
-
-
-class IncidentRow(BaseModel):
-    """One line of an incident listing (no children loaded)."""
-
-    id: str
-    project: str
-    title: str
-    kind: str
-    severity: int
-    status: str
-    started_at: str | None
-    detected_at: str | None
-    detected_by: str
-    postmortem: str
-    announced: bool
-    duplicate_of: str | None
-
-
-class ProjectRow(BaseModel):
-    slug: str
-    name: str
-    team: str
-    owner: str
-    stage: str
-    monitoring: str
-    incidents: int
-    open_incidents: int
-    last_incident: str | None
 
 
 @dataclass
@@ -189,10 +164,7 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         return list(repo.iter_projects(self.db))
 
     def project_rows(self, *, stage: str | None = None, team: str | None = None) -> list[ProjectRow]:
-        from kb.portfolio import project_rows_sql  # the same SQL the faces' fast read path runs
-
-        sql, params = project_rows_sql(stage, team)
-        return [ProjectRow(**r) for r in self.db.query(sql, params)]
+        return project_queries.project_rows(self.db.conn, stage=stage, team=team)
 
     def add_project(self, project: Project) -> Project:
         project = _revalidate(project)
@@ -239,34 +211,16 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         limit: int | None = None,
         mode: str | None = None,
     ) -> list[IncidentRow]:
-        where, params = [], []
-        for col, val in (("project", project), ("kind", kind), ("status", status)):
-            if val:
-                where.append(f"{col} = ?")
-                params.append(val)
-        if mode:  # classified under the mode, or naming it in a cause
-            where.append(
-                "(id IN (SELECT incident_id FROM classifications WHERE code = ?)"
-                " OR id IN (SELECT incident_id FROM causes WHERE mode = ?))"
-            )
-            params += [mode, mode]
-        if since is not None:
-            where.append("incidents.started_at >= ?")
-            params.append(to_text(since))
-        if not include_duplicates:
-            where.append("duplicate_of IS NULL")
-        sql = (
-            # dates as written (2021Q3) where they were approximate (m005), ordered by their start
-            "SELECT id, project, title, kind, severity, status, "
-            "coalesce(json_extract(approx_dates, '$.started_at'), started_at) AS started_at, "
-            "coalesce(json_extract(approx_dates, '$.detected_at'), detected_at) AS detected_at, "
-            "detected_by, postmortem, "
-            f"announced, duplicate_of FROM incidents {('WHERE ' + ' AND '.join(where)) if where else ''} "
-            "ORDER BY coalesce(incidents.started_at, '') DESC, id DESC"
+        return incident_queries.incident_rows(
+            self.db.conn,
+            project=project,
+            kind=kind,
+            status=status,
+            since=since,
+            include_duplicates=include_duplicates,
+            limit=limit,
+            mode=mode,
         )
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [IncidentRow(**{**r, "announced": bool(r["announced"])}) for r in self.db.query(sql, params)]
 
     def add_incident(self, incident: Incident) -> Incident:
         incident = _revalidate(incident)
@@ -469,9 +423,7 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         return backup_to(self.db, Path(target))
 
     def counts(self) -> dict[str, int]:
-        from kb.portfolio import COUNTS_SQL  # the same SQL the faces' fast read path runs
-
-        return {key: self.db.execute(sql).fetchone()[0] for key, sql in COUNTS_SQL.items()}
+        return project_queries.counts(self.db.conn)
 
     def mode_counts(self) -> dict[str, int]:
         """Incidents per taxonomy code (classified under it or naming it in a cause), duplicates excluded."""

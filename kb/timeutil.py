@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Annotated, Any
-
-from pydantic import AfterValidator, BeforeValidator
+from typing import TYPE_CHECKING, Any
 
 from kb.errors import clip
 
@@ -161,8 +159,23 @@ def _after_moment(value: date | datetime) -> date | datetime:
     return value
 
 
-Moment = Annotated[date | datetime, BeforeValidator(_before_moment), AfterValidator(_after_moment)]
-Day = Annotated[date, BeforeValidator(_before_day)]
+if TYPE_CHECKING:
+    Moment = date | datetime
+    Day = date
+else:
+
+    def __getattr__(name: str) -> Any:
+        """`Moment` and `Day`, the pydantic field types, built on first use: the read commands import
+        this module for from_text/to_text and must not pay for importing pydantic."""
+        if name not in ("Moment", "Day"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from typing import Annotated
+
+        from pydantic import AfterValidator, BeforeValidator
+
+        globals()["Moment"] = Annotated[date | datetime, BeforeValidator(_before_moment), AfterValidator(_after_moment)]
+        globals()["Day"] = Annotated[date, BeforeValidator(_before_day)]
+        return globals()[name]
 
 
 def now_utc() -> datetime:

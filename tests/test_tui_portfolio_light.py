@@ -15,7 +15,6 @@ from kb import portfolio
 from kb.cli import main
 from kb.models import Incident, Project
 from kb.service import KB
-from kb.store.schema import known_migration_names
 
 
 def _seeded(path: Path) -> None:
@@ -28,17 +27,13 @@ def _seeded(path: Path) -> None:
         )
 
 
-def test_known_migrations_follow_the_store() -> None:
-    assert list(portfolio.KNOWN_MIGRATIONS) == known_migration_names()
-
-
 def test_first_rows_match_the_service(db_path: Path) -> None:
     _seeded(db_path)
     got = portfolio.first_rows(db_path)
     assert got is not None
     rows, counts = got
     with KB(db_path) as kb:
-        assert [dataclasses.asdict(r) for r in rows] == [r.model_dump() for r in kb.project_rows()]
+        assert [dataclasses.asdict(r) for r in rows] == [dataclasses.asdict(r) for r in kb.project_rows()]
         assert counts == kb.counts()
     assert counts == {"projects": 2, "incidents": 2, "open_incidents": 1}
     assert rows[0].slug == "fraud-review" and rows[0].incidents == 2 and rows[0].last_incident == "2025-12-20"

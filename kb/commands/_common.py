@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -16,6 +17,7 @@ import click
 from kb.errors import KBError, validation_message
 
 if TYPE_CHECKING:
+    from kb.ops.reads import Reader
     from kb.service import KB
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,11 +67,25 @@ def open_kb(ctx: click.Context | None = None, *, create: bool = True) -> KB:
     return kb
 
 
-def _default(obj: Any) -> Any:
-    from pydantic import BaseModel
+def open_reader(ctx: click.Context | None = None) -> Reader:
+    """The read-only service (kb.ops.reads): the read commands' way in, without pydantic or sqlite-utils."""
+    from kb.ops.reads import Reader
 
-    if isinstance(obj, BaseModel):
-        return obj.model_dump(mode="json", by_alias=True)
+    ctx = ctx or click.get_current_context()
+    reader = Reader(ctx.find_root().meta.get("kb.db"))
+    ctx.find_root().call_on_close(reader.close)
+    return reader
+
+
+def _default(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        document = getattr(obj, "document", None)  # the read path's views give their JSON form
+        return document() if callable(document) else dataclasses.asdict(obj)
+    if "pydantic" in sys.modules:  # a pydantic model can only come from a loaded pydantic
+        from pydantic import BaseModel
+
+        if isinstance(obj, BaseModel):
+            return obj.model_dump(mode="json", by_alias=True)
     if isinstance(obj, datetime | date):
         return obj.isoformat()
     if isinstance(obj, set | frozenset | tuple):

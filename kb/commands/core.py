@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from kb.commands._common import common_options, console, emit_json, json_option, open_kb
+from kb.commands._common import common_options, console, emit_json, json_option, open_kb, open_reader
 from kb.errors import KBError
-from kb.models import (
+from kb.textsafe import markup_escape as escape
+from kb.vocab import (
     ACTION_KINDS,
     ACTION_STATUSES,
     AUTOMATION_LEVELS,
@@ -21,7 +22,6 @@ from kb.models import (
     STAGES,
     STATUSES,
 )
-from kb.textsafe import markup_escape as escape
 
 # (option name, model field, click type, help) — shared by `add` and `edit` so both accept the same words
 PROJECT_OPTIONS: list[tuple[str, str, Any, str]] = [
@@ -155,7 +155,7 @@ def project_edit(slug: str, as_json: bool, **values: Any) -> None:
 @json_option
 def project_list(stage: str | None, team: str | None, as_json: bool) -> None:
     """List projects with their incident counts."""
-    rows = open_kb().project_rows(stage=stage, team=team)
+    rows = open_reader().project_rows(stage=stage, team=team)
     if as_json:
         emit_json(rows)
         return
@@ -396,7 +396,7 @@ def incident_list(as_json: bool, since: str | None, **filters: Any) -> None:
         since_v = from_text(since) if since else None
     except ValueError as exc:
         raise KBError(str(exc), "--since") from None
-    rows = open_kb().incident_rows(since=since_v, **filters)
+    rows = open_reader().incident_rows(since=since_v, **filters)
     if as_json:
         emit_json(rows)
         return
@@ -486,11 +486,9 @@ def incident_history(incident_id: str, as_of: str | None, as_json: bool) -> None
 
 
 def _history(entity: str, entity_id: str, as_json: bool) -> None:
-    kb = open_kb()
-    (kb.get_project if entity == "project" else kb.get_incident)(entity_id)
-    records = kb.history(entity, entity_id)
+    records = open_reader().history(entity, entity_id)
     if as_json:
-        emit_json([r.model_dump(mode="json", exclude={"snapshot"}) for r in records])
+        emit_json(records)
         return
     from kb.commands.render import history_table
 

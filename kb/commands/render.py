@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.panel import Panel
@@ -11,10 +11,12 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from kb.approxdate import shown
-from kb.models import ChangeRecord, Incident, Project
 from kb.textsafe import markup_escape as escape
 from kb.textsafe import printable
+
+if TYPE_CHECKING:  # pydantic models; the history table also draws kb.store.queries' Change rows
+    from kb.models import ChangeRecord, Incident, Project
+    from kb.store.queries.incidents import Change
 
 
 def days(td: timedelta | None, approximate: bool = False) -> str:
@@ -44,6 +46,8 @@ def _kv(rows: list[tuple[str, Any]]) -> Table:
 
 
 def project_panel(p: Project, incidents: list[Any]) -> Panel:
+    from kb.approxdate import shown  # pydantic: loaded by the commands that draw a record only
+
     owner: Any = p.owner or Text("(no owner)", style="red")
     rows: list[tuple[str, Any]] = [
         ("name", p.name),
@@ -106,6 +110,8 @@ def cause_tree(inc: Incident) -> Tree:
 
 
 def incident_panel(inc: Incident) -> Panel:
+    from kb.approxdate import shown
+
     f = inc.flag
     rows: list[tuple[str, Any]] = [
         ("project", inc.project),
@@ -186,7 +192,7 @@ def incident_panel(inc: Incident) -> Panel:
     return Panel(Group(*parts), title=f"[bold]{inc.id}[/] {escape(inc.title)}", title_align="left")
 
 
-def history_table(records: list[ChangeRecord]) -> Table:
+def history_table(records: list[ChangeRecord] | list[Change]) -> Table:
     t = Table("#", "when (UTC)", "who", "op", "fields changed", box=None)
     for r in records:
         fields = ", ".join(sorted(r.changes)) if r.op != "create" else "(created)"

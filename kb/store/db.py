@@ -10,31 +10,18 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from kb.errors import KBError, SchemaTooNew
+from kb.errors import KBError
 from kb.fsio import fs_error, private_dir
+from kb.store.queries.connection import BUSY_TIMEOUT_MS, too_new
+from kb.store.queries.connection import connect as raw_connect
 from kb.store.retry import migration_lock
 from kb.store.schema import MIGRATION_SET, known_migration_names, migrations
 from kb.timeutil import now_utc
 
-BUSY_TIMEOUT_MS = 30_000
-
 
 def connect(path: Path | str) -> Database:
-    """A connection with the pragmas every kb connection needs, and nothing else.
-
-    WAL lets readers run beside one writer; the busy timeout makes a second writer wait rather
-    than fail; synchronous=FULL makes a committed transaction survive a power cut, not only a crash.
-    """
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-    db = Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA foreign_keys = ON")
-    if str(path) != ":memory:":
-        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode != "wal":
-            db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = FULL")
-    return db
+    """kb's connection (pragmas: kb.store.queries.connection.connect) wrapped for sqlite-utils."""
+    return Database(raw_connect(path))
 
 
 def _create_private(path: Path) -> None:
@@ -94,11 +81,7 @@ def check_schema(db: Database, path: Path | str) -> list[str]:
     known = set(known_migration_names())
     unknown = [name for name in applied if name not in known]
     if unknown:
-        raise SchemaTooNew(
-            f"this database was written by a newer version of kb (schema step {unknown[-1]!r} is unknown "
-            "here); upgrade kb to open it. Nothing was changed.",
-            where=str(path),
-        )
+        raise too_new(path, unknown)
     return [m.name for m in migrations.pending(db)]
 
 
@@ -188,4 +171,4 @@ def open_db(path: Path | str, *, create: bool = True, migrate: bool = True) -> D
     return db
 
 
-__all__ = ["MIGRATION_SET", "applied_migrations", "backup_to", "check_schema", "connect", "open_db"]
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATION_SET", "applied_migrations", "backup_to", "check_schema", "connect", "open_db"]

@@ -7,14 +7,60 @@ code does not know was written by a newer kb and is refused (see kb.store.db).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 from kb.timeutil import stamp
 
 MIGRATION_SET = "kb"
-migrations = Migrations(MIGRATION_SET)
+
+
+class _Steps:
+    """The migrations in order, registered with `@migrations()`; sqlite-utils' `Migrations` is built
+    only when one is applied or inspected, so the read path (kb.store.queries) knows the names
+    without importing sqlite-utils (and numpy with it)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._steps: list[tuple[str, Callable[[Database], None], bool]] = []
+        self._built: Migrations | None = None
+
+    def __call__(
+        self, *, name: str | None = None, transactional: bool = True
+    ) -> Callable[[Callable[[Database], None]], Callable[[Database], None]]:
+        def register(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+            step = name or fn.__name__
+            if any(n == step for n, _, _ in self._steps):
+                raise ValueError(f"migration {step!r} is registered twice")
+            self._steps.append((step, fn, transactional))
+            self._built = None
+            return fn
+
+        return register
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n, _, _ in self._steps]
+
+    def _migrations(self) -> Migrations:
+        if self._built is None:
+            from sqlite_utils.migrations import Migrations
+
+            built = Migrations(self.name)
+            for step, fn, transactional in self._steps:
+                built(name=step, transactional=transactional)(fn)
+            self._built = built
+        return self._built
+
+    def __getattr__(self, attr: str) -> Any:  # apply, applied, pending, ...: sqlite-utils' own
+        return getattr(self._migrations(), attr)
+
+
+migrations = _Steps(MIGRATION_SET)
 
 APPEND_ONLY_TABLES = ("changelog",)
 
@@ -276,7 +322,7 @@ def m001_initial(db: Database) -> None:
 
 
 def known_migration_names() -> list[str]:
-    return [m.name for m in migrations._migrations]
+    return migrations.names
 
 
 @migrations()

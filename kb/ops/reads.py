@@ -1,0 +1,67 @@
+"""The read-only service the everyday read commands use: kb.store.queries on one stdlib connection.
+
+`kb.service.KB` imports pydantic, sqlite-utils and numpy (about 0.5 s on a quiet machine) before it
+reads a row; `kb incident show` needs none of them. `Reader` opens the file with the same guards
+(a newer schema refused, WAL, busy timeout; a missing or older file created or upgraded through
+kb.store.db) and answers with the query layer's dataclasses. KB answers the same questions by
+calling the same query functions on its own connection.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from kb import config
+from kb.errors import NotFound
+from kb.store.queries import incidents, projects
+from kb.store.queries.connection import open_reader
+from kb.store.queries.incidents import Change, IncidentRow
+from kb.store.queries.projects import ProjectRow
+
+
+class Reader:
+    """A read-only handle on one knowledge base file (one connection, for the thread that made it)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
+        self.path = config.resolve_db_path(path)
+        self.conn: sqlite3.Connection = open_reader(self.path, create=create)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- projects ------------------------------------------------------------------------------
+
+    def project_rows(self, *, stage: str | None = None, team: str | None = None) -> list[ProjectRow]:
+        return projects.project_rows(self.conn, stage=stage, team=team)
+
+    def counts(self) -> dict[str, int]:
+        return projects.counts(self.conn)
+
+    def require_project(self, slug: str) -> None:
+        if not projects.project_exists(self.conn, slug):
+            raise NotFound(f"no project {slug!r}", where="project")
+
+    # --- incidents -----------------------------------------------------------------------------
+
+    def incident_rows(self, **filters: Any) -> list[IncidentRow]:
+        return incidents.incident_rows(self.conn, **filters)
+
+    def require_incident(self, incident_id: str) -> None:
+        if not incidents.incident_exists(self.conn, incident_id):
+            raise NotFound(f"no incident {incident_id!r}", where="incident")
+
+    def history(self, entity: str, entity_id: str) -> list[Change]:
+        """The change log of a project or an incident that exists (NotFound otherwise)."""
+        (self.require_project if entity == "project" else self.require_incident)(entity_id)
+        return incidents.history(self.conn, entity, entity_id)
+
+
+__all__ = ["Reader"]
