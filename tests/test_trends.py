@@ -8,6 +8,8 @@ direction has one-sided p = (count of permutations with <= k inversions) / n!.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -130,3 +132,75 @@ def test_the_size_screen_drops_a_tiny_slope() -> None:
 
     tiny = [1000.5, 1000.4, 1000.3, 1000.2, 1000.1, 1000.0]  # -0.1 a period: 0.01% of the median
     assert sized_slopes([tiny, [100.0, 90.0, 80.0, 70.0]], "down", RULE) == [None, -10.0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 18).flatmap(lambda n: st.permutations(list(range(n)))), st.sampled_from(["less", "greater"]))
+def test_exact_p_without_scipy_equals_scipys(perm: list[int], alternative: str) -> None:
+    """kb's exact Mann-Kendall p-value is scipy's kendalltau(method="exact") p-value, bit for bit."""
+    from kb.silent.trends import kendall_exact_p
+
+    n = len(perm)
+    s = sum((perm[j] > perm[i]) - (perm[j] < perm[i]) for i in range(n) for j in range(i + 1, n))
+    expected = stats.kendalltau(range(n), perm, method="exact", alternative=alternative).pvalue  # type: ignore[arg-type]
+    assert kendall_exact_p(n, s, alternative) == float(expected)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n", range(2, 19))
+def test_exact_p_equals_scipy_at_every_s(n: int) -> None:
+    """Every S an n-point series can have, every alternative: the same float as scipy."""
+    from kb.silent.trends import _with_inversions, kendall_exact_p
+
+    m = n * (n - 1) // 2
+    for k in range(m + 1):
+        perm = _with_inversions(n, k)
+        for alternative in ("less", "greater", "two-sided"):
+            expected = stats.kendalltau(range(n), perm, method="exact", alternative=alternative).pvalue
+            assert kendall_exact_p(n, m - 2 * k, alternative) == float(expected), (n, k, alternative)
+
+
+def test_exact_p_by_hand() -> None:
+    """n = 4, S = 4 (one inversion): (1 + 3) / 24 one-sided, as the module docstring counts."""
+    from kb.silent.trends import kendall_exact_p
+
+    assert kendall_exact_p(4, 4, "greater") == pytest.approx(4 / 24)
+    assert kendall_exact_p(4, -6, "less") == pytest.approx(1 / 24)
+    assert kendall_exact_p(8, 16, "greater") == pytest.approx((1 + 7 + 27 + 76 + 174 + 343 + 602) / 40320)  # k = 6
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=12), min_size=1, max_size=5).filter(
+        lambda rows: len({len(r) for r in rows}) == 1
+    ),
+    st.sampled_from(["down", "up"]),
+)
+def test_tie_broken_ranks_equal_scipys_ordinal_ranks(rows: list[list[int]], direction: str) -> None:
+    y = np.array(rows, dtype=float)
+    expected = (
+        stats.rankdata(y, method="ordinal", axis=-1)
+        if direction == "down"
+        else -stats.rankdata(-y, method="ordinal", axis=-1)
+    )
+    assert (tie_broken(y, direction) == expected).all()  # type: ignore[arg-type]
+
+
+def test_kb_silent_imports_no_scipy(tmp_path: Path) -> None:
+    """On the seed portfolio (12-period series at most) the scan never needs scipy."""
+    import subprocess
+    import sys
+
+    from kb.service import KB
+
+    db = tmp_path / "kb.sqlite"
+    with KB(db, "tester") as kb:
+        kb.seed()
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom kb.cli import main\n"
+        "r = CliRunner().invoke(main, ['--db', sys.argv[1], 'silent', '--as-of', '2026-09-30'])\n"
+        "assert r.exit_code == 0, r.output\nassert 'silent-failure' in r.output, r.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

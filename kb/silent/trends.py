@@ -1,26 +1,28 @@
 """Trend tests for short series (4 to a few dozen periods): one-sided Mann-Kendall plus Theil-Sen.
 
-- The test is Kendall's tau between time order and value, exact one-sided
-  (`scipy.stats.kendalltau(method="exact", alternative=...)`; the exact distribution depends only
-  on n and Kendall's S, so scipy is asked once per (n, S), see `exact_p`); alpha is 0.10 up to 7 points
-  and 0.05 above (configurable). At n = 4 only a perfectly monotone series reaches p = 1/24.
+- The test is Kendall's tau between time order and value, exact one-sided: the p-value of
+  `scipy.stats.kendalltau(method="exact", alternative=...)`, computed here without importing scipy
+  (`kendall_exact_p`, the same arithmetic on the same counts, tested equal; scipy itself is asked
+  only past 18 points, see `exact_p`); alpha is 0.10 up to 7 points and 0.05 above (configurable).
+  At n = 4 only a perfectly monotone series reaches p = 1/24.
 - Ties: the exact distribution assumes none. Rather than fall back on the normal approximation
   (anti-conservative at these sizes), tied values are ordered *against* the trend being tested
-  (`scipy.stats.rankdata(method="ordinal")`), so a tie can never help a signal fire and the
+  (ordinal ranks, as `scipy.stats.rankdata(method="ordinal")` gives), so a tie can never help a signal fire and the
   p-value stays exact and conservative.
-- Size: a significant trend must also move: the Theil-Sen slope (`scipy.stats.theilslopes`)
+- Size: a significant trend must also move: the Theil-Sen slope (`scipy.stats.theilslopes`'s, see `theil_sen`)
   must be at least 5% of the series' median per period.
 - With fewer than 4 known points nothing fires; the result says there is too little history.
 
 For speed over thousands of series, `screen` computes Kendall's S for many series at once with
-numpy and drops those that cannot reach the critical S (taken from scipy's exact distribution,
-see `critical_s`); only the survivors get the reported tau and p. The screen is exact: it never
+numpy and drops those that cannot reach the critical S (from the exact distribution, see
+`critical_s`); only the survivors get the reported tau and p. The screen is exact: it never
 drops a series the full test would have let fire. `sized_slopes` does the same for the Theil-Sen
 size floor, with the slopes of many series computed at once (`theil_sen`, equal to scipy's).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,13 +30,13 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
-from scipy import stats
 
 Direction = Literal["down", "up"]
+Alternative = Literal["less", "greater", "two-sided"]
 
-# scipy.stats.theilslopes without its nan-policy/axis wrapper, whose per-call signature inspection
-# costs as much as the estimate itself on these short series; the series here are 1-D and finite.
-_theilslopes = getattr(stats.theilslopes, "__wrapped__", stats.theilslopes)
+# up to this many points every count of the exact distribution, and their sum, is an integer below
+# 2**53, so the float arithmetic below is scipy's to the last bit (18! < 2**53 * 2); past it, scipy
+EXACT_WITHOUT_SCIPY = 18
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,83 @@ def _alternative(direction: Direction) -> Literal["less", "greater"]:
 def tie_broken(values: list[float] | np.ndarray, direction: Direction) -> np.ndarray:
     """Ranks with ties ordered against the tested direction (earlier tied value ranks lower for 'down').
 
-    Works on one series or on a 2-D array of series (one per row).
+    Works on one series or on a 2-D array of series (one per row). Ordinal ranks by a stable sort,
+    which is what `scipy.stats.rankdata(method="ordinal")` computes (tests/test_trends.py checks).
     """
     y = np.asarray(values, dtype=float)
     if direction == "down":
-        return stats.rankdata(y, method="ordinal", axis=-1)
-    return -stats.rankdata(-y, method="ordinal", axis=-1)
+        return _ordinal(y)
+    return -_ordinal(-y)
+
+
+def _ordinal(y: np.ndarray) -> np.ndarray:
+    order = np.argsort(y, axis=-1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, y.shape[-1] + 1), axis=-1)
+    return ranks.astype(float)
+
+
+@lru_cache(maxsize=64)
+def _inversion_counts(n: int) -> tuple[int, ...]:
+    """How many permutations of n items have k inversions, k = 0..n(n-1)/2 (Mahonian numbers), exact."""
+    counts = [1]
+    for j in range(2, n + 1):  # inserting the j-th item adds 0..j-1 inversions
+        nxt = [0] * (len(counts) + j - 1)
+        run = 0
+        for k in range(len(nxt)):
+            run += counts[k] if k < len(counts) else 0
+            if k - j >= 0 and k - j < len(counts):
+                run -= counts[k - j]
+            nxt[k] = run
+        counts = nxt
+    return tuple(counts)
+
+
+def kendall_exact_p(n: int, concordant_minus_discordant: int, alternative: Alternative) -> float:
+    """The p-value `scipy.stats.kendalltau(x, y, method="exact", alternative=...)` returns for n untied
+    points whose S (concordant minus discordant pairs) is given; scipy's `_kendall_p_exact`, branch
+    for branch and in the same float operations, on counts summed exactly (n <= EXACT_WITHOUT_SCIPY).
+    """
+    if n > EXACT_WITHOUT_SCIPY:
+        raise ValueError(f"n = {n}: past {EXACT_WITHOUT_SCIPY} points the counts are not exact in floats")
+    m = n * (n - 1) // 2
+    c = (m + concordant_minus_discordant) // 2  # scipy's c: the concordant pairs (tot - dis)
+    in_right_tail = c >= m - c
+    c = min(c, m - c)
+    if n <= 0:
+        raise ValueError(f"n ({n}) must be positive")
+    if n == 1:
+        prob, at_c = 1.0, 1.0
+    elif n == 2:
+        prob, at_c = 1.0, 0.5
+    elif c == 0:
+        prob = 2.0 / math.factorial(n)
+        at_c = prob / 2
+    elif c == 1:
+        prob = 2.0 / math.factorial(n - 1)
+        at_c = (n - 1) / math.factorial(n)
+    elif 4 * c == n * (n - 1) and alternative == "two-sided":
+        prob, at_c = 1.0, 0.0
+    else:
+        counts = _inversion_counts(n)
+        prob = 2.0 * float(sum(counts[: c + 1])) / math.factorial(n)
+        at_c = float(counts[c]) / math.factorial(n)
+    if alternative != "two-sided":
+        if in_right_tail == (alternative == "greater"):
+            prob /= 2
+        else:
+            prob = 1 - prob / 2 + at_c
+    return min(max(prob, 0.0), 1.0)
+
+
+def _kendall_p(n: int, s: int, alternative: Alternative) -> float:
+    if n <= EXACT_WITHOUT_SCIPY:
+        return kendall_exact_p(n, s, alternative)
+    from scipy import stats  # long series only: importing scipy.stats costs about a second
+
+    m = n * (n - 1) // 2
+    y = _with_inversions(n, (m - s) // 2)  # a permutation whose S is s
+    return float(stats.kendalltau(range(n), y, method="exact", alternative=alternative).pvalue)
 
 
 def _with_inversions(n: int, k: int) -> list[int]:
@@ -95,16 +168,11 @@ def _with_inversions(n: int, k: int) -> list[int]:
 
 @lru_cache(maxsize=256)
 def critical_s(n: int, alpha: float) -> int:
-    """The smallest Kendall S whose exact one-sided p-value is <= alpha (n(n-1)/2 + 1 if none).
-
-    Probed through scipy's exact distribution with permutations of known S = M - 2k, k inversions.
-    """
+    """The smallest Kendall S whose exact one-sided p-value is <= alpha (n(n-1)/2 + 1 if none)."""
     m = n * (n - 1) // 2
     crit = m + 1
-    for k in range(m + 1):
-        y = _with_inversions(n, k)
-        p = stats.kendalltau(range(n), y, method="exact", alternative="greater").pvalue
-        if p > alpha:
+    for k in range(m + 1):  # S = M - 2k for a permutation with k inversions
+        if _kendall_p(n, m - 2 * k, "greater") > alpha:
             break
         crit = m - 2 * k
     return crit
@@ -112,17 +180,8 @@ def critical_s(n: int, alpha: float) -> int:
 
 @lru_cache(maxsize=4096)
 def exact_p(n: int, s: int, direction: Direction) -> float:
-    """scipy's exact one-sided p-value for Kendall's S = s over n untied points.
-
-    The exact distribution depends only on (n, S), so it is asked once per pair: scipy's
-    kendalltau on a permutation with that S (M - S over 2 inversions).
-    """
-    m = n * (n - 1) // 2
-    signed = s if direction == "up" else -s
-    y = _with_inversions(n, (m - signed) // 2)
-    if direction == "down":
-        y = [-v for v in y]
-    return float(stats.kendalltau(range(n), y, method="exact", alternative=_alternative(direction)).pvalue)
+    """The exact one-sided p-value for Kendall's S = s over n untied points (scipy's, see kendall_exact_p)."""
+    return _kendall_p(n, s, _alternative(direction))
 
 
 def kendall_s(ranks: np.ndarray) -> np.ndarray:
@@ -228,7 +287,9 @@ def trend(
     if s is None:
         s = int(kendall_s(tie_broken([values], direction))[0])
     if slope is None:
-        slope = float(_theilslopes(values, np.arange(n)).slope)
+        got = theil_sen([values])[0]
+        assert got is not None  # n >= min_periods >= 2
+        slope = got
     median = float(statistics.median(values))
     relative = _relative(slope, median)
     base.tau, base.p_value, base.alpha = s / (n * (n - 1) / 2), exact_p(n, s, direction), alpha
