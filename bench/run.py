@@ -3,8 +3,11 @@
     python bench/run.py [--scale smoke|small|large] [--markdown FILE]
 
 `smoke` (1,000 incidents) is what CI runs; `small` has 10,000 incidents; `large` (100,000 incidents)
-also runs `small` and reports how each workload grows. Exit status 1 when kb and a floor disagree about the work done
-(never because of time: timings are reported, not asserted).
+also runs `small` and reports how each workload grows. The `cli` workload (bench/cli_bench.py: each
+everyday command as a whole process next to a bare sqlite3+json process) runs at `small` and
+`large`, and on the seed portfolio (`kb seed`) with the first of them; not at `smoke`.
+Exit status 1 when kb and a floor disagree about the work done (never because of time: timings
+are reported, not asserted).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.prepare import prepare  # noqa: E402
+from bench import cli_bench  # noqa: E402
+from bench.prepare import CACHE, prepare  # noqa: E402
 from bench.report import Row, compare, markdown, median, p95  # noqa: E402
 from bench.scales import REPS, SCALES  # noqa: E402
 from bench.workloads import WORKLOADS  # noqa: E402
@@ -162,11 +166,56 @@ def growth_rows(small: list[Row], large: list[Row]) -> list[Row]:
     return out
 
 
-def run_scale(scale: str, only: set[str] | None) -> tuple[list[Row], list[str]]:
+CLI_TARGETS = {"silent": (0.4, "< 0.4 s at the seed portfolio"), "--help": (0.1, "< 0.1 s")}
+
+
+def cli_rows(db: Path, label: str, reps: int) -> list[Row]:
+    """Each everyday command as a whole process next to its floor (bench/cli_bench.py), one row each."""
+    rows = []
+    for r in cli_bench.measure(db, list(cli_bench.COMMANDS), reps):
+        absolute = CLI_TARGETS.get(r["name"])
+        if absolute is not None and (r["name"] != "silent" or label == "seed"):
+            target, met = absolute[1], "yes" if r["kb"] < absolute[0] else "NO"
+        else:
+            target, met = "≤ 5x floor", "yes" if r["kb"] <= 5 * r["floor"] else "NO"
+        rows.append(
+            Row(
+                f"`kb {r['name']}` (process) @{label}",
+                r["kb"],
+                r["kb_peak_kib"],
+                r["floor"],
+                r["floor_peak_kib"],
+                target,
+                met,
+            )
+        )
+    return rows
+
+
+def seed_db() -> Path:
+    """The seed portfolio (`kb seed`: 18 projects), built once into the bench cache."""
+    from kb.service import KB
+
+    db = CACHE / "seed" / "kb.sqlite"
+    if not db.exists():
+        with KB(db, actor="bench") as handle:
+            handle.seed()
+    return db
+
+
+def run_scale(scale: str, only: set[str] | None, with_seed: bool = False) -> tuple[list[Row], list[str]]:
     spec = SCALES[scale]
     data = prepare(scale, spec, log)
     results = {}
     problems = []
+    cli: list[Row] = []
+    if (only is None and scale != "smoke") or (only is not None and "cli" in only):
+        reps = REPS[scale].get("cli", 5)
+        if with_seed:
+            log("[seed] cli ...")
+            cli += cli_rows(seed_db(), "seed", reps)
+        log(f"[{scale}] cli ...")
+        cli += cli_rows(data / "kb.sqlite", f"{spec.incidents // 1000}k", reps)
     for name in WORKLOADS:
         if only and name not in only:
             continue
@@ -177,7 +226,7 @@ def run_scale(scale: str, only: set[str] | None) -> tuple[list[Row], list[str]]:
         problem = compare(name, *results[name])
         if problem:
             problems.append(f"[{scale}] {problem}")
-    return rows_for(scale, results), problems
+    return rows_for(scale, results) + cli, problems
 
 
 def machine() -> str:
@@ -206,10 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     only = {w for w in args.only.split(",") if w} or None
     t0 = time.perf_counter()
-    rows, problems = run_scale("smoke" if args.scale == "smoke" else "small", only)
+    rows, problems = run_scale("smoke" if args.scale == "smoke" else "small", only, with_seed=True)
     if args.scale == "large":
         large, more = run_scale("large", only)
-        rows = rows + large + growth_rows(rows, large)
+        grow = [r for r in rows if "(process)" not in r.workload]
+        rows = rows + large + growth_rows(grow, [r for r in large if "(process)" not in r.workload])
         problems += more
     table = markdown(rows)
     print(table)

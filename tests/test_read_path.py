@@ -130,7 +130,7 @@ def test_incident_list_by_hand(stocked: Path) -> None:
     out = CliRunner().invoke(main, ["--db", str(stocked), "incident", "list", "--json"])
     assert out.exit_code == 0, out.output
     got = json.loads(out.output)
-    assert [r["id"] for r in got] == ["INC-0042", "INC-0001"]  # newest first by when impact began
+    assert [r["id"] for r in got] == ["INC-0042", "INC-0043"]  # newest first; ids never go back below 42
     assert got[0]["severity"] == 1 and got[0]["announced"] is False and got[0]["started_at"] == "2026-02-10"
     history = CliRunner().invoke(main, ["--db", str(stocked), "incident", "history", "INC-0042", "--json"])
     ops = [(r["seq"], r["op"], sorted(r["changes"])) for r in json.loads(history.output)]
