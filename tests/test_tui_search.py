@@ -62,7 +62,7 @@ def test_results_follow_typing_and_filters(db_path: Path) -> None:
             await pilot.press(*"review")  # title of one, nothing in the other
             await until(pilot, lambda: _ids(table) == ["INC-0001"], "the title hit")
             status = str(screen.query_one("#search-status", Static).render())
-            assert status == "1 incidents"
+            assert status == "1 incident"
             screen.query_one("#s-project", Input).value = "churn-propensity"
             await until(pilot, lambda: table.row_count == 0, "the project filter")
             # quotes, stars and brackets are searched for as words, never parsed as FTS syntax
@@ -97,7 +97,7 @@ def test_taxonomy_browser_lists_incidents_of_a_mode(db_path: Path) -> None:
             await until(pilot, lambda: _ids(table) == ["INC-0002"], "the incidents of integration.latency")
             detail = str(screen.query_one("#mode-detail", Static).render())
             assert "integration.latency" in detail
-            assert "1 incidents" in detail
+            assert "1 incident" in detail and "1 incidents" not in detail
             screen.show_mode("integration.capacity-gap")
             await until(pilot, lambda: _ids(table) == ["INC-0001"], "the incidents of integration.capacity-gap")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -62,23 +61,14 @@ def _inside(root: Path, relpath: str) -> Path:
 
 
 def write_if_changed(target: Path, text: str) -> bool:
-    """Atomic replace (temp file + rename), owner-only, skipped when the bytes are already there."""
+    """Atomic replace (kb.fsio: temp file + rename, owner-only), skipped when the bytes are already there."""
+    from kb.fsio import atomic_write, private_dir
+
     data = text.encode("utf-8")
     if target.exists() and target.read_bytes() == data:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".kb-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    private_dir(target.parent)
+    atomic_write(target, data)
     return True
 
 
@@ -143,11 +133,11 @@ class TeamOps:
 
     def export_team(self, directory: str | os.PathLike[str], progress: Progress | None = None) -> ExportReport:
         """Write the team repository into `directory`; only files whose bytes change are rewritten."""
+        from kb.fsio import private_dir
         from kb.store.retry import read_snapshot
         from kb.teamdir import kind_of
 
-        root = Path(directory).expanduser()
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root = private_dir(directory)
         report = ExportReport(
             counts={k: 0 for k in ("projects", "incidents", "decisions", "reviews", "flags", "health")}
         )
@@ -225,10 +215,10 @@ class TeamOps:
     def sync(self, directory: str | os.PathLike[str]) -> SyncReport:
         """Import what changed in `directory` since the last sync, then export what changed here."""
         from kb import teamdir
+        from kb.fsio import private_dir
         from kb.store import team
 
-        root = Path(directory).expanduser()
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root = private_dir(directory)
         key = str(root.resolve())
         report = SyncReport()
         with self.transaction():

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from kb.errors import KBError
 from kb.fsio import fs_error, private_dir
-from kb.store.queries.connection import BUSY_TIMEOUT_MS, too_new
+from kb.store.queries.connection import BUSY_TIMEOUT_MS, open_problem, too_new
 from kb.store.queries.connection import connect as raw_connect
 from kb.store.retry import migration_lock
 from kb.store.schema import MIGRATION_SET, known_migration_names, migrations
@@ -43,30 +43,6 @@ def _remove_new(path: Path) -> None:
             pass
         except OSError:  # pragma: no cover - left for the user; the error already names the file
             pass
-
-
-# SQLITE_IOERR_WRITE and SQLITE_IOERR_FSYNC/TRUNCATE: what a full disk or a file-size limit gives
-_WRITE_ERRORS = {778, 1034, 1546}
-
-
-def _open_problem(exc: sqlite3.DatabaseError) -> str:
-    """What a failure to open or set up a database means, in plain words (never "not a kb
-    database" for a read-only directory or a full disk)."""
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    text = str(exc)
-    if code == sqlite3.SQLITE_NOTADB or "not a database" in text:
-        return f"not a kb database ({text})"
-    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
-        return "the disk is full; nothing was written"
-    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
-        return "the database or its directory is read-only (kb needs to write its -wal and -shm files)"
-    if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
-        return "cannot open the database file (is its directory writable, and is it a file?)"
-    if (getattr(exc, "sqlite_errorcode", None) or 0) in _WRITE_ERRORS:
-        return "writing failed: the disk is full or the file would be larger than this system allows"
-    if code == sqlite3.SQLITE_IOERR or "disk I/O error" in text:
-        return f"the file system reported an error ({text})"
-    return f"database error ({text})"
 
 
 def applied_migrations(db: Database) -> list[str]:
@@ -106,7 +82,7 @@ def backup_to(db: Database, target: Path) -> Path:
     except OSError as exc:
         raise fs_error(exc, target, "write the backup") from None
     except sqlite3.DatabaseError as exc:
-        raise KBError(f"cannot write the backup: {_open_problem(exc)}", str(target)) from None
+        raise KBError(f"cannot write the backup: {open_problem(exc)}", str(target)) from None
     finally:
         if tmp is not None:
             for leftover in (tmp, tmp + "-journal"):
@@ -150,7 +126,7 @@ def open_db(path: Path | str, *, create: bool = True, migrate: bool = True) -> D
             db = connect(p if not memory else ":memory:")
             pending = check_schema(db, p)
         except sqlite3.DatabaseError as exc:
-            raise KBError(_open_problem(exc), where=str(p)) from None
+            raise KBError(open_problem(exc), where=str(p)) from None
         if pending and migrate:
             with nullcontext() if memory else migration_lock(p):
                 pending = check_schema(db, p)  # another process may have upgraded it while we waited
@@ -161,7 +137,7 @@ def open_db(path: Path | str, *, create: bool = True, migrate: bool = True) -> D
                     migrations.apply(db)
                     _refresh_stale_search_text(db)
                 except sqlite3.DatabaseError as exc:
-                    raise KBError(_open_problem(exc), where=str(p)) from None
+                    raise KBError(open_problem(exc), where=str(p)) from None
         elif pending and not migrate:
             raise KBError(f"the database needs upgrading ({', '.join(pending)}); run any kb command to upgrade", str(p))
     except BaseException:

@@ -67,6 +67,30 @@ def schema_state(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
     return unknown, pending
 
 
+# SQLITE_IOERR_WRITE and SQLITE_IOERR_FSYNC/TRUNCATE: what a full disk or a file-size limit gives
+_WRITE_ERRORS = {778, 1034, 1546}
+
+
+def open_problem(exc: sqlite3.DatabaseError) -> str:
+    """What a failure to open or set up a database means, in plain words (never "not a kb
+    database" for a read-only directory or a full disk)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code == sqlite3.SQLITE_NOTADB or "not a database" in text:
+        return f"not a kb database ({text})"
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return "the disk is full; nothing was written"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return "the database or its directory is read-only (kb needs to write its -wal and -shm files)"
+    if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
+        return "cannot open the database file (is its directory writable, and is it a file?)"
+    if (getattr(exc, "sqlite_errorcode", None) or 0) in _WRITE_ERRORS:
+        return "writing failed: the disk is full or the file would be larger than this system allows"
+    if code == sqlite3.SQLITE_IOERR or "disk I/O error" in text:
+        return f"the file system reported an error ({text})"
+    return f"database error ({text})"
+
+
 def too_new(path: Path | str, unknown: list[str]) -> SchemaTooNew:
     return SchemaTooNew(
         f"this database was written by a newer version of kb (schema step {unknown[-1]!r} is unknown "
@@ -89,7 +113,7 @@ def open_reader(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
             conn = connect(p)
             unknown, pending = schema_state(conn)
         except sqlite3.DatabaseError as exc:
-            raise KBError(f"not a kb database ({exc})", str(p)) from None
+            raise KBError(open_problem(exc), str(p)) from None
         if unknown:
             conn.close()
             raise too_new(p, unknown)
