@@ -48,14 +48,14 @@ async def rows(app):
     raise SystemExit("no rows")
 
 async def kb():
-    from tui.app import KBApp
+    from kb_tui.app import KBApp
     return await rows(KBApp(db, as_of=date(2026, 9, 30), cursor_blink=False))
 
 def cli():
     # `kb tui --db DB` through click, with App.run swapped for the same headless harness
-    import tui.app
+    import kb_tui.app
     seen = []
-    tui.app.KBApp.run = lambda self, *a, **k: seen.append(asyncio.run(rows(self)))
+    kb_tui.app.KBApp.run = lambda self, *a, **k: seen.append(asyncio.run(rows(self)))
     from kb.cli import main
     main(["tui", "--db", db], standalone_mode=False)
     return seen[0]
@@ -94,8 +94,8 @@ def search_latency(db: str, queries: list[str]) -> list[float]:
     import asyncio
     from datetime import date
 
-    from tui.app import KBApp
-    from tui.screens.search import SearchScreen
+    from kb_tui.app import KBApp
+    from kb_tui.screens.search import SearchScreen
 
     async def run() -> list[float]:
         app = KBApp(db, as_of=date(2026, 9, 30), cursor_blink=False)
@@ -148,13 +148,13 @@ async def floor():
     return {"form": form}
 
 async def kb():
-    from tui.app import KBApp
+    from kb_tui.app import KBApp
     from textual.widgets import Input
     start = time.perf_counter()
     app = KBApp(db, as_of=date(2026, 9, 30), cursor_blink=False)
     out = {}
     async with app.run_test(size=(120, 40)) as pilot:
-        from tui.screens.portfolio import PortfolioScreen
+        from kb_tui.screens.portfolio import PortfolioScreen
         await wait(pilot, lambda: isinstance(app.screen, PortfolioScreen) and app.screen.loaded)
         out["rows"] = time.perf_counter() - start
         await wait(pilot, lambda: app.screen.verdicts is not None)

@@ -334,11 +334,11 @@ def tui_kb(data: Path, start: float) -> Result:
     import asyncio
     import importlib.util
 
-    if importlib.util.find_spec("tui.app") is None:
+    if importlib.util.find_spec("kb_tui.app") is None:
         return {"missing": "not built yet"}
     from textual.widgets import DataTable
 
-    from tui.app import KBApp
+    from kb_tui.app import KBApp
 
     async def main() -> tuple[float, int]:
         app = KBApp(data / "kb.sqlite", as_of=_as_of(data))

@@ -31,8 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("kb.commands.review_cmd:review", "Quarterly portfolio health review, decisions, freeze."),
     "examples": ("kb.commands.maint:examples", "Copy the README tour's example files into a directory."),
     "synth": ("kb.commands.synth_cmd:synth", "Generate a deterministic synthetic portfolio."),
-    "tui": ("kb.commands.tui_cmd:tui", "Open the terminal UI (the default with no command)."),
-    "demo": ("kb.commands.tui_cmd:demo", "Open the terminal UI on a fresh database with the seed cases."),
+    "tui": ("kb_tui.cli:tui", "Open the terminal UI (the default with no command)."),
+    "demo": ("kb_tui.cli:demo", "Open the terminal UI on a fresh database with the seed cases."),
 }
 
 

@@ -23,8 +23,7 @@ def test_piped_unmapped_flags_keep_whole_keys(run, db_path: Path, tmp_path: Path
     key = "checkout-recommendations-enabled-for-all-regions"
     log = tmp_path / "flags.csv"
     log.write_text(
-        "flag,environment,action,at,actor,comment\n"
-        f"{key},production,disabled,2026-01-05T10:00:00Z,ana,\n",
+        f"flag,environment,action,at,actor,comment\n{key},production,disabled,2026-01-05T10:00:00Z,ana,\n",
         encoding="utf-8",
     )
     with KB(db_path, "tester") as kb:

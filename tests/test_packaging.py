@@ -41,6 +41,9 @@ def test_wheel_ships_licence_typing_marker_and_data(wheel: zipfile.ZipFile) -> N
     assert len(taxonomy) == len(shipped_taxonomy) > 0
     assert len(seeds) == len(shipped_seeds) > 0
     assert any(n.startswith("kb/_data/examples/") for n in names), "the tour's example files are not shipped"
+    top_level = {n.split("/", 1)[0] for n in names if "/" in n and ".dist-info" not in n}
+    assert top_level == {"kb", "kb_tui"}, top_level  # no top-level `tui` to collide with other packages
+    assert "kb_tui/kb.tcss" in names and "kb_tui/cli.py" in names
 
 
 def test_wheel_metadata_is_complete(wheel: zipfile.ZipFile) -> None:

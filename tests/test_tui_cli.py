@@ -15,7 +15,7 @@ from kb.service import KB
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """What each KBApp.run() call saw: its database and how many incidents that database held."""
-    from tui.app import KBApp
+    from kb_tui.app import KBApp
 
     calls: list[dict[str, Any]] = []
 

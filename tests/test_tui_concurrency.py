@@ -12,8 +12,8 @@ from textual.widgets import DataTable
 
 from kb.models import Project
 from kb.service import KB
+from kb_tui.screens.quick_log import QuickLogScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.quick_log import QuickLogScreen
 
 WRITES = 150
 

@@ -15,14 +15,14 @@ from textual.widgets import Input, OptionList, Static, TabbedContent
 from kb.models import Project
 from kb.service import KB
 from kb.timeutil import now_utc
+from kb_tui.screens.confirm import AskScreen, ConfirmScreen
+from kb_tui.screens.graph import GraphScreen
+from kb_tui.screens.incident import IncidentScreen
+from kb_tui.screens.portfolio import PortfolioScreen
+from kb_tui.screens.project import ProjectScreen
+from kb_tui.screens.quick_log import QuickLogScreen
+from kb_tui.screens.taxonomy import TaxonomyScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.confirm import AskScreen, ConfirmScreen
-from tui.screens.graph import GraphScreen
-from tui.screens.incident import IncidentScreen
-from tui.screens.portfolio import PortfolioScreen
-from tui.screens.project import ProjectScreen
-from tui.screens.quick_log import QuickLogScreen
-from tui.screens.taxonomy import TaxonomyScreen
 
 
 def _setup(path: Path, **fields: Any) -> None:

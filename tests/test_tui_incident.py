@@ -10,10 +10,10 @@ from textual.widgets import Input, Static, TabbedContent
 
 from kb.models import Incident, Project
 from kb.service import KB
+from kb_tui.screens.confirm import ConfirmScreen
+from kb_tui.screens.incident import IncidentScreen
+from kb_tui.screens.portfolio import PortfolioScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.incident import IncidentScreen
-from tui.screens.portfolio import PortfolioScreen
 
 
 def _setup(path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from kb_tui.screens.help import HelpScreen
+from kb_tui.screens.quick_log import QuickLogScreen
+from kb_tui.screens.review import ReviewScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.help import HelpScreen
-from tui.screens.quick_log import QuickLogScreen
-from tui.screens.review import ReviewScreen
 
 
 def test_remapped_key_opens_quick_log(db_path: Path) -> None:

@@ -1,11 +1,11 @@
-"""The UI is a face: nothing under tui/ talks to the store directly; every read and write goes via KB."""
+"""The UI is a face: nothing under kb_tui/ talks to the store directly; every read and write goes via KB."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-TUI_DIR = Path(__file__).resolve().parents[1] / "tui"
+TUI_DIR = Path(__file__).resolve().parents[1] / "kb_tui"
 FORBIDDEN = ("sqlite3", "sqlite_utils", "kb.store")
 
 

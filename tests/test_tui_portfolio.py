@@ -78,7 +78,7 @@ async def _typing_in_the_table_filters(db_path: Path) -> None:
 
 
 def test_long_portfolios_are_listed_a_page_at_a_time(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tui.screens.portfolio as portfolio
+    import kb_tui.screens.portfolio as portfolio
 
     monkeypatch.setattr(portfolio, "PAGE", 2)
     _portfolio(db_path)

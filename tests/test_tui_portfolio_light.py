@@ -73,7 +73,7 @@ def test_kb_tui_on_a_current_database_skips_the_service(db_path: Path) -> None:
     """`kb tui --db X` on an existing database reaches App.run without importing kb.service."""
     _seeded(db_path)
     code = (
-        "import sys\nfrom click.testing import CliRunner\nfrom kb.cli import main\nfrom tui.app import KBApp\n"
+        "import sys\nfrom click.testing import CliRunner\nfrom kb.cli import main\nfrom kb_tui.app import KBApp\n"
         "KBApp.run = lambda self, *a, **k: print('run', self.db_path)\n"
         "r = CliRunner().invoke(main, ['tui', '--db', sys.argv[1]])\nassert r.exit_code == 0, r.output\n"
         "print(r.output.strip())\n"
@@ -85,7 +85,7 @@ def test_kb_tui_on_a_current_database_skips_the_service(db_path: Path) -> None:
 
 def test_the_first_frame_imports_nothing_heavy() -> None:
     code = (
-        "import sys, kb.portfolio, tui.app, tui.screens.portfolio;"
+        "import sys, kb.portfolio, kb_tui.app, kb_tui.screens.portfolio;"
         "print(sorted(m for m in ('kb.service', 'kb.models', 'pydantic', 'sqlite_utils', 'numpy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -93,7 +93,7 @@ def test_the_first_frame_imports_nothing_heavy() -> None:
 
 
 def test_kb_tui_still_creates_a_new_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tui.app import KBApp
+    from kb_tui.app import KBApp
 
     seen: list[Path] = []
     monkeypatch.setattr(KBApp, "run", lambda self, *a, **k: seen.append(self.db_path))

@@ -9,8 +9,8 @@ from textual.widgets import DataTable, Input, Select, TabbedContent
 
 from kb.models import Project
 from kb.service import KB
+from kb_tui.screens.project import ProjectScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.project import ProjectScreen
 
 FLAG_LOG = """flag,environment,action,at,actor,comment
 churn-model-enabled,production,enabled,2025-06-02T09:00:00Z,ana,launch

@@ -10,9 +10,9 @@ from textual.widgets import Static
 
 from kb.models import Project
 from kb.service import KB
+from kb_tui.screens.confirm import AskScreen
+from kb_tui.screens.quick_log import QuickLogScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.confirm import AskScreen
-from tui.screens.quick_log import QuickLogScreen
 
 
 def _setup(path: Path) -> None:

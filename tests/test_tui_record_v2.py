@@ -14,8 +14,8 @@ from textual.widgets import Input, Select
 
 from kb.models import Incident, Project
 from kb.service import KB
+from kb_tui.screens.incident import IncidentScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.incident import IncidentScreen
 
 FULL = {
     "id": "INC-0001",

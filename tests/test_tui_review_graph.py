@@ -11,11 +11,11 @@ from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from kb.models import Cause, Incident, Project
 from kb.service import KB
+from kb_tui.components.cause_tree import CauseTree
+from kb_tui.screens.confirm import AskScreen
+from kb_tui.screens.graph import GraphScreen
+from kb_tui.screens.review import ReviewScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.components.cause_tree import CauseTree
-from tui.screens.confirm import AskScreen
-from tui.screens.graph import GraphScreen
-from tui.screens.review import ReviewScreen
 
 
 def _setup(path: Path) -> None:

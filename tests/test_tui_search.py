@@ -10,10 +10,10 @@ from textual.widgets import DataTable, Input, Static
 
 from kb.models import Cause, Classification, Incident, Project
 from kb.service import KB
+from kb_tui.screens.incident import IncidentScreen
+from kb_tui.screens.search import SearchScreen, snippet_text
+from kb_tui.screens.taxonomy import TaxonomyScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.incident import IncidentScreen
-from tui.screens.search import SearchScreen, snippet_text
-from tui.screens.taxonomy import TaxonomyScreen
 
 
 def _setup(path: Path) -> None:

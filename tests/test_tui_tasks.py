@@ -13,11 +13,11 @@ from textual.command import CommandList
 from textual.widgets import DataTable, Input, TabbedContent
 
 from kb.service import KB
+from kb_tui.screens.incident import IncidentScreen
+from kb_tui.screens.portfolio import PortfolioScreen
+from kb_tui.screens.project import ProjectScreen
+from kb_tui.screens.review import ReviewScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.incident import IncidentScreen
-from tui.screens.portfolio import PortfolioScreen
-from tui.screens.project import ProjectScreen
-from tui.screens.review import ReviewScreen
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,13 @@ from textual.widgets import Input, TabbedContent
 
 from kb.service import KB
 from kb.timeutil import now_utc, quarter_of
+from kb_tui.screens.confirm import AskScreen
+from kb_tui.screens.incident import IncidentScreen
+from kb_tui.screens.portfolio import PortfolioScreen
+from kb_tui.screens.project_form import ProjectFormScreen
+from kb_tui.screens.review import ReviewScreen
+from kb_tui.screens.search import SearchScreen
 from tests.snapshot_apps.common import make_app, settle, until
-from tui.screens.confirm import AskScreen
-from tui.screens.incident import IncidentScreen
-from tui.screens.portfolio import PortfolioScreen
-from tui.screens.project_form import ProjectFormScreen
-from tui.screens.review import ReviewScreen
-from tui.screens.search import SearchScreen
 
 
 def test_the_keyboard_tour(db_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tui.app import KBApp
+from kb_tui.app import KBApp
 
 AS_OF = date(2026, 1, 15)
 # screens show local times (kb.humanize.when): pin the zone so snapshots read the same everywhere

@@ -35,7 +35,7 @@ class ConfirmScreen(ModalScreen[str]):
                 yield Button("Save (s)", variant="primary", id="save")
 
     def on_mount(self) -> None:
-        from tui.components.forms import compact
+        from kb_tui.components.forms import compact
 
         compact(self)
 
@@ -67,7 +67,7 @@ class AskScreen(ModalScreen[bool]):
                 yield Button(f"{self.action} (y)", variant="primary", id="yes")
 
     def on_mount(self) -> None:
-        from tui.components.forms import compact
+        from kb_tui.components.forms import compact
 
         compact(self)
 

@@ -18,7 +18,7 @@ def _run(db_path: Path | None, actor: str | None) -> None:
     from kb.portfolio import prefetch
 
     prefetch(db_path)  # the portfolio's first rows are read on a side thread while Textual imports
-    from tui.app import KBApp
+    from kb_tui.app import KBApp
 
     KBApp(db_path, actor=actor).run()
 

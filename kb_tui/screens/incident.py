@@ -46,11 +46,11 @@ from kb.models import (
     Confidence,
     Role,
 )
-from tui.backend import Unavailable, optional, session
-from tui.components.cause_tree import CauseTree
-from tui.components.taxonomy_picker import TaxonomyPicker
-from tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
-from tui.screens._base import KBScreen
+from kb_tui.backend import Unavailable, optional, session
+from kb_tui.components.cause_tree import CauseTree
+from kb_tui.components.taxonomy_picker import TaxonomyPicker
+from kb_tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
+from kb_tui.screens._base import KBScreen
 
 TEXT_FIELDS = ("project", "title", "started_at", "detected_at", "resolved_at", "tags")
 FLAG_FIELDS = ("key", "environment", "from", "to", "at", "actor")

@@ -42,7 +42,7 @@ def _project_rows(db_path: Any) -> list[Any]:
 
     got = first_rows(db_path)
     if got is None:
-        from tui.backend import session
+        from kb_tui.backend import session
 
         with session(db_path) as kb:
             return list(kb.project_rows())
@@ -52,7 +52,7 @@ def _project_rows(db_path: Any) -> list[Any]:
 def _incidents(db_path: Any, query: str) -> list[tuple[str, str]]:
     """(id, title) of the incident whose id is typed in full, then incidents whose text matches."""
     from kb.models import INCIDENT_ID_RE
-    from tui.backend import session
+    from kb_tui.backend import session
 
     out: list[tuple[str, str]] = []
     with session(db_path) as kb:

@@ -16,9 +16,9 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from tui.backend import session
-from tui.messages import Choices, Failed, Saved
-from tui.screens._base import WorkerErrors
+from kb_tui.backend import session
+from kb_tui.messages import Choices, Failed, Saved
+from kb_tui.screens._base import WorkerErrors
 
 
 class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
@@ -63,7 +63,7 @@ class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
         return today().isoformat() if callable(today) else ""
 
     def on_mount(self) -> None:
-        from tui.components.forms import compact
+        from kb_tui.components.forms import compact
 
         compact(self)
         target = "#ql-flag" if self.initial["project"] else "#ql-project"
@@ -156,8 +156,8 @@ class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
 
     def on_missing_project(self, message: MissingProject) -> None:
         """Offer to create the project inline, then log the shutdown against it."""
-        from tui.screens.confirm import AskScreen
-        from tui.screens.project_form import ProjectFormScreen
+        from kb_tui.screens.confirm import AskScreen
+        from kb_tui.screens.project_form import ProjectFormScreen
 
         self.saving = False
         self._error(f"no project {message.project!r} yet")
@@ -176,7 +176,7 @@ class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
 
     def on_missing_flag(self, message: MissingFlag) -> None:
         """A flag the project does not list: name the ones it does, and add it only if confirmed."""
-        from tui.screens.confirm import AskScreen
+        from kb_tui.screens.confirm import AskScreen
 
         self.saving = False
         known = ", ".join(message.known) if message.known else "none yet"
@@ -214,7 +214,7 @@ class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
 
     @on(Button.Pressed, "#ql-cancel")
     def action_cancel(self) -> None:
-        from tui.screens.project_form import ask_before_closing
+        from kb_tui.screens.project_form import ask_before_closing
 
         ask_before_closing(self, lambda: self.dismiss(None))
 

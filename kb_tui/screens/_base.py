@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.messages import Failed
+from kb_tui.messages import Failed
 
 log = logging.getLogger("kb.tui")
 
@@ -27,7 +27,7 @@ class WorkerErrors:
         if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
         from kb.errors import KBError
-        from tui.backend import one_line
+        from kb_tui.backend import one_line
 
         error = event.worker.error
         if isinstance(error, KBError):  # a problem the user can fix: no traceback needed
@@ -48,7 +48,7 @@ class KBScreen(WorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         """Runs before each screen's own on_mount (Textual calls the handlers of every class)."""
-        from tui.components.forms import compact
+        from kb_tui.components.forms import compact
 
         compact(self)
 
@@ -101,7 +101,7 @@ class KBScreen(WorkerErrors, Screen[None]):
         if not dirty:
             leave()
             return
-        from tui.screens.confirm import ConfirmScreen
+        from kb_tui.screens.confirm import ConfirmScreen
 
         def answer(choice: str | None) -> None:
             if choice == "discard":
@@ -120,7 +120,7 @@ class KBScreen(WorkerErrors, Screen[None]):
 
     @property
     def kb_app(self):  # type: ignore[no-untyped-def]
-        from tui.app import KBApp
+        from kb_tui.app import KBApp
 
         app = self.app
         assert isinstance(app, KBApp)

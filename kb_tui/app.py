@@ -1,7 +1,7 @@
 """The kb terminal UI: an App that wires screens, global keys, themes and the command palette.
 
 The app holds no database handle: screens start thread workers that open their own `KB`
-(tui.backend.session) and post results back as messages. Screens are imported when first shown,
+(kb_tui.backend.session) and post results back as messages. Screens are imported when first shown,
 and nothing here imports kb.service: the portfolio's first rows come from the stdlib-only
 `kb.portfolio`, and the full service (pydantic, sqlite-utils, numpy: ~0.8 s) is imported by the
 portfolio's second-pass worker once the rows are on screen, not beside Textual's own start-up.
@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from tui.commands import KBCommands
+from kb_tui.commands import KBCommands
 
 DARK, LIGHT = "textual-dark", "textual-light"
 SCREENS = Binding.Group("screens", compact=True)  # F3 search, F4 taxonomy, F5 graph, F6 review, F7 home
@@ -67,7 +67,7 @@ class KBApp(App[None]):
         self.cursor_blink = cursor_blink
 
     def on_mount(self) -> None:
-        from tui.settings import load_settings
+        from kb_tui.settings import load_settings
 
         settings = load_settings()
         self.theme = self._initial_theme or settings.theme
@@ -76,7 +76,7 @@ class KBApp(App[None]):
         keymap = {**settings.keymap, **self._initial_keymap}
         if keymap:
             self.set_keymap(keymap)
-        from tui.screens.portfolio import PortfolioScreen
+        from kb_tui.screens.portfolio import PortfolioScreen
 
         self.push_screen(PortfolioScreen())
 
@@ -102,40 +102,40 @@ class KBApp(App[None]):
         return isinstance(self.screen, ModalScreen)
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from kb_tui.screens.help import HelpScreen
 
         self._show(HelpScreen())
 
     def action_quick_log(self, project: str | None = None, flag: str | None = None, at: str | None = None) -> None:
-        from tui.screens.quick_log import QuickLogScreen
+        from kb_tui.screens.quick_log import QuickLogScreen
 
         if isinstance(self.screen, QuickLogScreen) or self._in_modal():
             return
         self.push_screen(QuickLogScreen(project=project, flag=flag, at=at))
 
     def action_search(self) -> None:
-        from tui.screens.search import SearchScreen
+        from kb_tui.screens.search import SearchScreen
 
         self._show(SearchScreen())
 
     def action_taxonomy(self, code: str | None = None) -> None:
-        from tui.screens.taxonomy import TaxonomyScreen
+        from kb_tui.screens.taxonomy import TaxonomyScreen
 
         self._show(TaxonomyScreen(code=code))
 
     def action_graph(self, incident_id: str | None = None) -> None:
-        from tui.screens.graph import GraphScreen
+        from kb_tui.screens.graph import GraphScreen
 
         self._show(GraphScreen(incident_id=incident_id))
 
     def action_review(self) -> None:
-        from tui.screens.review import ReviewScreen
+        from kb_tui.screens.review import ReviewScreen
 
         self._show(ReviewScreen())
 
     def action_review_do(self, action: str, *args: str) -> None:
         """Open the review (unless it is showing) and run one of its actions: the palette's way in."""
-        from tui.screens.review import ReviewScreen
+        from kb_tui.screens.review import ReviewScreen
 
         if self._in_modal():
             return
@@ -156,18 +156,18 @@ class KBApp(App[None]):
             self.pop_screen()
 
     def action_new_incident(self, project: str | None = None) -> None:
-        from tui.screens.incident import IncidentScreen
+        from kb_tui.screens.incident import IncidentScreen
 
         self.push_screen(IncidentScreen(incident_id=None, project=project))
 
     def action_open_incident(self, incident_id: str) -> None:
-        from tui.screens.incident import IncidentScreen
+        from kb_tui.screens.incident import IncidentScreen
 
         self.push_screen(IncidentScreen(incident_id=incident_id))
 
     def action_new_project(self, slug: str = "") -> None:
         """The new-project form; the project opens once it is created."""
-        from tui.screens.project_form import ProjectFormScreen
+        from kb_tui.screens.project_form import ProjectFormScreen
 
         if self._in_modal():
             return
@@ -179,7 +179,7 @@ class KBApp(App[None]):
         self.push_screen(ProjectFormScreen(slug), created)
 
     def action_open_project(self, slug: str) -> None:
-        from tui.screens.project import ProjectScreen
+        from kb_tui.screens.project import ProjectScreen
 
         self.push_screen(ProjectScreen(slug))
 
@@ -189,7 +189,7 @@ class KBApp(App[None]):
         if not dirty:
             self.exit()
             return
-        from tui.screens.confirm import ConfirmScreen
+        from kb_tui.screens.confirm import ConfirmScreen
 
         top: Any = dirty[-1]
         what = getattr(top, "unsaved_what", "This screen")

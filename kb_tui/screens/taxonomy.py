@@ -14,11 +14,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from kb.humanize import day, plural
-from tui.backend import session
-from tui.components.badges import severity_text
-from tui.components.taxonomy_picker import TaxonomyPicker
-from tui.messages import ModeIncidents, TaxonomyLoaded
-from tui.screens._base import KBScreen
+from kb_tui.backend import session
+from kb_tui.components.badges import severity_text
+from kb_tui.components.taxonomy_picker import TaxonomyPicker
+from kb_tui.messages import ModeIncidents, TaxonomyLoaded
+from kb_tui.screens._base import KBScreen
 
 
 class TaxonomyScreen(KBScreen):

@@ -29,10 +29,10 @@ from textual.widgets import (
 from kb.approxdate import shown
 from kb.humanize import day, evidence, number, plural, score, when
 from kb.models import MONITORING_LEVELS, STAGES
-from tui.backend import Unavailable, optional, session
-from tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
-from tui.messages import Failed, ProjectLoaded, Saved
-from tui.screens._base import KBScreen
+from kb_tui.backend import Unavailable, optional, session
+from kb_tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
+from kb_tui.messages import Failed, ProjectLoaded, Saved
+from kb_tui.screens._base import KBScreen
 
 TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),

@@ -15,9 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from kb.models import MONITORING_LEVELS, STAGES
-from tui.backend import session
-from tui.messages import Failed, Saved
-from tui.screens._base import WorkerErrors
+from kb_tui.backend import session
+from kb_tui.messages import Failed, Saved
+from kb_tui.screens._base import WorkerErrors
 
 TEXT = (
     ("slug", "Slug", "permanent id: lowercase, digits, - . _"),
@@ -61,7 +61,7 @@ class ProjectFormScreen(WorkerErrors, ModalScreen[str | None]):
                 yield Button("Create (ctrl+s)", variant="primary", id="np-save")
 
     def on_mount(self) -> None:
-        from tui.components.forms import compact
+        from kb_tui.components.forms import compact
 
         compact(self)
         self.query_one("#np-name" if self.initial["slug"] else "#np-slug", Input).focus()
@@ -131,7 +131,7 @@ def ask_before_closing(screen: Any, close: Callable[[], Any]) -> None:
     if not screen.dirty:
         close()
         return
-    from tui.screens.confirm import AskScreen
+    from kb_tui.screens.confirm import AskScreen
 
     def answered(discard: bool | None) -> None:
         if discard:

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from tui.screens._base import KBScreen
+from kb_tui.screens._base import KBScreen
 
 TOUR = """\
 [b]Portfolio[/b] (home): type to filter, ↑/↓ to move, Enter opens a project; ctrl+s sorts; F9 new project.

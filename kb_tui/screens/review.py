@@ -28,10 +28,10 @@ from textual.widgets import (
 )
 
 from kb.humanize import duration, percent, plural
-from tui.backend import Unavailable, optional, session
-from tui.components.badges import stage_text, verdict_badge
-from tui.messages import Failed, ReviewLoaded, Saved
-from tui.screens._base import KBScreen
+from kb_tui.backend import Unavailable, optional, session
+from kb_tui.components.badges import stage_text, verdict_badge
+from kb_tui.messages import Failed, ReviewLoaded, Saved
+from kb_tui.screens._base import KBScreen
 
 DECISIONS = ("continue", "fix", "pause", "retire")
 QUARTER = Binding.Group("quarter ◀▶", compact=True)
@@ -338,7 +338,7 @@ class ReviewScreen(KBScreen):
             if self.review is not None and self.review.frozen:
                 self.notify(f"{self.review.quarter} is already frozen", severity="warning")
             return
-        from tui.screens.confirm import AskScreen
+        from kb_tui.screens.confirm import AskScreen
 
         quarter = self.quarter
         question = (

@@ -26,7 +26,7 @@ class TUISettings:
 def settings_file() -> Path:
     from kb.config import config_dir
 
-    return config_dir() / "tui.yaml"
+    return config_dir() / "kb_tui.yaml"
 
 
 def _file_values(path: Path) -> dict[str, Any]:

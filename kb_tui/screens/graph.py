@@ -12,10 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from tui.backend import Unavailable, optional, session
-from tui.components.cause_tree import CauseTree
-from tui.messages import GraphLoaded
-from tui.screens._base import KBScreen
+from kb_tui.backend import Unavailable, optional, session
+from kb_tui.components.cause_tree import CauseTree
+from kb_tui.messages import GraphLoaded
+from kb_tui.screens._base import KBScreen
 
 
 class GraphScreen(KBScreen):

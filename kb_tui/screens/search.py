@@ -18,9 +18,9 @@ from textual.worker import get_current_worker
 
 from kb.humanize import plural
 from kb.models import INCIDENT_KINDS
-from tui.backend import session
-from tui.messages import SearchResults
-from tui.screens._base import KBScreen
+from kb_tui.backend import session
+from kb_tui.messages import SearchResults
+from kb_tui.screens._base import KBScreen
 
 DEBOUNCE_S = 0.04
 LIMIT = 50

@@ -18,11 +18,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from kb.humanize import day, plural, score
-from tui.backend import Unavailable, has, optional, session
-from tui.components.badges import owner_text, stage_text, verdict_badge
-from tui.components.sparkline import spark_text
-from tui.messages import PortfolioEnriched, PortfolioLoaded
-from tui.screens._base import KBScreen
+from kb_tui.backend import Unavailable, has, optional, session
+from kb_tui.components.badges import owner_text, stage_text, verdict_badge
+from kb_tui.components.sparkline import spark_text
+from kb_tui.messages import PortfolioEnriched, PortfolioLoaded
+from kb_tui.screens._base import KBScreen
 
 # key, label, width (None: sized to the terminal, see _widths). The slug is never cut; when the
 # terminal is narrow the optional columns go, the last-incident date first, then the usage sparkline
