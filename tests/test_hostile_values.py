@@ -169,3 +169,50 @@ def test_free_text_is_stored_as_typed_or_refused_in_one_line(db: Path, title: st
             assert kb.get_incident(stored["id"]).title == stored["title"]
     else:
         assert "title" in result.stderr
+
+
+# --- the other vendors' importers: the documented shapes with one bad time ---------------------------------------
+
+VENDORS = Path(__file__).parent / "fixtures" / "flags" / "vendors"
+
+
+def _vendor_with(name: str, records_key: str, field: str, value: object) -> str:
+    doc = json.loads((VENDORS / name).read_text(encoding="utf-8"))
+    for record in doc[records_key]:
+        record[field] = value
+    return json.dumps(doc)
+
+
+@SETTINGS
+@given(
+    value=BAD_DATES,
+    vendor=st.sampled_from(
+        [
+            ("flagsmith_audit_list.json", "results", "created_date", "flagsmith"),
+            ("growthbook_audit_api.json", "events", "dateCreated", "growthbook"),
+        ]
+    ),
+)
+def test_bad_dates_in_flagsmith_and_growthbook_audit_logs(
+    db: Path, tmp_path_factory: pytest.TempPathFactory, value: str, vendor: tuple[str, str, str, str]
+) -> None:
+    name, key, field, fmt = vendor
+    f = tmp_path_factory.mktemp("v") / name
+    f.write_text(_vendor_with(name, key, field, value), encoding="utf-8")
+    _refused(db, "flags", "import", str(f), "--format", fmt, naming=field)
+
+
+# epoch numbers kb cannot place: before 1990 or after 2199 read as seconds or as milliseconds, or not whole
+BAD_EPOCHS = st.one_of(
+    st.integers(max_value=631_152_000 - 1),  # before 1990 even as seconds
+    st.integers(min_value=7_258_118_400_000 + 1, max_value=10**30),  # after 2199 even as milliseconds
+    st.integers(min_value=7_258_118_400 + 1, max_value=631_152_000_000 - 1),  # after 2199 as s, before 1990 as ms
+)
+
+
+@SETTINGS
+@given(value=BAD_EPOCHS)
+def test_bad_epochs_in_a_launchdarkly_audit_log(db: Path, tmp_path_factory: pytest.TempPathFactory, value: int) -> None:
+    f = tmp_path_factory.mktemp("v") / "ld.json"
+    f.write_text(_vendor_with("launchdarkly_list.json", "items", "date", value), encoding="utf-8")
+    _refused(db, "flags", "import", str(f), "--format", "launchdarkly", naming="date")
