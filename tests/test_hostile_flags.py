@@ -194,3 +194,20 @@ def test_the_unmutated_fixtures_import(hostile_db: Path) -> None:
     for path in FLAG_LOGS.values():
         assert run_hostile(hostile_db, "flags", "import", str(path)).exit_code == 0, path
     assert run_hostile(hostile_db, "health", "import", str(HEALTH)).exit_code == 0
+
+
+def test_growthbook_rules_that_are_not_a_list_are_read_as_no_rules(hostile_db: Path, tmp_path: Path) -> None:
+    """Found by the property test above in CI: `rules: true` in previous_attributes raised a TypeError."""
+    hook = {
+        "event": "feature.updated",
+        "created": 1782120600000,
+        "data": {
+            "object": {"id": "f", "environments": {"production": {"enabled": False, "rules": True}}},
+            "previous_attributes": {"environments": {"production": {"enabled": True, "rules": True}}},
+        },
+    }
+    f = tmp_path / "gb.json"
+    f.write_text(json.dumps(hook), encoding="utf-8")
+    result = run_hostile(hostile_db, "flags", "import", str(f), "--format", "growthbook")
+    assert result.exit_code in (0, 1), result.output
+    assert "TypeError" not in result.stderr and "internal error" not in result.stderr, result.stderr

@@ -91,7 +91,8 @@ def serving(feature: Any, env: str) -> Serving | None:
     if not isinstance(feature, dict) or not isinstance(state, dict):
         return None
     default = state.get("defaultValue", feature.get("defaultValue"))
-    for rule in state.get("rules") or []:
+    rules = state.get("rules")
+    for rule in rules if isinstance(rules, list) else []:  # hostile input may put any value here
         if not isinstance(rule, dict) or not _for_everyone(rule):
             continue
         if rule.get("type") == "force" and "value" in rule:
