@@ -71,7 +71,9 @@ def test_results_follow_typing_and_filters(db_path: Path) -> None:
             await until(pilot, lambda: _ids(table) == ["INC-0001"], "the hostile query")
             table.focus()
             await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, IncidentScreen), "the incident to open")
+            await until(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.loaded, "the incident")
+            # the hit that was opened, not merely some incident screen
+            assert app.screen.query_one("#f-title", Input).value == "Review queue overflowed"
 
     asyncio.run(flow())
 

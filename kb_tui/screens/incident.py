@@ -256,6 +256,10 @@ class IncidentScreen(KBScreen):
 
     def on_mount(self) -> None:
         self.query_one("#f-id", Static).update(self.incident_id or "new incident (id assigned on save)")
+        for field in self.query(Input):
+            # an editor, not a search box: focusing a stored value must not select it for the next key to
+            # replace (and the focus would race the load over where a long value scrolls to)
+            field.select_on_focus = False
         # the first thing a person types: the project of a new incident, else its title
         self.query_one("#f-title" if self.new_project or self.incident_id else "#f-project", Input).focus()
         self.load()
@@ -316,6 +320,11 @@ class IncidentScreen(KBScreen):
         self.timeline = [dict(t) for t in data.get("timeline", [])]
         # everything the form does not show (links, impact, lessons, metrics...) rides along unchanged
         self.extra = {k: v for k, v in data.items() if k not in FORM_KEYS}
+        # a long value is read from its start (Input's first value puts the cursor at the end, and whether
+        # it then scrolls there depends on whether layout has run yet)
+        for field in self.query(Input):
+            if (field.id or "").startswith("f-"):
+                field.cursor_position = 0
 
     # --- the model -----------------------------------------------------------------------------
 

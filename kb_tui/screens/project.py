@@ -276,7 +276,9 @@ class ProjectScreen(KBScreen):
 
     def _fill_form(self, p: Any) -> None:
         for name, _ in TEXT_FIELDS:
-            self.query_one(f"#p-{name}", Input).value = _as_text(p, name)
+            field = self.query_one(f"#p-{name}", Input)
+            field.value = _as_text(p, name)
+            field.cursor_position = 0  # read a long value from its start, whatever layout has done so far
         self.query_one("#p-stage", Select).value = p.stage
         self.query_one("#p-monitoring", Select).value = p.monitoring
 
