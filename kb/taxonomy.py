@@ -548,7 +548,7 @@ def _canonical(cycle: list[str]) -> tuple[str, ...]:
 def _cycle_problems(tax: Taxonomy, index_name: str) -> list[str]:
     import networkx as nx  # deferred: only validation needs it
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(tax.modes)
     graph.add_edges_from((a, b) for a, b in tax.leads_to_edges() if b in tax.modes and a != b)
     documented: dict[tuple[str, ...], int] = {}
@@ -565,13 +565,13 @@ def _cycle_problems(tax: Taxonomy, index_name: str) -> list[str]:
         documented[_canonical(list(cyc.modes))] = i
     undocumented: set[tuple[str, ...]] = set()
     # enumerate a bounded number so a badly tangled graph cannot hang validation; shortest first
-    for cyc in itertools.islice(nx.simple_cycles(graph), 2000):
-        key = _canonical(list(cyc))
+    for found in itertools.islice(nx.simple_cycles(graph), 2000):
+        key = _canonical(list(found))
         if key not in documented:
             undocumented.add(key)
     shown = sorted(undocumented, key=lambda c: (len(c), c))
-    for cyc in shown[:20]:
-        path = " -> ".join([*cyc, cyc[0]])
+    for loop in shown[:20]:
+        path = " -> ".join([*loop, loop[0]])
         problems.append(f"{index_name}: cycles: undocumented cycle in leads_to: {path} (break it or document it)")
     if len(shown) > 20:
         problems.append(f"{index_name}: cycles: {len(shown) - 20} more undocumented cycles in leads_to not shown")

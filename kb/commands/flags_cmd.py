@@ -93,11 +93,11 @@ def _print_events(events: list[Any], empty: str) -> None:
 def _events_table(events: list[Any]) -> list[tuple[str, ...]]:
     from kb.humanize import when
 
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for e in events:
         arrow = f"{e.state_from or '?'}→{e.state_to}" if e.state_to else ""
         project = e.project or "(unmapped)"
-        rows.append((when(e.at), e.flag_key, e.environment, e.action, arrow, e.actor, project, e.comment))
+        rows.append(tuple(str(x or "") for x in (when(e.at), e.flag_key, e.environment, e.action, arrow, e.actor, project, e.comment)))
     return rows
 
 

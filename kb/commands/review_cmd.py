@@ -180,6 +180,6 @@ def diff(q1: str, q2: str, as_json: bool) -> None:
         con.print(f"projects removed: {', '.join(d.projects_removed) or 'none'}", markup=False)
     if d.modes:
         m = Table("mode", d.a, d.b, box=None, title="incidents per mode")
-        for x in d.modes[:15]:
-            m.add_row(x.code, str(x.a), str(x.b))
+        for mode in d.modes[:15]:
+            m.add_row(mode.code, str(mode.a), str(mode.b))
         con.print(m)

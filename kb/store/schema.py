@@ -315,7 +315,7 @@ def m001_initial(db: Database) -> None:
         END;
         """
     )
-    db["incident_text"].enable_fts(
+    db.table("incident_text").enable_fts(
         ["title", "summary", "causes", "actions"], create_triggers=True, tokenize="porter unicode61"
     )
     db.execute("INSERT INTO meta (key, value) VALUES ('next_incident_seq', '1')")
@@ -511,10 +511,10 @@ def m009_search_everything(db: Database) -> None:
     kb.store.repo.refresh_search_text, which kb.store.db runs right after the migrations while
     `search_text_stale` is set in meta, so it always uses the code that writes the rows.
     """
-    db["incident_text"].disable_fts()
+    db.table("incident_text").disable_fts()
     for column in ("modes", "details", "project"):
         db.execute(f"ALTER TABLE incident_text ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
-    db["incident_text"].enable_fts(
+    db.table("incident_text").enable_fts(
         ["title", "summary", "causes", "actions", "modes", "details", "project"],
         create_triggers=True,
         tokenize="porter unicode61",

@@ -5,18 +5,22 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 from datetime import UTC, date, datetime, timedelta
 
 from kb.models import Action, Cause, Classification, FlagChange, Incident, Project, Retraining, TimelineEntry
 from kb.synth import words
 from kb.synth.spec import PATTERNS, SynthSpec
 from kb.taxonomy import Taxonomy
+from kb.vocab import ActionStatus, DetectedBy, IncidentKind, Monitoring, Stage, Status
 
-STAGE_WEIGHTS = {"production": 45, "pilot": 25, "paused": 10, "disabled": 10, "retired": 10}
-MONITORING_WEIGHTS = {"none": 25, "training-metrics": 30, "input-drift": 25, "outcomes": 20}
-DETECTION_LAG = {  # detected_by -> (min, max) days from impact to detection
+T = TypeVar("T", bound=str)
+
+STAGE_WEIGHTS: dict[Stage, int] = {"production": 45, "pilot": 25, "paused": 10, "disabled": 10, "retired": 10}
+MONITORING_WEIGHTS: dict[Monitoring, int] = {"none": 25, "training-metrics": 30, "input-drift": 25, "outcomes": 20}
+DETECTION_LAG: dict[DetectedBy, tuple[int, int]] = {  # detected_by -> (min, max) days from impact to detection
     "monitoring": (0, 3),
     "user-report": (1, 14),
     "downstream-team": (2, 30),
@@ -24,7 +28,7 @@ DETECTION_LAG = {  # detected_by -> (min, max) days from impact to detection
     "review": (30, 150),
     "nobody": (40, 200),
 }
-DETECTED_BY_WEIGHTS = {
+DETECTED_BY_WEIGHTS: dict[DetectedBy, int] = {
     "monitoring": 25,
     "user-report": 25,
     "downstream-team": 20,
@@ -33,7 +37,7 @@ DETECTED_BY_WEIGHTS = {
     "nobody": 10,
 }
 CAUSE_COUNT_WEIGHTS = (14, 24, 26, 18, 11, 7)  # 1..6 causes: about 3.1 per incident
-OTHER_KINDS = {"rollback": 25, "degradation": 30, "outage": 20, "compliance-stop": 8, "near-miss": 17}
+OTHER_KINDS: dict[IncidentKind, int] = {"rollback": 25, "degradation": 30, "outage": 20, "compliance-stop": 8, "near-miss": 17}
 TITLE_TEMPLATES = (
     "{mode} in {project}",
     "{project}: {mode_l}",
@@ -57,7 +61,7 @@ class ProjectPlan:
         return self.project.slug
 
 
-def _pick(rng: random.Random, weights: dict[str, int]) -> str:
+def _pick(rng: random.Random, weights: Mapping[T, int]) -> T:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -78,7 +82,7 @@ def make_projects(rng: random.Random, spec: SynthSpec) -> list[ProjectPlan]:
         slug = f"proj-{n:0{width}d}"
         domain, what, decision, metric = rng.choice(words.DOMAINS)
         pattern = _pick(rng, PATTERNS)
-        stage = _pick(rng, STAGE_WEIGHTS)
+        stage: Stage = _pick(rng, STAGE_WEIGHTS)
         if pattern in ("quiet-shutdown", "declining-usage", "rising-overrides", "cost-creep", "capacity-gap"):
             stage = "production" if rng.random() < 0.8 else "pilot"
         owner = "" if rng.random() < 0.15 else rng.choice(words.PEOPLE)
@@ -153,7 +157,7 @@ class ChainBuilder:
         return codes, because
 
 
-def _kind(rng: random.Random, codes: list[str]) -> str:
+def _kind(rng: random.Random, codes: list[str]) -> IncidentKind:
     if "silent.quiet-shutdown" in codes:
         return "quiet-shutdown"
     if "silent.unused-output" in codes or "silent.sunk-cost" in codes:
@@ -197,6 +201,7 @@ def make_incidents(rng: random.Random, spec: SynthSpec, plans: list[ProjectPlan]
         limit = hi if plan.shutdown_at is not None or plan.pattern == "stale" else as_of
         detected = min(started + timedelta(days=rng.randint(lag_lo, lag_hi)), max(limit, started))
         resolved: date | None = None
+        status: Status
         roll = rng.random()
         if (as_of - detected).days > 30 and roll < 0.7:
             status = "resolved"
@@ -239,7 +244,7 @@ def make_incidents(rng: random.Random, spec: SynthSpec, plans: list[ProjectPlan]
         for _ in range(rng.choices(range(5), weights=(10, 30, 30, 20, 10))[0]):
             due = detected + timedelta(days=rng.randint(14, 120))
             if due < as_of:
-                status_a = rng.choices(("done", "open", "wont-do"), weights=(55, 35, 10))[0]
+                status_a: ActionStatus = rng.choices(("done", "open", "wont-do"), weights=(55, 35, 10))[0]
             else:
                 status_a = rng.choices(("open", "done"), weights=(70, 30))[0]
             actions.append(
