@@ -390,7 +390,7 @@ def _condition_below(n: int, below: dict[int, set[int]], is_condition: tuple[boo
 def _cut(shape: _Shape) -> tuple[list[tuple[int, list[int]]], int]:
     """For one lifted shape: the roots each condition node strictly dominates, and how many roots."""
     edges, roots, is_condition = shape
-    dag = nx.DiGraph()
+    dag: nx.DiGraph[int] = nx.DiGraph()
     dag.add_node(SOURCE)
     dag.add_edges_from(edges)
     idom = nx.immediate_dominators(dag, SOURCE)
@@ -533,6 +533,18 @@ def similar(g: nx.MultiDiGraph, incident_id: str, limit: int = 10) -> list[Simil
 
 
 def why(g: nx.MultiDiGraph, codes: Iterable[str], limit: int = 10) -> list[WhySuggestion]:
+    """Why-suggestions from the incidents and `leads_to` edges in the graph (see `rank_why`)."""
+    leads_to = [(g.nodes[u]["code"], g.nodes[v]["code"]) for u, v, key in g.edges(keys=True) if key == LEADS_TO]
+    return rank_why(incident_facts(g), codes, leads_to, partial(mode_name, g), limit=limit)
+
+
+def rank_why(
+    incidents: Mapping[str, IncidentFacts],
+    codes: Iterable[str],
+    leads_to: Iterable[tuple[str, str]],
+    name: Callable[[str], str],
+    limit: int = 10,
+) -> list[WhySuggestion]:
     """Upstream modes to ask about for an incident classified with `codes` (current codes).
 
     A chosen mode appears in a past incident as the mode of a cause (then every cause down that
@@ -540,37 +552,31 @@ def why(g: nx.MultiDiGraph, codes: Iterable[str], limit: int = 10) -> list[WhySu
     of the incident (then every cause of that incident stands behind it: the chain is the
     incident's own explanation).
     from_incidents: past incidents in which a cause of the mode stands behind a chosen mode; each
-    incident counts once. from_taxonomy: the taxonomy has a `leads_to` edge from the mode to one of
-    `codes`. evidence = from_incidents + the number of `codes` the mode leads to in the taxonomy.
+    incident counts once. from_taxonomy: the taxonomy has a `leads_to` edge (`leads_to`: pairs of
+    current codes) from the mode to one of `codes`. evidence = from_incidents + the number of
+    `codes` the mode leads to in the taxonomy.
     The chosen codes themselves are never suggested. Ranked by evidence, then from_incidents, then code.
     """
     chosen = set(codes)
-    classified = _classifications(g)
     from_incidents: Counter[str] = Counter()
-    for iid, rec in incident_causes(g).items():
+    for facts in incidents.values():
+        rec = facts.causes
+        if not rec.order:
+            continue
         carried = {rec.modes[c] for c in rec.order if c in rec.modes}
-        if classified.get(iid, set()) & (chosen - carried):
+        if set(facts.classified) & (chosen - carried):
             behind = set(rec.order)
         else:
             seeds = [c for c in rec.order if rec.modes.get(c) in chosen]
             if not seeds:
                 continue
-            dag = nx.DiGraph()
-            dag.add_nodes_from(rec.order)
-            dag.add_edges_from((c, b) for c in rec.order for b in rec.because[c])
-            behind = set().union(*(nx.descendants(dag, s) for s in seeds))
+            behind = _below(seeds, rec.because)
         from_incidents.update({rec.modes[c] for c in behind if c in rec.modes} - chosen)
-    taxonomy_links: Counter[str] = Counter()
-    for code in chosen:
-        node = mode_node(code)
-        if node in g:
-            for u, keys in g.pred[node].items():
-                if LEADS_TO in keys and g.nodes[u]["code"] not in chosen:
-                    taxonomy_links[g.nodes[u]["code"]] += 1
+    taxonomy_links: Counter[str] = Counter(u for u, v in set(leads_to) if v in chosen and u not in chosen)
     suggestions = [
         WhySuggestion(
             code=code,
-            name=mode_name(g, code),
+            name=name(code),
             evidence=from_incidents[code] + taxonomy_links[code],
             from_incidents=from_incidents[code],
             from_taxonomy=taxonomy_links[code] > 0,
@@ -581,45 +587,57 @@ def why(g: nx.MultiDiGraph, codes: Iterable[str], limit: int = 10) -> list[WhySu
     return suggestions[:limit]
 
 
-def _classifications(g: nx.MultiDiGraph) -> dict[str, set[str]]:
-    """Incident id -> the codes it is classified as."""
-    out: dict[str, set[str]] = {}
-    for n, d in g.nodes(data=True):
-        if d.get("kind") == "incident":
-            out[d["label"]] = {g.nodes[v]["code"] for v, keys in g.succ[n].items() if CLASSIFIED_AS in keys}
-    return out
+def _below(seeds: Iterable[str], because: Mapping[str, list[str]]) -> set[str]:
+    """Every cause reachable from `seeds` through `because`, the seeds themselves only when reached
+    again (networkx.descendants of each seed, joined)."""
+    seen: set[str] = set()
+    stack = [b for s in seeds for b in because.get(s, ())]
+    while stack:
+        x = stack.pop()
+        if x not in seen:
+            seen.add(x)
+            stack.extend(because.get(x, ()))
+    return seen
 
 
 # --- cycles ------------------------------------------------------------------------------------
 
 
 def mode_graph(g: nx.MultiDiGraph) -> nx.DiGraph:
+    """`because` links lifted to modes across the incidents in the graph (see `lift_links`)."""
+    return lift_links(incident_causes(g).values())
+
+
+def lift_links(causes: Iterable[IncidentCauses]) -> nx.DiGraph:
     """`because` links lifted to modes across incidents (A -> B: a cause of A happened because of a cause of B).
 
     Links between two causes of the same mode, and causes without a mode, are left out.
     """
-    lifted = nx.DiGraph()
-    nodes = g.nodes
-    for n, d in nodes(data=True):
-        if d.get("kind") != "cause" or not d["mode"]:
-            continue
-        for v, keys in g.succ[n].items():
-            if BECAUSE in keys:
-                other = nodes[v]["mode"]
-                if other and other != d["mode"]:
-                    lifted.add_edge(d["mode"], other)
+    lifted: nx.DiGraph[str] = nx.DiGraph()
+    for rec in causes:
+        modes = rec.modes
+        for c in rec.order:
+            code = modes.get(c)
+            if code:
+                named = (modes.get(b) for b in rec.because[c])
+                lifted.add_edges_from((code, other) for other in named if other and other != code)
     return lifted
 
 
 def mode_cycles(g: nx.MultiDiGraph, max_length: int = 6) -> list[list[str]]:
-    """Vicious circles: cycles of at most `max_length` modes in `mode_graph` (networkx.simple_cycles).
+    """Cycles among the modes of the incidents in the graph (see `find_mode_cycles`)."""
+    return find_mode_cycles(mode_graph(g), max_length)
+
+
+def find_mode_cycles(lifted: nx.DiGraph, max_length: int = 6) -> list[list[str]]:
+    """Vicious circles: cycles of at most `max_length` modes in `lifted` (`lift_links`; networkx.simple_cycles).
 
     One incident's causes never form a cycle (kb.models.Incident rejects that), but lifted to modes
     a cycle appears when incidents disagree on direction (A because B here, B because A there) or
     one chain passes through a mode twice. Each cycle starts at its smallest code; shorter first.
     """
     out = []
-    for cycle in nx.simple_cycles(mode_graph(g), length_bound=max_length):
+    for cycle in nx.simple_cycles(lifted, length_bound=max_length):
         i = cycle.index(min(cycle))
         out.append(cycle[i:] + cycle[:i])
     out.sort(key=lambda c: (len(c), c))

@@ -28,27 +28,26 @@ causal role: condition, trigger or outcome; a code it does not know counts as a 
 Attribute values are only str, int and bool, so networkx's GraphML and GEXF writers accept them.
 
 Merged duplicates (incidents.duplicate_of set) are left out of portfolio graphs: the surviving
-record speaks for them. Building reads five result sets with plain SQL and adds nodes and edges
-in bulk; it is measured against networkx alone in bench/.
+record speaks for them. The rows come from the store (kb.store.queries.graph: five result sets,
+one snapshot); `build_graph` is a pure function of them and adds nodes and edges in bulk; it is
+measured against networkx alone in bench/.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
-from sqlite_utils import Database
 
-from kb.errors import NotFound
 from kb.graph.results import Window
-from kb.graph.window import window_sql
 from kb.perf import gc_paused
-from kb.store.retry import read_snapshot
+from kb.store.queries import graph as queries
+from kb.store.queries.graph import GraphRows as GraphRows  # re-exported: the rows build_graph reads
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from kb.taxonomy import Taxonomy
 
 HAS_INCIDENT = "has_incident"
@@ -83,20 +82,6 @@ def mode_node(code: str) -> str:
     return f"mode:{code}"
 
 
-@dataclass
-class GraphRows:
-    """The raw rows a graph is built from, as plain tuples straight from SQLite."""
-
-    projects: list[tuple[str, str, str, str]] = field(default_factory=list)  # slug, name, owner, stage
-    incidents: list[tuple[str, str, str, str, int, str]] = field(default_factory=list)
-    # ^ id, project, title, kind, severity, at
-    causes: list[tuple[str, str, str, str | None, int]] = field(default_factory=list)
-    # ^ incident_id, cause_id, statement, mode, is_trigger
-    links: list[tuple[str, str, str]] = field(default_factory=list)  # incident_id, cause_id, because_id
-    classifications: list[tuple[str, str, str, str]] = field(default_factory=list)
-    # ^ incident_id, code, role, confidence
-
-
 def load_rows(
     db: Database,
     *,
@@ -104,68 +89,11 @@ def load_rows(
     incident: str | None = None,
     window: Window | None = None,
 ) -> GraphRows:
-    """Read everything the graph needs in five queries, whatever the number of incidents.
-
-    `incident` selects exactly that record (even a merged duplicate); otherwise duplicates are
-    left out and `project` and `window` narrow the set.
-    """
-    with read_snapshot(db):  # five queries, one state of the store
-        return _load_rows(db, project, incident, window)
-
-
-def _load_rows(db: Database, project: str | None, incident: str | None, window: Window | None) -> GraphRows:
-    where, params = _incident_filter(db, project, incident, window)
-    conn = db.conn
-    rows = GraphRows()
-    inc_sql = (
-        "SELECT id, project, title, kind, severity, coalesce(started_at, detected_at, '') FROM incidents"
-        f" WHERE {where} ORDER BY id"
-    )
-    rows.incidents = conn.execute(inc_sql, params).fetchall()
-    if project is None and incident is None:
-        rows.projects = conn.execute("SELECT slug, name, owner, stage FROM projects ORDER BY slug").fetchall()
-    else:
-        slugs = sorted({r[1] for r in rows.incidents} | ({project} if project else set()))
-        rows.projects = conn.execute(
-            "SELECT slug, name, owner, stage FROM projects WHERE slug IN (SELECT value FROM json_each(?)) "
-            "ORDER BY slug",
-            [json.dumps(slugs)],
-        ).fetchall()
-    # the incidents just read, by id: each child table is searched by its incident_id index
-    scope = " WHERE incident_id IN (SELECT value FROM json_each(?))"
-    ids = [json.dumps([r[0] for r in rows.incidents])]
-    rows.causes = conn.execute(
-        f"SELECT incident_id, cause_id, statement, mode, is_trigger FROM causes{scope}", ids
-    ).fetchall()
-    rows.links = conn.execute(
-        f"SELECT incident_id, cause_id, because_id FROM cause_links{scope} ORDER BY incident_id, cause_id, pos", ids
-    ).fetchall()
-    rows.classifications = conn.execute(
-        f"SELECT incident_id, code, role, confidence FROM classifications{scope} ORDER BY incident_id, pos", ids
-    ).fetchall()
-    return rows
-
-
-def _incident_filter(
-    db: Database, project: str | None, incident: str | None, window: Window | None
-) -> tuple[str, list[Any]]:
-    if incident is not None:
-        if db.execute("SELECT 1 FROM incidents WHERE id = ?", [incident]).fetchone() is None:
-            raise NotFound(f"no incident {incident!r}", where="incident")
-        return "id = ?", [incident]
-    # `+`: not through the duplicate_of index, which nearly every row matches (a plain scan, or the
-    # window's started_at index, is faster)
-    parts, params = ["+duplicate_of IS NULL"], []
-    if project is not None:
-        if db.execute("SELECT 1 FROM projects WHERE slug = ?", [project]).fetchone() is None:
-            raise NotFound(f"no project {project!r}", where="project")
-        parts.append("project = ?")
-        params.append(project)
-    clause, wparams = window_sql(window)
-    if clause:
-        parts.append(clause)
-        params.extend(wparams)
-    return " AND ".join(parts), params
+    """The rows of the portfolio, one project or one incident, optionally within a window
+    (kb.store.queries.graph.load_rows: `incident` selects exactly that record, even a merged
+    duplicate; otherwise duplicates are left out)."""
+    start, end = (window.start, window.end) if window is not None else (None, None)
+    return queries.load_rows(db.conn, project=project, incident=incident, start=start, end=end)
 
 
 def resolver(taxonomy: Taxonomy | None) -> Callable[[str], str]:
@@ -190,7 +118,7 @@ def build_graph(rows: GraphRows, taxonomy: Taxonomy | None = None, *, all_modes:
     """Turn rows into the graph. `all_modes` adds every taxonomy mode and `leads_to` edge;
     otherwise only the modes the incidents touch, and `leads_to` edges between those."""
     resolve = resolver(taxonomy)
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     g.add_nodes_from(
         (f"project:{slug}", {"kind": "project", "label": slug, "name": name, "owner": owner, "stage": stage})
         for slug, name, owner, stage in rows.projects
@@ -210,9 +138,7 @@ def build_graph(rows: GraphRows, taxonomy: Taxonomy | None = None, *, all_modes:
         )
         for iid, proj, title, kind, sev, at in rows.incidents
     )
-    g.add_edges_from(
-        (f"project:{proj}", f"incident:{iid}", HAS_INCIDENT, _HAS) for iid, proj, _t, _k, _s, _a in rows.incidents
-    )
+    _add_keyed(g, ((f"project:{proj}", f"incident:{iid}", HAS_INCIDENT, _HAS) for iid, proj, *_ in rows.incidents))
 
     named = {f"cause:{inc}/{b}" for inc, _c, b in rows.links}
     explained = {f"cause:{inc}/{c}" for inc, c, _b in rows.links}
@@ -254,11 +180,16 @@ def build_graph(rows: GraphRows, taxonomy: Taxonomy | None = None, *, all_modes:
 
     _add_modes(g, taxonomy, touched, all_modes)
     g.add_nodes_from(cause_nodes)
-    g.add_edges_from(caused_by)
-    g.add_edges_from((f"cause:{inc}/{c}", f"cause:{inc}/{b}", BECAUSE, _BECAUSE) for inc, c, b in rows.links)
-    g.add_edges_from(instance_of)
-    g.add_edges_from(classified)
+    _add_keyed(g, caused_by)
+    _add_keyed(g, ((f"cause:{inc}/{c}", f"cause:{inc}/{b}", BECAUSE, _BECAUSE) for inc, c, b in rows.links))
+    _add_keyed(g, instance_of)
+    _add_keyed(g, classified)
     return g
+
+
+def _add_keyed(g: nx.MultiDiGraph[str], edges: Iterable[tuple[str, str, str, dict[str, str]]]) -> None:
+    """Add (u, v, key, attributes) edges in bulk; networkx takes them, its type stubs know only (u, v, data)."""
+    g.add_edges_from(cast("Iterable[Any]", edges))
 
 
 def _add_modes(g: nx.MultiDiGraph, taxonomy: Taxonomy | None, touched: Iterable[str], all_modes: bool) -> None:
@@ -282,10 +213,13 @@ def _add_modes(g: nx.MultiDiGraph, taxonomy: Taxonomy | None, touched: Iterable[
         for code in codes
     )
     if taxonomy is not None:
-        g.add_edges_from(
-            (f"mode:{a}", f"mode:{b}", LEADS_TO, _LEADS)
-            for a, b in taxonomy.leads_to_edges()
-            if a in keep and b in keep
+        _add_keyed(
+            g,
+            (
+                (f"mode:{a}", f"mode:{b}", LEADS_TO, _LEADS)
+                for a, b in taxonomy.leads_to_edges()
+                if a in keep and b in keep
+            ),
         )
 
 

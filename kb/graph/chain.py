@@ -40,7 +40,7 @@ def cause_paths(
 ) -> tuple[list[list[str]], bool]:
     """Every path of cause ids from a start (see `starts_of`) to a root cause; True if cut at `limit`."""
     roots = [c for c in order if not because.get(c)]
-    dag = nx.DiGraph()
+    dag: nx.DiGraph[str] = nx.DiGraph()
     dag.add_nodes_from(order)
     dag.add_edges_from((c, b) for c in order for b in because.get(c, ()))
     paths: list[list[str]] = []

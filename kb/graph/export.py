@@ -45,13 +45,11 @@ def _scalar(value: Any) -> str | int | float | bool:
 
 def writable(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """A copy whose attribute values networkx's XML writers accept."""
-    out = nx.MultiDiGraph()
+    out: nx.MultiDiGraph[str | int | float] = nx.MultiDiGraph()
     out.graph.update({k: _scalar(v) for k, v in g.graph.items()})
     out.add_nodes_from((_scalar(n), {k: _scalar(v) for k, v in d.items()}) for n, d in g.nodes(data=True))
-    out.add_edges_from(
-        (_scalar(u), _scalar(v), k, {a: _scalar(x) for a, x in d.items()})
-        for u, v, k, d in g.edges(keys=True, data=True)
-    )
+    for u, v, k, d in g.edges(keys=True, data=True):  # (u, v, key, data): networkx's stubs know only (u, v, data)
+        out.add_edge(_scalar(u), _scalar(v), key=k, **{a: _scalar(x) for a, x in d.items()})
     return out
 
 
@@ -59,7 +57,7 @@ def to_graphml(g: nx.MultiDiGraph) -> bytes:
     """GraphML with a unique id per edge (e0, e1, ...; the id is the edge key, which is the relation
     name and repeats) and the relation kept as the edge's `label`, which yEd and Gephi show."""
     src = writable(g)
-    out = nx.MultiDiGraph()
+    out: nx.MultiDiGraph[str | int | float] = nx.MultiDiGraph()
     out.graph.update(src.graph)
     out.add_nodes_from(src.nodes(data=True))
     for n, (u, v, k, d) in enumerate(src.edges(keys=True, data=True)):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kb.graph.analyses import IncidentCauses, IncidentFacts
 from kb.graph.build import GraphRows, _causal_role, resolver
+from kb.store.queries.graph import FactRows
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -44,6 +45,37 @@ def incident_facts_from_rows(rows: GraphRows, taxonomy: Taxonomy | None = None) 
         if target not in named:
             named.append(target)
     for inc, raw, _role, _confidence in rows.classifications:
+        classified = out[inc].classified
+        code = resolve(raw)
+        if code not in classified:
+            classified.append(code)
+    return out
+
+
+def incident_facts_from_fact_rows(rows: FactRows, taxonomy: Taxonomy | None = None) -> dict[str, IncidentFacts]:
+    """The same facts as `incident_facts_from_rows`, from the slim rows (kb.store.queries.graph.FactRows)
+    that carry nothing else: what root causes, keystones, recurring chains, why and cycles read."""
+    resolve = resolver(taxonomy)
+    out: dict[str, IncidentFacts] = {iid: IncidentFacts(int(sev), IncidentCauses()) for iid, sev in rows.incidents}
+    rec: IncidentCauses | None = None
+    last = ""
+    for inc, cid, mode, is_trigger in rows.causes:  # grouped by incident
+        if inc != last:
+            rec, last = out[inc].causes, inc
+        assert rec is not None
+        node = f"cause:{inc}/{cid}"
+        rec.order.append(node)
+        rec.because[node] = []
+        if mode:
+            rec.modes[node] = resolve(mode)
+        if is_trigger:
+            rec.trigger = node
+    for inc, cid, because_id in rows.links:
+        named = out[inc].causes.because[f"cause:{inc}/{cid}"]
+        target = f"cause:{inc}/{because_id}"
+        if target not in named:
+            named.append(target)
+    for inc, raw in rows.classifications:
         classified = out[inc].classified
         code = resolve(raw)
         if code not in classified:

@@ -1,4 +1,7 @@
-"""Time windows for the portfolio analyses: `--since`, `--until` and `--quarter` combined into one `Window`."""
+"""Time windows for the portfolio analyses: `--since`, `--until` and `--quarter` combined into one `Window`.
+
+The window's SQL (an incident placed by started_at, else detected_at) is kb.store.queries.graph.window_sql.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ from datetime import date, timedelta
 from kb.errors import KBError
 from kb.graph.results import Window
 from kb.timeutil import parse_date, parse_period
-
-# the instant an incident is placed in time by: when impact began, else when someone noticed
-INCIDENT_AT_SQL = "coalesce(started_at, detected_at)"
 
 
 def make_window(since: date | None = None, until: date | None = None, quarter: str | None = None) -> Window:
@@ -33,28 +33,6 @@ def make_window(since: date | None = None, until: date | None = None, quarter: s
     if since and until and until < since:
         raise KBError(f"--until {until.isoformat()} is before --since {since.isoformat()}", "--until")
     return Window(label=", ".join(labels) or "all time", start=start, end=end)
-
-
-def window_sql(window: Window | None) -> tuple[str, list[str]]:
-    """A WHERE fragment over the incidents table and its parameters (text dates sort as time).
-
-    It means `INCIDENT_AT_SQL` within the window, written as two branches (started in the window, or
-    not started and detected in it) so that SQLite can use the started_at index for a narrow window.
-    """
-    if window is None:
-        return "", []
-    started, detected, params = ["started_at IS NOT NULL"], ["started_at IS NULL"], []
-    if window.start is not None:
-        started.append("started_at >= ?")
-        detected.append("detected_at >= ?")
-        params.append(window.start.isoformat())
-    if window.end is not None:
-        started.append("started_at < ?")
-        detected.append("detected_at < ?")
-        params.append(window.end.isoformat())
-    if len(params) == 0:
-        return "", []
-    return f"(({' AND '.join(started)}) OR ({' AND '.join(detected)}))", params + params
 
 
 def parse_day(text: str | None, option: str) -> date | None:

@@ -1,22 +1,20 @@
 """Service operations for the causal graph (issue 4).
 
-Each method gets the graph it needs from the store (a few SQL queries) and runs one analysis from
-kb.graph; analysis modules are imported inside the methods so `import kb.service` stays fast.
+Each method reads the rows it needs from the store (kb.store.queries.graph) and runs one pure
+analysis from kb.graph; analysis modules are imported inside the methods so `import kb.service`
+stays fast.
 
-The analyses share their graphs: the last `GRAPH_CACHE_SIZE` graphs built are kept, keyed on what
-was asked for (project, incident, window, taxonomy) and on the database's state, so root causes,
-keystones and recurring chains of one quarter build that quarter's graph once. The state is
-`PRAGMA data_version` (changes when another connection commits) together with this connection's
-`total_changes` (changes with every row this connection writes), so any write, here or elsewhere,
-makes the next analysis rebuild. `graph()` and the exports always build a fresh graph, since the
-caller may change it; the analyses only read theirs. `graph_patterns` builds no graph at all: it
-reads the rows (kb.graph.patterns) and caches nothing.
+The portfolio analyses (root causes, triggers, keystones, recurring chains, why, cycles, and
+`graph_patterns`) build no graph: they read slim per-incident rows (ids, severities, cause ids,
+modes, triggers, links, codes) into compact facts (kb.graph.patterns). Only `graph()` and the
+exports build the MultiDiGraph, fresh per call. Nothing is kept between calls, so every call sees
+the store as it is and a long-running face (the TUI) never holds a portfolio's graph, which is
+well over a gigabyte at 100,000 incidents.
 """
 
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -27,12 +25,9 @@ if TYPE_CHECKING:
     import networkx as nx
     from sqlite_utils import Database
 
+    from kb.graph.analyses import IncidentFacts
     from kb.graph.results import Chain, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion, Window
     from kb.taxonomy import Taxonomy
-
-
-# graphs kept for the analyses; a portfolio graph of 100,000 incidents is about a gigabyte, so few
-GRAPH_CACHE_SIZE = 2
 
 
 @dataclass
@@ -57,35 +52,15 @@ class GraphOps:
 
         return build_graph_from_db(self.db, self.taxonomy, project=project, incident=incident, window=window)
 
-    def _db_state(self) -> tuple[int, int]:
-        conn = self.db.conn
-        return conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
+    def _facts(self, window: Window | None = None) -> dict[str, IncidentFacts]:
+        """Per-incident facts of a window's live incidents from the slim rows; no graph is built."""
+        from kb.graph.patterns import incident_facts_from_fact_rows
+        from kb.perf import gc_paused
+        from kb.store.queries.graph import load_fact_rows
 
-    def _graph(
-        self, *, project: str | None = None, incident: str | None = None, window: Window | None = None
-    ) -> nx.MultiDiGraph:
-        """A graph for the analyses to read (never to change): shared while the database does not change."""
-        cache: OrderedDict[tuple[object, ...], tuple[tuple[int, int], nx.MultiDiGraph]] = self.__dict__.setdefault(
-            "_graph_cache", OrderedDict()
-        )
-        bounds = (window.start, window.end) if window is not None and window.bounded else (None, None)
-        key = (project, incident, *bounds, id(self.taxonomy))
-        state = self._db_state()
-        hit = cache.get(key)
-        if hit is not None and hit[0] == state:
-            cache.move_to_end(key)
-            return hit[1]
-        cache.pop(key, None)
-        g = self._build_graph(project=project, incident=incident, window=window)
-        if self._db_state() == state:  # nothing changed while it was read
-            cache[key] = (state, g)
-            while len(cache) > GRAPH_CACHE_SIZE:
-                cache.popitem(last=False)
-        return g
-
-    def drop_graph_cache(self) -> None:
-        """Forget the graphs kept for the analyses (frees their memory; the next analysis rebuilds)."""
-        self.__dict__.pop("_graph_cache", None)
+        start, end = (window.start, window.end) if window is not None else (None, None)
+        with gc_paused():  # hundreds of thousands of small acyclic objects (see kb.perf)
+            return incident_facts_from_fact_rows(load_fact_rows(self.db.conn, start=start, end=end), self.taxonomy)
 
     def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
         """The causal graph of the portfolio (merged duplicates left out), one project, or one incident."""
@@ -99,30 +74,23 @@ class GraphOps:
         min_count: int = 2,
         limit: int = 10,
     ) -> GraphPatterns:
-        """Root causes, keystones and recurring chains of one window (what a review needs).
-
-        Computed from the store's rows (kb.graph.patterns) without building the graph: same results
-        as the three graph-based analyses, in about a third of the time. Not cached: a review asks
-        once per quarter, reading the rows is cheap, and callers get results of their own.
-        """
+        """Root causes, keystones and recurring chains of one window (what a review needs), from one
+        read of the window's rows: the same results as the three separate calls."""
         from kb.graph.analyses import find_recurring_chains, rank_keystones, rank_root_causes
-        from kb.graph.build import load_rows
-        from kb.graph.patterns import incident_facts_from_rows, mode_namer, mode_roles
+        from kb.graph.patterns import mode_namer, mode_roles
         from kb.graph.window import make_window
-        from kb.perf import gc_paused
 
         if min_count < 1:
             raise KBError(f"must be at least 1, got {min_count}", "--min-count")
         window = make_window(since, until, quarter)
         name, role = mode_namer(self.taxonomy), mode_roles(self.taxonomy)
-        with gc_paused():  # tens of thousands of small acyclic objects (see kb.perf)
-            facts = incident_facts_from_rows(load_rows(self.db, window=window), self.taxonomy)
-            causes = {iid: f.causes for iid, f in facts.items()}
-            return GraphPatterns(
-                root_causes=rank_root_causes(facts, name, window, role),
-                keystones=rank_keystones(causes, name, limit=limit, role=role),
-                recurring_chains=find_recurring_chains(causes, min_count=min_count),
-            )
+        facts = self._facts(window)
+        causes = {iid: f.causes for iid, f in facts.items()}
+        return GraphPatterns(
+            root_causes=rank_root_causes(facts, name, window, role),
+            keystones=rank_keystones(causes, name, limit=limit, role=role),
+            recurring_chains=find_recurring_chains(causes, min_count=min_count),
+        )
 
     def chain(self, incident_id: str) -> Chain:
         """The incident's causal tree from its trigger down to its root causes (kb.graph.chain)."""
@@ -135,42 +103,50 @@ class GraphOps:
         self, since: date | None = None, until: date | None = None, quarter: str | None = None
     ) -> RootCauseReport:
         """Conditions ranked by the severity-weighted incidents they are the deepest condition of
-        (kb.graph.analyses.root_causes)."""
-        from kb.graph.analyses import root_causes
+        (kb.graph.analyses.rank_root_causes)."""
+        from kb.graph.analyses import rank_root_causes
+        from kb.graph.patterns import mode_namer, mode_roles
         from kb.graph.window import make_window
 
         window = make_window(since, until, quarter)
-        return root_causes(self._graph(window=window), window)
+        tax = self.taxonomy
+        return rank_root_causes(self._facts(window), mode_namer(tax), window, mode_roles(tax))
 
     def triggers(
         self, since: date | None = None, until: date | None = None, quarter: str | None = None
     ) -> RootCauseReport:
-        """Modes ranked by the severity-weighted incidents they set off (kb.graph.analyses.triggers)."""
-        from kb.graph.analyses import triggers
+        """Modes ranked by the severity-weighted incidents they set off (kb.graph.analyses.rank_triggers)."""
+        from kb.graph.analyses import rank_triggers
+        from kb.graph.patterns import mode_namer, mode_roles
         from kb.graph.window import make_window
 
         window = make_window(since, until, quarter)
-        return triggers(self._graph(window=window), window)
+        tax = self.taxonomy
+        return rank_triggers(self._facts(window), mode_namer(tax), window, mode_roles(tax))
 
     def keystones(
         self, since: date | None = None, until: date | None = None, quarter: str | None = None, limit: int = 10
     ) -> list[Keystone]:
-        """Conditions whose removal cuts the most chains off from their roots (kb.graph.analyses.keystones)."""
-        from kb.graph.analyses import keystones
+        """Conditions whose removal cuts the most chains off from their roots (kb.graph.analyses.rank_keystones)."""
+        from kb.graph.analyses import rank_keystones
+        from kb.graph.patterns import mode_namer, mode_roles
         from kb.graph.window import make_window
 
-        return keystones(self._graph(window=make_window(since, until, quarter)), limit=limit)
+        facts = self._facts(make_window(since, until, quarter))
+        causes = {iid: f.causes for iid, f in facts.items()}
+        return rank_keystones(causes, mode_namer(self.taxonomy), limit=limit, role=mode_roles(self.taxonomy))
 
     def recurring_chains(
         self, min_count: int = 2, since: date | None = None, until: date | None = None, quarter: str | None = None
     ) -> list[RecurringChain]:
         """Mode chains (A because B because C) seen in at least `min_count` incidents."""
-        from kb.graph.analyses import recurring_chains
+        from kb.graph.analyses import find_recurring_chains
         from kb.graph.window import make_window
 
         if min_count < 1:
             raise KBError(f"must be at least 1, got {min_count}", "--min-count")
-        return recurring_chains(self._graph(window=make_window(since, until, quarter)), min_count=min_count)
+        facts = self._facts(make_window(since, until, quarter))
+        return find_recurring_chains({iid: f.causes for iid, f in facts.items()}, min_count=min_count)
 
     def similar(self, incident_id: str, limit: int = 10) -> list[Similar]:
         """Incidents most like this one, each with the shared elements behind its score (kb.graph.similar);
@@ -219,7 +195,8 @@ class GraphOps:
 
     def why(self, codes: list[str], limit: int = 10) -> list[WhySuggestion]:
         """Upstream modes worth asking about for an incident with these modes (aliases accepted)."""
-        from kb.graph.analyses import why
+        from kb.graph.analyses import rank_why
+        from kb.graph.patterns import mode_namer
 
         if not codes:
             raise KBError("give at least one taxonomy code", "codes")
@@ -231,15 +208,16 @@ class GraphOps:
                 hint = f"; did you mean {', '.join(near)}?" if near else ""
                 raise KBError(f"unknown taxonomy code {code!r}{hint}", "codes")
             current.append(resolved)
-        return why(self._graph(), current, limit=limit)
+        tax = self.taxonomy
+        return rank_why(self._facts(), current, tax.leads_to_edges(), mode_namer(tax), limit=limit)
 
     def mode_cycles(self, max_length: int = 6) -> list[list[str]]:
         """Cycles among modes across incidents' cause links: vicious circles, reported as findings."""
-        from kb.graph.analyses import mode_cycles
+        from kb.graph.analyses import find_mode_cycles, lift_links
 
         if max_length < 2:
             raise KBError(f"must be at least 2, got {max_length}", "--max-length")
-        return mode_cycles(self._graph(), max_length=max_length)
+        return find_mode_cycles(lift_links(f.causes for f in self._facts().values()), max_length=max_length)
 
     def export_graph(
         self,

@@ -1,0 +1,94 @@
+"""The portfolio analyses of `KB` (root causes, triggers, keystones, recurring chains, why, cycles)
+read slim per-incident rows (kb.store.queries.graph.load_fact_rows) instead of the portfolio's
+MultiDiGraph: each must equal the graph-based analysis on a freshly built graph of the same window,
+on the hand-built, seed and synthetic portfolios; and the slim rows give the same facts as the full
+ones, record for record and in the same order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kb.graph.analyses import keystones, mode_cycles, recurring_chains, root_causes, triggers, why
+from kb.graph.build import load_rows
+from kb.graph.patterns import incident_facts_from_fact_rows, incident_facts_from_rows
+from kb.graph.window import make_window
+from kb.service import KB
+from kb.store.queries.graph import load_fact_rows
+from tests.test_graph_fixture import LAT, NB, NM, OW
+from tests.test_graph_patterns import _WINDOWS, hand, seeded, synthetic  # noqa: F401 (fixtures)
+
+
+def _assert_equal_to_the_graph(kb: KB, window: dict[str, object]) -> None:
+    w = make_window(**window)  # type: ignore[arg-type]
+    g = kb._build_graph(window=w)
+    assert kb.root_causes(**window).model_dump() == root_causes(g, w).model_dump()  # type: ignore[arg-type]
+    assert kb.triggers(**window).model_dump() == triggers(g, w).model_dump()  # type: ignore[arg-type]
+    for limit in (3, 1000):
+        got = kb.keystones(limit=limit, **window)  # type: ignore[arg-type]
+        assert [k.model_dump() for k in got] == [k.model_dump() for k in keystones(g, limit=limit)]
+    for min_count in (1, 2):
+        got_chains = kb.recurring_chains(min_count=min_count, **window)  # type: ignore[arg-type]
+        expected = recurring_chains(g, min_count=min_count)
+        assert [c.model_dump() for c in got_chains] == [c.model_dump() for c in expected]
+    # the slim rows give the same facts as the full ones, record for record and in the same order
+    slim = incident_facts_from_fact_rows(load_fact_rows(kb.db.conn, start=w.start, end=w.end), kb.taxonomy)
+    full = incident_facts_from_rows(load_rows(kb.db, window=w), kb.taxonomy)
+    assert slim == full and list(slim) == list(full)
+
+
+def _assert_why_and_cycles_equal_the_graph(kb: KB) -> None:
+    g = kb._build_graph()
+    for codes in ([OW], [NM, LAT], ["drift.distribution-shift"], ["ops.no-monitoring", "org.unclear-ownership"]):
+        current = [kb.taxonomy.resolve(c) or c for c in codes]
+        if not all(c in kb.taxonomy.modes for c in current):
+            continue
+        assert [s.model_dump() for s in kb.why(codes, limit=1000)] == [
+            s.model_dump() for s in why(g, current, limit=1000)
+        ]
+    for length in (2, 3, 6):
+        assert kb.mode_cycles(max_length=length) == mode_cycles(g, max_length=length)
+
+
+@pytest.mark.parametrize("window", [*_WINDOWS, {"quarter": "2026Q3"}, {"since": date(2026, 8, 1)}])
+def test_hand_built_analyses_equal_the_graph(hand: KB, window: dict[str, object]) -> None:  # noqa: F811
+    _assert_equal_to_the_graph(hand, window)
+
+
+@pytest.mark.parametrize("window", _WINDOWS)
+def test_seed_analyses_equal_the_graph(seeded: KB, window: dict[str, object]) -> None:  # noqa: F811
+    _assert_equal_to_the_graph(seeded, window)
+
+
+@pytest.mark.parametrize("window", [*_WINDOWS, {"quarter": "2026Q3"}])
+def test_synthetic_analyses_equal_the_graph(synthetic: KB, window: dict[str, object]) -> None:  # noqa: F811
+    _assert_equal_to_the_graph(synthetic, window)
+
+
+def test_why_and_cycles_equal_the_graph(hand: KB, seeded: KB, synthetic: KB) -> None:  # noqa: F811
+    for kb in (hand, seeded, synthetic):
+        _assert_why_and_cycles_equal_the_graph(kb)
+
+
+def test_hand_built_numbers_through_the_service(hand: KB) -> None:  # noqa: F811
+    """Values worked out in tests/test_graph_patterns.py's docstring, through the service's own
+    methods: 2026Q3 holds HB-0001..0003 (HB-0004 is a merged duplicate, HB-0005 is in 2026Q4)."""
+    report = hand.root_causes(quarter="2026Q3")
+    assert (report.total_incidents, report.total_weight) == (3, 11.0)
+    assert [(i.code, i.weight) for i in report.items] == [(OW, 11.0), (NB, 5.0)]
+    assert hand.root_causes().total_incidents == 4  # all time: HB-0005 too, never the duplicate
+    assert [(k.code, k.score, k.incidents) for k in hand.keystones(quarter="2026Q3")][0] == (NM, 2.5, 3)
+    assert [(c.modes, c.count) for c in hand.recurring_chains(quarter="2026Q3")] == [([NM, OW], 3)]
+    # why NM: HB-0001 t LAT -> m NM -> o OW, m -> x: OW behind m; HB-0002 m1 NM -> m2 NM -> o OW: OW;
+    # HB-0003 m NM -> o OW: OW. OW from 3 incidents (the duplicate HB-0004's OW never counts).
+    assert [(w.code, w.from_incidents) for w in hand.why([NM]) if w.from_incidents] == [(OW, 3)]
+
+
+def test_a_merged_duplicate_is_left_out_of_the_slim_rows(hand: KB) -> None:  # noqa: F811
+    rows = load_fact_rows(hand.db.conn)
+    assert [i for i, _sev in rows.incidents] == ["HB-0001", "HB-0002", "HB-0003", "HB-0005"]
+    assert "HB-0004" not in {r[0] for r in (*rows.causes, *rows.links, *rows.classifications)}
+    q3 = load_fact_rows(hand.db.conn, start=date(2026, 7, 1), end=date(2026, 10, 1))
+    assert [i for i, _sev in q3.incidents] == ["HB-0001", "HB-0002", "HB-0003"]
+    assert {r[0] for r in q3.causes} == {"HB-0001", "HB-0002", "HB-0003"}
