@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, BeforeValidator, SerializationInfo, WrapSerializer
+from typing import TYPE_CHECKING, Any, Literal
 
 from kb import timeutil
 
@@ -28,6 +26,7 @@ __all__ = [
     "parse_when",
     "parse_when_day",
     "shown",
+    "span",
     "with_written",
 ]
 
@@ -139,16 +138,31 @@ def _after(value: date | datetime) -> date | datetime:
     return value
 
 
-def _serialise(value: Any, handler: Any, info: SerializationInfo) -> Any:
+def _serialise(value: Any, handler: Any, info: Any) -> Any:
     if isinstance(value, ApproxDate) and info.mode == "json":
         return value.text
     return handler(value)
 
 
-When = Annotated[date | datetime, BeforeValidator(parse_when), AfterValidator(_after), WrapSerializer(_serialise)]
+if TYPE_CHECKING:
+    When = date | datetime
+    WhenDay = date
+else:
 
+    def __getattr__(name: str) -> Any:
+        """`When` and `WhenDay`, the pydantic field types, built on first use: `kb incident show` reads
+        and draws approximate dates through this module and must not pay for importing pydantic."""
+        if name not in ("When", "WhenDay"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from typing import Annotated
 
-WhenDay = Annotated[date, BeforeValidator(parse_when_day), WrapSerializer(_serialise)]
+        from pydantic import AfterValidator, BeforeValidator, WrapSerializer
+
+        globals()["When"] = Annotated[
+            date | datetime, BeforeValidator(parse_when), AfterValidator(_after), WrapSerializer(_serialise)
+        ]
+        globals()["WhenDay"] = Annotated[date, BeforeValidator(parse_when_day), WrapSerializer(_serialise)]
+        return globals()[name]
 
 
 def is_approx(value: date | datetime | None) -> bool:
@@ -192,3 +206,13 @@ def with_written(value: date | datetime | None, written: str | None) -> date | d
     if value is None or not written:
         return value
     return ApproxDate(written)
+
+
+def span(a: date | datetime | None, b: date | datetime | None) -> timedelta | None:
+    """From a to b (an incident's time to detect, to resolve, of impact); a year, quarter or month
+    counts as its midpoint, and an overlap as no time at all."""
+    if a is None or b is None:
+        return None
+    if not (is_approx(a) or is_approx(b)):
+        return timeutil.as_utc(b) - timeutil.as_utc(a)
+    return max(timedelta(0), midpoint(b) - midpoint(a))

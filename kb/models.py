@@ -23,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from kb.approxdate import When, WhenDay, earliest, is_approx, latest, midpoint, shown
+from kb.approxdate import When, WhenDay, earliest, is_approx, latest, shown
+from kb.approxdate import span as _span
 from kb.errors import clip
 from kb.timeutil import Day, Moment, as_utc
 from kb.vocab import (  # noqa: F401 (re-exported: the words of the format live in kb.vocab, without pydantic)
@@ -406,15 +407,6 @@ class Incident(_Model):
 
 def _day(v: date | datetime) -> str:
     return shown(v) if is_approx(v) else f"{as_utc(v):%Y-%m-%d}"
-
-
-def _span(a: date | datetime | None, b: date | datetime | None) -> timedelta | None:
-    """From a to b; a year, quarter or month counts as its midpoint, and an overlap as no time at all."""
-    if a is None or b is None:
-        return None
-    if not (is_approx(a) or is_approx(b)):
-        return as_utc(b) - as_utc(a)
-    return max(timedelta(0), midpoint(b) - midpoint(a))
 
 
 class ChangeRecord(BaseModel):

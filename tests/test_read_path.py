@@ -94,6 +94,8 @@ def stocked(db_path: Path) -> Path:
 @pytest.mark.parametrize(
     "args",
     [
+        ["incident", "show", "INC-0042"],
+        ["incident", "show", "INC-0042", "--json"],
         ["incident", "list"],
         ["incident", "list", "--json", "--since", "2026-01-01"],
         ["incident", "history", "INC-0042"],

@@ -430,8 +430,7 @@ def incident_show(incident_id: str, as_json: bool) -> None:
     """A whole postmortem: fields, durations, modes, causal chain, actions, timeline."""
     from kb.commands.render import incident_panel
 
-    kb = open_kb()
-    inc = kb.get_incident(incident_id)
+    inc = open_reader().incident(incident_id)
     if as_json:
         emit_json(inc)
         return

@@ -14,9 +14,9 @@ from rich.tree import Tree
 from kb.textsafe import markup_escape as escape
 from kb.textsafe import printable
 
-if TYPE_CHECKING:  # pydantic models; the history table also draws kb.store.queries' Change rows
+if TYPE_CHECKING:  # pydantic models; the history table and the incident panel also draw kb.store.queries' views
     from kb.models import ChangeRecord, Incident, Project
-    from kb.store.queries.incidents import Change
+    from kb.store.queries.incidents import Change, IncidentView
 
 
 def days(td: timedelta | None, approximate: bool = False) -> str:
@@ -46,7 +46,7 @@ def _kv(rows: list[tuple[str, Any]]) -> Table:
 
 
 def project_panel(p: Project, incidents: list[Any]) -> Panel:
-    from kb.approxdate import shown  # pydantic: loaded by the commands that draw a record only
+    from kb.approxdate import shown
 
     owner: Any = p.owner or Text("(no owner)", style="red")
     rows: list[tuple[str, Any]] = [
@@ -78,7 +78,7 @@ def project_panel(p: Project, incidents: list[Any]) -> Panel:
     return Panel(body, title=f"[bold]{escape(p.slug)}[/]", title_align="left")
 
 
-def cause_tree(inc: Incident) -> Tree:
+def cause_tree(inc: Incident | IncidentView) -> Tree:
     """Trigger first, then each `because` link deeper; a cause reached twice is shown once in full."""
     by_id = {c.id: c for c in inc.causes}
     referenced = {b for c in inc.causes for b in c.because}
@@ -109,7 +109,7 @@ def cause_tree(inc: Incident) -> Tree:
     return root
 
 
-def incident_panel(inc: Incident) -> Panel:
+def incident_panel(inc: Incident | IncidentView) -> Panel:
     from kb.approxdate import shown
 
     f = inc.flag

@@ -17,7 +17,7 @@ from kb import config
 from kb.errors import NotFound
 from kb.store.queries import incidents, projects
 from kb.store.queries.connection import open_reader
-from kb.store.queries.incidents import Change, IncidentRow
+from kb.store.queries.incidents import Change, IncidentRow, IncidentView
 from kb.store.queries.projects import ProjectRow
 
 
@@ -57,6 +57,13 @@ class Reader:
     def require_incident(self, incident_id: str) -> None:
         if not incidents.incident_exists(self.conn, incident_id):
             raise NotFound(f"no incident {incident_id!r}", where="incident")
+
+    def incident(self, incident_id: str) -> IncidentView:
+        """The whole stored incident (not following merges, as `KB.get_incident`); NotFound otherwise."""
+        view = incidents.incident_view(self.conn, incident_id)
+        if view is None:
+            raise NotFound(f"no incident {incident_id!r}", where="incident")
+        return view
 
     def history(self, entity: str, entity_id: str) -> list[Change]:
         """The change log of a project or an incident that exists (NotFound otherwise)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from kb.approxdate import ApproxDate, is_approx, span, with_written
 from kb.timeutil import as_utc, from_text, now_utc, to_text
 
 
@@ -128,10 +129,344 @@ def incident_exists(conn: sqlite3.Connection, incident_id: str) -> bool:
     return conn.execute("SELECT 1 FROM incidents WHERE id = ?", [incident_id]).fetchone() is not None
 
 
+# --- one whole incident --------------------------------------------------------------------------
+#
+# `kb incident show` draws and prints the whole document without pydantic: these views carry the
+# same fields as kb.models (the attributes kb.commands.render reads), built from the same columns
+# kb.store.repo reads; `IncidentView.document()` is `Incident.model_dump(mode="json", by_alias=True)`
+# (tests/test_read_path.py compares both on every incident of a synthetic portfolio and the seed).
+
+
+@dataclass(frozen=True, slots=True)
+class FlagView:
+    key: str
+    environment: str
+    from_: str
+    to: str
+    at: date | datetime | None
+    actor: str
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "environment": self.environment,
+            "from": self.from_,
+            "to": self.to,
+            "at": to_text(self.at),
+            "actor": self.actor,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClassificationView:
+    code: str
+    role: str
+    confidence: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class CauseView:
+    id: str
+    statement: str
+    mode: str | None
+    trigger: bool
+    because: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionView:
+    title: str
+    owner: str
+    due: date | datetime | None
+    status: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineView:
+    at: date | datetime | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    title: str = ""
+    url: str = ""
+    document: str = ""
+    quote: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyView:
+    amount: float
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactView:
+    money_lost: MoneyView | None
+    people_affected: int | None
+    decisions_affected: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricView:
+    name: str
+    before: float | None
+    after: float | None
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class LessonsView:
+    went_well: list[str]
+    went_wrong: list[str]
+    got_lucky: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.went_well or self.went_wrong or self.got_lucky)
+
+
+def _float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """A whole stored incident, read-only, with the derived durations kb.models.Incident has."""
+
+    id: str
+    project: str
+    title: str
+    kind: str
+    severity: int
+    status: str
+    started_at: date | datetime | None
+    detected_at: date | datetime | None
+    resolved_at: date | datetime | None
+    detected_by: str
+    announced: bool
+    postmortem: str
+    flag: FlagView | None
+    summary: str
+    modes: list[ClassificationView]
+    causes: list[CauseView]
+    actions: list[ActionView]
+    timeline: list[TimelineView]
+    tags: list[str]
+    links: list[LinkView]
+    duplicate_of: str | None
+    made_public_at: date | datetime | None
+    postmortem_source: str | None
+    postmortem_link: str
+    impact: ImpactView | None
+    organisations: list[str]
+    affected_projects: list[str]
+    metrics: list[MetricView]
+    lessons: LessonsView | None
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        return span(self.started_at, self.detected_at)
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return span(self.detected_at, self.resolved_at)
+
+    @property
+    def impact_time(self) -> timedelta | None:
+        return span(self.started_at, self.resolved_at)
+
+    def span_is_approximate(self, name: str) -> bool:
+        ends = {
+            "time_to_detect": (self.started_at, self.detected_at),
+            "time_to_resolve": (self.detected_at, self.resolved_at),
+            "impact_time": (self.started_at, self.resolved_at),
+        }[name]
+        return any(is_approx(v) for v in ends)
+
+    def document(self) -> dict[str, Any]:
+        """The JSON form `kb incident show --json` prints (pydantic's, fields added in format 2 left
+        out while empty as kb.models does)."""
+        impact = None
+        if self.impact is not None:
+            money = self.impact.money_lost
+            impact = {
+                "money_lost": None if money is None else {"amount": money.amount, "currency": money.currency},
+                "people_affected": self.impact.people_affected,
+                "decisions_affected": self.impact.decisions_affected,
+                "text": self.impact.text,
+            }
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "project": self.project,
+            "title": self.title,
+            "kind": self.kind,
+            "severity": self.severity,
+            "status": self.status,
+            "started_at": _when(self.started_at),
+            "detected_at": _when(self.detected_at),
+            "resolved_at": _when(self.resolved_at),
+            "detected_by": self.detected_by,
+            "announced": self.announced,
+            "postmortem": self.postmortem,
+            "flag": None if self.flag is None else self.flag.document(),
+            "summary": self.summary,
+            "modes": [
+                {"code": m.code, "role": m.role, "confidence": m.confidence, "evidence": m.evidence} for m in self.modes
+            ],
+            "causes": [
+                {"id": c.id, "statement": c.statement, "mode": c.mode, "trigger": c.trigger, "because": c.because}
+                for c in self.causes
+            ],
+            "actions": [
+                {"title": a.title, "owner": a.owner, "due": to_text(a.due), "status": a.status, "kind": a.kind}
+                for a in self.actions
+            ],
+            "timeline": [{"at": to_text(e.at), "text": e.text} for e in self.timeline],
+            "tags": self.tags,
+            "links": [{"title": k.title, "url": k.url, "document": k.document, "quote": k.quote} for k in self.links],
+            "duplicate_of": self.duplicate_of,
+            "made_public_at": _when(self.made_public_at),
+            "postmortem_source": self.postmortem_source,
+            "postmortem_link": self.postmortem_link,
+            "impact": impact,
+            "organisations": self.organisations,
+            "affected_projects": self.affected_projects,
+            "metrics": [{"name": m.name, "before": m.before, "after": m.after, "unit": m.unit} for m in self.metrics],
+            "lessons": None
+            if self.lessons is None
+            else {
+                "went_well": self.lessons.went_well,
+                "went_wrong": self.lessons.went_wrong,
+                "got_lucky": self.lessons.got_lucky,
+            },
+        }
+        for name in INCIDENT_ADDED:  # kb.models._drop_unused
+            if doc[name] in (None, "", [], {}):
+                del doc[name]
+        return doc
+
+
+# the fields format 2 added (kb.models.INCIDENT_ADDED, which tests/test_read_path.py checks equal)
+INCIDENT_ADDED = (
+    "made_public_at",
+    "postmortem_source",
+    "postmortem_link",
+    "impact",
+    "organisations",
+    "affected_projects",
+    "metrics",
+    "lessons",
+)
+
+
+def _when(value: date | datetime | None) -> str | None:
+    return value.text if isinstance(value, ApproxDate) else to_text(value)
+
+
+def _dated(row: sqlite3.Row, column: str, written: dict[str, str]) -> date | datetime | None:
+    return with_written(from_text(row[column]), written.get(column))
+
+
+def incident_view(conn: sqlite3.Connection, incident_id: str) -> IncidentView | None:
+    """One incident with its children, as kb.store.repo.get_incident reads it; None if absent."""
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM incidents WHERE id = ?", [incident_id]).fetchone()
+        if row is None:
+            return None
+        params = [incident_id]
+        modes = [
+            ClassificationView(r["code"], r["role"], r["confidence"], r["evidence"])
+            for r in conn.execute("SELECT * FROM classifications WHERE incident_id = ? ORDER BY pos", params)
+        ]
+        links: dict[str, list[str]] = {}
+        for r in conn.execute("SELECT * FROM cause_links WHERE incident_id = ? ORDER BY cause_id, pos", params):
+            links.setdefault(r["cause_id"], []).append(r["because_id"])
+        causes = [
+            CauseView(r["cause_id"], r["statement"], r["mode"], bool(r["is_trigger"]), links.get(r["cause_id"], []))
+            for r in conn.execute("SELECT * FROM causes WHERE incident_id = ? ORDER BY pos", params)
+        ]
+        actions = [
+            ActionView(r["title"], r["owner"], from_text(r["due"]), r["status"], r["kind"])
+            for r in conn.execute("SELECT * FROM actions WHERE incident_id = ? ORDER BY pos", params)
+        ]
+        timeline = [
+            TimelineView(from_text(r["at"]), r["text"])
+            for r in conn.execute("SELECT * FROM timeline WHERE incident_id = ? ORDER BY pos", params)
+        ]
+    finally:
+        conn.row_factory = None
+    flag = None
+    if row["flag_key"] is not None:
+        flag = FlagView(
+            row["flag_key"],
+            row["flag_environment"] or "",
+            row["flag_from"] or "",
+            row["flag_to"] or "",
+            from_text(row["flag_at"]),
+            row["flag_actor"] or "",
+        )
+    written = json.loads(row["approx_dates"] or "{}")
+    impact = None
+    if row["impact"]:
+        im = json.loads(row["impact"])
+        money = im.get("money_lost")
+        impact = ImpactView(
+            None if money is None else MoneyView(float(money["amount"]), money["currency"]),
+            im.get("people_affected"),
+            im.get("decisions_affected"),
+            im.get("text") or "",
+        )
+    lessons = None
+    if row["lessons"]:
+        le = json.loads(row["lessons"])
+        lessons = LessonsView(le.get("went_well", []), le.get("went_wrong", []), le.get("got_lucky", []))
+    return IncidentView(
+        id=row["id"],
+        project=row["project"],
+        title=row["title"],
+        kind=row["kind"],
+        severity=row["severity"],
+        status=row["status"],
+        started_at=_dated(row, "started_at", written),
+        detected_at=_dated(row, "detected_at", written),
+        resolved_at=_dated(row, "resolved_at", written),
+        detected_by=row["detected_by"],
+        announced=bool(row["announced"]),
+        postmortem=row["postmortem"],
+        flag=flag,
+        summary=row["summary"],
+        modes=modes,
+        causes=causes,
+        actions=actions,
+        timeline=timeline,
+        tags=json.loads(row["tags"]),
+        links=[LinkView(**d) for d in json.loads(row["links"])],
+        duplicate_of=row["duplicate_of"],
+        made_public_at=_dated(row, "made_public_at", written),
+        postmortem_source=row["postmortem_source"],
+        postmortem_link=row["postmortem_link"] or "",
+        impact=impact,
+        organisations=json.loads(row["organisations"] or "[]"),
+        affected_projects=json.loads(row["affected_projects"] or "[]"),
+        metrics=[
+            MetricView(m["name"], _float(m.get("before")), _float(m.get("after")), m.get("unit") or "")
+            for m in json.loads(row["metrics"] or "[]")
+        ],
+        lessons=lessons,
+    )
+
+
 __all__ = [
     "Change",
     "IncidentRow",
+    "IncidentView",
     "history",
     "incident_exists",
     "incident_rows",
+    "incident_view",
 ]
