@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kb.taxonomy_files import default_examples_dir, default_seed_dir, default_taxonomy_dir, load_yaml  # noqa: F401
+
 __all__ = [
     "CAUSAL_ROLES",
     "STAGES",
@@ -57,11 +59,6 @@ VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 
 if TYPE_CHECKING:
     from kb.models import Incident
-
-try:  # the C loader is several times faster; the pure-Python one is a fine fallback
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
 
 
 class _Model(BaseModel):
@@ -319,33 +316,6 @@ def _words(text: str) -> list[str]:
 # -- locating the shipped data ---------------------------------------------------------------
 
 
-def _package_dir() -> Path:
-    import kb
-
-    return Path(kb.__file__).resolve().parent
-
-
-def _data_dir(name: str) -> Path:
-    """A wheel carries the data under kb/_data/<name>; an editable install reads the repo's top level."""
-    pkg = _package_dir()
-    shipped = pkg / "_data" / name
-    if shipped.is_dir():
-        return shipped
-    return pkg.parent / name
-
-
-def default_taxonomy_dir() -> Path:
-    return _data_dir("taxonomy")
-
-
-def default_seed_dir() -> Path:
-    return _data_dir("seed_cases")
-
-
-def default_examples_dir() -> Path:
-    return _data_dir("examples")
-
-
 # -- loading and validation ------------------------------------------------------------------
 
 
@@ -356,7 +326,7 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
         problems.append(f"{path}: cannot read ({exc.strerror or exc})")
         return None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

@@ -17,6 +17,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from kb.errors import KBError
+from kb.health_rates import adoption, override_rate, ratio  # noqa: F401 (ratio: kb.silent's name for it)
 from kb.timeutil import parse_period
 
 COLUMNS = (
@@ -82,13 +83,6 @@ class HealthImportReport(BaseModel):
     replaced: int = 0
 
 
-def ratio(num: float | None, den: float | None) -> float | None:
-    """num/den, or None when either is unknown or the denominator is zero."""
-    if num is None or den is None or den == 0:
-        return None
-    return num / den
-
-
 def point(row: dict[str, Any]) -> HealthPoint:
     """A stored health row with its derived rates: adoption = acted_on/predictions, overrides/acted_on."""
     data = {k: row.get(k) for k in HealthPoint.model_fields if k in row}
@@ -97,8 +91,8 @@ def point(row: dict[str, Any]) -> HealthPoint:
             data[b] = bool(data[b])
     return HealthPoint(
         **data,
-        adoption=ratio(row.get("acted_on"), row.get("predictions")),
-        override_rate=ratio(row.get("overrides"), row.get("acted_on")),
+        adoption=adoption(row.get("acted_on"), row.get("predictions")),
+        override_rate=override_rate(row.get("overrides"), row.get("acted_on")),
     )
 
 
