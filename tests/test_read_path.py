@@ -102,6 +102,11 @@ def stocked(db_path: Path) -> Path:
         ["incident", "history", "INC-0042", "--json"],
         ["project", "list"],
         ["project", "history", "fraud-review", "--json"],
+        ["flags", "list"],
+        ["flags", "list", "--project", "fraud-review", "--json"],
+        ["flags", "unmapped", "--json"],
+        ["health", "show", "fraud-review"],
+        ["health", "show", "fraud-review", "--json"],
     ],
 )
 def test_read_commands_import_no_heavy_package(stocked: Path, args: list[str]) -> None:

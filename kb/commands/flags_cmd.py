@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from kb.commands._common import common_options, console, emit_json, json_option, open_kb
+from kb.commands._common import common_options, console, emit_json, json_option, open_kb, open_reader
 from kb.errors import KBError
 
 FORMATS = ("unleash", "launchdarkly", "flagsmith", "growthbook", "csv")
@@ -97,7 +97,12 @@ def _events_table(events: list[Any]) -> list[tuple[str, ...]]:
     for e in events:
         arrow = f"{e.state_from or '?'}→{e.state_to}" if e.state_to else ""
         project = e.project or "(unmapped)"
-        rows.append(tuple(str(x or "") for x in (when(e.at), e.flag_key, e.environment, e.action, arrow, e.actor, project, e.comment)))
+        rows.append(
+            tuple(
+                str(x or "")
+                for x in (when(e.at), e.flag_key, e.environment, e.action, arrow, e.actor, project, e.comment)
+            )
+        )
     return rows
 
 
@@ -109,10 +114,7 @@ def _events_table(events: list[Any]) -> list[tuple[str, ...]]:
 @json_option
 def flags_list(project: str | None, flag: str | None, since: str | None, as_json: bool) -> None:
     """Flag events in time order, with the project each maps to."""
-    kb = open_kb()
-    if project:
-        kb.get_project(project)
-    events = kb.flag_events(project=project, flag=flag, since=_date(since, "--since"))
+    events = open_reader().flag_events(project=project, flag=flag, since=_date(since, "--since"))
     if as_json:
         emit_json(events)
         return
@@ -124,7 +126,7 @@ def flags_list(project: str | None, flag: str | None, since: str | None, as_json
 @json_option
 def flags_unmapped(as_json: bool) -> None:
     """Events whose flag no project lists (add the flag to a project to claim them)."""
-    events = open_kb().unmapped_flag_events()
+    events = open_reader().unmapped_flag_events()
     if as_json:
         emit_json(events)
         return
@@ -339,7 +341,7 @@ def health_import(file: str, as_json: bool) -> None:
 @json_option
 def health_show(slug: str, as_json: bool) -> None:
     """A project's health series, period by period, with adoption and override rate."""
-    points = open_kb().health_series(slug)
+    points = open_reader().health_series(slug)
     if as_json:
         emit_json(points)
         return

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import date, datetime
 from typing import Any
 
 from kb import config
 from kb.errors import NotFound
-from kb.store.queries import incidents, projects
+from kb.store.queries import flags, health, incidents, projects
 from kb.store.queries.connection import open_reader
+from kb.store.queries.flags import FlagEventRow
+from kb.store.queries.health import HealthRow
 from kb.store.queries.incidents import Change, IncidentRow, IncidentView
 from kb.store.queries.projects import ProjectRow
 
@@ -69,6 +72,23 @@ class Reader:
         """The change log of a project or an incident that exists (NotFound otherwise)."""
         (self.require_project if entity == "project" else self.require_incident)(entity_id)
         return incidents.history(self.conn, entity, entity_id)
+
+    # --- flags and health ----------------------------------------------------------------------
+
+    def flag_events(
+        self, *, project: str | None = None, flag: str | None = None, since: date | datetime | None = None
+    ) -> list[FlagEventRow]:
+        """Events in time order with the project each maps to; a named project must exist."""
+        if project:
+            self.require_project(project)
+        return flags.flag_events(self.conn, project=project, flag=flag, since=since)
+
+    def unmapped_flag_events(self) -> list[FlagEventRow]:
+        return flags.unmapped_flag_events(self.conn)
+
+    def health_series(self, slug: str) -> list[HealthRow]:
+        self.require_project(slug)
+        return health.health_series(self.conn, slug)
 
 
 __all__ = ["Reader"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KBError, UnknownFlag
-from kb.timeutil import as_utc, from_text, instant, now_utc, stamp
+from kb.timeutil import as_utc, instant, now_utc, stamp
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from kb.silent.detector import FlagFact, Snapshot, Verdict
     from kb.silent.events import FlagEvent, FlagImportReport
     from kb.silent.health import HealthImportReport, HealthPoint
-
-_EVENT_COLUMNS = "e.id, e.event_key, e.source, e.flag_key, e.environment, e.action, e.state_from, e.state_to, e.at, "
-_EVENT_COLUMNS += "e.actor, e.comment, e.scope, e.instance, e.serving_from, e.serving_to, e.detail"
 
 
 def _open_text(path: Path) -> Any:
@@ -110,42 +107,20 @@ class SilentOps:
         self, project: str | None = None, flag: str | None = None, since: date | datetime | None = None
     ) -> list[FlagEvent]:
         """Events in time order; an event whose flag belongs to two projects is listed once per project."""
-        where, params = [], []
-        if project:
-            where.append("pf.project = ?")
-            params.append(project)
-        if flag:
-            where.append("e.flag_key = ?")
-            params.append(flag)
-        if since is not None:
-            where.append("e.at >= ?")
-            params.append(stamp(as_utc(since)))
-        join = "JOIN" if project else "LEFT JOIN"
-        sql = (
-            f"SELECT {_EVENT_COLUMNS}, pf.project FROM flag_events e "
-            f"{join} project_flags pf ON pf.flag_key = e.flag_key "
-            f"{('WHERE ' + ' AND '.join(where)) if where else ''} ORDER BY e.at, e.id, pf.project"
-        )
-        return self._events(sql, params)
+        from kb.store.queries import flags
+
+        return self._events(flags.flag_events(self.db.conn, project=project, flag=flag, since=since))
 
     def unmapped_flag_events(self) -> list[FlagEvent]:
         """Events whose flag no project lists: kept, never dropped, until a project claims the flag."""
-        sql = (
-            f"SELECT {_EVENT_COLUMNS}, NULL AS project FROM flag_events e WHERE NOT EXISTS "
-            "(SELECT 1 FROM project_flags pf WHERE pf.flag_key = e.flag_key) ORDER BY e.at, e.id"
-        )
-        return self._events(sql, [])
+        from kb.store.queries import flags
 
-    def _events(self, sql: str, params: list[Any]) -> list[FlagEvent]:
+        return self._events(flags.unmapped_flag_events(self.db.conn))
+
+    def _events(self, rows: list[Any]) -> list[FlagEvent]:
         from kb.silent.events import FlagEvent
 
-        out = []
-        for r in self.db.query(sql, params):
-            at = from_text(r["at"])
-            assert at is not None
-            serving = {k: json.loads(r[k]) if r[k] else None for k in ("serving_from", "serving_to")}
-            out.append(FlagEvent.model_validate({**r, **serving, "at": as_utc(at)}))
-        return out
+        return [FlagEvent.model_validate(r.document()) for r in rows]
 
     # --- health metrics ------------------------------------------------------------------------
 
@@ -206,12 +181,14 @@ class SilentOps:
         return report
 
     def health_series(self, slug: str) -> list[HealthPoint]:
-        from kb.silent.health import point
+        from dataclasses import asdict
+
+        from kb.silent.health import HealthPoint
         from kb.store import repo
+        from kb.store.queries import health
 
         repo.require_project(self.db, slug)
-        rows = self.db.query("SELECT * FROM health WHERE project = ? ORDER BY period_start", [slug])
-        return [point(r) for r in rows]
+        return [HealthPoint(**asdict(r)) for r in health.health_series(self.db.conn, slug)]
 
     # --- the detector --------------------------------------------------------------------------
 

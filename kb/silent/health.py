@@ -17,7 +17,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from kb.errors import KBError
-from kb.health_rates import adoption, override_rate, ratio  # noqa: F401 (ratio: kb.silent's name for it)
+from kb.health_rates import ratio  # noqa: F401 (kb.silent.detector's name for it)
 from kb.timeutil import parse_period
 
 COLUMNS = (
@@ -81,19 +81,6 @@ class HealthImportReport(BaseModel):
     projects: int = 0
     added: int = 0
     replaced: int = 0
-
-
-def point(row: dict[str, Any]) -> HealthPoint:
-    """A stored health row with its derived rates: adoption = acted_on/predictions, overrides/acted_on."""
-    data = {k: row.get(k) for k in HealthPoint.model_fields if k in row}
-    for b in BOOLS:
-        if data.get(b) is not None:
-            data[b] = bool(data[b])
-    return HealthPoint(
-        **data,
-        adoption=adoption(row.get("acted_on"), row.get("predictions")),
-        override_rate=override_rate(row.get("overrides"), row.get("acted_on")),
-    )
 
 
 def _number(text: str, col: str, where: str) -> float | None:
