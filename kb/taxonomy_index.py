@@ -109,13 +109,13 @@ class TaxonomyIndex:
                 return code
         return None
 
-    def current_codes(self) -> dict[str, str]:
-        """Every code a record may carry (live or retired) -> the live code it counts under."""
-        out = {code: code for code in self.modes}
+    def current_codes(self) -> dict[str, tuple[str, str]]:
+        """Every code a record may carry (live or retired) -> (the live code it counts under, its category)."""
+        out = {code: (code, mode.category) for code, mode in self.modes.items()}
         for old in self.alias_map:
             current = self.resolve(old)
             if current is not None:
-                out.setdefault(old, current)
+                out.setdefault(old, (current, self.modes[current].category))
         return out
 
     def modes_in(self, category: str) -> list[ModeView]:

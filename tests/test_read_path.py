@@ -107,6 +107,10 @@ def stocked(db_path: Path) -> Path:
         ["flags", "unmapped", "--json"],
         ["health", "show", "fraud-review"],
         ["health", "show", "fraud-review", "--json"],
+        ["taxonomy", "list"],
+        ["taxonomy", "list", "--json"],
+        ["taxonomy", "show", "ops.no-monitoring"],
+        ["taxonomy", "show", "ops.no-monitoring", "--json"],
     ],
 )
 def test_read_commands_import_no_heavy_package(stocked: Path, args: list[str]) -> None:

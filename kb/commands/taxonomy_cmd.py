@@ -1,18 +1,18 @@
 """`kb taxonomy list|show|validate` and `kb seed`: browse the failure taxonomy, check a copy, load the seed cases.
 
-A thin face: the taxonomy comes from kb.service.KB (or kb.taxonomy for `validate PATH`), incident usage
-from kb.taxonomy's pure helpers over the service's incidents; this module only renders.
+A thin face: `list` and `show` read the packaged taxonomy and its use through kb.ops.reads.Reader
+(kb.taxonomy_index and kb.store.queries.taxonomy, no pydantic); `validate PATH` and `seed` use
+kb.taxonomy and kb.service.KB; this module only renders.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.tree import Tree
 
-from kb.commands._common import common_options, console, emit_json, json_option, open_kb
+from kb.commands._common import common_options, console, emit_json, json_option, open_kb, open_reader
 from kb.errors import KBError
 from kb.textsafe import markup_escape as escape
 
@@ -22,26 +22,21 @@ def taxonomy() -> None:
     """Browse and validate the failure taxonomy (categories, modes, causal links)."""
 
 
-def _usage(kb: Any) -> tuple[Any, dict[str, list[Any]]]:
-    from kb.taxonomy import incidents_by_mode
-
-    tax = kb.taxonomy
-    return tax, incidents_by_mode(tax, kb.incidents())
-
-
 @taxonomy.command("list")
 @common_options
 @json_option
 def list_cmd(as_json: bool) -> None:
     """Every category and mode, with how many incidents touch each mode."""
-    tax, usage = _usage(open_kb())
+    reader = open_reader()
+    tax = reader.taxonomy
+    by_mode, by_category = reader.mode_counts()
     if as_json:
         emit_json(
             {
                 "version": tax.version,
                 "categories": [
                     {
-                        **cat.model_dump(mode="json"),
+                        **cat.document(),
                         "modes": [
                             {
                                 "code": m.code,
@@ -50,7 +45,7 @@ def list_cmd(as_json: bool) -> None:
                                 "causal_role": m.causal_role,
                                 "origin": m.origin,
                                 "summary": m.summary,
-                                "incidents": len(usage[m.code]),
+                                "incidents": by_mode.get(m.code, 0),
                             }
                             for m in tax.modes_in(cat.code)
                         ],
@@ -62,11 +57,10 @@ def list_cmd(as_json: bool) -> None:
         return
     root = Tree(f"[bold]kb failure taxonomy[/] v{escape(tax.version)} ({len(tax.modes)} modes)")
     for cat in tax.categories:
-        modes = tax.modes_in(cat.code)
-        total = len({u.incident_id for m in modes for u in usage[m.code]})
+        total = by_category.get(cat.code, 0)
         branch = root.add(f"[bold]{escape(cat.name)}[/] [dim]{cat.code} · {cat.stage}[/]  {_count(total)}")
-        for m in modes:
-            branch.add(f"[cyan]{escape(m.code)}[/]  {escape(m.name)}  {_count(len(usage[m.code]))}")
+        for m in tax.modes_in(cat.code):
+            branch.add(f"[cyan]{escape(m.code)}[/]  {escape(m.name)}  {_count(by_mode.get(m.code, 0))}")
     console().print(root)
 
 
@@ -80,36 +74,26 @@ def _count(n: int) -> str:
 @json_option
 def show_cmd(code: str, as_json: bool) -> None:
     """Everything about one mode, the incidents under it and the modes that co-occur with it."""
-    from kb.taxonomy import co_occurring
-
-    kb = open_kb()
-    tax, usage = _usage(kb)
+    reader = open_reader()
+    tax = reader.taxonomy
     current = tax.resolve(code)
     if current is None:
-        near = tax.suggest(code)
+        from kb.taxonomy import load_taxonomy  # the error path: suggestions come from the one did-you-mean
+
+        near = load_taxonomy().suggest(code)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         raise KBError(f"unknown taxonomy code {code!r}{hint}", "CODE")
     mode = tax.modes[current]
-    rows = []
-    for use in usage[current]:
-        inc = kb.get_incident(use.incident_id)
-        rows.append(
-            {
-                "id": inc.id,
-                "project": inc.project,
-                "title": inc.title,
-                "kind": inc.kind,
-                "started_at": inc.started_at,
-                "role": use.role,
-            }
-        )
-    rows.sort(key=lambda r: ({"primary": 0, "contributing": 1, "cause": 2}[r["role"]], r["id"]))
-    together = [{"code": c, "name": tax.modes[c].name, "incidents": n} for c, n in co_occurring(usage, current)]
+    rows = [
+        {"id": r.id, "project": r.project, "title": r.title, "kind": r.kind, "started_at": r.started_at, "role": r.role}
+        for r in reader.mode_incidents(current)
+    ]
+    together = [{"code": c, "name": tax.modes[c].name, "incidents": n} for c, n in reader.co_occurring(current)]
     led_from = [a for a, b in tax.leads_to_edges() if b == current]
     if as_json:
         emit_json(
             {
-                **mode.model_dump(mode="json"),
+                **mode.document(),
                 "requested": code,
                 "led_to_by": led_from,
                 "incidents": rows,

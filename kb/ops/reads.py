@@ -16,12 +16,14 @@ from typing import Any
 
 from kb import config
 from kb.errors import NotFound
-from kb.store.queries import flags, health, incidents, projects
+from kb.store.queries import flags, health, incidents, projects, taxonomy
 from kb.store.queries.connection import open_reader
 from kb.store.queries.flags import FlagEventRow
 from kb.store.queries.health import HealthRow
 from kb.store.queries.incidents import Change, IncidentRow, IncidentView
 from kb.store.queries.projects import ProjectRow
+from kb.store.queries.taxonomy import ModeIncident
+from kb.taxonomy_index import TaxonomyIndex, packaged
 
 
 class Reader:
@@ -89,6 +91,23 @@ class Reader:
     def health_series(self, slug: str) -> list[HealthRow]:
         self.require_project(slug)
         return health.health_series(self.conn, slug)
+
+    # --- the taxonomy's use ---------------------------------------------------------------------
+
+    @property
+    def taxonomy(self) -> TaxonomyIndex:
+        """The packaged taxonomy, read without pydantic (kb.taxonomy_index)."""
+        return packaged()
+
+    def mode_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(live code -> live incidents touching it, category -> live incidents touching any of its modes)."""
+        return taxonomy.usage_counts(self.conn, self.taxonomy.current_codes())
+
+    def mode_incidents(self, current: str) -> list[ModeIncident]:
+        return taxonomy.mode_incidents(self.conn, self.taxonomy.current_codes(), current)
+
+    def co_occurring(self, current: str, n: int = 5) -> list[tuple[str, int]]:
+        return taxonomy.co_occurring(self.conn, self.taxonomy.current_codes(), current, n)
 
 
 __all__ = ["Reader"]

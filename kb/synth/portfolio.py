@@ -37,7 +37,13 @@ DETECTED_BY_WEIGHTS: dict[DetectedBy, int] = {
     "nobody": 10,
 }
 CAUSE_COUNT_WEIGHTS = (14, 24, 26, 18, 11, 7)  # 1..6 causes: about 3.1 per incident
-OTHER_KINDS: dict[IncidentKind, int] = {"rollback": 25, "degradation": 30, "outage": 20, "compliance-stop": 8, "near-miss": 17}
+OTHER_KINDS: dict[IncidentKind, int] = {
+    "rollback": 25,
+    "degradation": 30,
+    "outage": 20,
+    "compliance-stop": 8,
+    "near-miss": 17,
+}
 TITLE_TEMPLATES = (
     "{mode} in {project}",
     "{project}: {mode_l}",
