@@ -420,14 +420,3 @@ class ChangeRecord(BaseModel):
     op: str
     changes: dict[str, Any]
     snapshot: dict[str, Any] | None = None
-
-
-class SearchHit(BaseModel):
-    id: str
-    project: str
-    title: str
-    kind: str
-    started_at: str | None
-    score: float
-    snippet: str
-    duplicate_of: str | None = None

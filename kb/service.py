@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from kb import config
 from kb.errors import KBError, NotFound, validation_message
-from kb.models import ChangeRecord, Incident, Project, SearchHit
+from kb.models import ChangeRecord, Incident, Project
 from kb.ops.edit import EditOps
 from kb.ops.flagsync import FlagSyncOps
 from kb.ops.graph import GraphOps
@@ -143,9 +143,9 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         """The current code for `code` (aliases followed), or an error suggesting the closest codes."""
         resolved = self.taxonomy.resolve(code)
         if resolved is None:
-            near = self.taxonomy.suggest(code)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise KBError(f"{prefix}unknown taxonomy code {code!r}{hint}", where)
+            from kb.taxonomy_index import unknown_code
+
+            raise unknown_code(code, where, prefix)
         return resolved
 
     def check_codes(self, inc: Incident, where: str = "") -> None:
@@ -401,21 +401,19 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         kind: str | None = None,
         since: Moment | None = None,
         limit: int = 20,
-    ) -> list[SearchHit]:
+    ) -> list[fts.SearchHit]:
         modes = self.codes_under(mode, "--mode") if mode else None
-        return fts.search(self.db, text, project=project, modes=modes, kind=kind, since=since, limit=limit)
+        return fts.search(self.db.conn, text, project=project, modes=modes, kind=kind, since=since, limit=limit)
 
     def codes_under(self, code: str, where: str) -> list[str]:
         """Every code a filter on `code` means: a category's modes, or one mode; with their aliases,
         which older records may still carry. An unknown code is an error suggesting close ones."""
-        tax = self.taxonomy
-        category = code.strip()
-        if any(c.code == category for c in tax.categories):
-            current = [m.code for m in tax.modes_in(category)]
-        else:
-            current = [self.require_code(code, where)]
-        aliases = [old for old, new in tax.alias_map.items() if tax.resolve(new) in current]
-        return sorted(set(current) | set(aliases))
+        from kb.taxonomy_index import codes_under, unknown_code
+
+        codes = codes_under(self.taxonomy, code)
+        if codes is None:
+            raise unknown_code(code, where)
+        return codes
 
     # --- maintenance ---------------------------------------------------------------------------
 

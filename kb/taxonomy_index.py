@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.errors import KBError
+
 
 @dataclass(frozen=True, slots=True)
 class CategoryView:
@@ -153,6 +155,31 @@ def read_index(root: Path) -> TaxonomyIndex:
     return TaxonomyIndex(str(raw["version"]), categories, dict(raw.get("aliases", {})), modes)
 
 
+def codes_under(tax: Any, code: str) -> list[str] | None:
+    """Every code a filter on `code` means: a category's modes, or one mode; with their aliases, which
+    older records may still carry. None when `code` is neither. `tax` is this view or kb.taxonomy's model."""
+    category = code.strip()
+    if any(c.code == category for c in tax.categories):
+        current = [m.code for m in tax.modes_in(category)]
+    else:
+        resolved = tax.resolve(code)
+        if resolved is None:
+            return None
+        current = [resolved]
+    aliases = [old for old, new in tax.alias_map.items() if tax.resolve(new) in current]
+    return sorted(set(current) | set(aliases))
+
+
+def unknown_code(code: str, where: str, prefix: str = "") -> KBError:
+    """The one error for a code no taxonomy mode answers to, with the closest codes (kb.taxonomy's suggest,
+    loaded only on this path)."""
+    from kb.taxonomy import load_taxonomy
+
+    near = load_taxonomy().suggest(code)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return KBError(f"{prefix}unknown taxonomy code {code!r}{hint}", where)
+
+
 @functools.cache
 def packaged() -> TaxonomyIndex:
     """The taxonomy kb ships, read once per process."""
@@ -161,4 +188,14 @@ def packaged() -> TaxonomyIndex:
     return read_index(default_taxonomy_dir())
 
 
-__all__ = ["CategoryView", "ModeView", "SeeAlsoView", "SourceView", "TaxonomyIndex", "packaged", "read_index"]
+__all__ = [
+    "CategoryView",
+    "ModeView",
+    "SeeAlsoView",
+    "SourceView",
+    "TaxonomyIndex",
+    "codes_under",
+    "packaged",
+    "read_index",
+    "unknown_code",
+]

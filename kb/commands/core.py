@@ -594,9 +594,11 @@ def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None
         since_v = from_text(since) if since else None
     except ValueError as exc:
         raise KBError(str(exc), "--since") from None
-    hits = open_kb().search(query, since=since_v, **filters)
+    hits = open_reader().search(query, since=since_v, **filters)
     if as_json:
-        emit_json([{**h.model_dump(), "snippet": h.snippet.replace(HIT_OPEN, "").replace(HIT_CLOSE, "")} for h in hits])
+        from dataclasses import asdict
+
+        emit_json([{**asdict(h), "snippet": h.snippet.replace(HIT_OPEN, "").replace(HIT_CLOSE, "")} for h in hits])
         return
 
     out = console()

@@ -78,11 +78,9 @@ def show_cmd(code: str, as_json: bool) -> None:
     tax = reader.taxonomy
     current = tax.resolve(code)
     if current is None:
-        from kb.taxonomy import load_taxonomy  # the error path: suggestions come from the one did-you-mean
+        from kb.taxonomy_index import unknown_code
 
-        near = load_taxonomy().suggest(code)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise KBError(f"unknown taxonomy code {code!r}{hint}", "CODE")
+        raise unknown_code(code, "CODE")
     mode = tax.modes[current]
     rows = [
         {"id": r.id, "project": r.project, "title": r.title, "kind": r.kind, "started_at": r.started_at, "role": r.role}

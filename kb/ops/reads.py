@@ -16,6 +16,7 @@ from typing import Any
 
 from kb import config
 from kb.errors import NotFound
+from kb.store import search as fts
 from kb.store.queries import flags, health, incidents, projects, taxonomy
 from kb.store.queries.connection import open_reader
 from kb.store.queries.flags import FlagEventRow
@@ -23,7 +24,8 @@ from kb.store.queries.health import HealthRow
 from kb.store.queries.incidents import Change, IncidentRow, IncidentView
 from kb.store.queries.projects import ProjectRow
 from kb.store.queries.taxonomy import ModeIncident
-from kb.taxonomy_index import TaxonomyIndex, packaged
+from kb.store.search import SearchHit
+from kb.taxonomy_index import TaxonomyIndex, codes_under, packaged, unknown_code
 
 
 class Reader:
@@ -108,6 +110,27 @@ class Reader:
 
     def co_occurring(self, current: str, n: int = 5) -> list[tuple[str, int]]:
         return taxonomy.co_occurring(self.conn, self.taxonomy.current_codes(), current, n)
+
+    # --- search --------------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        project: str | None = None,
+        mode: str | None = None,
+        kind: str | None = None,
+        since: date | datetime | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        """`KB.search` on this connection: the same kb.store.search query, the mode filter through the same
+        codes_under over the packaged taxonomy's view."""
+        modes = None
+        if mode:
+            modes = codes_under(self.taxonomy, mode)
+            if modes is None:
+                raise unknown_code(mode, "--mode")
+        return fts.search(self.conn, text, project=project, modes=modes, kind=kind, since=since, limit=limit)
 
 
 __all__ = ["Reader"]

@@ -3,21 +3,23 @@
 The index (kb.store.repo.search_text) holds the title, summary, cause statements, action titles,
 the modes (codes and names), the details (classification evidence, tags, timeline, links, lessons,
 impact) and the project's words (name, team, vendor, decision, notes).
-User text never reaches FTS5's query syntax: each word is quoted (sqlite-utils' quote_fts), so
-`AND`, `*`, quotes and unbalanced parentheses are searched for as words, never parsed.
+User text never reaches FTS5's query syntax: it is cut into words (letters, digits, inner
+apostrophes) and each word is quoted as sqlite-utils' quote_fts quotes it (tests/test_search_bounded.py
+proves them equal), so `AND`, `*`, quotes and unbalanced parentheses are searched for as words, never
+parsed. Plain sqlite3 and slotted hits: `kb search` imports neither sqlite-utils nor pydantic.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlite_utils import Database
-
-from kb.models import SearchHit
-from kb.timeutil import Moment, to_text
+from kb.timeutil import to_text
 
 MAX_TERMS = 32  # words of a query searched for; more only narrow an AND further
 HIT_OPEN, HIT_CLOSE = "\x02", "\x03"  # markers the faces turn into highlighting
@@ -26,7 +28,21 @@ WEIGHTS = "10.0, 4.0, 3.0, 1.0, 3.0, 2.0, 1.0"
 LISTING_SNIPPET_WORDS = 14
 
 
-def fts_query(db: Database, text: str) -> str | None:
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One incident a search found, with the snippet that shows why (HIT_OPEN/HIT_CLOSE around matches)."""
+
+    id: str
+    project: str
+    title: str
+    kind: str
+    started_at: str | None
+    score: float
+    snippet: str
+    duplicate_of: str | None = None
+
+
+def fts_query(text: str) -> str | None:
     """A safe FTS5 expression for user text, or None when it holds no word to look for."""
     found = re.findall(r"[\w]+(?:['’][\w]+)*", text, flags=re.UNICODE)
     # each distinct word once, at most MAX_TERMS of them: FTS5's snippet() costs (terms x text), so
@@ -34,11 +50,15 @@ def fts_query(db: Database, text: str) -> str | None:
     words = list(dict.fromkeys(w.casefold() for w in found))[:MAX_TERMS]
     if not words:
         return None
-    return db.quote_fts(" ".join(words))
+    return " ".join(f'"{w}"' for w in words)  # a word never holds a double quote or a space
 
 
 def _filters(
-    project: str | None, modes: Sequence[str] | None, kind: str | None, since: Moment | None, include_duplicates: bool
+    project: str | None,
+    modes: Sequence[str] | None,
+    kind: str | None,
+    since: date | datetime | None,
+    include_duplicates: bool,
 ) -> tuple[list[str], list[Any]]:
     """WHERE fragments over `incidents i` for the filters given, with their parameters."""
     where: list[str] = []
@@ -65,13 +85,13 @@ def _filters(
 
 
 def search(
-    db: Database,
+    conn: sqlite3.Connection,
     text: str,
     *,
     project: str | None = None,
     modes: Sequence[str] | None = None,
     kind: str | None = None,
-    since: Moment | None = None,
+    since: date | datetime | None = None,
     limit: int = 20,
     include_duplicates: bool = True,
 ) -> list[SearchHit]:
@@ -81,10 +101,10 @@ def search(
     nothing. `modes` is the set of codes an incident must be classified under or name in a cause.
     """
     where, params = _filters(project, modes, kind, since, include_duplicates)
-    q = fts_query(db, text)
+    q = fts_query(text)
     if q is None:
         filtered = bool(project or kind or since is not None or modes is not None)
-        return _listing(db, where, params, limit) if filtered else []
+        return _listing(conn, where, params, limit) if filtered else []
     # Two steps: rank every match (bm25 only, joining incidents only when a filter needs them), then
     # fetch rows and snippets for the top few. Snippets and joins for thousands of matches of a common
     # word were most of a search's time at 100,000 incidents.
@@ -93,7 +113,7 @@ def search(
         if where
         else ""
     )
-    ranked = db.execute(
+    ranked = conn.execute(
         f"""
         SELECT incident_text_fts.rowid, bm25(incident_text_fts, {WEIGHTS}) AS score
         FROM incident_text_fts {joins}
@@ -105,9 +125,11 @@ def search(
     ).fetchall()
     if not ranked:
         return []
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row
     rows = {
         r["rowid"]: r
-        for r in db.query(
+        for r in cur.execute(
             f"""
             SELECT incident_text_fts.rowid AS rowid, i.id, i.project, i.title, i.kind, i.started_at, i.duplicate_of,
                    snippet(incident_text_fts, -1, '{HIT_OPEN}', '{HIT_CLOSE}', '…', 14) AS snippet,
@@ -146,7 +168,7 @@ def _prose_snippets() -> list[str]:
     ]
 
 
-def _best_snippet(row: dict[str, Any]) -> str:
+def _best_snippet(row: sqlite3.Row) -> str:
     """FTS5's own pick of column, unless it picked a list of codes or labels while a sentence someone
     wrote also matches: then that sentence (title, summary, causes, actions, in that order)."""
     best = str(row["snippet"])
@@ -156,9 +178,11 @@ def _best_snippet(row: dict[str, Any]) -> str:
     return next((p for p in prose if HIT_OPEN in p), best)
 
 
-def _listing(db: Database, where: list[str], params: list[Any], limit: int) -> list[SearchHit]:
+def _listing(conn: sqlite3.Connection, where: list[str], params: list[Any], limit: int) -> list[SearchHit]:
     """The incidents the filters select, newest first (undated last), with the summary's start as snippet."""
-    rows = db.query(
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row
+    rows = cur.execute(
         f"""
         SELECT i.id, i.project, i.title, i.kind, i.started_at, i.duplicate_of, i.summary
         FROM incidents i WHERE {" AND ".join(where)}
