@@ -196,3 +196,33 @@ def _format_two(tmp_path: Path) -> Path:
 
 def test_the_format_two_fields_are_kept_in_sync() -> None:
     assert incident_queries.INCIDENT_ADDED == models.INCIDENT_ADDED
+
+
+def test_search_json_and_text_by_hand(stocked: Path) -> None:
+    out = CliRunner().invoke(main, ["--db", str(stocked), "search", "silent flag", "--json"])
+    assert out.exit_code == 0, out.output
+    (hit,) = json.loads(out.output)
+    assert list(hit) == ["id", "project", "title", "kind", "started_at", "score", "snippet", "duplicate_of"]
+    assert {k: hit[k] for k in ("id", "project", "title", "kind", "started_at", "duplicate_of")} == {
+        "id": "INC-0042",
+        "project": "fraud-review",
+        "title": "scores frozen after a silent flag flip",
+        "kind": "quiet-shutdown",
+        "started_at": "2026-02-10",
+        "duplicate_of": None,
+    }
+    # one incident in the index: FTS5 clamps bm25's idf to 1e-6 when every row matches, so it rounds to 0
+    assert hit["score"] == 0.0 and '"score": 0.0,' in out.output
+    assert hit["snippet"] == "scores frozen after a silent flag flip"  # the title, markers removed
+    text = CliRunner().invoke(main, ["--db", str(stocked), "search", "silent flag"], env={"COLUMNS": "200"})
+    assert text.output.splitlines() == [
+        "INC-0042 fraud-review scores frozen after a silent flag flip  quiet-shutdown",
+        "    scores frozen after a silent flag flip",
+    ]
+    none = CliRunner().invoke(main, ["--db", str(stocked), "search", "nothing-like-this"])
+    assert none.output == "no matches\n"
+    bad = CliRunner().invoke(main, ["--db", str(stocked), "search", "x", "--mode", "ops.no-monitorng"])
+    assert bad.exit_code == 1
+    assert bad.output.strip() == (
+        "Error: --mode: unknown taxonomy code 'ops.no-monitorng'; did you mean ops.no-monitoring?"
+    )
