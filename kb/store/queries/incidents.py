@@ -373,33 +373,31 @@ def _dated(row: sqlite3.Row, column: str, written: dict[str, str]) -> date | dat
 
 def incident_view(conn: sqlite3.Connection, incident_id: str) -> IncidentView | None:
     """One incident with its children, as kb.store.repo.get_incident reads it; None if absent."""
-    conn.row_factory = sqlite3.Row
-    try:
-        row = conn.execute("SELECT * FROM incidents WHERE id = ?", [incident_id]).fetchone()
-        if row is None:
-            return None
-        params = [incident_id]
-        modes = [
-            ClassificationView(r["code"], r["role"], r["confidence"], r["evidence"])
-            for r in conn.execute("SELECT * FROM classifications WHERE incident_id = ? ORDER BY pos", params)
-        ]
-        links: dict[str, list[str]] = {}
-        for r in conn.execute("SELECT * FROM cause_links WHERE incident_id = ? ORDER BY cause_id, pos", params):
-            links.setdefault(r["cause_id"], []).append(r["because_id"])
-        causes = [
-            CauseView(r["cause_id"], r["statement"], r["mode"], bool(r["is_trigger"]), links.get(r["cause_id"], []))
-            for r in conn.execute("SELECT * FROM causes WHERE incident_id = ? ORDER BY pos", params)
-        ]
-        actions = [
-            ActionView(r["title"], r["owner"], from_text(r["due"]), r["status"], r["kind"])
-            for r in conn.execute("SELECT * FROM actions WHERE incident_id = ? ORDER BY pos", params)
-        ]
-        timeline = [
-            TimelineView(from_text(r["at"]), r["text"])
-            for r in conn.execute("SELECT * FROM timeline WHERE incident_id = ? ORDER BY pos", params)
-        ]
-    finally:
-        conn.row_factory = None
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row  # this cursor only: the connection is shared
+    row = cur.execute("SELECT * FROM incidents WHERE id = ?", [incident_id]).fetchone()
+    if row is None:
+        return None
+    params = [incident_id]
+    modes = [
+        ClassificationView(r["code"], r["role"], r["confidence"], r["evidence"])
+        for r in cur.execute("SELECT * FROM classifications WHERE incident_id = ? ORDER BY pos", params)
+    ]
+    links: dict[str, list[str]] = {}
+    for r in cur.execute("SELECT * FROM cause_links WHERE incident_id = ? ORDER BY cause_id, pos", params):
+        links.setdefault(r["cause_id"], []).append(r["because_id"])
+    causes = [
+        CauseView(r["cause_id"], r["statement"], r["mode"], bool(r["is_trigger"]), links.get(r["cause_id"], []))
+        for r in cur.execute("SELECT * FROM causes WHERE incident_id = ? ORDER BY pos", params)
+    ]
+    actions = [
+        ActionView(r["title"], r["owner"], from_text(r["due"]), r["status"], r["kind"])
+        for r in cur.execute("SELECT * FROM actions WHERE incident_id = ? ORDER BY pos", params)
+    ]
+    timeline = [
+        TimelineView(from_text(r["at"]), r["text"])
+        for r in cur.execute("SELECT * FROM timeline WHERE incident_id = ? ORDER BY pos", params)
+    ]
     flag = None
     if row["flag_key"] is not None:
         flag = FlagView(
