@@ -428,12 +428,12 @@ def incident_list(as_json: bool, since: str | None, **filters: Any) -> None:
 @json_option
 def incident_show(incident_id: str, as_json: bool) -> None:
     """A whole postmortem: fields, durations, modes, causal chain, actions, timeline."""
-    from kb.commands.render import incident_panel
-
     inc = open_reader().incident(incident_id)
     if as_json:
         emit_json(inc)
         return
+    from kb.commands.render import incident_panel  # rich's panels and tables: only to draw
+
     console().print(incident_panel(inc))
 
 

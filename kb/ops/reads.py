@@ -12,20 +12,21 @@ from __future__ import annotations
 import os
 import sqlite3
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb import config
 from kb.errors import NotFound
-from kb.store import search as fts
-from kb.store.queries import flags, health, incidents, projects, taxonomy
+from kb.store.queries import incidents, projects
 from kb.store.queries.connection import open_reader
-from kb.store.queries.flags import FlagEventRow
-from kb.store.queries.health import HealthRow
-from kb.store.queries.incidents import Change, IncidentRow, IncidentView
-from kb.store.queries.projects import ProjectRow
-from kb.store.queries.taxonomy import ModeIncident
-from kb.store.search import SearchHit
-from kb.taxonomy_index import TaxonomyIndex, codes_under, packaged, unknown_code
+
+if TYPE_CHECKING:  # each command imports only the query module it reads
+    from kb.store.queries.flags import FlagEventRow
+    from kb.store.queries.health import HealthRow
+    from kb.store.queries.incidents import Change, IncidentRow, IncidentView
+    from kb.store.queries.projects import ProjectRow
+    from kb.store.queries.taxonomy import ModeIncident
+    from kb.store.search import SearchHit
+    from kb.taxonomy_index import TaxonomyIndex
 
 
 class Reader:
@@ -83,14 +84,20 @@ class Reader:
         self, *, project: str | None = None, flag: str | None = None, since: date | datetime | None = None
     ) -> list[FlagEventRow]:
         """Events in time order with the project each maps to; a named project must exist."""
+        from kb.store.queries import flags
+
         if project:
             self.require_project(project)
         return flags.flag_events(self.conn, project=project, flag=flag, since=since)
 
     def unmapped_flag_events(self) -> list[FlagEventRow]:
+        from kb.store.queries import flags
+
         return flags.unmapped_flag_events(self.conn)
 
     def health_series(self, slug: str) -> list[HealthRow]:
+        from kb.store.queries import health
+
         self.require_project(slug)
         return health.health_series(self.conn, slug)
 
@@ -99,16 +106,24 @@ class Reader:
     @property
     def taxonomy(self) -> TaxonomyIndex:
         """The packaged taxonomy, read without pydantic (kb.taxonomy_index)."""
+        from kb.taxonomy_index import packaged
+
         return packaged()
 
     def mode_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(live code -> live incidents touching it, category -> live incidents touching any of its modes)."""
+        from kb.store.queries import taxonomy
+
         return taxonomy.usage_counts(self.conn, self.taxonomy.current_codes())
 
     def mode_incidents(self, current: str) -> list[ModeIncident]:
+        from kb.store.queries import taxonomy
+
         return taxonomy.mode_incidents(self.conn, self.taxonomy.current_codes(), current)
 
     def co_occurring(self, current: str, n: int = 5) -> list[tuple[str, int]]:
+        from kb.store.queries import taxonomy
+
         return taxonomy.co_occurring(self.conn, self.taxonomy.current_codes(), current, n)
 
     # --- search --------------------------------------------------------------------------------
@@ -125,6 +140,9 @@ class Reader:
     ) -> list[SearchHit]:
         """`KB.search` on this connection: the same kb.store.search query, the mode filter through the same
         codes_under over the packaged taxonomy's view."""
+        from kb.store import search as fts
+        from kb.taxonomy_index import codes_under, unknown_code
+
         modes = None
         if mode:
             modes = codes_under(self.taxonomy, mode)
