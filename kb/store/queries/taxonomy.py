@@ -19,16 +19,23 @@ from kb.timeutil import from_text
 
 ROLES = ("primary", "contributing", "cause")
 
-_USES = """
+_CODES = """
     WITH codes(code, current, category) AS (
         SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:codes)
-    ),
+    ),"""
+# the incidents touching one live code, found through the code indexes (kb taxonomy show reads only them)
+_MINE = """
+    mine(incident_id) AS (
+        SELECT incident_id FROM classifications WHERE code IN (SELECT code FROM codes WHERE current = :current)
+        UNION SELECT incident_id FROM causes WHERE mode IN (SELECT code FROM codes WHERE current = :current)
+    ),"""
+_USES_OF = """
     uses(incident_id, current, category, rank) AS (
         SELECT c.incident_id, codes.current, codes.category, CASE c.role WHEN 'primary' THEN 0 ELSE 1 END
-        FROM classifications c JOIN codes ON codes.code = c.code
+        FROM classifications c JOIN codes ON codes.code = c.code {only}
         UNION ALL
         SELECT k.incident_id, codes.current, codes.category, 2
-        FROM causes k JOIN codes ON codes.code = k.mode
+        FROM causes k JOIN codes ON codes.code = k.mode {only_causes}
     ),
     live AS (
         SELECT uses.incident_id, uses.current, uses.category, min(uses.rank) AS rank
@@ -36,6 +43,15 @@ _USES = """
         WHERE i.duplicate_of IS NULL GROUP BY uses.incident_id, uses.current
     )
 """
+_USES = _CODES + _USES_OF.format(only="", only_causes="")
+_USES_NEAR = (
+    _CODES
+    + _MINE
+    + _USES_OF.format(
+        only="WHERE c.incident_id IN (SELECT incident_id FROM mine)",
+        only_causes="WHERE k.incident_id IN (SELECT incident_id FROM mine)",
+    )
+)
 
 
 def _codes(codes: dict[str, tuple[str, str]]) -> str:
@@ -67,7 +83,7 @@ class ModeIncident:
 def mode_incidents(conn: sqlite3.Connection, codes: dict[str, tuple[str, str]], current: str) -> list[ModeIncident]:
     """The live incidents touching one live code, primary ones first, then by id."""
     rows = conn.execute(
-        _USES + "SELECT i.id, i.project, i.title, i.kind, i.started_at, i.approx_dates, live.rank "
+        _USES_NEAR + "SELECT i.id, i.project, i.title, i.kind, i.started_at, i.approx_dates, live.rank "
         "FROM live JOIN incidents i ON i.id = live.incident_id WHERE live.current = :current "
         "ORDER BY live.rank, i.id",
         {"codes": _codes(codes), "current": current},
@@ -86,7 +102,7 @@ def co_occurring(
 ) -> list[tuple[str, int]]:
     """Modes that most often appear in the same live incidents as `current`, most frequent first."""
     sql = (
-        _USES + "SELECT current, count(*) AS n FROM live WHERE current != :current AND incident_id IN "
+        _USES_NEAR + "SELECT current, count(*) AS n FROM live WHERE current != :current AND incident_id IN "
         "(SELECT incident_id FROM live WHERE current = :current) GROUP BY current ORDER BY n DESC, current LIMIT :n"
     )
     return [(c, k) for c, k in conn.execute(sql, {"codes": _codes(codes), "current": current, "n": n})]
