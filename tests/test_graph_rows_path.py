@@ -78,7 +78,7 @@ def test_hand_built_numbers_through_the_service(hand: KB) -> None:  # noqa: F811
     assert (report.total_incidents, report.total_weight) == (3, 11.0)
     assert [(i.code, i.weight) for i in report.items] == [(OW, 11.0), (NB, 5.0)]
     assert hand.root_causes().total_incidents == 4  # all time: HB-0005 too, never the duplicate
-    assert [(k.code, k.score, k.incidents) for k in hand.keystones(quarter="2026Q3")][0] == (NM, 2.5, 3)
+    assert next((k.code, k.score, k.incidents) for k in hand.keystones(quarter="2026Q3")) == (NM, 2.5, 3)
     assert [(c.modes, c.count) for c in hand.recurring_chains(quarter="2026Q3")] == [([NM, OW], 3)]
     # why NM: HB-0001 t LAT -> m NM -> o OW, m -> x: OW behind m; HB-0002 m1 NM -> m2 NM -> o OW: OW;
     # HB-0003 m NM -> o OW: OW. OW from 3 incidents (the duplicate HB-0004's OW never counts).

@@ -7,8 +7,8 @@ import itertools
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from kb.models import Action, Cause, Classification, FlagChange, Incident, Project, Retraining, TimelineEntry
 from kb.synth import words
