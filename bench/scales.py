@@ -14,7 +14,27 @@ SCALES: dict[str, SynthSpec] = {
 
 # repetitions per workload at each scale (the median is reported); imports at 100k take minutes each
 REPS: dict[str, dict[str, int]] = {
-    "smoke": {"import": 1, "search": 1, "silent": 1, "graph": 1, "review": 1, "tui": 1},
-    "small": {"import": 2, "search": 1, "silent": 5, "graph": 5, "review": 5, "tui": 5, "cli": 5},
-    "large": {"import": 1, "search": 1, "silent": 3, "graph": 3, "review": 3, "tui": 5, "cli": 3},
+    "smoke": {"import": 1, "search": 1, "silent": 1, "graph": 1, "keystones": 1, "recurring": 1, "review": 1, "tui": 1},
+    "small": {
+        "import": 2,
+        "search": 1,
+        "silent": 5,
+        "graph": 5,
+        "keystones": 5,
+        "recurring": 5,
+        "review": 5,
+        "tui": 5,
+        "cli": 5,
+    },
+    "large": {
+        "import": 1,
+        "search": 1,
+        "silent": 3,
+        "graph": 3,
+        "keystones": 3,
+        "recurring": 3,
+        "review": 3,
+        "tui": 5,
+        "cli": 3,
+    },
 }

@@ -16,7 +16,7 @@ from kb.graph.patterns import incident_facts_from_fact_rows, incident_facts_from
 from kb.graph.window import make_window
 from kb.service import KB
 from kb.store.queries.graph import load_fact_rows
-from tests.test_graph_fixture import LAT, NB, NM, OW
+from tests.test_graph_fixture import CAP, LAT, NB, NM, OW
 from tests.test_graph_patterns import _WINDOWS, hand, seeded, synthetic  # noqa: F401 (fixtures)
 
 
@@ -78,7 +78,7 @@ def test_hand_built_numbers_through_the_service(hand: KB) -> None:  # noqa: F811
     assert (report.total_incidents, report.total_weight) == (3, 11.0)
     assert [(i.code, i.weight) for i in report.items] == [(OW, 11.0), (NB, 5.0)]
     assert hand.root_causes().total_incidents == 4  # all time: HB-0005 too, never the duplicate
-    assert next((k.code, k.score, k.incidents) for k in hand.keystones(quarter="2026Q3")) == (NM, 2.5, 3)
+    assert [(k.code, k.score, k.incidents) for k in hand.keystones(quarter="2026Q3")] == [(NM, 2.5, 3), (CAP, 1.0, 1)]
     assert [(c.modes, c.count) for c in hand.recurring_chains(quarter="2026Q3")] == [([NM, OW], 3)]
     # why NM: HB-0001 t LAT -> m NM -> o OW, m -> x: OW behind m; HB-0002 m1 NM -> m2 NM -> o OW: OW;
     # HB-0003 m NM -> o OW: OW. OW from 3 incidents (the duplicate HB-0004's OW never counts).
@@ -92,3 +92,56 @@ def test_a_merged_duplicate_is_left_out_of_the_slim_rows(hand: KB) -> None:  # n
     q3 = load_fact_rows(hand.db.conn, start=date(2026, 7, 1), end=date(2026, 10, 1))
     assert [i for i, _sev in q3.incidents] == ["HB-0001", "HB-0002", "HB-0003"]
     assert {r[0] for r in q3.causes} == {"HB-0001", "HB-0002", "HB-0003"}
+
+
+# --- the packed rows the shape path reads (kb.store.queries.graph.load_chain_rows) -----------------
+
+
+def test_chain_rows_pack_each_incident_as_stored(hand: KB) -> None:  # noqa: F811
+    """HB-0001 as written in tests/test_graph_patterns.py: t (trigger, latency) because [m];
+    m (ops.no-monitoring) because [o, x]; o (org.unclear-ownership); x (no mode)."""
+    from kb.store.queries.graph import SEP, load_chain_rows, unpack_causes, unpack_links, unpack_modes
+
+    rows = load_chain_rows(hand.db.conn)
+    assert rows.incidents == [("HB-0001", 2), ("HB-0002", 4), ("HB-0003", 1), ("HB-0005", 3)]
+    # causes in cause-id order: m, o, t, x; the trigger is t (position 2)
+    assert rows.causes["HB-0001"] == SEP.join(["m", "0", "o", "0", "t", "1", "x", "0"])
+    assert unpack_causes(rows.causes["HB-0001"]) == (["m", "o", "t", "x"], 2)
+    assert unpack_modes(rows.modes["HB-0001"]) == [
+        "ops.no-monitoring",
+        "org.unclear-ownership",
+        "integration.latency",
+        "",
+    ]
+    assert unpack_links(rows.links["HB-0001"]) == [("m", "o"), ("m", "x"), ("t", "m")]
+    # codes as stored (the alias ops.unmonitored is not followed here), by code
+    assert rows.codes is not None and rows.codes["HB-0001"] == SEP.join(["ops.unmonitored", "silent.quiet-shutdown"])
+    assert "HB-0005" not in rows.codes  # no classification
+    assert load_chain_rows(hand.db.conn, codes=False).codes is None
+
+
+def test_links_come_back_in_their_written_order() -> None:
+    from kb.store.queries.graph import SEP, unpack_links
+
+    # a because [c, b] written in that order: packed by named cause (b before c), positions 1 and 0
+    assert unpack_links(SEP.join(["a", "1", "b", "a", "0", "c", "b", "0", "d"])) == [("a", "c"), ("a", "b"), ("b", "d")]
+    assert unpack_links("") == []
+
+
+def test_a_value_holding_the_separator_is_read_row_by_row(hand: KB) -> None:  # noqa: F811
+    """Only a hand-edited database can hold U+001F in a mode (kb checks codes against the taxonomy):
+    the incident is read without packing, the character shown as U+FFFD, the rest unchanged."""
+    from kb.store.queries.graph import load_chain_rows, unpack_modes
+
+    hand.db.execute("UPDATE causes SET mode = 'made.up\x1fcode' WHERE incident_id = 'HB-0005' AND cause_id = 'o'")
+    hand.db.conn.commit()
+    rows = load_chain_rows(hand.db.conn)
+    assert unpack_modes(rows.modes["HB-0005"]) == ["made.up\ufffdcode", "integration.latency"]
+    w = make_window()
+    g = hand._build_graph(window=w)
+    expected = root_causes(g, w).model_dump()
+    for item in expected["items"]:
+        item["code"] = item["code"].replace("\x1f", "\ufffd")
+        item["name"] = item["name"].replace("\x1f", "\ufffd")
+    assert hand.root_causes().model_dump() == expected
+    assert "made.up\ufffdcode" in {i.code for i in hand.root_causes().items}

@@ -11,10 +11,11 @@ graph, and kb.graph.patterns after reading them straight from the store's rows.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
+from typing import Protocol, TypeVar
 
 import networkx as nx
 
@@ -210,8 +211,8 @@ def rank_root_causes(
     role: Roles = all_conditions,
 ) -> RootCauseReport:
     """Rank modes by the severity-weighted number of incidents whose deepest conditions they are
-    (`root_conditions`); see `_rank` for weight and share."""
-    return _rank(incidents, lambda f: root_conditions(f, role), name, window, ROOT_CAUSES_COUNT)
+    (`root_conditions`); see `rank_picked` for weight and share."""
+    return rank_picked(incidents, lambda f: root_conditions(f, role), name, window, ROOT_CAUSES_COUNT)
 
 
 def rank_triggers(
@@ -221,7 +222,7 @@ def rank_triggers(
     role: Roles = all_conditions,
 ) -> RootCauseReport:
     """Rank modes by the severity-weighted number of incidents they set off (`trigger_modes`)."""
-    return _rank(incidents, lambda f: trigger_modes(f, role), name, window, TRIGGERS_COUNT)
+    return rank_picked(incidents, lambda f: trigger_modes(f, role), name, window, TRIGGERS_COUNT)
 
 
 def rank_outcomes(
@@ -231,12 +232,22 @@ def rank_outcomes(
     role: Roles = all_conditions,
 ) -> RootCauseReport:
     """Rank modes by the severity-weighted number of incidents that suffered them (`outcome_modes`)."""
-    return _rank(incidents, lambda f: outcome_modes(f, role), name, window, OUTCOMES_COUNT)
+    return rank_picked(incidents, lambda f: outcome_modes(f, role), name, window, OUTCOMES_COUNT)
 
 
-def _rank(
-    incidents: Mapping[str, IncidentFacts],
-    pick: Callable[[IncidentFacts], set[str]],
+class Weighed(Protocol):
+    """What a ranking needs of an incident besides what `pick` reads: its severity."""
+
+    @property
+    def severity(self) -> int: ...
+
+
+W = TypeVar("W", bound=Weighed)
+
+
+def rank_picked(
+    incidents: Mapping[str, W],
+    pick: Callable[[W], set[str]],
     name: Callable[[str], str],
     window: Window | None,
     counts: str,
@@ -321,25 +332,45 @@ def rank_keystones(
     shortest paths ignore the longer chains a postmortem actually records. Dominance answers the
     question asked, per incident, and is exact on these small chains.
     """
+    return rank_lifted((([iid], *_lifted(causes[iid], role)) for iid in sorted(causes)), name, limit)
+
+
+def rank_lifted(
+    lifted: Iterable[tuple[Sequence[str], _Shape, Sequence[str]]], name: Callable[[str], str], limit: int = 10
+) -> list[Keystone]:
+    """`rank_keystones` from lifted chains (`_lifted`), each given once with the incidents that have it:
+    (incident ids, shape, node number -> code). kb.graph.shapes calls it with each chain lifted once."""
     # exact sums without a Fraction per incident: per mode, the dominated roots summed per root count
     parts: dict[str, Counter[int]] = defaultdict(Counter)
-    cuts: dict[str, list[KeystoneCut]] = defaultdict(list)
+    cuts: dict[str, list[tuple[str, list[int], Sequence[str]]]] = defaultdict(list)
     # Thousands of incidents share a few hundred lifted shapes once the lifted nodes are numbered
     # (dominance does not care what a node is called): each shape's dominators are computed once.
     done: dict[_Shape, tuple[list[tuple[int, list[int]]], int]] = {}
-    for iid in sorted(causes):
-        shape, codes = _lifted(causes[iid], role)
+    for ids, shape, codes in lifted:
         found = done.get(shape)
         if found is None:
             found = done[shape] = _cut(shape)
         cut, n_roots = found
         for node, roots in cut:
             code = codes[node]
-            parts[code][n_roots] += len(roots)
-            cuts[code].append(KeystoneCut(incident_id=iid, roots=sorted(codes[r] for r in roots)))
+            parts[code][n_roots] += len(roots) * len(ids)
+            cuts[code].extend((iid, roots, codes) for iid in ids)
     score = {code: sum((Fraction(n, d) for d, n in by_roots.items()), Fraction()) for code, by_roots in parts.items()}
     ranked = sorted(score, key=lambda c: (-score[c], -len(cuts[c]), c))[:limit]
-    return [Keystone(code=c, name=name(c), score=float(score[c]), incidents=len(cuts[c]), cuts=cuts[c]) for c in ranked]
+    return [
+        Keystone(
+            code=c,
+            name=name(c),
+            score=float(score[c]),
+            incidents=len(cuts[c]),
+            # built without validation: tens of thousands of cuts at 100,000 incidents, each field made here
+            cuts=[
+                KeystoneCut.model_construct(incident_id=iid, roots=sorted(codes[r] for r in roots))
+                for iid, roots, codes in sorted(cuts[c], key=lambda cut: cut[0])
+            ],
+        )
+        for c in ranked
+    ]
 
 
 SOURCE = -1  # the incident a lifted chain hangs from, in `rank_keystones`
@@ -444,6 +475,31 @@ def find_recurring_chains(causes: Mapping[str, IncidentCauses], min_count: int =
             runs = runs_of[(links, modes)] = _runs([[order[i] for i in p] for p in paths], rec.modes)
         for run in runs:
             seen[run].add(iid)
+    return _recurring(seen, min_count)
+
+
+def chain_runs(rec: IncidentCauses) -> set[tuple[str, ...]]:
+    """One incident's runs of two or more modes along its chain's mode paths (what
+    `find_recurring_chains` counts), computed afresh: kb.graph.shapes calls it once per shape."""
+    if len(rec.order) < 2:
+        return set()
+    return _runs(cause_paths(rec.order, rec.because, rec.trigger)[0], rec.modes)
+
+
+def count_runs(
+    runs: Iterable[tuple[Iterable[str], Iterable[tuple[str, ...]]]], min_count: int = 2
+) -> list[RecurringChain]:
+    """`find_recurring_chains` from runs given once per chain with the incidents that have it:
+    (incident ids, their runs)."""
+    seen: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for ids, found in runs:
+        for run in found:
+            seen[run].update(ids)
+    return _recurring(seen, min_count)
+
+
+def _recurring(seen: Mapping[tuple[str, ...], set[str]], min_count: int) -> list[RecurringChain]:
+    """Runs seen in at least `min_count` incidents, those a longer one holds with the same incidents left out."""
     kept = {run: ids for run, ids in seen.items() if len(ids) >= min_count}
     # If a longer run holds `run` with the same incidents, so does the run one mode longer on the
     # way to it (incident sets only shrink as runs grow), so one-step extensions are enough to look at.

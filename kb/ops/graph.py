@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kb.errors import KBError
+from kb.perf import gc_paused
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from kb.graph.analyses import IncidentFacts
     from kb.graph.results import Chain, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion, Window
+    from kb.graph.shapes import Shaped
     from kb.taxonomy import Taxonomy
 
 
@@ -53,14 +55,35 @@ class GraphOps:
         return build_graph_from_db(self.db, self.taxonomy, project=project, incident=incident, window=window)
 
     def _facts(self, window: Window | None = None) -> dict[str, IncidentFacts]:
-        """Per-incident facts of a window's live incidents from the slim rows; no graph is built."""
+        """Per-incident facts of a window's live incidents from the slim rows (why, cycles)."""
         from kb.graph.patterns import incident_facts_from_fact_rows
-        from kb.perf import gc_paused
         from kb.store.queries.graph import load_fact_rows
 
         start, end = (window.start, window.end) if window is not None else (None, None)
         with gc_paused():  # hundreds of thousands of small acyclic objects (see kb.perf)
             return incident_facts_from_fact_rows(load_fact_rows(self.db.conn, start=start, end=end), self.taxonomy)
+
+    def _shaped(self, window: Window, codes: Literal["all", "none", "needed"] = "all") -> Shaped:
+        """A window's live incidents with their chains (kb.graph.shapes), from one snapshot of the store.
+
+        `codes`: "all" reads every incident's classifications (triggers), "none" none (keystones,
+        recurring chains), "needed" only those of incidents whose causes carry no condition (root
+        causes stand in from their classifications there).
+        """
+        from kb.graph.shapes import needs_codes, shape_incidents
+        from kb.store.queries.graph import load_chain_rows, load_codes, snapshot
+
+        conn = self.db.conn
+        with gc_paused(), snapshot(conn):
+            rows = load_chain_rows(conn, start=window.start, end=window.end, codes=codes == "all")
+            shaped = shape_incidents(rows, self.taxonomy)
+            if codes == "needed":
+                missing = needs_codes(shaped)
+                found = load_codes(conn, missing) if missing else {}
+                for inc in shaped.incidents:
+                    if inc.id in found:
+                        inc.codes = found[inc.id]
+            return shaped
 
     def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
         """The causal graph of the portfolio (merged duplicates left out), one project, or one incident."""
@@ -76,21 +99,21 @@ class GraphOps:
     ) -> GraphPatterns:
         """Root causes, keystones and recurring chains of one window (what a review needs), from one
         read of the window's rows: the same results as the three separate calls."""
-        from kb.graph.analyses import find_recurring_chains, rank_keystones, rank_root_causes
-        from kb.graph.patterns import mode_namer, mode_roles
+        from kb.graph.patterns import mode_namer
+        from kb.graph.shapes import find_recurring_chains, rank_keystones, rank_root_causes
         from kb.graph.window import make_window
 
         if min_count < 1:
             raise KBError(f"must be at least 1, got {min_count}", "--min-count")
         window = make_window(since, until, quarter)
-        name, role = mode_namer(self.taxonomy), mode_roles(self.taxonomy)
-        facts = self._facts(window)
-        causes = {iid: f.causes for iid, f in facts.items()}
-        return GraphPatterns(
-            root_causes=rank_root_causes(facts, name, window, role),
-            keystones=rank_keystones(causes, name, limit=limit, role=role),
-            recurring_chains=find_recurring_chains(causes, min_count=min_count),
-        )
+        name = mode_namer(self.taxonomy)
+        with gc_paused():  # hundreds of thousands of small acyclic objects (see kb.perf)
+            shaped = self._shaped(window, codes="needed")
+            return GraphPatterns(
+                root_causes=rank_root_causes(shaped, name, window, self.taxonomy),
+                keystones=rank_keystones(shaped, name, limit=limit),
+                recurring_chains=find_recurring_chains(shaped, min_count=min_count),
+            )
 
     def chain(self, incident_id: str) -> Chain:
         """The incident's causal tree from its trigger down to its root causes (kb.graph.chain)."""
@@ -104,49 +127,51 @@ class GraphOps:
     ) -> RootCauseReport:
         """Conditions ranked by the severity-weighted incidents they are the deepest condition of
         (kb.graph.analyses.rank_root_causes)."""
-        from kb.graph.analyses import rank_root_causes
-        from kb.graph.patterns import mode_namer, mode_roles
+        from kb.graph.patterns import mode_namer
+        from kb.graph.shapes import rank_root_causes
         from kb.graph.window import make_window
 
         window = make_window(since, until, quarter)
-        tax = self.taxonomy
-        return rank_root_causes(self._facts(window), mode_namer(tax), window, mode_roles(tax))
+        with gc_paused():
+            shaped = self._shaped(window, codes="needed")
+            return rank_root_causes(shaped, mode_namer(self.taxonomy), window, self.taxonomy)
 
     def triggers(
         self, since: date | None = None, until: date | None = None, quarter: str | None = None
     ) -> RootCauseReport:
         """Modes ranked by the severity-weighted incidents they set off (kb.graph.analyses.rank_triggers)."""
-        from kb.graph.analyses import rank_triggers
-        from kb.graph.patterns import mode_namer, mode_roles
+        from kb.graph.patterns import mode_namer
+        from kb.graph.shapes import rank_triggers
         from kb.graph.window import make_window
 
         window = make_window(since, until, quarter)
-        tax = self.taxonomy
-        return rank_triggers(self._facts(window), mode_namer(tax), window, mode_roles(tax))
+        with gc_paused():
+            return rank_triggers(self._shaped(window), mode_namer(self.taxonomy), window, self.taxonomy)
 
     def keystones(
         self, since: date | None = None, until: date | None = None, quarter: str | None = None, limit: int = 10
     ) -> list[Keystone]:
         """Conditions whose removal cuts the most chains off from their roots (kb.graph.analyses.rank_keystones)."""
-        from kb.graph.analyses import rank_keystones
-        from kb.graph.patterns import mode_namer, mode_roles
+        from kb.graph.patterns import mode_namer
+        from kb.graph.shapes import rank_keystones
         from kb.graph.window import make_window
 
-        facts = self._facts(make_window(since, until, quarter))
-        causes = {iid: f.causes for iid, f in facts.items()}
-        return rank_keystones(causes, mode_namer(self.taxonomy), limit=limit, role=mode_roles(self.taxonomy))
+        with gc_paused():
+            shaped = self._shaped(make_window(since, until, quarter), codes="none")
+            return rank_keystones(shaped, mode_namer(self.taxonomy), limit=limit)
 
     def recurring_chains(
         self, min_count: int = 2, since: date | None = None, until: date | None = None, quarter: str | None = None
     ) -> list[RecurringChain]:
         """Mode chains (A because B because C) seen in at least `min_count` incidents."""
-        from kb.graph.analyses import find_recurring_chains
+        from kb.graph.shapes import find_recurring_chains
         from kb.graph.window import make_window
 
         if min_count < 1:
             raise KBError(f"must be at least 1, got {min_count}", "--min-count")
-        facts = self._facts(make_window(since, until, quarter))
-        return find_recurring_chains({iid: f.causes for iid, f in facts.items()}, min_count=min_count)
+        with gc_paused():
+            shaped = self._shaped(make_window(since, until, quarter), codes="none")
+            return find_recurring_chains(shaped, min_count=min_count)
 
     def similar(self, incident_id: str, limit: int = 10) -> list[Similar]:
         """Incidents most like this one, each with the shared elements behind its score (kb.graph.similar);
@@ -209,7 +234,8 @@ class GraphOps:
                 raise KBError(f"unknown taxonomy code {code!r}{hint}", "codes")
             current.append(resolved)
         tax = self.taxonomy
-        return rank_why(self._facts(), current, tax.leads_to_edges(), mode_namer(tax), limit=limit)
+        with gc_paused():
+            return rank_why(self._facts(), current, tax.leads_to_edges(), mode_namer(tax), limit=limit)
 
     def mode_cycles(self, max_length: int = 6) -> list[list[str]]:
         """Cycles among modes across incidents' cause links: vicious circles, reported as findings."""
@@ -217,7 +243,8 @@ class GraphOps:
 
         if max_length < 2:
             raise KBError(f"must be at least 2, got {max_length}", "--max-length")
-        return find_mode_cycles(lift_links(f.causes for f in self._facts().values()), max_length=max_length)
+        with gc_paused():
+            return find_mode_cycles(lift_links(f.causes for f in self._facts().values()), max_length=max_length)
 
     def export_graph(
         self,

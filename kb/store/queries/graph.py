@@ -5,9 +5,10 @@ otherwise show a link naming a cause that was never read):
 
 - `GraphRows`: everything the MultiDiGraph is built from (kb.graph.build): projects, incidents with
   titles, causes with statements, links, classifications with role and confidence.
-- `FactRows`: only what root causes, triggers, keystones, recurring chains, why and cycles read per
-  incident (kb.graph.patterns): ids, severities, cause ids, modes, triggers, links and codes. No
-  titles, statements or projects, so 100,000 incidents stay in a few hundred megabytes.
+- `FactRows`: only what the portfolio analyses read per incident (kb.graph.patterns): ids,
+  severities, cause ids, modes, triggers, links and codes. No titles, statements or projects.
+- `ChainRows`: the same facts, one row per incident, packed by SQLite (`group_concat`) so that
+  100,000 incidents cost 100,000 rows rather than 900,000 (kb.graph.shapes reads these).
 
 Rows are plain tuples (what sqlite3 returns, typed by the aliases below): a dataclass per row
 would double the objects made for 300,000 causes. Both shapes list incidents by id, causes by
@@ -189,6 +190,159 @@ def load_fact_rows(conn: sqlite3.Connection, *, start: date | None = None, end: 
             f"SELECT incident_id, code FROM classifications{scope} ORDER BY incident_id, pos", ids
         ).fetchall()
         return rows
+
+
+@dataclass(slots=True)
+class ChainRows:
+    """Live incidents' chains as stored, packed by SQLite: one text per incident and table instead of
+    one row per cause, link and code, which the analyses can look a chain up by without taking it
+    apart (kb.graph.shapes unpacks each distinct text once, with `unpack_causes` and `unpack_links`).
+
+    `incidents`: (id, severity) by id. `causes` (incident id -> text; absent when it has none): per
+    cause, in cause-id order (as `load_rows` orders them), its id and "1" if it is the trigger, else
+    "0"; `modes`: the causes' modes as stored, in the same order ("" for a cause without one). Apart,
+    because a portfolio has a few hundred ways of linking its causes and thousands of ways of
+    naming their modes. `links`: per `because` link, by cause id then named cause id: the cause id,
+    the link's position, the named cause id. `codes`: the codes it is classified as, by code, each
+    once (None when not read). Fields are joined by `SEP`. The maps may hold merged duplicates'
+    texts too: look them up by the ids in `incidents`.
+    """
+
+    incidents: list[tuple[str, int]]
+    causes: dict[str, str]
+    modes: dict[str, str]
+    links: dict[str, str]
+    codes: dict[str, str] | None
+
+
+SEP = "\x1f"  # the unit separator: no cause id or taxonomy code kb writes can hold it
+_PACKED_CAUSES = (
+    "SELECT incident_id, count(*),"
+    " group_concat(cause_id || x'1f' || (is_trigger != 0), x'1f'), group_concat(coalesce(mode, ''), x'1f')"
+    " FROM causes{scope} GROUP BY incident_id"
+)
+_PACKED_LINKS = (
+    "SELECT incident_id, 3 * count(*) - 1, group_concat(cause_id || x'1f' || pos || x'1f' || because_id, x'1f')"
+    " FROM cause_links{scope} GROUP BY incident_id"
+)
+_PACKED_CODES = (
+    "SELECT incident_id, count(*) - 1, group_concat(code, x'1f') FROM classifications{scope} GROUP BY incident_id"
+)
+_IN_IDS = " WHERE incident_id IN (SELECT value FROM json_each(?))"
+
+
+def load_chain_rows(
+    conn: sqlite3.Connection, *, start: date | None = None, end: date | None = None, codes: bool = True
+) -> ChainRows:
+    """The chains of the live incidents in `[start, end)` (all of them when unbounded); `codes=False`
+    leaves classifications unread (`load_codes` reads them for a few incidents).
+
+    Each child table is read grouped by incident through its primary-key index, so a group lists its
+    rows in key order. A bounded window reads its incidents' rows through the same index; an
+    unbounded one reads every group. A group whose text does not split into its row count (a value
+    holding `SEP`, which only a hand-edited database has) is read row by row, `SEP` in values
+    replaced by U+FFFD.
+    """
+    with snapshot(conn):
+        where, params = _incident_filter(conn, None, None, start, end)
+        incidents = conn.execute(f"SELECT id, severity FROM incidents WHERE {where} ORDER BY id", params).fetchall()
+        if start is None and end is None:
+            scope, args = "", []
+        else:
+            scope, args = _IN_IDS, [json.dumps([i for i, _ in incidents])]
+        odd: set[str] = set()
+        causes: dict[str, str] = {}
+        modes: dict[str, str] = {}
+        for iid, n, packed, packed_modes in conn.execute(_PACKED_CAUSES.format(scope=scope), args):
+            if packed.count(SEP) == 2 * n - 1 and packed_modes.count(SEP) == n - 1:
+                causes[iid], modes[iid] = packed, packed_modes
+            else:
+                odd.add(iid)
+        rows = ChainRows(
+            incidents,
+            causes,
+            modes,
+            _packed(conn, _PACKED_LINKS.format(scope=scope), args, odd),
+            _packed(conn, _PACKED_CODES.format(scope=scope), args, odd) if codes else None,
+        )
+        for iid in odd:
+            _repack(conn, iid, rows)
+        return rows
+
+
+def _packed(conn: sqlite3.Connection, sql: str, args: list[str], odd: set[str]) -> dict[str, str]:
+    """Incident id -> packed text; an id whose text does not hold its expected separators goes to `odd`."""
+    out: dict[str, str] = {}
+    for iid, seps, packed in conn.execute(sql, args):
+        if packed.count(SEP) == seps:
+            out[iid] = packed
+        else:
+            odd.add(iid)
+    return out
+
+
+def _repack(conn: sqlite3.Connection, iid: str, rows: ChainRows) -> None:
+    """One incident's texts read without `group_concat`, `SEP` in values replaced."""
+    causes = conn.execute(
+        "SELECT cause_id, coalesce(mode, ''), is_trigger != 0 FROM causes WHERE incident_id = ? ORDER BY cause_id",
+        [iid],
+    ).fetchall()
+    links = conn.execute(
+        "SELECT cause_id, pos, because_id FROM cause_links WHERE incident_id = ? ORDER BY cause_id, because_id", [iid]
+    ).fetchall()
+    if causes:
+        rows.causes[iid] = _pack([str(x) for cid, _mode, trigger in causes for x in (cid, trigger)])
+        rows.modes[iid] = _pack([mode for _cid, mode, _trigger in causes])
+    if links:
+        rows.links[iid] = _pack([str(x) for row in links for x in row])
+    if rows.codes is not None:
+        codes = _codes_of(conn, iid)
+        if codes:
+            rows.codes[iid] = _pack(codes)
+
+
+def load_codes(conn: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
+    """Incident id -> its codes packed as in `ChainRows.codes` ("" for none), for these incidents."""
+    found = {i: "" for i in ids}
+    for iid, seps, packed in conn.execute(_PACKED_CODES.format(scope=_IN_IDS), [json.dumps(ids)]):
+        found[iid] = packed if packed.count(SEP) == seps else _pack(_codes_of(conn, iid))
+    return found
+
+
+def unpack_causes(packed: str) -> tuple[list[str], int]:
+    """A `ChainRows.causes` text: cause ids, and the trigger's position (-1 without one; the last
+    flagged cause when several are, as a graph keeps the last)."""
+    if not packed:
+        return [], -1
+    parts = packed.split(SEP)
+    return parts[0::2], "".join(parts[1::2]).rfind("1")
+
+
+def unpack_modes(packed: str) -> list[str]:
+    """A `ChainRows.modes` text as the causes' modes ("" for none); call it only for an incident with causes."""
+    return packed.split(SEP)
+
+
+def unpack_links(packed: str) -> list[tuple[str, str]]:
+    """A `ChainRows.links` text as (cause id, named cause id) in the written order: by cause id, then position."""
+    if not packed:
+        return []
+    parts = packed.split(SEP)
+    triples = sorted(zip(parts[0::3], map(int, parts[1::3]), parts[2::3], strict=True), key=lambda t: t[:2])
+    return [(c, b) for c, _pos, b in triples]
+
+
+def unpack_codes(packed: str) -> list[str]:
+    """A `ChainRows.codes` text as its codes."""
+    return packed.split(SEP) if packed else []
+
+
+def _pack(values: list[str]) -> str:
+    return SEP.join(v.replace(SEP, "\ufffd") for v in values)
+
+
+def _codes_of(conn: sqlite3.Connection, iid: str) -> list[str]:
+    return [c for (c,) in conn.execute("SELECT code FROM classifications WHERE incident_id = ? ORDER BY code", [iid])]
 
 
 def _incident_filter(
