@@ -20,6 +20,8 @@ WORKLOAD_ROWS = (
     "kb search, p95",
     "silent-failure scan",
     "causal graph + root causes",
+    "keystones (kb graph keystones)",
+    "recurring chains (kb graph recurring)",
     "quarterly review + markdown",
     "TUI first portfolio frame",
 )
