@@ -6,7 +6,6 @@ must be used from the thread that created it (the TUI opens one per worker threa
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -288,7 +287,7 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
                         report.files[kind] = report.files.get(kind, 0) + n
             return report
         report = ImportReport()
-        known = {r[0] for r in self.db.execute("SELECT slug FROM projects")}
+        known = repo.project_slugs(self.db)
         waiting: list[tuple[Incident, str]] = []
 
         def refuse_existing(kind: str, key: str, where: str) -> None:
@@ -312,7 +311,7 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
             if inc.project not in known:
                 return False
             dup = inc.duplicate_of
-            return dup is None or self.db.execute("SELECT 1 FROM incidents WHERE id = ?", [dup]).fetchone() is not None
+            return dup is None or repo.incident_exists(self.db, dup)
 
         with gc_paused(), self.transaction():
             for bundle in iter_bundles(paths):
@@ -380,11 +379,9 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
 
                 with health.open(encoding="utf-8") as fh:
                     slugs = sorted({row["project"] for row in csv.DictReader(fh)})
-                known = self.db.execute(
-                    "SELECT count(*) FROM health WHERE project IN (SELECT value FROM json_each(?))",
-                    [json.dumps(slugs)],
-                ).fetchone()[0]
-                if not known:
+                from kb.store.silent import seed_health_count
+
+                if not seed_health_count(self.db, slugs):
                     self.import_health(health)
             for log in sorted(signals.glob("flags-*.json")):
                 self.import_flags(log)
@@ -425,22 +422,12 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
 
     def mode_counts(self) -> dict[str, int]:
         """Incidents per taxonomy code (classified under it or naming it in a cause), duplicates excluded."""
-        sql = """
-            SELECT code, count(DISTINCT incident_id) AS n FROM (
-                SELECT incident_id, code FROM classifications
-                UNION SELECT incident_id, mode AS code FROM causes WHERE mode IS NOT NULL
-            ) JOIN incidents i ON i.id = incident_id WHERE i.duplicate_of IS NULL GROUP BY code
-        """
-        return {r["code"]: r["n"] for r in self.db.query(sql)}
+        return repo.mode_counts(self.db)
 
     def overdue_actions(self, as_of: date | None = None) -> int:
         """Open action items whose due date is before `as_of` (default today), duplicates excluded."""
         day = (as_of or now_utc().date()).isoformat()
-        return self.db.execute(
-            "SELECT count(*) FROM actions a JOIN incidents i ON i.id = a.incident_id "
-            "WHERE a.status = 'open' AND a.due IS NOT NULL AND a.due < ? AND i.duplicate_of IS NULL",
-            [day],
-        ).fetchone()[0]
+        return repo.overdue_action_count(self.db, day)
 
 
 def _revalidate(model: Any) -> Any:

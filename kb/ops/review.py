@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from kb.review.build import Outside
     from kb.review.model import ChainStep, Decision, FrozenReviewInfo, Review, ReviewDiff
+    from kb.store.review import ReviewFacts
     from kb.taxonomy import Taxonomy
     from kb.timeutil import Period
 
@@ -44,6 +45,25 @@ def _due(value: date | str | None, where: str = "--due") -> date | None:
         return parse_date(value)
     except ValueError as exc:
         raise KBError(str(exc), where) from None
+
+
+def read_facts(db: Database, period: Period) -> ReviewFacts:
+    """Everything a review reads from the store itself, in one state of it (kb.store.review)."""
+    from kb.review import compute
+    from kb.store.review import review_facts
+
+    before = period.previous()
+    start, end = compute.window(period)
+    return review_facts(
+        db,
+        start,
+        end,
+        (before.label, *compute.window(before)),
+        period.label,
+        cutoff=compute.postmortem_cutoff(period),
+        missing_limit=compute.MISSING_IDS_LISTED,
+        worst_limit=compute.WORST_INCIDENTS,
+    )
 
 
 def chain_steps(ch: Any) -> list[ChainStep]:
@@ -94,9 +114,9 @@ class ReviewOps:
         """
         from kb.parallel import can_fork
         from kb.perf import gc_paused
-        from kb.review.build import build_review
-        from kb.review.compute import frozen_body
+        from kb.review.build import assemble, gather
         from kb.review.model import Review
+        from kb.store.review import frozen_body
 
         period = _quarter(quarter)
         body = frozen_body(self.db, period.label)
@@ -110,7 +130,7 @@ class ReviewOps:
             if fork:
                 review = self._review_forked(period, tax)
             else:
-                review = build_review(self.db, period, tax, self._outside(period))
+                review = assemble(period, tax, gather(read_facts(self.db, period), period, tax), self._outside(period))
         if tax is None:
             review.unavailable["recommendations"] = "the taxonomy does not load, so no mitigations can be named"
         if body is not None:
@@ -119,13 +139,9 @@ class ReviewOps:
 
     def frozen_reviews(self) -> list[FrozenReviewInfo]:
         from kb.review.model import FrozenReviewInfo
+        from kb.store.review import frozen_review_rows
 
-        rows = self.db.query(
-            "SELECT quarter, frozen_at, actor, json_extract(body, '$.summary.projects') AS projects, "
-            "json_extract(body, '$.summary.incidents_opened') AS incidents, "
-            "json_array_length(body, '$.decisions') AS decisions FROM frozen_reviews ORDER BY quarter"
-        )
-        return [FrozenReviewInfo(**r) for r in rows]
+        return [FrozenReviewInfo(**r) for r in frozen_review_rows(self.db)]
 
     def review_diff(self, q1: str, q2: str) -> ReviewDiff:
         """Compare two reviews, each frozen if it was frozen, else computed live."""
@@ -148,9 +164,10 @@ class ReviewOps:
 
         Without a due date the decision is due at the end of the next quarter (the next review).
         """
-        from kb.review.compute import decisions_for, frozen_body
+        from kb.review.compute import decisions_for
         from kb.review.model import DECISIONS
         from kb.store import changelog, repo
+        from kb.store.review import decision_rows, frozen_body, insert_decision
         from kb.timeutil import stamp
 
         period = _quarter(quarter)
@@ -165,12 +182,10 @@ class ReviewOps:
             repo.require_project(self.db, slug)
             if frozen_body(self.db, period.label) is not None:
                 raise KBError(f"the review of {period.label} is frozen; its decisions can no longer change", "QUARTER")
-            self.db.execute(
-                "INSERT INTO decisions (quarter, project, decision, owner, due, note, at, actor) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [period.label, slug, decision, owner.strip(), due_date.isoformat(), note, stamp(), self.actor],
+            insert_decision(
+                self.db, [period.label, slug, decision, owner.strip(), due_date.isoformat(), note, stamp(), self.actor]
             )
-            made = next(d for d in decisions_for(self.db, period.label) if d.project == slug)
+            made = next(d for d in decisions_for(decision_rows(self.db, period.label)) if d.project == slug)
             changelog.record(
                 self.db, self.actor, "decision", str(made.id), "create", made.model_dump(mode="json"), None
             )
@@ -178,7 +193,7 @@ class ReviewOps:
 
     def freeze_review(self, quarter: str) -> Review:
         """Store the review as it stands now, with its decisions; later edits never change it."""
-        from kb.review.compute import frozen_body
+        from kb.store.review import frozen_body, insert_frozen_review
         from kb.timeutil import now_utc, stamp
 
         period = _quarter(quarter)
@@ -197,10 +212,7 @@ class ReviewOps:
             review = self.review(period.label, live=True)
             review.frozen, review.frozen_at, review.frozen_by = True, now_utc(), self.actor
             review.frozen_version_at = None
-            self.db.execute(
-                "INSERT INTO frozen_reviews (quarter, frozen_at, actor, body) VALUES (?, ?, ?, ?)",
-                [period.label, stamp(review.frozen_at), self.actor, review.model_dump_json()],
-            )
+            insert_frozen_review(self.db, period.label, stamp(review.frozen_at), self.actor, review.model_dump_json())
         return review
 
     # --- the other analyses' parts ---------------------------------------------------------------
@@ -240,7 +252,7 @@ class ReviewOps:
                 side = Outside()
                 other._graph_parts(period, side)
                 other._mermaid(side)
-                gathered = gather(other.db, period, tax)
+                gathered = gather(read_facts(other.db, period), period, tax)
                 if side.mermaid is not None:  # drawn here: a function cannot be sent back
                     for worst in gathered.worst:
                         worst.mermaid = side.mermaid(worst.id)
@@ -267,7 +279,8 @@ class ReviewOps:
 
     def _verdict_parts(self, period: Period, out: Outside, parallel: bool = False) -> None:
         """The quarter's silent-failure verdicts and the previous quarter's (from its frozen review if any)."""
-        from kb.review.compute import frozen_body, portfolio
+        from kb.review.compute import portfolio, window
+        from kb.store.review import frozen_body, portfolio_facts
 
         scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
         pair: Callable[..., Any] | None = getattr(self, "silent_scan_pair", None)
@@ -283,7 +296,7 @@ class ReviewOps:
         current, words = pair(period.last_day, before.last_day, parallel=parallel)
         out.verdicts = {v.project: v for v in current}
         # only the projects the previous quarter's review held (kb.review.compute.portfolio)
-        then = {p["slug"] for p in portfolio(self.db, before)}
+        then = {p["slug"] for p in portfolio(portfolio_facts(self.db, *window(before)), before)}
         out.previous_verdicts = {slug: word for slug, word in words.items() if slug in then}
 
     def _graph_parts(self, period: Period, out: Outside) -> None:

@@ -128,10 +128,11 @@ class SilentOps:
         """Validate the whole CSV, then write it in one transaction; a period already there is replaced."""
         from kb.silent.health import COLUMNS, HealthImportReport, read_rows
         from kb.store import changelog
+        from kb.store.silent import health_periods, project_slugs, put_health
 
         stdin = str(path) == "-"
         p = Path("<stdin>") if stdin else Path(path).expanduser()
-        projects = {r[0] for r in self.db.execute("SELECT slug FROM projects").fetchall()}
+        projects = project_slugs(self.db)
         with nullcontext(sys.stdin) if stdin else _open_text(p) as fh:
             try:
                 rows = list(read_rows(fh, projects))
@@ -146,7 +147,7 @@ class SilentOps:
         with self.transaction():
             kinds: dict[str, set[str]] = defaultdict(set)
             existing: set[tuple[str, str]] = set()
-            for slug, period in self.db.execute("SELECT project, period FROM health").fetchall():
+            for slug, period in health_periods(self.db):
                 existing.add((slug, period))
                 kinds[slug].add(_kind(period))
             for r in rows:
@@ -161,8 +162,9 @@ class SilentOps:
                     report.replaced += 1
                 else:
                     report.added += 1
-            self.db.conn.executemany(
-                f"INSERT OR REPLACE INTO health ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+            put_health(
+                self.db,
+                cols,
                 [tuple((int(v) if isinstance(v, bool) else v) for v in (getattr(r, c) for c in cols)) for r in rows],
             )
             changelog.record(
@@ -279,10 +281,10 @@ class SilentOps:
             utc_day,
         )
         from kb.store import repo
+        from kb.store import silent as store
 
         if project:
             repo.require_project(self.db, project)
-        only, params = ("AND p.slug = ?", [project]) if project else ("", [])
         last = max(as_ofs)
         last_end = stamp(as_utc(last) + _ONE_DAY)
         last_end_day = (last + _ONE_DAY).isoformat()
@@ -296,13 +298,8 @@ class SilentOps:
                 outcome_lag_days=r[5],
                 launched_on=date.fromisoformat(r[6][:10]) if r[6] else None,
             )
-            for r in self.db.execute(
-                "SELECT slug, owner, stage, monitoring, baseline, outcome_lag_days, launched_on FROM projects p "
-                f"WHERE p.stage != 'retired' {only} ORDER BY slug",
-                params,
-            ).fetchall()
+            for r in store.detector_projects(self.db, project)
         ]
-        pf_only = "AND pf.project = ?" if project else ""
         # (project, stored text, fact), in time order
         events = [
             (
@@ -322,37 +319,13 @@ class SilentOps:
                     r[11],
                 ),
             )
-            for r in self.db.execute(
-                "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id, "
-                "e.scope, e.serving_to, e.detail "
-                f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
-                "ORDER BY e.at, e.id",
-                [last_end, *params],
-            ).fetchall()
+            for r in store.detector_events(self.db, last_end, project)
         ]
-        d_only = "AND project = ?" if project else ""
         retirements = [  # review decisions to retire or pause: a shutdown near one was meant
             (r[0], Retirement(r[1], r[2], instant(r[3])))  # type: ignore[arg-type]
-            for r in self.db.execute(
-                "SELECT project, decision, quarter, at FROM decisions WHERE decision IN ('retire', 'pause') "
-                f"AND at < ? {d_only} ORDER BY at, id",
-                [last_end, *params],
-            ).fetchall()
+            for r in store.detector_retirements(self.db, last_end, project)
         ]
-        h_only = "AND project = ?" if project else ""
-        cur = self.db.execute(
-            "SELECT project, period, period_start, period_end, predictions, acted_on, overrides, quality, cost, value, "
-            f"owner_confirmed, flag_on FROM health WHERE period_end <= ? {h_only} ORDER BY project, period_start",
-            [last_end_day, *params],
-        )
-        names = [d[0] for d in cur.description]
-        health = []
-        for r in cur.fetchall():
-            row = dict(zip(names, r, strict=True))
-            for b in ("owner_confirmed", "flag_on"):
-                if row[b] is not None:
-                    row[b] = bool(row[b])
-            health.append(row)
+        health = store.detector_health(self.db, last_end_day, project)
         incidents = []  # (project, UTC day it became known or None, fact), in time order (evidence lists them so)
         seen = ""
         for r in self._incident_rows(as_ofs, project, cfg, events):
@@ -361,17 +334,11 @@ class SilentOps:
             seen = r[0]
             known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
             incidents.append((r[1], utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
-        i_only = "AND project = ?" if project else ""
-        ids = f"SELECT id, project FROM incidents WHERE duplicate_of IS NULL {i_only}"  # from incidents_live
-        project_of = dict(self.db.execute(ids, params).fetchall())
+        project_of = store.live_incident_projects(self.db, project)
         # open actions past due, mapped to projects in Python (so merged duplicates and other projects
-        # drop out without a join); a plain scan, since overdue actions are a large share of all actions
+        # drop out without a join)
         actions = []  # by due date, then as written
-        for incident_id, title, owner, due in self.db.execute(
-            "SELECT incident_id, title, owner, due FROM actions "
-            "WHERE +status = 'open' AND +due IS NOT NULL AND +due < ? ORDER BY due, rowid",
-            [last.isoformat()],
-        ).fetchall():
+        for incident_id, title, owner, due in store.overdue_action_rows(self.db, last.isoformat()):
             slug = project_of.get(incident_id)
             if slug is not None:
                 actions.append((slug, due, ActionFact(incident_id, title, owner, due[:10])))
@@ -429,35 +396,20 @@ class SilentOps:
         by its local day); the detector then makes the exact comparisons on what is read, so the
         verdicts are the same as from a full read (tests/test_silent_window.py).
         """
-        columns = "i.id, i.project, i.started_at, i.detected_at, i.detected_by, i.flag_at, "
-        columns += "coalesce(i.started_at, i.detected_at, '') AS at"
-        named: dict[str, Any] = {"project": project}
-        only = "AND i.project = :project" if project else ""
-        # every read here is answered from the incidents_live index (m004), not the wide table
-        sql = f"SELECT {columns} FROM incidents i WHERE i.duplicate_of IS NULL {only}"
+        from kb.store.silent import detector_incidents
+
         if cfg is None:
-            return self.db.execute(f"{sql} ORDER BY at, i.id", named).fetchall()
+            return detector_incidents(self.db, project)
         margin = timedelta(days=2)
         lookback = timedelta(days=max(cfg.thresholds.stale_days, cfg.thresholds.undetected_window_days))
-        named["recent"] = (min(as_ofs) + _ONE_DAY - lookback - margin).isoformat()
+        recent = (min(as_ofs) + _ONE_DAY - lookback - margin).isoformat()
         near = timedelta(days=cfg.flags.incident_window_days) + margin
         offs = {
             (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
             for slug, _at, fact in events
             if fact.may_shut_down
         }
-        named["offs"] = json.dumps(sorted(offs))
-        between = " OR ".join(f"(i.{c} >= r.lo AND i.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))
-        # the windows are materialised once and drive the join (CROSS JOIN keeps them outside), so
-        # each is one lookup of (no duplicate, project) in incidents_live
-        sql = (
-            "WITH r AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS project, "
-            "json_extract(value, '$[1]') AS lo, json_extract(value, '$[2]') AS hi FROM json_each(:offs)) "
-            f"{sql} AND (i.started_at >= :recent OR i.detected_at >= :recent OR i.flag_at >= :recent) "
-            f"UNION ALL SELECT {columns} FROM r CROSS JOIN incidents i "
-            f"WHERE i.duplicate_of IS NULL AND i.project = r.project {only} AND ({between}) ORDER BY 7, 1"
-        )
-        return self.db.execute(sql, named).fetchall()
+        return detector_incidents(self.db, project, recent, json.dumps(sorted(offs)))
 
     # --- recording a shutdown ------------------------------------------------------------------
 

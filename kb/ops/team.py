@@ -153,11 +153,9 @@ class TeamOps:
 
     def export_size(self) -> int:
         """Roughly how many files an export writes (for a progress bar)."""
-        row = self.db.execute(
-            "SELECT (SELECT count(*) FROM projects) + (SELECT count(*) FROM incidents)"
-            " + (SELECT count(*) FROM frozen_reviews)"
-        ).fetchone()
-        return int(row[0])
+        from kb.store.repo import record_count
+
+        return record_count(self.db)
 
     # --- files into the database ---------------------------------------------------------------
 

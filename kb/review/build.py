@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from kb.review import compute
 from kb.review.followup import follow_ups, undecided_twice
 from kb.review.model import (
@@ -26,10 +24,10 @@ from kb.review.model import (
     SignalInfo,
     verdict_change,
 )
-from kb.store.retry import read_snapshot
 from kb.timeutil import Period, now_utc
 
 if TYPE_CHECKING:
+    from kb.store.review import ReviewFacts
     from kb.taxonomy import Taxonomy
 
 VERDICT_ORDER = {"silent-failure": 0, "watch": 1, "healthy": 2, None: 3}
@@ -71,34 +69,23 @@ class Gathered:
     follow_ups: list[Any]
 
 
-def gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
-    """Everything a review reads from the store itself (the other analyses come through `Outside`)."""
-    with read_snapshot(db):  # a dozen queries, one state of the store
-        return _gather(db, period, tax)
-
-
-def _gather(db: Database, period: Period, tax: Taxonomy | None) -> Gathered:
-    previous = period.previous()
-    open_by_project = compute.open_actions(db, period)
-    projects = compute.portfolio(db, period)
-    summary, incidents_by_project, quiet = compute.portfolio_summary(db, period, open_by_project, projects)
-    rows = compute.project_rows(projects, incidents_by_project, open_by_project, quiet)
-    previous_decisions = compute.decisions_for(db, previous.label)
+def gather(facts: ReviewFacts, period: Period, tax: Taxonomy | None) -> Gathered:
+    """The store's own numbers of a review, from what `read_facts` read (the other analyses come through `Outside`)."""
+    projects = compute.portfolio(facts.portfolio, period)
+    summary, incidents_by_project, quiet = compute.portfolio_summary(facts, projects)
+    rows = compute.project_rows(projects, incidents_by_project, facts.open_by_project, quiet)
+    previous_decisions = compute.decisions_for(facts.previous_decisions)
     return Gathered(
         summary=summary,
-        trends=compute.health_trends(db, period),
-        decisions=compute.decisions_for(db, period.label),
+        trends=compute.health_trends(facts.health),
+        decisions=compute.decisions_for(facts.decisions),
         previous_decisions=previous_decisions,
         rows=rows,
-        modes=compute.mode_counts(db, period, tax),
-        worst=compute.worst_incidents(db, period),
+        modes=compute.mode_counts(facts.modes_now, facts.modes_before, tax),
+        worst=compute.worst_incidents(facts.worst),
         # a follow-up is judged on the data as it is now (kb.review.followup), so today's stages
-        follow_ups=follow_ups(db, previous_decisions, period, compute.current_stages(db)),
+        follow_ups=follow_ups(previous_decisions, facts.decision_facts, period, facts.stages),
     )
-
-
-def build_review(db: Database, period: Period, tax: Taxonomy | None, outside: Outside) -> Review:
-    return assemble(period, tax, gather(db, period, tax), outside)
 
 
 def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside) -> Review:

@@ -22,12 +22,9 @@ Definitions (docs/review.md says the same for readers):
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-
-from sqlite_utils import Database
 
 from kb.review.model import (
     ActionStats,
@@ -42,6 +39,7 @@ from kb.review.stats import duration_stats
 from kb.timeutil import Period, from_text
 
 if TYPE_CHECKING:
+    from kb.store.review import ActionCounts, HealthRow, PortfolioFacts, ReviewFacts
     from kb.taxonomy import Taxonomy
 
 POSTMORTEM_GRACE_DAYS = 14
@@ -61,50 +59,14 @@ DETECTION_GROUPS: dict[str, str] = {
 }
 GROUP_ORDER = ("monitoring", "people", "review", "nobody")
 
-# stored instants are ISO text ('2026-07-01' or '2026-07-01T09:00:00Z'); both compare correctly as
-# text against a bare 'YYYY-MM-DD' bound, so windows are plain text comparisons. `+i.duplicate_of`
-# keeps SQLite off the duplicate_of index: almost every row matches, so a plain scan is faster.
-_ANCHOR = "coalesce(i.started_at, i.detected_at)"
-NOT_DUPLICATE = "+i.duplicate_of IS NULL"
-# `{_ANCHOR} >= :start AND {_ANCHOR} < :end`, written as two branches so SQLite can use the
-# started_at index: started in the quarter, or never started and detected in it
-IN_QUARTER = (
-    f"{NOT_DUPLICATE} AND ((i.started_at >= :start AND i.started_at < :end) "
-    "OR (i.started_at IS NULL AND i.detected_at >= :start AND i.detected_at < :end))"
-)
-
-# when each project began: its launch date, else its first recorded evidence (see `portfolio`)
-_FIRST_EVIDENCE = """
-    SELECT project, min(at) AS at FROM (
-        SELECT i.project AS project, coalesce(i.started_at, i.detected_at) AS at FROM incidents i
-        WHERE i.duplicate_of IS NULL AND coalesce(i.started_at, i.detected_at) IS NOT NULL
-        UNION ALL SELECT h.project, h.period_start FROM health h
-        UNION ALL SELECT pf.project, fe.at FROM flag_events fe JOIN project_flags pf ON pf.flag_key = fe.flag_key
-        UNION ALL SELECT c.entity_id, c.at FROM changelog c WHERE c.entity = 'project'
-    ) GROUP BY project
-"""
-# the last snapshot of each project recorded before a bound (the change log's own time)
-_SNAPSHOT_BEFORE = """
-    SELECT c.entity_id AS slug, c.snapshot FROM changelog c WHERE c.seq IN (
-        SELECT max(seq) FROM changelog WHERE entity = 'project' AND snapshot IS NOT NULL AND at < :bound
-        GROUP BY entity_id)
-"""
-_FIRST_SNAPSHOT = """
-    SELECT c.entity_id AS slug, c.snapshot FROM changelog c WHERE c.seq IN (
-        SELECT min(seq) FROM changelog WHERE entity = 'project' AND snapshot IS NOT NULL GROUP BY entity_id)
-"""
 AS_RECORDED = ("name", "team", "owner", "stage")
 
 
-def window(period: Period) -> dict[str, str]:
-    return {"start": period.start.isoformat(), "end": period.end.isoformat()}
+def window(period: Period) -> tuple[str, str]:
+    return period.start.isoformat(), period.end.isoformat()
 
 
-def _scalar(db: Database, sql: str, params: dict[str, Any]) -> Any:
-    return db.execute(sql, params).fetchone()[0]
-
-
-def portfolio(db: Database, period: Period) -> list[dict[str, Any]]:
+def portfolio(facts: PortfolioFacts, period: Period) -> list[dict[str, Any]]:
     """The quarter's projects as recorded then (slug, name, team, owner, stage), by slug.
 
     In: began (launch date, else first evidence) before the quarter's end, and not retired when the
@@ -116,24 +78,18 @@ def portfolio(db: Database, period: Period) -> list[dict[str, Any]]:
     from kb.lifecycle import stage_in
     from kb.store.repo import row_project
 
-    w = window(period)
-    first = {r[0]: r[1] for r in db.execute(_FIRST_EVIDENCE)}
-    at_end = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": w["end"]})
-    at_start = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": w["start"]})
-    earliest: dict[str, dict[str, Any]] | None = None
+    start, end = window(period)
     out = []
-    for r in db.query("SELECT * FROM projects ORDER BY slug"):
+    for r in facts.projects:
         slug = r["slug"]
-        began = r["launched_on"] or first.get(slug)
-        if began is None or began >= w["end"]:
+        began = r["launched_on"] or facts.first_evidence.get(slug)
+        if began is None or began >= end:
             continue
-        if (r.get("retired_on") or "9999") < w["start"] or at_start.get(slug, {}).get("stage") == "retired":
+        if (r.get("retired_on") or "9999") < start or facts.at_start.get(slug, {}).get("stage") == "retired":
             continue
-        then = at_end.get(slug)
+        then = facts.at_end.get(slug)
         if then is None:
-            if earliest is None:
-                earliest = _snapshots(db, _FIRST_SNAPSHOT, {})
-            then = earliest.get(slug, {})
+            then = facts.earliest.get(slug, {})
         fields = {k: then[k] if then.get(k) is not None else r[k] for k in AS_RECORDED}
         if r.get("lifecycle") not in (None, "", "[]"):  # dated stage changes say the stage of then best
             stage = stage_in(row_project(r), period)
@@ -144,26 +100,10 @@ def portfolio(db: Database, period: Period) -> list[dict[str, Any]]:
     return out
 
 
-def current_stages(db: Database) -> dict[str, str]:
-    return {slug: stage for slug, stage in db.execute("SELECT slug, stage FROM projects")}
-
-
-def _snapshots(db: Database, sql: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {slug: json.loads(snap) for slug, snap in db.execute(sql, params)}
-
-
 def portfolio_summary(
-    db: Database,
-    period: Period,
-    open_by_project: dict[str, tuple[int, int]] | None = None,
-    projects: list[dict[str, Any]] | None = None,
+    facts: ReviewFacts, projects: list[dict[str, Any]]
 ) -> tuple[PortfolioSummary, dict[str, int], dict[str, int]]:
     """The portfolio summary; the quarter's incidents and logged quiet shutdowns per project (same pass)."""
-    w = window(period)
-    if open_by_project is None:
-        open_by_project = open_actions(db, period)
-    if projects is None:
-        projects = portfolio(db, period)
     by_stage: dict[str, int] = defaultdict(int)
     for p in projects:
         by_stage[p["stage"]] += 1
@@ -172,88 +112,48 @@ def portfolio_summary(
     per_project: dict[str, int] = defaultdict(int)
     quiet_per_project: dict[str, int] = defaultdict(int)
     detection = dict.fromkeys(GROUP_ORDER, 0)
-    for project, detected_by, kind, days_to_detect in db.execute(
-        "SELECT i.project, i.detected_by, i.kind, julianday(i.detected_at) - julianday(i.started_at) "
-        f"FROM incidents i WHERE {IN_QUARTER}",
-        w,
-    ):
+    for inc in facts.incidents:
         opened += 1
-        per_project[project] += 1
-        if kind == "quiet-shutdown":
+        per_project[inc.project] += 1
+        if inc.kind == "quiet-shutdown":
             quiet += 1
-            quiet_per_project[project] += 1
-        detection[DETECTION_GROUPS.get(detected_by, "nobody")] += 1
-        if days_to_detect is not None:
-            ttd.append(days_to_detect)
-    resolved, ttr = 0, []
-    for (days_to_resolve,) in db.execute(
-        "SELECT julianday(i.resolved_at) - julianday(i.detected_at) FROM incidents i "
-        f"WHERE {NOT_DUPLICATE} AND i.resolved_at >= :start AND i.resolved_at < :end",
-        w,
-    ):
-        resolved += 1
-        if days_to_resolve is not None:
-            ttr.append(days_to_resolve)
+            quiet_per_project[inc.project] += 1
+        detection[DETECTION_GROUPS.get(inc.detected_by or "", "nobody")] += 1
+        if inc.days_to_detect is not None:
+            ttd.append(inc.days_to_detect)
+    ttr = [d for d in facts.resolve_days if d is not None]
     share = {k: (v / opened if opened else 0.0) for k, v in detection.items()}
-    cutoff = (period.end - timedelta(days=POSTMORTEM_GRACE_DAYS)).isoformat()
-    missing_sql = (
-        f"FROM incidents i WHERE {NOT_DUPLICATE} AND i.postmortem = 'none' "
-        "AND coalesce(i.detected_at, i.started_at) < :cutoff"
-    )
-    missing_count = _scalar(db, f"SELECT count(*) {missing_sql}", {"cutoff": cutoff})
-    oldest_missing = [
-        r[0]
-        for r in db.execute(
-            f"SELECT i.id {missing_sql} ORDER BY coalesce(i.detected_at, i.started_at), i.id LIMIT :limit",
-            {"cutoff": cutoff, "limit": MISSING_IDS_LISTED},
-        )
-    ]
     summary = PortfolioSummary(
         projects=len(projects),
         by_stage=dict(sorted(by_stage.items())),
         incidents_opened=opened,
-        incidents_resolved=resolved,
+        incidents_resolved=len(facts.resolve_days),
         time_to_detect=duration_stats(ttd),
         time_to_resolve=duration_stats(ttr),
         detection=detection,
         detection_share=share,
         quiet_shutdowns=quiet,
-        postmortems_missing=missing_count,
-        postmortems_missing_ids=oldest_missing,
-        actions=action_stats(db, period, open_by_project),
+        postmortems_missing=facts.missing_count,
+        postmortems_missing_ids=facts.missing_ids,
+        actions=action_stats(facts.actions, facts.open_by_project),
     )
     return summary, dict(per_project), dict(quiet_per_project)
 
 
-def open_actions(db: Database, period: Period) -> dict[str, tuple[int, int]]:
-    """Per project: (open actions, of which overdue) on incidents that existed by the quarter's end."""
-    # live incidents in project order from incidents_live, each one's open actions from
-    # actions_status_incident: both index-only, and grouped without a sort (CROSS JOIN fixes the order)
-    rows = db.execute(
-        "SELECT i.project, count(*), coalesce(sum(a.due < :end), 0) FROM incidents i CROSS JOIN actions a "
-        "ON a.status = 'open' AND a.incident_id = i.id "
-        f"WHERE i.duplicate_of IS NULL AND {_ANCHOR} < :end GROUP BY i.project",
-        window(period),
-    )
-    return {project: (n, overdue) for project, n, overdue in rows}
+def postmortem_cutoff(period: Period) -> str:
+    """An incident known before this day with no postmortem counts as missing one."""
+    return (period.end - timedelta(days=POSTMORTEM_GRACE_DAYS)).isoformat()
 
 
-def action_stats(db: Database, period: Period, open_by_project: dict[str, tuple[int, int]]) -> ActionStats:
-    row = db.execute(
-        "SELECT count(*), coalesce(sum(a.status = 'done'), 0), coalesce(sum(a.status = 'wont-do'), 0), "
-        "coalesce(sum(a.status = 'open'), 0) FROM actions a JOIN incidents i ON i.id = a.incident_id "
-        f"WHERE {IN_QUARTER}",
-        window(period),
-    ).fetchone()
-    opened, done, wont, still_open = row
-    denominator = opened - wont
+def action_stats(counts: ActionCounts, open_by_project: dict[str, tuple[int, int]]) -> ActionStats:
+    denominator = counts.opened - counts.wont_do
     return ActionStats(
-        opened=opened,
-        done=done,
-        wont_do=wont,
-        still_open=still_open,
+        opened=counts.opened,
+        done=counts.done,
+        wont_do=counts.wont_do,
+        still_open=counts.still_open,
         overdue=sum(overdue for _, overdue in open_by_project.values()),
-        completion_rate=done / denominator if denominator else None,
+        completion_rate=counts.done / denominator if denominator else None,
     )
 
 
@@ -299,30 +199,22 @@ def quiet_shutdowns_in(period: Period, verdict: Any) -> int:
 TREND_METRICS: tuple[str, ...] = ("predictions", "adoption", "quality", "value")
 
 
-def health_trends(db: Database, period: Period, n: int = TREND_PERIODS) -> dict[str, list[Trend]]:
-    """The last `n` reported periods that started before the quarter's end, per project.
+def health_trends(rows: list[HealthRow], n: int = TREND_PERIODS) -> dict[str, list[Trend]]:
+    """The last `n` reported periods of each project (`rows`: those started before the quarter's end, in order)."""
+    from kb.health_rates import adoption
 
-    adoption = acted_on / predictions (the share of predictions someone acted on).
-    """
-    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in db.query(
-        "SELECT project, period, predictions, acted_on, quality, value FROM health WHERE period_start < :end "
-        "ORDER BY project, period_start",
-        window(period),
-    ):
-        series[r["project"]].append(r)
+    series: dict[str, list[HealthRow]] = defaultdict(list)
+    for r in rows:
+        series[r.project].append(r)
     out: dict[str, list[Trend]] = {}
     for slug, points in series.items():
         last = points[-n:]
-        labels = [p["period"] for p in last]
+        labels = [p.period for p in last]
         values: dict[str, list[float | None]] = {
-            "predictions": [p["predictions"] for p in last],
-            "adoption": [
-                (p["acted_on"] / p["predictions"]) if p["acted_on"] is not None and p["predictions"] else None
-                for p in last
-            ],
-            "quality": [p["quality"] for p in last],
-            "value": [p["value"] for p in last],
+            "predictions": [p.predictions for p in last],
+            "adoption": [adoption(p.acted_on, p.predictions) for p in last],
+            "quality": [p.quality for p in last],
+            "value": [p.value for p in last],
         }
         out[slug] = [
             Trend(metric=m, periods=labels, values=values[m])
@@ -332,22 +224,8 @@ def health_trends(db: Database, period: Period, n: int = TREND_PERIODS) -> dict[
     return out
 
 
-def _mode_incidents(db: Database, period: Period) -> dict[str, int]:
-    """Incidents per taxonomy code: an incident counts once per code, classified or named by a cause."""
-    sql = (
-        f"WITH q AS (SELECT i.id FROM incidents i WHERE {IN_QUARTER}) "
-        "SELECT m.code, count(DISTINCT m.incident_id) AS n FROM ("
-        " SELECT c.incident_id, c.code FROM q JOIN classifications c ON c.incident_id = q.id"
-        " UNION SELECT k.incident_id, k.mode AS code FROM q JOIN causes k ON k.incident_id = q.id"
-        " WHERE k.mode IS NOT NULL"
-        ") m GROUP BY m.code"
-    )
-    return {r["code"]: r["n"] for r in db.query(sql, window(period))}
-
-
-def mode_counts(db: Database, period: Period, tax: Taxonomy | None) -> list[ModeCount]:
+def mode_counts(now: dict[str, int], before: dict[str, int], tax: Taxonomy | None) -> list[ModeCount]:
     """Modes seen this quarter or the previous one, most incidents first, then the code."""
-    now, before = _mode_incidents(db, period), _mode_incidents(db, period.previous())
     out = []
     for code in set(now) | set(before):
         name, category = code, ""
@@ -361,16 +239,7 @@ def mode_counts(db: Database, period: Period, tax: Taxonomy | None) -> list[Mode
     return out
 
 
-def worst_incidents(db: Database, period: Period, limit: int = WORST_INCIDENTS) -> list[WorstIncident]:
-    """The quarter's worst incidents: lowest severity number first, then longest impact, then id."""
-    w = window(period)
-    rows = db.query(
-        "SELECT i.id, i.project, i.title, i.kind, i.severity FROM incidents i "
-        f"WHERE {IN_QUARTER} ORDER BY i.severity, "
-        "julianday(coalesce(i.resolved_at, :end)) - julianday(coalesce(i.started_at, i.detected_at)) DESC, i.id "
-        "LIMIT :limit",
-        {**w, "limit": limit},
-    )
+def worst_incidents(rows: list[dict[str, Any]]) -> list[WorstIncident]:
     return [WorstIncident(**r) for r in rows]
 
 
@@ -389,10 +258,10 @@ def _decision(row: dict[str, Any]) -> Decision:
     )
 
 
-def decisions_for(db: Database, quarter: str) -> list[Decision]:
-    """The latest decision per project for a quarter (a later decision supersedes an earlier one)."""
+def decisions_for(rows: list[dict[str, Any]]) -> list[Decision]:
+    """The latest decision per project (`rows`: a quarter's, in order; a later one supersedes an earlier)."""
     latest: dict[str, Decision] = {}
-    for r in db.query("SELECT * FROM decisions WHERE quarter = ? ORDER BY at, id", [quarter]):
+    for r in rows:
         latest[r["project"]] = _decision(r)
     return [latest[k] for k in sorted(latest)]
 
@@ -410,8 +279,3 @@ def recommendations(modes: list[ModeCount], tax: Taxonomy | None, top: int = DOM
             Recommendation(code=m.code, name=mode.name, incidents=m.incidents, mitigations=list(mode.mitigations))
         )
     return out
-
-
-def frozen_body(db: Database, quarter: str) -> dict[str, Any] | None:
-    row = db.execute("SELECT body FROM frozen_reviews WHERE quarter = ?", [quarter]).fetchone()
-    return json.loads(row[0]) if row else None

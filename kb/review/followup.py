@@ -12,45 +12,24 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from kb.review.model import AT_RISK, Decision, FollowStatus, FollowUp
-from kb.store import changelog
 from kb.timeutil import Period
+
+if TYPE_CHECKING:
+    from kb.store.review import DecisionFacts
 
 STOPPED = frozenset({"paused", "disabled", "retired"})
 LIVE = frozenset({"pilot", "production"})
 
 
-def _stage_then(db: Database, d: Decision, stage_now: str) -> str:
-    rec = changelog.as_of(db, "project", d.project, d.at)
-    if rec is None or not rec.snapshot:
-        return stage_now
-    return str(rec.snapshot.get("stage", stage_now))
-
-
-def _done(actions: list[dict[str, Any]]) -> int:
-    return sum(1 for a in actions if a.get("status") == "done")
-
-
-def _actions(db: Database, d: Decision) -> tuple[int, int]:
+def _actions(facts: DecisionFacts) -> tuple[int, int]:
     """(actions done since the decision, actions still open) on the project's incidents."""
-    now: dict[str, Counter[str]] = {}
-    for r in db.query(
-        "SELECT a.incident_id, a.status FROM actions a JOIN incidents i ON i.id = a.incident_id "
-        "WHERE i.project = ? AND i.duplicate_of IS NULL",
-        [d.project],
-    ):
-        now.setdefault(r["incident_id"], Counter())[r["status"]] += 1
-    done_since = 0
-    for incident_id, counts in now.items():
-        rec = changelog.as_of(db, "incident", incident_id, d.at)
-        done_then = _done(rec.snapshot.get("actions", [])) if rec is not None and rec.snapshot else 0
-        done_since += max(0, counts["done"] - done_then)
-    still_open = sum(c["open"] for c in now.values())
+    done_since = sum(
+        max(0, counts["done"] - facts.done_then.get(incident, 0)) for incident, counts in facts.actions_now.items()
+    )
+    still_open = sum(c["open"] for c in facts.actions_now.values())
     return done_since, still_open
 
 
@@ -87,13 +66,19 @@ def judge(d: Decision, stage_then: str, stage_now: str, done_since: int, still_o
     return "contradicted", moved
 
 
-def follow_ups(db: Database, decisions: list[Decision], period: Period, stages: dict[str, str]) -> list[FollowUp]:
-    """Follow up each decision against the data as it is now; `period` is the reviewing quarter."""
+def follow_ups(
+    decisions: list[Decision], facts: dict[int, DecisionFacts], period: Period, stages: dict[str, str]
+) -> list[FollowUp]:
+    """Follow up each decision against the data as it is now; `period` is the reviewing quarter.
+
+    `facts`: each decision's record in the change log and its project's actions (kb.store.review).
+    """
     out = []
     for d in decisions:
         stage_now = stages.get(d.project, "")
-        stage_then = _stage_then(db, d, stage_now)
-        done_since, still_open = _actions(db, d) if d.decision == "fix" else (0, 0)
+        fact = facts[d.id]
+        stage_then = fact.stage_then if fact.stage_then is not None else stage_now
+        done_since, still_open = _actions(fact) if d.decision == "fix" else (0, 0)
         status, evidence = judge(d, stage_then, stage_now, done_since, still_open)
         if status == "nothing-happened" and d.due is not None and d.due >= period.end:
             status = "pending"

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from kb.health_rates import adoption, override_rate
 from kb.silent import exposure
 from kb.silent.config import SilentConfig
-from kb.silent.health import ratio
 from kb.silent.trends import Direction, Trend, screen_s, sized_slopes, trend
 from kb.timeutil import instant
 
@@ -217,11 +217,9 @@ def all_series(rows: list[dict[str, Any]]) -> dict[str, tuple[list[str], list[fl
     acted = [r["acted_on"] for r in rows]
     cols: dict[str, list[Any]] = {
         "predictions": preds,
-        "adoption": [a / p if a is not None and p else None for a, p in zip(acted, preds, strict=True)],
+        "adoption": [adoption(a, p) for a, p in zip(acted, preds, strict=True)],
         "quality": [r["quality"] for r in rows],
-        "override_rate": [
-            r["overrides"] / a if r["overrides"] is not None and a else None for r, a in zip(rows, acted, strict=True)
-        ],
+        "override_rate": [override_rate(r["overrides"], a) for r, a in zip(rows, acted, strict=True)],
         "cost": [r["cost"] for r in rows],
         "value": [r["value"] for r in rows],
     }
@@ -565,7 +563,7 @@ def _capacity(health: list[dict[str, Any]], cfg: SilentConfig, fire: Any) -> Non
     tail = health[-t.capacity_periods :]
     if len(tail) < t.capacity_periods:
         return
-    rates = [ratio(r["acted_on"], r["predictions"]) for r in tail]
+    rates = [adoption(r["acted_on"], r["predictions"]) for r in tail]
     if any(x is None or x >= t.capacity_ratio for x in rates):
         return
     parts = [

@@ -606,3 +606,42 @@ def dump(model: Project | Incident) -> dict[str, Any]:
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     keys = list(dict.fromkeys([*old, *new]))
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
+
+
+def project_slugs(db: Database) -> set[str]:
+    return {r[0] for r in db.execute("SELECT slug FROM projects")}
+
+
+def incident_exists(db: Database, incident_id: str) -> bool:
+    return db.execute("SELECT 1 FROM incidents WHERE id = ?", [incident_id]).fetchone() is not None
+
+
+def mode_counts(db: Database) -> dict[str, int]:
+    """Incidents per taxonomy code (classified under it or naming it in a cause), duplicates excluded."""
+    sql = """
+        SELECT code, count(DISTINCT incident_id) AS n FROM (
+            SELECT incident_id, code FROM classifications
+            UNION SELECT incident_id, mode AS code FROM causes WHERE mode IS NOT NULL
+        ) JOIN incidents i ON i.id = incident_id WHERE i.duplicate_of IS NULL GROUP BY code
+    """
+    return {code: n for code, n in db.execute(sql)}
+
+
+def overdue_action_count(db: Database, day: str) -> int:
+    """Open action items due before `day`, duplicates excluded."""
+    return int(
+        db.execute(
+            "SELECT count(*) FROM actions a JOIN incidents i ON i.id = a.incident_id "
+            "WHERE a.status = 'open' AND a.due IS NOT NULL AND a.due < ? AND i.duplicate_of IS NULL",
+            [day],
+        ).fetchone()[0]
+    )
+
+
+def record_count(db: Database) -> int:
+    """Projects + incidents + frozen reviews: roughly the files an export writes."""
+    row = db.execute(
+        "SELECT (SELECT count(*) FROM projects) + (SELECT count(*) FROM incidents)"
+        " + (SELECT count(*) FROM frozen_reviews)"
+    ).fetchone()
+    return int(row[0])

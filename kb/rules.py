@@ -1,0 +1,19 @@
+"""Domain rules written once: every face, analysis and report calls these instead of restating them.
+
+Plain functions over plain values (no I/O), so the store's rows, the models and the TUI's views
+all answer the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def incident_time(started_at: T | None, detected_at: T | None) -> T | None:
+    """When an incident happened: when it started, else (start unknown) when it was detected.
+
+    The store says the same in SQL as `coalesce(started_at, detected_at)` (kb.store.review, kb.store.queries).
+    """
+    return started_at if started_at is not None else detected_at

@@ -1,0 +1,346 @@
+"""Every read and write of the quarterly review: what kb.review.compute turns into the review's numbers.
+
+`review_facts` reads everything a review needs from the store in one state of it (read_snapshot);
+kb.review.compute and kb.review.followup are pure functions of what it returns.
+
+Stored instants are ISO text ('2026-07-01' or '2026-07-01T09:00:00Z'); both compare correctly as
+text against a bare 'YYYY-MM-DD' bound, so windows are plain text comparisons. `+i.duplicate_of`
+keeps SQLite off the duplicate_of index: almost every row matches, so a plain scan is faster.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from kb.store import changelog
+
+# an incident's time: started, else detected (kb.rules.incident_time says the same for Python values)
+_ANCHOR = "coalesce(i.started_at, i.detected_at)"
+NOT_DUPLICATE = "+i.duplicate_of IS NULL"
+# `{_ANCHOR} >= :start AND {_ANCHOR} < :end`, written as two branches so SQLite can use the
+# started_at index: started in the quarter, or never started and detected in it
+IN_QUARTER = (
+    f"{NOT_DUPLICATE} AND ((i.started_at >= :start AND i.started_at < :end) "
+    "OR (i.started_at IS NULL AND i.detected_at >= :start AND i.detected_at < :end))"
+)
+
+# when each project began: its launch date, else its first recorded evidence (see compute.portfolio)
+_FIRST_EVIDENCE = """
+    SELECT project, min(at) AS at FROM (
+        SELECT i.project AS project, coalesce(i.started_at, i.detected_at) AS at FROM incidents i
+        WHERE i.duplicate_of IS NULL AND coalesce(i.started_at, i.detected_at) IS NOT NULL
+        UNION ALL SELECT h.project, h.period_start FROM health h
+        UNION ALL SELECT pf.project, fe.at FROM flag_events fe JOIN project_flags pf ON pf.flag_key = fe.flag_key
+        UNION ALL SELECT c.entity_id, c.at FROM changelog c WHERE c.entity = 'project'
+    ) GROUP BY project
+"""
+# the last snapshot of each project recorded before a bound (the change log's own time)
+_SNAPSHOT_BEFORE = """
+    SELECT c.entity_id AS slug, c.snapshot FROM changelog c WHERE c.seq IN (
+        SELECT max(seq) FROM changelog WHERE entity = 'project' AND snapshot IS NOT NULL AND at < :bound
+        GROUP BY entity_id)
+"""
+_FIRST_SNAPSHOT = """
+    SELECT c.entity_id AS slug, c.snapshot FROM changelog c WHERE c.seq IN (
+        SELECT min(seq) FROM changelog WHERE entity = 'project' AND snapshot IS NOT NULL GROUP BY entity_id)
+"""
+
+
+@dataclass(slots=True)
+class PortfolioFacts:
+    """What decides a quarter's portfolio: the project rows and what the change log recorded of them."""
+
+    projects: list[dict[str, Any]]  # the projects table's rows, by slug
+    first_evidence: dict[str, str]
+    at_start: dict[str, dict[str, Any]]  # slug -> last snapshot before the quarter's start
+    at_end: dict[str, dict[str, Any]]  # ... before its end
+    earliest: dict[str, dict[str, Any]]  # slug -> first snapshot
+
+
+@dataclass(slots=True)
+class QuarterIncident:
+    project: str
+    detected_by: str | None
+    kind: str
+    days_to_detect: float | None
+
+
+@dataclass(slots=True)
+class HealthRow:
+    project: str
+    period: str
+    predictions: int | None
+    acted_on: int | None
+    quality: float | None
+    value: float | None
+
+
+@dataclass(slots=True)
+class ActionCounts:
+    opened: int
+    done: int
+    wont_do: int
+    still_open: int
+
+
+@dataclass(slots=True)
+class DecisionFacts:
+    """What a follow-up judges a decision on: the change log at the decision, the actions now."""
+
+    stage_then: str | None  # the project's stage recorded when the decision was made
+    actions_now: dict[str, Counter[str]]  # incident id -> action statuses now (fix decisions only)
+    done_then: dict[str, int]  # incident id -> actions done when the decision was made
+
+
+def window(start: str, end: str) -> dict[str, str]:
+    return {"start": start, "end": end}
+
+
+def _snapshots(db: Database, sql: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {slug: json.loads(snap) for slug, snap in db.execute(sql, params)}
+
+
+def portfolio_facts(db: Database, start: str, end: str) -> PortfolioFacts:
+    at_end = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": end})
+    projects = list(db.query("SELECT * FROM projects ORDER BY slug"))
+    # the first snapshot is only needed for a project with none before the quarter's end
+    need_first = any(p["slug"] not in at_end for p in projects)
+    return PortfolioFacts(
+        projects=projects,
+        first_evidence={r[0]: r[1] for r in db.execute(_FIRST_EVIDENCE)},
+        at_start=_snapshots(db, _SNAPSHOT_BEFORE, {"bound": start}),
+        at_end=at_end,
+        earliest=_snapshots(db, _FIRST_SNAPSHOT, {}) if need_first else {},
+    )
+
+
+def current_stages(db: Database) -> dict[str, str]:
+    return {slug: stage for slug, stage in db.execute("SELECT slug, stage FROM projects")}
+
+
+def quarter_incidents(db: Database, start: str, end: str) -> list[QuarterIncident]:
+    return [
+        QuarterIncident(*r)
+        for r in db.execute(
+            "SELECT i.project, i.detected_by, i.kind, julianday(i.detected_at) - julianday(i.started_at) "
+            f"FROM incidents i WHERE {IN_QUARTER}",
+            window(start, end),
+        )
+    ]
+
+
+def resolve_durations(db: Database, start: str, end: str) -> list[float | None]:
+    """Days from detection to resolution of each incident resolved in [start, end)."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT julianday(i.resolved_at) - julianday(i.detected_at) FROM incidents i "
+            f"WHERE {NOT_DUPLICATE} AND i.resolved_at >= :start AND i.resolved_at < :end",
+            window(start, end),
+        )
+    ]
+
+
+def missing_postmortems(db: Database, cutoff: str, limit: int) -> tuple[int, list[str]]:
+    """How many incidents known before `cutoff` have no postmortem, and the `limit` oldest ids."""
+    missing_sql = (
+        f"FROM incidents i WHERE {NOT_DUPLICATE} AND i.postmortem = 'none' "
+        "AND coalesce(i.detected_at, i.started_at) < :cutoff"
+    )
+    count = db.execute(f"SELECT count(*) {missing_sql}", {"cutoff": cutoff}).fetchone()[0]
+    oldest = [
+        r[0]
+        for r in db.execute(
+            f"SELECT i.id {missing_sql} ORDER BY coalesce(i.detected_at, i.started_at), i.id LIMIT :limit",
+            {"cutoff": cutoff, "limit": limit},
+        )
+    ]
+    return count, oldest
+
+
+def open_actions(db: Database, end: str) -> dict[str, tuple[int, int]]:
+    """Per project: (open actions, of which due before `end`) on incidents that existed by `end`."""
+    # live incidents in project order from incidents_live, each one's open actions from
+    # actions_status_incident: both index-only, and grouped without a sort (CROSS JOIN fixes the order)
+    rows = db.execute(
+        "SELECT i.project, count(*), coalesce(sum(a.due < :end), 0) FROM incidents i CROSS JOIN actions a "
+        "ON a.status = 'open' AND a.incident_id = i.id "
+        f"WHERE i.duplicate_of IS NULL AND {_ANCHOR} < :end GROUP BY i.project",
+        {"end": end},
+    )
+    return {project: (n, overdue) for project, n, overdue in rows}
+
+
+def action_counts(db: Database, start: str, end: str) -> ActionCounts:
+    """Actions of the quarter's incidents, by status."""
+    row = db.execute(
+        "SELECT count(*), coalesce(sum(a.status = 'done'), 0), coalesce(sum(a.status = 'wont-do'), 0), "
+        "coalesce(sum(a.status = 'open'), 0) FROM actions a JOIN incidents i ON i.id = a.incident_id "
+        f"WHERE {IN_QUARTER}",
+        window(start, end),
+    ).fetchone()
+    return ActionCounts(*row)
+
+
+def health_rows(db: Database, end: str) -> list[HealthRow]:
+    """Health periods that started before `end`, per project in time order."""
+    return [
+        HealthRow(*r)
+        for r in db.execute(
+            "SELECT project, period, predictions, acted_on, quality, value FROM health WHERE period_start < :end "
+            "ORDER BY project, period_start",
+            {"end": end},
+        )
+    ]
+
+
+def mode_incidents(db: Database, start: str, end: str) -> dict[str, int]:
+    """Incidents per taxonomy code: an incident counts once per code, classified or named by a cause."""
+    sql = (
+        f"WITH q AS (SELECT i.id FROM incidents i WHERE {IN_QUARTER}) "
+        "SELECT m.code, count(DISTINCT m.incident_id) AS n FROM ("
+        " SELECT c.incident_id, c.code FROM q JOIN classifications c ON c.incident_id = q.id"
+        " UNION SELECT k.incident_id, k.mode AS code FROM q JOIN causes k ON k.incident_id = q.id"
+        " WHERE k.mode IS NOT NULL"
+        ") m GROUP BY m.code"
+    )
+    return {code: n for code, n in db.execute(sql, window(start, end))}
+
+
+def worst_incidents(db: Database, start: str, end: str, limit: int) -> list[dict[str, Any]]:
+    """The quarter's worst incidents: lowest severity number first, then longest impact, then id."""
+    return list(
+        db.query(
+            "SELECT i.id, i.project, i.title, i.kind, i.severity FROM incidents i "
+            f"WHERE {IN_QUARTER} ORDER BY i.severity, "
+            "julianday(coalesce(i.resolved_at, :end)) - julianday(coalesce(i.started_at, i.detected_at)) DESC, i.id "
+            "LIMIT :limit",
+            {**window(start, end), "limit": limit},
+        )
+    )
+
+
+def decision_rows(db: Database, quarter: str) -> list[dict[str, Any]]:
+    """A quarter's decisions in the order they were made."""
+    return list(db.query("SELECT * FROM decisions WHERE quarter = ? ORDER BY at, id", [quarter]))
+
+
+def decision_facts(db: Database, project: str, at: str, with_actions: bool) -> DecisionFacts:
+    """The change log's record of a project when a decision was made; with its incidents' actions."""
+    from kb.timeutil import instant
+
+    when = instant(at)
+    assert when is not None  # a decision's time is NOT NULL
+    rec = changelog.as_of(db, "project", project, when)
+    stage_then = None
+    if rec is not None and rec.snapshot and rec.snapshot.get("stage") is not None:
+        stage_then = str(rec.snapshot["stage"])
+    now: dict[str, Counter[str]] = {}
+    done_then: dict[str, int] = {}
+    if with_actions:
+        for incident_id, status in db.execute(
+            "SELECT a.incident_id, a.status FROM actions a JOIN incidents i ON i.id = a.incident_id "
+            "WHERE i.project = ? AND i.duplicate_of IS NULL",
+            [project],
+        ):
+            now.setdefault(incident_id, Counter())[status] += 1
+        for incident_id in now:
+            inc = changelog.as_of(db, "incident", incident_id, when)
+            actions = inc.snapshot.get("actions", []) if inc is not None and inc.snapshot else []
+            done_then[incident_id] = sum(1 for a in actions if a.get("status") == "done")
+    return DecisionFacts(stage_then=stage_then, actions_now=now, done_then=done_then)
+
+
+def frozen_body(db: Database, quarter: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT body FROM frozen_reviews WHERE quarter = ?", [quarter]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def frozen_review_rows(db: Database) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT quarter, frozen_at, actor, json_extract(body, '$.summary.projects') AS projects, "
+            "json_extract(body, '$.summary.incidents_opened') AS incidents, "
+            "json_array_length(body, '$.decisions') AS decisions FROM frozen_reviews ORDER BY quarter"
+        )
+    )
+
+
+def insert_decision(db: Database, values: list[Any]) -> None:
+    """(quarter, project, decision, owner, due, note, at, actor)"""
+    db.execute(
+        "INSERT INTO decisions (quarter, project, decision, owner, due, note, at, actor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )
+
+
+def insert_frozen_review(db: Database, quarter: str, frozen_at: str, actor: str, body: str) -> None:
+    db.execute(
+        "INSERT INTO frozen_reviews (quarter, frozen_at, actor, body) VALUES (?, ?, ?, ?)",
+        [quarter, frozen_at, actor, body],
+    )
+
+
+@dataclass(slots=True)
+class ReviewFacts:
+    """Everything a quarter's review reads from the store itself, read in one state of the store."""
+
+    portfolio: PortfolioFacts
+    open_by_project: dict[str, tuple[int, int]]
+    incidents: list[QuarterIncident]
+    resolve_days: list[float | None]
+    missing_count: int
+    missing_ids: list[str]
+    actions: ActionCounts
+    health: list[HealthRow]
+    modes_now: dict[str, int]
+    modes_before: dict[str, int]
+    worst: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    previous_decisions: list[dict[str, Any]]
+    stages: dict[str, str]  # today's stage of every project (a follow-up is judged on the data now)
+    decision_facts: dict[int, DecisionFacts]  # previous quarter's decision id -> its facts
+
+
+def review_facts(
+    db: Database,
+    start: str,
+    end: str,
+    before: tuple[str, str, str],
+    quarter: str,
+    *,
+    cutoff: str,
+    missing_limit: int,
+    worst_limit: int,
+) -> ReviewFacts:
+    """The store's part of a review of [start, end); `before` is the previous quarter's (label, start, end)."""
+    from kb.store.retry import read_snapshot
+
+    with read_snapshot(db):  # a dozen queries, one state of the store
+        count, ids = missing_postmortems(db, cutoff, missing_limit)
+        previous = decision_rows(db, before[0])
+        return ReviewFacts(
+            portfolio=portfolio_facts(db, start, end),
+            open_by_project=open_actions(db, end),
+            incidents=quarter_incidents(db, start, end),
+            resolve_days=resolve_durations(db, start, end),
+            missing_count=count,
+            missing_ids=ids,
+            actions=action_counts(db, start, end),
+            health=health_rows(db, end),
+            modes_now=mode_incidents(db, start, end),
+            modes_before=mode_incidents(db, before[1], before[2]),
+            worst=worst_incidents(db, start, end, worst_limit),
+            decisions=decision_rows(db, quarter),
+            previous_decisions=previous,
+            stages=current_stages(db),
+            decision_facts={
+                d["id"]: decision_facts(db, d["project"], d["at"], d["decision"] == "fix") for d in previous
+            },
+        )

@@ -1,0 +1,144 @@
+"""The reads and writes of the flag log, health metrics and the silent-failure detector's snapshot.
+
+Rows come back as the store holds them (tuples or dicts of stored text); kb.ops.silent turns them
+into the detector's facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def project_slugs(db: Database) -> set[str]:
+    return {r[0] for r in db.execute("SELECT slug FROM projects").fetchall()}
+
+
+def health_periods(db: Database) -> list[tuple[str, str]]:
+    """(project, period label) of every stored health period."""
+    return [(slug, period) for slug, period in db.execute("SELECT project, period FROM health").fetchall()]
+
+
+def put_health(db: Database, cols: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Write health periods; one already there (same project and period) is replaced."""
+    db.conn.executemany(
+        f"INSERT OR REPLACE INTO health ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", rows
+    )
+
+
+def seed_health_count(db: Database, slugs: list[str]) -> int:
+    """How many health periods the given projects have."""
+    import json
+
+    return int(
+        db.execute(
+            "SELECT count(*) FROM health WHERE project IN (SELECT value FROM json_each(?))", [json.dumps(slugs)]
+        ).fetchone()[0]
+    )
+
+
+# --- the detector's snapshot ---------------------------------------------------------------------
+
+
+def detector_projects(db: Database, project: str | None) -> list[tuple[Any, ...]]:
+    """(slug, owner, stage, monitoring, baseline, outcome_lag_days, launched_on) of projects not retired."""
+    only, params = ("AND p.slug = ?", [project]) if project else ("", [])
+    return db.execute(
+        "SELECT slug, owner, stage, monitoring, baseline, outcome_lag_days, launched_on FROM projects p "
+        f"WHERE p.stage != 'retired' {only} ORDER BY slug",
+        params,
+    ).fetchall()
+
+
+def detector_events(db: Database, before: str, project: str | None) -> list[tuple[Any, ...]]:
+    """(project, flag_key, environment, action, state_to, at, actor, comment, id, scope, serving_to, detail)
+    of the mapped flag events before `before`, in time order."""
+    pf_only, params = ("AND pf.project = ?", [project]) if project else ("", [])
+    return db.execute(
+        "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id, "
+        "e.scope, e.serving_to, e.detail "
+        f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
+        "ORDER BY e.at, e.id",
+        [before, *params],
+    ).fetchall()
+
+
+def detector_retirements(db: Database, before: str, project: str | None) -> list[tuple[Any, ...]]:
+    """(project, decision, quarter, at) of review decisions to retire or pause, before `before`."""
+    d_only, params = ("AND project = ?", [project]) if project else ("", [])
+    return db.execute(
+        "SELECT project, decision, quarter, at FROM decisions WHERE decision IN ('retire', 'pause') "
+        f"AND at < ? {d_only} ORDER BY at, id",
+        [before, *params],
+    ).fetchall()
+
+
+def detector_health(db: Database, end_day: str, project: str | None) -> list[dict[str, Any]]:
+    """Health periods ended by `end_day`, per project in time order (flags as booleans)."""
+    h_only, params = ("AND project = ?", [project]) if project else ("", [])
+    cur = db.execute(
+        "SELECT project, period, period_start, period_end, predictions, acted_on, overrides, quality, cost, value, "
+        f"owner_confirmed, flag_on FROM health WHERE period_end <= ? {h_only} ORDER BY project, period_start",
+        [end_day, *params],
+    )
+    names = [d[0] for d in cur.description]
+    health = []
+    for r in cur.fetchall():
+        row = dict(zip(names, r, strict=True))
+        for b in ("owner_confirmed", "flag_on"):
+            if row[b] is not None:
+                row[b] = bool(row[b])
+        health.append(row)
+    return health
+
+
+def live_incident_projects(db: Database, project: str | None) -> dict[str, str]:
+    """incident id -> project of every incident that is not a merged duplicate (from incidents_live)."""
+    i_only, params = ("AND project = ?", [project]) if project else ("", [])
+    return dict(db.execute(f"SELECT id, project FROM incidents WHERE duplicate_of IS NULL {i_only}", params).fetchall())
+
+
+def overdue_action_rows(db: Database, before_day: str) -> list[tuple[Any, ...]]:
+    """(incident_id, title, owner, due) of open actions due before `before_day`, by due date then as written."""
+    # a plain scan, since overdue actions are a large share of all actions
+    return db.execute(
+        "SELECT incident_id, title, owner, due FROM actions "
+        "WHERE +status = 'open' AND +due IS NOT NULL AND +due < ? ORDER BY due, rowid",
+        [before_day],
+    ).fetchall()
+
+
+_INCIDENT_COLUMNS = "i.id, i.project, i.started_at, i.detected_at, i.detected_by, i.flag_at, "
+_INCIDENT_COLUMNS += "coalesce(i.started_at, i.detected_at, '') AS at"
+
+
+def detector_incidents(
+    db: Database, project: str | None, recent: str | None = None, offs: str | None = None
+) -> list[tuple[Any, ...]]:
+    """(id, project, started_at, detected_at, detected_by, flag_at, at) of incidents that are not duplicates.
+
+    In time order (`at`: started, else detected), then id. Without `recent`, all of them; with it,
+    those with a time on or after `recent`, and those of `offs` (JSON [[project, lo, hi], ...]) with a
+    time in [lo, hi); an incident may then come twice in a row.
+    """
+    columns = _INCIDENT_COLUMNS
+    named: dict[str, Any] = {"project": project}
+    only = "AND i.project = :project" if project else ""
+    # every read here is answered from the incidents_live index (m004), not the wide table
+    sql = f"SELECT {columns} FROM incidents i WHERE i.duplicate_of IS NULL {only}"
+    if recent is None:
+        return db.execute(f"{sql} ORDER BY at, i.id", named).fetchall()
+    named["recent"], named["offs"] = recent, offs
+    between = " OR ".join(f"(i.{c} >= r.lo AND i.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))
+    # the windows are materialised once and drive the join (CROSS JOIN keeps them outside), so
+    # each is one lookup of (no duplicate, project) in incidents_live
+    sql = (
+        "WITH r AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS project, "
+        "json_extract(value, '$[1]') AS lo, json_extract(value, '$[2]') AS hi FROM json_each(:offs)) "
+        f"{sql} AND (i.started_at >= :recent OR i.detected_at >= :recent OR i.flag_at >= :recent) "
+        f"UNION ALL SELECT {columns} FROM r CROSS JOIN incidents i "
+        f"WHERE i.duplicate_of IS NULL AND i.project = r.project {only} AND ({between}) ORDER BY 7, 1"
+    )
+    return db.execute(sql, named).fetchall()
