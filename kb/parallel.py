@@ -19,9 +19,10 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 _OFF = ("0", "no", "off", "false")
 
@@ -87,3 +88,75 @@ def _run_child(fn: Callable[[], Any], conn: Any) -> None:
         conn.send(("failed", None))
     finally:
         conn.close()
+
+
+class Pending(Protocol[T_co]):
+    """A part of the work under way: its result when asked (waiting for it), or cancelled."""
+
+    def result(self) -> T_co: ...
+    def cancel(self) -> None: ...
+
+
+class Reopenable(Protocol):
+    """A handle on the database a part can open again with a connection of its own (kb.ops.base.Session)."""
+
+    def reopened(self) -> Reopenable: ...
+    def close(self) -> None: ...
+
+
+S = TypeVar("S", bound=Reopenable)
+
+
+class _Later(Generic[T]):
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn = fn
+
+    def result(self) -> T:
+        return self._fn()
+
+    def cancel(self) -> None:
+        pass
+
+
+class SerialRunner:
+    """Runs every part here, when its result is asked for."""
+
+    def start(self, fn: Callable[[], T]) -> Pending[T]:
+        return _Later(fn)
+
+    def start_on(self, handle: S, fn: Callable[[S], T]) -> Pending[T]:
+        return _Later(lambda: fn(handle))
+
+
+class ProcessRunner:
+    """Runs each part in a forked child process (`Part`); a part that fails there is run again here.
+
+    `start_on` gives the part, in the child, a handle with a connection of its own: a connection must
+    never cross a fork. The caller decides when forking is safe (`default_runner`).
+    """
+
+    def start(self, fn: Callable[[], T]) -> Pending[T]:
+        return Part(fn, fork=True)
+
+    def start_on(self, handle: S, fn: Callable[[S], T]) -> Pending[T]:
+        parent = os.getpid()
+
+        def run() -> T:
+            if os.getpid() == parent:  # not forked, or run again here after the child failed
+                return fn(handle)
+            other = handle.reopened()
+            try:
+                return fn(other)  # type: ignore[arg-type]
+            finally:
+                other.close()
+
+        return Part(run, fork=True)
+
+
+Runner = SerialRunner | ProcessRunner
+SERIAL = SerialRunner()
+
+
+def default_runner() -> Runner:
+    """Parts in child processes where `can_fork` says that is safe, else serially."""
+    return ProcessRunner() if can_fork() else SERIAL

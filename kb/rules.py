@@ -17,3 +17,11 @@ def incident_time(started_at: T | None, detected_at: T | None) -> T | None:
     The store says the same in SQL as `coalesce(started_at, detected_at)` (kb.store.review, kb.store.queries).
     """
     return started_at if started_at is not None else detected_at
+
+
+def did_you_mean(near: list[str] | tuple[str, ...], *, parenthesised: bool = False) -> str:
+    """The hint after an unknown name: '; did you mean a, b?' (or ' (did you mean a, b?)'), or '' with no candidates."""
+    if not near:
+        return ""
+    question = f"did you mean {', '.join(near)}?"
+    return f" ({question})" if parenthesised else f"; {question}"

@@ -1,5 +1,9 @@
 """The service layer: every operation the CLI and the TUI offer, in one place, so both behave alike.
 
+`KB` is a façade over the domain services of kb/ops (records, editing, silent failures, flag sync,
+the causal graph, reviews, the team repository, maintenance, the seed). It builds each one with the
+services it depends on and delegates every operation explicitly, by the names callers have always used.
+
 Each public method that writes runs in one transaction. A KB object owns one SQLite connection and
 must be used from the thread that created it (the TUI opens one per worker thread).
 """
@@ -7,78 +11,58 @@ must be used from the thread that created it (the TUI opens one per worker threa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
 from sqlite_utils import Database
 
 from kb import config
-from kb.errors import KBError, NotFound, validation_message
+from kb.errors import NotFound
 from kb.models import ChangeRecord, Incident, Project
-from kb.ops.edit import EditOps
-from kb.ops.flagsync import FlagSyncOps
+from kb.ops.base import Session, load_taxonomy_or_error
+from kb.ops.edit import EditService
+from kb.ops.flagsync import FlagSyncService
 from kb.ops.graph import GraphOps
-from kb.ops.maint import MaintOps
-from kb.ops.review import ReviewOps
-from kb.ops.silent import SilentOps
-from kb.ops.team import TeamOps
-from kb.store import changelog, repo
-from kb.store import search as fts
-from kb.store.db import backup_to, open_db
-from kb.store.queries import incidents as incident_queries
-from kb.store.queries import projects as project_queries
+from kb.ops.maint import MaintService
+from kb.ops.records import ImportReport, RecordService
+from kb.ops.review import ReviewService
+from kb.ops.seed import SeedService
+from kb.ops.silent import SilentService
+from kb.ops.team import TeamService
+from kb.store.db import open_db
 from kb.store.queries.incidents import IncidentRow
 from kb.store.queries.projects import ProjectRow
-from kb.timeutil import Moment, now_utc
+from kb.timeutil import Moment
 
 if TYPE_CHECKING:
+    import networkx as nx
+
+    from kb.flagsync.pull import Progress
+    from kb.flagsync.settings import PullSettings
+    from kb.graph.results import Chain, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion
+    from kb.models import Action, Cause, Link
+    from kb.ops.flagsync import GitImportReport, PullReport
+    from kb.ops.graph import GraphPatterns
+    from kb.ops.maint import CheckReport
+    from kb.ops.team import ExportReport, SyncReport
+    from kb.parallel import Runner
+    from kb.review.model import Decision, FrozenReviewInfo, Review, ReviewDiff
+    from kb.silent.config import SilentConfig
+    from kb.silent.detector import Snapshot, Verdict
+    from kb.silent.events import FlagEvent, FlagImportReport
+    from kb.silent.health import HealthImportReport, HealthPoint
+    from kb.store.search import SearchHit
     from kb.taxonomy import Taxonomy
 
 
-@dataclass
-class ImportReport:
-    created: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
-    updated: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
-    unchanged: dict[str, int] = field(default_factory=lambda: {"projects": 0, "incidents": 0})
-    ids: list[str] = field(default_factory=list)
-    # (kind, id or slug, {field: [old, new]}) for every record an import changed
-    changes: list[tuple[str, str, dict[str, list[Any]]]] = field(default_factory=list)
-    files: dict[str, int] = field(default_factory=dict)  # a team repository's other files, by kind
-
-    def count(self, kind: str, result: str) -> None:
-        getattr(self, result)[kind] += 1
-
-    def change_lines(self) -> list[str]:
-        """One line per updated record naming each field it changed, old -> new (clipped)."""
-        from kb.timeutil import clip
-
-        def show(v: Any) -> str:
-            if isinstance(v, list | dict):
-                return f"{len(v)} item{'s' if len(v) != 1 else ''}"
-            return "(none)" if v is None else clip(v, 40)
-
-        return [
-            f"  {kind[:-1]} {key}: " + "; ".join(f"{f} {show(o)} -> {show(n)}" for f, (o, n) in fields.items())
-            for kind, key, fields in self.changes
-        ]
-
-    def summary(self) -> str:
-        parts = []
-        for kind in ("projects", "incidents"):
-            c, u, n = self.created[kind], self.updated[kind], self.unchanged[kind]
-            parts.append(f"{kind}: {c} created, {u} updated, {n} unchanged")
-        parts += [f"{kind}: {n} files" for kind, n in self.files.items() if n]
-        return "; ".join(parts)
-
-
-class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps):
+class KB:
     """A handle on one knowledge base file."""
+
+    runner: Runner | None = None  # how a review's parts run (kb.parallel); None: kb.parallel.default_runner
 
     def __init__(
         self,
@@ -87,33 +71,66 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         *,
         create: bool = True,
         migrate: bool = True,
+        runner: Runner | None = None,
     ) -> None:
         self.path = config.resolve_db_path(path)
         self.actor = config.resolve_actor(actor)
         self.db: Database = open_db(self.path, create=create, migrate=migrate)
+        self.runner = runner
 
     # --- plumbing ------------------------------------------------------------------------------
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy_or_error()
+
+    @cached_property
+    def session(self) -> Session:
+        return Session(self.path, self.actor, self.db, lambda: self.taxonomy)
+
+    @cached_property
+    def records_service(self) -> RecordService:
+        return RecordService(self.session)
+
+    @cached_property
+    def edit_service(self) -> EditService:
+        return EditService(self.session)
+
+    @cached_property
+    def silent_service(self) -> SilentService:
+        return SilentService(self.session, self.records_service)
+
+    @cached_property
+    def flagsync_service(self) -> FlagSyncService:
+        return FlagSyncService(self.session, self.silent_service)
+
+    @cached_property
+    def maint_service(self) -> MaintService:
+        return MaintService(self.session)
+
+    @cached_property
+    def team_service(self) -> TeamService:
+        return TeamService(self.session, self.records_service, self.silent_service)
+
+    @cached_property
+    def seed_service(self) -> SeedService:
+        return SeedService(self.session, self.records_service, self.silent_service)
+
+    @cached_property
+    def graph_service(self) -> GraphOps:
+        return GraphOps(self.session)
+
+    @cached_property
+    def review_service(self) -> ReviewService:
+        return ReviewService(self.session, self.silent_service, self.graph_service, GraphOps, self.runner)
 
     def close(self) -> None:
         self.db.close()
 
-    def reopened(self) -> KB:
-        """Another handle on the same file with a connection of its own, sharing the loaded taxonomy.
-
-        For a forked child (kb.parallel): an SQLite connection must never be used across a fork.
-        The schema was checked when this handle opened, so the new connection skips that.
-        """
-        from kb.store.db import connect
-
-        other = object.__new__(type(self))
-        other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("db", "_graph_cache")})
-        other.db = connect(self.path)
-        return other
-
     @property
     def on_disk(self) -> bool:
         """False for an in-memory database, which no second connection can see."""
-        return str(self.path) != ":memory:"
+        return self.session.on_disk
 
     def __enter__(self) -> KB:
         return self
@@ -121,83 +138,45 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
+    def transaction(self) -> AbstractContextManager[Database]:
         """All or nothing: the unit of work of one command (BEGIN IMMEDIATE, see kb.store.retry)."""
-        from kb.store.retry import write_transaction
-
-        with write_transaction(self.db):
-            yield self.db
-
-    @cached_property
-    def taxonomy(self) -> Taxonomy:
-        from kb.taxonomy import load_taxonomy
-
-        try:
-            return load_taxonomy()
-        except ValueError as exc:
-            raise KBError(f"the taxonomy does not load: {exc}", "taxonomy") from None
+        return self.session.transaction()
 
     def require_code(self, code: str, where: str, prefix: str = "") -> str:
         """The current code for `code` (aliases followed), or an error suggesting the closest codes."""
-        resolved = self.taxonomy.resolve(code)
-        if resolved is None:
-            from kb.taxonomy_index import unknown_code
-
-            raise unknown_code(code, where, prefix)
-        return resolved
+        return self.session.require_code(code, where, prefix)
 
     def check_codes(self, inc: Incident, where: str = "") -> None:
         """Reject taxonomy codes that do not exist, suggesting the closest ones."""
-        refs: list[tuple[str, str]] = [(f"modes[{n}].code", m.code) for n, m in enumerate(inc.modes)]
-        refs += [(f"causes[{n}].mode", c.mode) for n, c in enumerate(inc.causes) if c.mode]
-        for loc, code in refs:
-            self.require_code(code, where or (inc.id or "incident"), prefix=f"{loc}: ")
+        self.session.check_codes(inc, where)
 
-    # --- projects ------------------------------------------------------------------------------
-
+    # --- RecordService ---
     def get_project(self, slug: str) -> Project:
-        return repo.require_project(self.db, slug)
+        return self.records_service.get_project(slug)
 
     def projects(self) -> list[Project]:
-        return list(repo.iter_projects(self.db))
+        return self.records_service.projects()
 
     def project_rows(self, *, stage: str | None = None, team: str | None = None) -> list[ProjectRow]:
-        return project_queries.project_rows(self.db.conn, stage=stage, team=team)
+        return self.records_service.project_rows(stage=stage, team=team)
 
     def add_project(self, project: Project) -> Project:
-        project = _revalidate(project)
-        with self.transaction():
-            if repo.get_project(self.db, project.slug) is not None:
-                raise KBError(f"project {project.slug!r} already exists (use `kb project edit`)", "slug")
-            repo.put_project(self.db, project, self.actor)
-        return project
+        return self.records_service.add_project(project)
 
     def edit_project(self, slug: str, changes: dict[str, Any]) -> Project:
-        with self.transaction():
-            current = repo.require_project(self.db, slug)
-            updated = _apply(Project, current, changes, f"project {slug}")
-            if updated.slug != slug:
-                raise KBError("a project's slug cannot change (it is its permanent id)", "slug")
-            repo.put_project(self.db, updated, self.actor)
-        return updated
+        return self.records_service.edit_project(slug, changes)
 
     def save_project(self, project: Project) -> str:
-        project = _revalidate(project)
-        with self.transaction():
-            return repo.put_project(self.db, project, self.actor)
-
-    # --- incidents -----------------------------------------------------------------------------
+        return self.records_service.save_project(project)
 
     def get_incident(self, incident_id: str) -> Incident:
-        return repo.require_incident(self.db, incident_id)
+        return self.records_service.get_incident(incident_id)
 
     def resolve_incident(self, incident_id: str) -> Incident:
-        """The surviving record for an id, following merges."""
-        return repo.require_incident(self.db, repo.resolve_incident_id(self.db, incident_id))
+        return self.records_service.resolve_incident(incident_id)
 
     def incidents(self, where: str = "", params: list[Any] | None = None) -> Iterator[Incident]:
-        return repo.iter_incidents(self.db, where, params)
+        return self.records_service.incidents(where, params)
 
     def incident_rows(
         self,
@@ -210,8 +189,7 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         limit: int | None = None,
         mode: str | None = None,
     ) -> list[IncidentRow]:
-        return incident_queries.incident_rows(
-            self.db.conn,
+        return self.records_service.incident_rows(
             project=project,
             kind=kind,
             status=status,
@@ -222,172 +200,27 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         )
 
     def add_incident(self, incident: Incident) -> Incident:
-        incident = _revalidate(incident)
-        with self.transaction():
-            if incident.id is not None and repo.get_incident(self.db, incident.id) is not None:
-                raise KBError(f"incident {incident.id} already exists (use `kb incident edit`)", "id")
-            self.check_codes(incident)
-            if incident.id is None:
-                incident = incident.model_copy(update={"id": repo.next_incident_id(self.db)})
-            repo.put_incident(self.db, incident, self.actor)
-        return incident
+        return self.records_service.add_incident(incident)
 
     def save_incident(self, incident: Incident) -> Incident:
-        """Create or replace a whole incident (the TUI's editor saves this way)."""
-        incident = _revalidate(incident)
-        with self.transaction():
-            self.check_codes(incident)
-            if incident.id is None:
-                incident = incident.model_copy(update={"id": repo.next_incident_id(self.db)})
-            repo.put_incident(self.db, incident, self.actor)
-        return incident
+        return self.records_service.save_incident(incident)
 
     def edit_incident(self, incident_id: str, changes: dict[str, Any]) -> Incident:
-        with self.transaction():
-            current = repo.require_incident(self.db, incident_id)
-            updated = _apply(Incident, current, changes, incident_id)
-            if updated.id != incident_id:
-                raise KBError("an incident's id cannot change (ids are permanent)", "id")
-            self.check_codes(updated)
-            repo.put_incident(self.db, updated, self.actor)
-        return updated
+        return self.records_service.edit_incident(incident_id, changes)
 
     def merge_incident(self, dup_id: str, into_id: str) -> Incident:
-        with self.transaction():
-            return repo.merge_incident(self.db, dup_id, into_id, self.actor)
+        return self.records_service.merge_incident(dup_id, into_id)
 
     def history(self, entity: str, entity_id: str) -> list[ChangeRecord]:
-        return changelog.history(self.db, entity, entity_id)
-
-    # --- files ---------------------------------------------------------------------------------
+        return self.records_service.history(entity, entity_id)
 
     def import_paths(
         self, paths: list[str], progress: Callable[[int], None] | None = None, *, add_only: bool = False
     ) -> ImportReport:
-        """Import YAML documents; the whole set lands in one transaction or not at all.
-
-        Files are read and written one at a time (memory stays flat at 100,000 files); an incident
-        whose project or duplicate target comes in a later file waits until the end. With
-        `add_only` (`kb incident add --file`, `kb project add --file`) a record that already exists
-        is refused: adding never silently replaces what is stored; `kb import` is the update path.
-        """
-        from kb.ops.team import team_layout
-        from kb.perf import gc_paused
-        from kb.yamldoc import iter_bundles
-
-        # a directory `kb export` wrote: its projects/ and incidents/ here, the rest by import_team
-        teams = [Path(p) for p in paths if p != "-" and team_layout(Path(p))]
-        if teams:
-            docs = [p for p in paths if p == "-" or Path(p) not in teams]
-            docs += [str(t / sub) for t in teams for sub in ("projects", "incidents") if (t / sub).is_dir()]
-            with self.transaction():
-                report = self.import_paths(docs, progress) if docs else ImportReport()
-                for t in teams:
-                    for kind, n in self.import_team(t, progress).items():
-                        report.files[kind] = report.files.get(kind, 0) + n
-            return report
-        report = ImportReport()
-        known = repo.project_slugs(self.db)
-        waiting: list[tuple[Incident, str]] = []
-
-        def refuse_existing(kind: str, key: str, where: str) -> None:
-            raise KBError(f"{kind} {key} already exists; adding never updates (use `kb import` to update it)", where)
-
-        def put(inc: Incident, where: str) -> None:
-            if add_only and inc.id and repo.get_incident(self.db, inc.id) is not None:
-                refuse_existing("incident", inc.id, where)
-            try:
-                self.check_codes(inc, where)
-                result = repo.put_incident(self.db, inc, self.actor, op="import" if inc.id else None)
-            except KBError as exc:
-                raise KBError(exc.message if exc.where == where else str(exc), where) from None
-            report.count("incidents", result)
-            if result == "updated" and inc.id:
-                report.changes.append(("incidents", inc.id, changelog.last_changes(self.db, "incident", inc.id)))
-            if inc.id:
-                report.ids.append(inc.id)
-
-        def ready(inc: Incident) -> bool:
-            if inc.project not in known:
-                return False
-            dup = inc.duplicate_of
-            return dup is None or repo.incident_exists(self.db, dup)
-
-        with gc_paused(), self.transaction():
-            for bundle in iter_bundles(paths):
-                if progress:
-                    progress(1)
-                for project, where in bundle.projects:
-                    if add_only and (project.slug in known or repo.get_project(self.db, project.slug) is not None):
-                        refuse_existing("project", project.slug, where)
-                    try:
-                        result = repo.put_project(self.db, project, self.actor, op="import")
-                    except KBError as exc:
-                        raise KBError(str(exc), where) from None
-                    report.count("projects", result)
-                    if result == "updated":
-                        report.changes.append(
-                            ("projects", project.slug, changelog.last_changes(self.db, "project", project.slug))
-                        )
-                    known.add(project.slug)
-                for inc, where in bundle.incidents:
-                    if ready(inc):
-                        put(inc, where)
-                    else:
-                        waiting.append((inc, where))
-            # a duplicate's target must exist before the duplicate that points at it
-            for inc, where in sorted(waiting, key=lambda pair: pair[0].duplicate_of is not None):
-                put(inc, where)
-        return report
+        return self.team_service.import_paths(paths, progress, add_only=add_only)
 
     def export_dir(self, directory: str | os.PathLike[str]) -> dict[str, int]:
-        """Write one file per project and per incident; the same data always gives the same bytes."""
-        from kb.fsio import private_dir
-        from kb.yamldoc import document, to_yaml
-
-        root = private_dir(directory)
-        counts = {"projects": 0, "incidents": 0, "written": 0}
-        for sub, items in (
-            ("projects", ((p.slug, p) for p in repo.iter_projects(self.db))),
-            ("incidents", ((i.id, i) for i in repo.iter_incidents(self.db))),
-        ):
-            for name, model in items:
-                target = _confined(root, sub, f"{name}.yaml")
-                if _write_if_changed(target, to_yaml(document(model))):
-                    counts["written"] += 1
-                counts[sub] += 1
-        return counts
-
-    def seed(self, public: bool = False) -> ImportReport:
-        """Load the seed cases shipped with kb, with their illustrative health and flag history.
-
-        One transaction, and idempotent: a second run changes nothing (flag events are keyed by
-        their vendor ids; health is loaded only while the seed projects have none of their own).
-        `public` loads instead the ten public ML failures in seed_cases/public (no signals).
-        """
-        from kb.taxonomy import default_seed_dir
-
-        root = default_seed_dir()
-        if public:
-            return self.import_paths([str(p) for p in sorted((root / "public").glob("*.yaml"))])
-        signals = root / "signals"
-        with self.transaction():
-            report = self.import_paths([str(p) for p in sorted(root.glob("*.yaml"))])
-            health = signals / "health.csv"
-            if health.exists():
-                import csv
-
-                with health.open(encoding="utf-8") as fh:
-                    slugs = sorted({row["project"] for row in csv.DictReader(fh)})
-                from kb.store.silent import seed_health_count
-
-                if not seed_health_count(self.db, slugs):
-                    self.import_health(health)
-            for log in sorted(signals.glob("flags-*.json")):
-                self.import_flags(log)
-        return report
-
-    # --- search --------------------------------------------------------------------------------
+        return self.records_service.export_dir(directory)
 
     def search(
         self,
@@ -398,79 +231,210 @@ class KB(GraphOps, SilentOps, FlagSyncOps, ReviewOps, MaintOps, EditOps, TeamOps
         kind: str | None = None,
         since: Moment | None = None,
         limit: int = 20,
-    ) -> list[fts.SearchHit]:
-        modes = self.codes_under(mode, "--mode") if mode else None
-        return fts.search(self.db.conn, text, project=project, modes=modes, kind=kind, since=since, limit=limit)
+    ) -> list[SearchHit]:
+        return self.records_service.search(text, project=project, mode=mode, kind=kind, since=since, limit=limit)
 
     def codes_under(self, code: str, where: str) -> list[str]:
-        """Every code a filter on `code` means: a category's modes, or one mode; with their aliases,
-        which older records may still carry. An unknown code is an error suggesting close ones."""
-        from kb.taxonomy_index import codes_under, unknown_code
-
-        codes = codes_under(self.taxonomy, code)
-        if codes is None:
-            raise unknown_code(code, where)
-        return codes
-
-    # --- maintenance ---------------------------------------------------------------------------
+        return self.records_service.codes_under(code, where)
 
     def backup(self, target: str | os.PathLike[str]) -> Path:
-        return backup_to(self.db, Path(target))
+        return self.records_service.backup(target)
 
     def counts(self) -> dict[str, int]:
-        return project_queries.counts(self.db.conn)
+        return self.records_service.counts()
 
     def mode_counts(self) -> dict[str, int]:
-        """Incidents per taxonomy code (classified under it or naming it in a cause), duplicates excluded."""
-        return repo.mode_counts(self.db)
+        return self.records_service.mode_counts()
 
     def overdue_actions(self, as_of: date | None = None) -> int:
-        """Open action items whose due date is before `as_of` (default today), duplicates excluded."""
-        day = (as_of or now_utc().date()).isoformat()
-        return repo.overdue_action_count(self.db, day)
+        return self.records_service.overdue_actions(as_of)
 
+    # --- EditService ---
+    def incident_as_yaml(self, incident_id: str) -> str:
+        return self.edit_service.incident_as_yaml(incident_id)
 
-def _revalidate(model: Any) -> Any:
-    """Models built with model_copy(update=...) skip validation; nothing unvalidated is stored."""
-    try:
-        return type(model).model_validate(model.model_dump(mode="python", by_alias=True, warnings=False))
-    except ValidationError as exc:
-        raise KBError(validation_message(exc), getattr(model, "id", None) or getattr(model, "slug", "")) from None
+    def save_incident_yaml(self, incident_id: str, text: str, source: str = "edited incident") -> tuple[Incident, bool]:
+        return self.edit_service.save_incident_yaml(incident_id, text, source)
 
+    def add_cause(self, incident_id: str, cause: dict[str, Any]) -> Cause:
+        return self.edit_service.add_cause(incident_id, cause)
 
-def _apply(model: type[Project] | type[Incident], current: Any, changes: dict[str, Any], where: str) -> Any:
-    data = current.model_dump(mode="python", by_alias=True, exclude_none=True)
-    data.update(changes)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise KBError(validation_message(exc), where) from None
+    def add_action(self, incident_id: str, action: dict[str, Any]) -> Action:
+        return self.edit_service.add_action(incident_id, action)
 
+    def add_link(self, incident_id: str, link: dict[str, Any]) -> Link:
+        return self.edit_service.add_link(incident_id, link)
 
-def _confined(root: Path, sub: str, name: str) -> Path:
-    """A path inside `root`, or an error: a hostile id must not write elsewhere."""
-    base = root.resolve()
-    target = (base / sub / name).resolve()
-    if not target.is_relative_to(base) or target.parent != (base / sub).resolve():
-        raise KBError(f"refusing to write outside the export directory: {name!r}", str(root))
-    from kb.fsio import private_dir
+    # --- SilentService ---
+    def import_flags(
+        self, path: str | os.PathLike[str], fmt: str | None = None, on_read: Callable[[int], None] | None = None
+    ) -> FlagImportReport:
+        return self.silent_service.import_flags(path, fmt, on_read)
 
-    private_dir(target.parent)
-    return target
+    def ingest_flag_events(
+        self, fmt: str, stream: Iterable[tuple[int, list[FlagEvent]]], detected: str = ""
+    ) -> FlagImportReport:
+        return self.silent_service.ingest_flag_events(fmt, stream, detected)
 
+    def flag_events(
+        self, project: str | None = None, flag: str | None = None, since: date | datetime | None = None
+    ) -> list[FlagEvent]:
+        return self.silent_service.flag_events(project, flag, since)
 
-def _write_if_changed(target: Path, text: str) -> bool:
-    """Atomic replace (temp file + rename), owner-only, skipped when the bytes are already there."""
-    from kb.fsio import atomic_write, fs_error
+    def unmapped_flag_events(self) -> list[FlagEvent]:
+        return self.silent_service.unmapped_flag_events()
 
-    data = text.encode("utf-8")
-    try:
-        if target.is_file() and target.read_bytes() == data:
-            return False
-    except OSError as exc:
-        raise fs_error(exc, target, "read") from None
-    atomic_write(target, data)
-    return True
+    def import_health(self, path: str | os.PathLike[str]) -> HealthImportReport:
+        return self.silent_service.import_health(path)
+
+    def health_series(self, slug: str) -> list[HealthPoint]:
+        return self.silent_service.health_series(slug)
+
+    def silent_scan(
+        self, as_of: date | None = None, project: str | None = None, config_path: str | os.PathLike[str] | None = None
+    ) -> list[Verdict]:
+        return self.silent_service.silent_scan(as_of, project, config_path)
+
+    def silent_scan_many(
+        self, as_ofs: list[date], project: str | None = None, config_path: str | os.PathLike[str] | None = None
+    ) -> list[list[Verdict]]:
+        return self.silent_service.silent_scan_many(as_ofs, project, config_path)
+
+    def silent_scan_pair(
+        self, as_of: date, before: date, runner: Runner | None = None, config_path: str | os.PathLike[str] | None = None
+    ) -> tuple[list[Verdict], dict[str, str]]:
+        return self.silent_service.silent_scan_pair(as_of, before, runner, config_path)
+
+    def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
+        return self.silent_service.silent_snapshot(as_of, project)
+
+    def silent_snapshots(
+        self, as_ofs: list[date], project: str | None = None, cfg: SilentConfig | None = None
+    ) -> list[Snapshot]:
+        return self.silent_service.silent_snapshots(as_ofs, project, cfg)
+
+    def log_shutdown(
+        self,
+        slug: str,
+        flag: str,
+        at: date | datetime | None = None,
+        reason: str = "",
+        announced: bool = False,
+        environment: str = "production",
+        detected_by: str = "audit",
+        add_flag: bool = False,
+    ) -> Incident:
+        return self.silent_service.log_shutdown(slug, flag, at, reason, announced, environment, detected_by, add_flag)
+
+    # --- FlagSyncService ---
+    def pull_flags(self, settings: PullSettings, *, retries: int = 3, progress: Progress | None = None) -> PullReport:
+        return self.flagsync_service.pull_flags(settings, retries=retries, progress=progress)
+
+    def import_git_flags(self, repo: str | os.PathLike[str], path: str, environment: str = "") -> GitImportReport:
+        return self.flagsync_service.import_git_flags(repo, path, environment)
+
+    def flag_sources(self) -> list[dict[str, Any]]:
+        return self.flagsync_service.flag_sources()
+
+    # --- MaintService ---
+    def check(self) -> CheckReport:
+        return self.maint_service.check()
+
+    # --- TeamService ---
+    def team_files(self) -> Iterator[tuple[str, str]]:
+        return self.team_service.team_files()
+
+    def export_team(self, directory: str | os.PathLike[str], progress: Progress | None = None) -> ExportReport:
+        return self.team_service.export_team(directory, progress)
+
+    def export_size(self) -> int:
+        return self.team_service.export_size()
+
+    def import_team(self, directory: str | os.PathLike[str], progress: Progress | None = None) -> dict[str, int]:
+        return self.team_service.import_team(directory, progress)
+
+    def sync(self, directory: str | os.PathLike[str]) -> SyncReport:
+        return self.team_service.sync(directory)
+
+    # --- SeedService ---
+    def seed(self, public: bool = False) -> ImportReport:
+        return self.seed_service.seed(public)
+
+    # --- ReviewService ---
+    def review(self, quarter: str | None = None, live: bool = False, parallel: bool | None = None) -> Review:
+        return self.review_service.review(quarter, live, parallel)
+
+    def frozen_reviews(self) -> list[FrozenReviewInfo]:
+        return self.review_service.frozen_reviews()
+
+    def review_diff(self, q1: str, q2: str) -> ReviewDiff:
+        return self.review_service.review_diff(q1, q2)
+
+    def decide(
+        self, quarter: str, slug: str, decision: str, owner: str, due: date | str | None = None, note: str = ""
+    ) -> Decision:
+        return self.review_service.decide(quarter, slug, decision, owner, due, note)
+
+    def freeze_review(self, quarter: str) -> Review:
+        return self.review_service.freeze_review(quarter)
+
+    # --- GraphOps ---
+    def drop_graph_cache(self) -> None:
+        return self.graph_service.drop_graph_cache()
+
+    def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
+        return self.graph_service.graph(project, incident)
+
+    def graph_patterns(
+        self,
+        since: date | None = None,
+        until: date | None = None,
+        quarter: str | None = None,
+        min_count: int = 2,
+        limit: int = 10,
+    ) -> GraphPatterns:
+        return self.graph_service.graph_patterns(since, until, quarter, min_count, limit)
+
+    def chain(self, incident_id: str) -> Chain:
+        return self.graph_service.chain(incident_id)
+
+    def root_causes(
+        self, since: date | None = None, until: date | None = None, quarter: str | None = None
+    ) -> RootCauseReport:
+        return self.graph_service.root_causes(since, until, quarter)
+
+    def triggers(
+        self, since: date | None = None, until: date | None = None, quarter: str | None = None
+    ) -> RootCauseReport:
+        return self.graph_service.triggers(since, until, quarter)
+
+    def keystones(
+        self, since: date | None = None, until: date | None = None, quarter: str | None = None, limit: int = 10
+    ) -> list[Keystone]:
+        return self.graph_service.keystones(since, until, quarter, limit)
+
+    def recurring_chains(
+        self, min_count: int = 2, since: date | None = None, until: date | None = None, quarter: str | None = None
+    ) -> list[RecurringChain]:
+        return self.graph_service.recurring_chains(min_count, since, until, quarter)
+
+    def similar(self, incident_id: str, limit: int = 10) -> list[Similar]:
+        return self.graph_service.similar(incident_id, limit)
+
+    def why(self, codes: list[str], limit: int = 10) -> list[WhySuggestion]:
+        return self.graph_service.why(codes, limit)
+
+    def mode_cycles(self, max_length: int = 6) -> list[list[str]]:
+        return self.graph_service.mode_cycles(max_length)
+
+    def export_graph(
+        self,
+        fmt: str,
+        out: str | os.PathLike[str] | None = None,
+        incident: str | None = None,
+        project: str | None = None,
+    ) -> str | bytes:
+        return self.graph_service.export_graph(fmt, out, incident, project)
 
 
 __all__ = ["KB", "ImportReport", "IncidentRow", "NotFound", "ProjectRow"]

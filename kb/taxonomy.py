@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kb.rules import did_you_mean
 from kb.taxonomy_files import default_examples_dir, default_seed_dir, default_taxonomy_dir, load_yaml  # noqa: F401
 
 __all__ = [
@@ -173,9 +174,7 @@ class Taxonomy(_Model):
         """The mode for a code or alias; KeyError with suggestions otherwise."""
         current = self.resolve(code)
         if current is None:
-            hint = self.suggest(code)
-            extra = f" (did you mean {', '.join(hint)}?)" if hint else ""
-            raise KeyError(f"unknown taxonomy code {code!r}{extra}")
+            raise KeyError(f"unknown taxonomy code {code!r}{did_you_mean(self.suggest(code), parenthesised=True)}")
         return self.modes[current]
 
     def category(self, code: str) -> Category:
@@ -453,8 +452,7 @@ def _check(tax: Taxonomy, origin: dict[str, str], index_name: str) -> list[str]:
             problems.append(f"{index_name}: documents[{i}] ({doc.id}): a public document needs a url")
 
     def hint(code: str) -> str:
-        s = tax.suggest(code)
-        return f" (did you mean {', '.join(s)}?)" if s else ""
+        return did_you_mean(tax.suggest(code), parenthesised=True)
 
     for code, mode in tax.modes.items():
         where = f"{origin.get(code, '?')}: {code}"

@@ -173,11 +173,11 @@ def codes_under(tax: Any, code: str) -> list[str] | None:
 def unknown_code(code: str, where: str, prefix: str = "") -> KBError:
     """The one error for a code no taxonomy mode answers to, with the closest codes (kb.taxonomy's suggest,
     loaded only on this path)."""
+    from kb.rules import did_you_mean
     from kb.taxonomy import load_taxonomy
 
     near = load_taxonomy().suggest(code)
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    return KBError(f"{prefix}unknown taxonomy code {code!r}{hint}", where)
+    return KBError(f"{prefix}unknown taxonomy code {code!r}{did_you_mean(near)}", where)
 
 
 @functools.cache

@@ -110,7 +110,7 @@ def hand(kb: KB) -> KB:
 def _by_graph(kb: KB, min_count: int = 2, limit: int = 10, **window: object) -> GraphPatterns:
     """The same three results the old way: a freshly built graph and the graph-based analyses."""
     w = make_window(**window)  # type: ignore[arg-type]
-    g = kb._build_graph(window=w)
+    g = kb.graph_service._build_graph(window=w)
     return GraphPatterns(root_causes(g, w), keystones(g, limit=limit), recurring_chains(g, min_count=min_count))
 
 
@@ -242,7 +242,7 @@ def test_graph_patterns_builds_no_graph(hand: KB) -> None:
     def fail(**_kw: object) -> None:
         raise AssertionError("graph_patterns built a graph")
 
-    hand._build_graph = fail  # type: ignore[method-assign]
+    hand.graph_service._build_graph = fail  # type: ignore[method-assign]
     assert hand.graph_patterns(quarter="2026Q3").root_causes.total_incidents == 3
 
 

@@ -11,6 +11,7 @@ from kb.errors import KBError
 from kb.review.followup import judge
 from kb.review.model import Decision
 from kb.review.render import to_markdown
+from kb.ops.silent import SilentService
 from kb.service import KB
 from tests.test_review_portfolio import fake_scan, load_portfolio, use_fake_scans
 
@@ -144,7 +145,7 @@ def test_frozen_previous_review_supplies_the_previous_verdicts(portfolio: KB, mo
         calls.extend(as_ofs)
         return [fake_scan(self, as_of) for as_of in as_ofs]
 
-    monkeypatch.setattr(KB, "silent_scan_many", scan_now_only, raising=False)
+    monkeypatch.setattr(SilentService, "silent_scan_many", scan_now_only)
     r = kb.review("2026Q3", live=True)
     assert calls == [date(2026, 9, 30)]  # Q2's verdicts came from the frozen review, not a second scan
     assert {c.slug: c.change for c in r.scorecard}["gamma"] == "better"

@@ -15,6 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from kb.review.render import to_markdown
+from kb.ops.silent import SilentService
 from kb.service import KB
 
 PORTFOLIO = """
@@ -235,16 +236,16 @@ def fake_scan_many(
 
 
 def fake_scan_pair(
-    self: KB, as_of: date, before: date, parallel: bool = False, config_path: Any = None
+    self: SilentService, as_of: date, before: date, runner: Any = None, config_path: Any = None
 ) -> tuple[list[FakeVerdict], dict[str, str]]:
     return fake_scan(self, as_of=as_of), {v.project: v.verdict for v in fake_scan(self, as_of=before)}
 
 
 def use_fake_scans(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The review reads its verdicts through these three; VERDICTS says what they are."""
-    monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
-    monkeypatch.setattr(KB, "silent_scan_many", fake_scan_many, raising=False)
-    monkeypatch.setattr(KB, "silent_scan_pair", fake_scan_pair, raising=False)
+    """The review reads its verdicts through the silent service's scans; VERDICTS says what they are."""
+    monkeypatch.setattr(SilentService, "silent_scan", fake_scan)
+    monkeypatch.setattr(SilentService, "silent_scan_many", fake_scan_many)
+    monkeypatch.setattr(SilentService, "silent_scan_pair", fake_scan_pair)
 
 
 @pytest.fixture
@@ -361,19 +362,6 @@ def test_undecided_twice_is_flagged_until_a_decision_is_recorded(portfolio: KB) 
     assert portfolio.review("2026Q3").undecided_twice == ["beta"]
     portfolio.decide("2026Q3", "beta", "pause", "Bo", None, "")
     assert portfolio.review("2026Q3").undecided_twice == []
-
-
-def test_sections_without_their_analysis_say_so(portfolio: KB, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(KB, "silent_scan", None, raising=False)
-    monkeypatch.setattr(KB, "keystones", None, raising=False)
-    r = portfolio.review("2026Q3")
-    assert set(r.unavailable) == {"silent-failure verdicts", "keystone causes"}
-    assert all(c.verdict is None and c.change == "unknown" for c in r.scorecard)
-    assert r.undecided_twice == []
-    assert r.patterns.keystones is None and r.patterns.root_causes is not None
-    md = to_markdown(r)
-    assert "### Keystone causes\n\n_Unavailable: the causal-graph analyses (issue 4) are not available yet._" in md
-    assert "- silent-failure verdicts: the silent-failure detector (issue 5) is not available yet" in md
 
 
 def test_health_trends_take_the_last_periods_before_the_quarter_end(portfolio: KB) -> None:

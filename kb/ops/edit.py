@@ -14,14 +14,13 @@ from pydantic import ValidationError
 
 from kb.errors import KBError, validation_message
 from kb.models import Action, Cause, Incident, Link
+from kb.ops.base import Service
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from contextlib import AbstractContextManager
 
-    from sqlite_utils import Database
 
-__all__ = ["EDIT_HEADER", "EditOps", "strip_header"]
+__all__ = ["EDIT_HEADER", "EditService", "strip_header"]
 
 EDIT_HEADER = (
     "# Edit the incident below and save to apply it; close without saving to cancel.\n"
@@ -46,17 +45,8 @@ def with_error(text: str, error: str) -> str:
     return f"{_ERROR_PREFIX}{flat}\n#\n{EDIT_HEADER}{body}"
 
 
-class EditOps:
-    """Mixed into kb.service.KB; every method is one transaction."""
-
-    db: Database
-    actor: str
-
-    if TYPE_CHECKING:  # provided by kb.service.KB
-
-        def transaction(self) -> AbstractContextManager[Database]: ...
-
-        def check_codes(self, inc: Incident, where: str = "") -> None: ...
+class EditService(Service):
+    """Editing an incident piece by piece, or as a YAML document; every method is one transaction."""
 
     def incident_as_yaml(self, incident_id: str) -> str:
         """The incident as the YAML document `kb export` writes, with the editing instructions on top."""
@@ -85,7 +75,7 @@ class EditOps:
             raise KBError(f"an incident's id cannot change (ids are permanent): keep id: {incident_id}", source)
         with self.transaction():
             current = repo.require_incident(self.db, incident_id)
-            self.check_codes(inc, source)
+            self.session.check_codes(inc, source)
             result = repo.put_incident(self.db, inc, self.actor)
         return (inc if result != "unchanged" else current), result != "unchanged"
 
@@ -102,7 +92,7 @@ class EditOps:
                 updated = Incident.model_validate(data)
             except ValidationError as exc:
                 raise KBError(validation_message(exc), incident_id) from None
-            self.check_codes(updated, incident_id)
+            self.session.check_codes(updated, incident_id)
             repo.put_incident(self.db, updated, self.actor)
         return updated
 

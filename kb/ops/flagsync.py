@@ -10,16 +10,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from kb.errors import KBError
+from kb.ops.base import Service
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from contextlib import AbstractContextManager
-
-    from sqlite_utils import Database
-
     from kb.flagsync.pull import Progress
     from kb.flagsync.settings import PullSettings
-    from kb.silent.events import FlagEvent, FlagImportReport
+    from kb.ops.base import Session
+    from kb.ops.silent import SilentService
 
 
 class PullReport(BaseModel):
@@ -50,19 +47,12 @@ class GitImportReport(BaseModel):
     unmapped: int = 0
 
 
-class FlagSyncOps:
-    """Mixed into kb.service.KB."""
+class FlagSyncService(Service):
+    """Flag logs fetched from a vendor's API or a git repository, stored through the silent service's import."""
 
-    db: Database
-    actor: str
-
-    if TYPE_CHECKING:
-
-        def transaction(self) -> AbstractContextManager[Database]: ...
-        def import_flags(self, path: str | os.PathLike[str], fmt: str | None = None) -> FlagImportReport: ...
-        def ingest_flag_events(
-            self, fmt: str, stream: Iterable[tuple[int, list[FlagEvent]]], detected: str = ""
-        ) -> FlagImportReport: ...
+    def __init__(self, session: Session, silent: SilentService) -> None:
+        super().__init__(session)
+        self.silent = silent
 
     def pull_flags(self, settings: PullSettings, *, retries: int = 3, progress: Progress | None = None) -> PullReport:
         """Every entry newer than this source's cursor, imported in one transaction with the new cursor.
@@ -89,7 +79,7 @@ class FlagSyncOps:
             with self.transaction():
                 if got.entries:
                     try:
-                        imported = self.import_flags(spool, settings.vendor)
+                        imported = self.silent.import_flags(spool, settings.vendor)
                     except KBError as exc:
                         raise KBError(f"nothing stored: {exc.message}", f"{settings.vendor} pull") from None
                     report.added, report.duplicates, report.skipped = (
@@ -126,7 +116,7 @@ class FlagSyncOps:
         events = list(history(repo, path, environment))  # every version parsed before anything is written
         report = GitImportReport(repo=str(Path(repo).expanduser()), path=path, environment=environment)
         with self.transaction():
-            stored = self.ingest_flag_events("git", ((n, [e]) for n, e in enumerate(events)))
+            stored = self.silent.ingest_flag_events("git", ((n, [e]) for n, e in enumerate(events)))
             report.read, report.added, report.duplicates = stored.read, stored.added, stored.duplicates
             report.mapped, report.unmapped = stored.mapped, stored.unmapped
             changelog.record(

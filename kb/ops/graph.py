@@ -20,16 +20,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from kb.errors import KBError
+from kb.ops.base import Service
 from kb.perf import gc_paused
 
 if TYPE_CHECKING:
     import networkx as nx
-    from sqlite_utils import Database
 
     from kb.graph.analyses import IncidentFacts
     from kb.graph.results import Chain, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion, Window
     from kb.graph.shapes import Shaped
-    from kb.taxonomy import Taxonomy
 
 
 @dataclass
@@ -41,11 +40,8 @@ class GraphPatterns:
     recurring_chains: list[RecurringChain]
 
 
-class GraphOps:
-    """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
-
-    db: Database
-    taxonomy: Taxonomy
+class GraphOps(Service):
+    """The causal-graph analyses (kb.graph) over the session's store and taxonomy."""
 
     def _build_graph(
         self, *, project: str | None = None, incident: str | None = None, window: Window | None = None

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from kb.ops.base import Service
+
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    pass
 
 
 class CheckReport(BaseModel):
@@ -18,10 +20,8 @@ class CheckReport(BaseModel):
     checks: dict[str, str]
 
 
-class MaintOps:
-    """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
-
-    db: Database
+class MaintService(Service):
+    """Checks of the store's health."""
 
     def check(self) -> CheckReport:
         """Integrity, foreign keys, search index, causes and history triggers, all read-only."""

@@ -7,13 +7,16 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KBError
+from kb.ops.base import Service
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
     from sqlite_utils import Database
 
-    from kb.review.build import Outside
+    from kb.ops.base import Session
+    from kb.ops.graph import GraphOps
+    from kb.ops.silent import SilentService
+    from kb.parallel import Runner
+    from kb.review.build import Gathered, Outside
     from kb.review.model import ChainStep, Decision, FrozenReviewInfo, Review, ReviewDiff
     from kb.store.review import ReviewFacts
     from kb.taxonomy import Taxonomy
@@ -91,30 +94,39 @@ def chain_steps(ch: Any) -> list[ChainStep]:
     return list(steps.values())
 
 
-class ReviewOps:
-    """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
+class ReviewService(Service):
+    """The quarterly reviews and their decisions; a review reads the silent-failure verdicts and the
+    causal-graph sections from the services passed in.
 
-    if TYPE_CHECKING:
-        db: Database
-        actor: str
+    `runner` decides how the review's independent parts run (kb.parallel: serially, or in child
+    processes); `graph_on` makes a graph service on another session (a child's own connection).
+    """
 
-        def transaction(self) -> AbstractContextManager[Database]: ...
-
-        @property
-        def taxonomy(self) -> Taxonomy: ...
+    def __init__(
+        self,
+        session: Session,
+        silent: SilentService,
+        graph: GraphOps,
+        graph_on: Callable[[Session], GraphOps],
+        runner: Runner | None = None,
+    ) -> None:
+        super().__init__(session)
+        self.silent = silent
+        self.graph = graph
+        self.graph_on = graph_on
+        self.runner = runner
 
     # --- reading -------------------------------------------------------------------------------
 
     def review(self, quarter: str | None = None, live: bool = False, parallel: bool | None = None) -> Review:
         """The review of a quarter (default: the last complete one); a frozen review unless `live`.
 
-        `parallel` (default: wherever kb.parallel.can_fork says it is safe) reads the store's numbers
-        and the previous quarter's verdicts in a forked child while this process scans the quarter and
-        computes the causal-graph sections; the review is the same either way.
+        `parallel` chooses the runner: True, parts in child processes; False, serially; None, this
+        service's runner (default: kb.parallel.default_runner). Never in child processes inside a
+        transaction or on an in-memory database, which another connection cannot see. The review
+        is the same either way.
         """
-        from kb.parallel import can_fork
         from kb.perf import gc_paused
-        from kb.review.build import assemble, gather
         from kb.review.model import Review
         from kb.store.review import frozen_body
 
@@ -123,19 +135,24 @@ class ReviewOps:
         if body is not None and not live:
             return Review.model_validate(body)
         tax = self._review_taxonomy()
-        fork = (can_fork() if parallel is None else parallel) and self.on_disk and not self.db.conn.in_transaction
         # hundreds of thousands of small acyclic objects (verdicts, graph, rows): without the cyclic
         # collector rescanning them at every allocation burst, the review takes a third less time
         with gc_paused():
-            if fork:
-                review = self._review_forked(period, tax)
-            else:
-                review = assemble(period, tax, gather(read_facts(self.db, period), period, tax), self._outside(period))
+            review = self._assemble(period, tax, self._runner(parallel))
         if tax is None:
             review.unavailable["recommendations"] = "the taxonomy does not load, so no mitigations can be named"
         if body is not None:
             review.frozen_version_at = datetime.fromisoformat(body["frozen_at"])
         return review
+
+    def _runner(self, parallel: bool | None) -> Runner:
+        from kb.parallel import SERIAL, ProcessRunner, default_runner
+
+        if not self.session.on_disk or self.db.conn.in_transaction:
+            return SERIAL
+        if parallel is None:
+            return self.runner if self.runner is not None else default_runner()
+        return ProcessRunner() if parallel else SERIAL
 
     def frozen_reviews(self) -> list[FrozenReviewInfo]:
         from kb.review.model import FrozenReviewInfo
@@ -215,7 +232,7 @@ class ReviewOps:
             insert_frozen_review(self.db, period.label, stamp(review.frozen_at), self.actor, review.model_dump_json())
         return review
 
-    # --- the other analyses' parts ---------------------------------------------------------------
+    # --- the parts of a review ----------------------------------------------------------------
 
     def _review_taxonomy(self) -> Taxonomy | None:
         try:
@@ -223,141 +240,83 @@ class ReviewOps:
         except KBError:
             return None
 
-    def _outside(self, period: Period) -> Outside:
-        """What the other analyses contribute to a review: verdicts, graph sections, chain drawings."""
-        from kb.review.build import Outside
+    def _assemble(self, period: Period, tax: Taxonomy | None, runner: Runner) -> Review:
+        """The review from its two independent parts, run as `runner` decides.
 
-        out = Outside()
-        self._verdict_parts(period, out)
-        self._graph_parts(period, out)
-        self._mermaid(out)
-        return out
-
-    def _review_forked(self, period: Period, tax: Taxonomy | None) -> Review:
-        """The review with its work spread over the cores (kb.parallel), balanced at 2,000 projects.
-
-        A child reads the store's numbers and computes the graph sections and the worst incidents'
-        chains (own connection) while this process reads the silent-failure snapshot of both quarter
-        ends; a second child, forked once that snapshot is in memory, scans the previous quarter's
-        end while this process scans this one.
+        One part reads the store's numbers and computes the graph sections and the worst incidents'
+        chains (on the session the runner gives it); the other, here, reads the silent-failure
+        snapshot of both quarter ends and scans them (the earlier one again through the runner).
         """
-        from kb.parallel import Part
-        from kb.review.build import Outside, assemble, gather
+        from kb.review.build import Outside, assemble
 
-        reopened: Callable[[], Any] = getattr(self, "reopened")  # noqa: B009 (KB's, not ReviewOps')
-
-        def in_child() -> tuple[Any, Outside]:
-            other = reopened()
-            try:
-                side = Outside()
-                other._graph_parts(period, side)
-                other._mermaid(side)
-                gathered = gather(read_facts(other.db, period), period, tax)
-                if side.mermaid is not None:  # drawn here: a function cannot be sent back
-                    for worst in gathered.worst:
-                        worst.mermaid = side.mermaid(worst.id)
-                    side.mermaid = None
-                if side.chain_steps is not None:
-                    for worst in gathered.worst:
-                        worst.chain = side.chain_steps(worst.id)
-                    side.chain_steps = None
-                return gathered, side
-            finally:
-                other.close()
-
-        child = Part(in_child, fork=True)
+        part = runner.start_on(self.session, lambda session: self._store_and_graph(session, period, tax))
         out = Outside()
         try:
-            self._verdict_parts(period, out, parallel=True)
+            self._verdict_parts(period, out, runner)
         except BaseException:
-            child.cancel()
+            part.cancel()
             raise
-        gathered, side = child.result()
+        gathered, side = part.result()
         out.root_causes, out.keystones, out.recurring_chains = side.root_causes, side.keystones, side.recurring_chains
-        out.unavailable.update(side.unavailable)
         return assemble(period, tax, gathered, out)
 
-    def _verdict_parts(self, period: Period, out: Outside, parallel: bool = False) -> None:
+    def _store_and_graph(self, session: Session, period: Period, tax: Taxonomy | None) -> tuple[Gathered, Outside]:
+        """The store's numbers, the graph sections and the worst incidents' chains (drawn as text, so the
+        result can be sent back from a child process)."""
+        from kb.graph.export import chain_mermaid
+        from kb.review.build import Outside, gather
+
+        graph = self.graph if session is self.session else self.graph_on(session)
+        side = Outside()
+        _graph_parts(graph, period, side)
+        gathered = gather(read_facts(session.db, period), period, tax)
+        for worst in gathered.worst:
+            found = graph.chain(worst.id)
+            worst.mermaid = chain_mermaid(found)
+            worst.chain = chain_steps(found)
+        return gathered, side
+
+    def _verdict_parts(self, period: Period, out: Outside, runner: Runner) -> None:
         """The quarter's silent-failure verdicts and the previous quarter's (from its frozen review if any)."""
         from kb.review.compute import portfolio, window
         from kb.store.review import frozen_body, portfolio_facts
 
-        scan_many: Callable[..., Any] | None = getattr(self, "silent_scan_many", None)
-        pair: Callable[..., Any] | None = getattr(self, "silent_scan_pair", None)
-        if getattr(self, "silent_scan", None) is None or scan_many is None or pair is None:
-            out.unavailable["silent-failure verdicts"] = "the silent-failure detector (issue 5) is not available yet"
-            return
         before = period.previous()
         body = frozen_body(self.db, before.label)
         if body is not None:
-            out.verdicts = {v.project: v for v in scan_many([period.last_day])[0]}
+            out.verdicts = {v.project: v for v in self.silent.silent_scan_many([period.last_day])[0]}
             out.previous_verdicts = {c["slug"]: c.get("verdict") for c in body["scorecard"]}
             return
-        current, words = pair(period.last_day, before.last_day, parallel=parallel)
+        current, words = self.silent.silent_scan_pair(period.last_day, before.last_day, runner=runner)
         out.verdicts = {v.project: v for v in current}
         # only the projects the previous quarter's review held (kb.review.compute.portfolio)
         then = {p["slug"] for p in portfolio(portfolio_facts(self.db, *window(before)), before)}
         out.previous_verdicts = {slug: word for slug, word in words.items() if slug in then}
 
-    def _graph_parts(self, period: Period, out: Outside) -> None:
-        from kb.review.model import ChainRow, KeystoneRow, RootCauseRow
 
-        missing = "the causal-graph analyses (issue 4) are not available yet"
-        root_causes = getattr(self, "root_causes", None)
-        keystones = getattr(self, "keystones", None)
-        recurring = getattr(self, "recurring_chains", None)
-        patterns = getattr(self, "graph_patterns", None)
-        if patterns is not None and None not in (root_causes, keystones, recurring):
-            found = patterns(quarter=period.label)  # the quarter's graph is built once for all three
-            report, keys, chains = found.root_causes, found.keystones, found.recurring_chains
-        else:
-            report = root_causes(quarter=period.label) if root_causes is not None else None
-            keys = keystones(quarter=period.label) if keystones is not None else None
-            chains = recurring(quarter=period.label) if recurring is not None else None
-        if report is None:
-            out.unavailable["root causes"] = missing
-        else:
-            out.root_causes = [
-                RootCauseRow(
-                    code=i.code,
-                    name=i.name,
-                    incidents=i.incidents,
-                    weight=i.weight,
-                    share=i.share,
-                    of_incidents=report.total_incidents,
-                )
-                for i in report.items
-            ]
-        if keys is None:
-            out.unavailable["keystone causes"] = missing
-        else:
-            out.keystones = [
-                KeystoneRow(
-                    code=k.code,
-                    name=k.name,
-                    score=k.score,
-                    incidents=k.incidents,
-                    cuts=[c.incident_id for c in k.cuts],
-                )
-                for k in keys
-            ]
-        if chains is None:
-            out.unavailable["recurring chains"] = missing
-        else:
-            out.recurring_chains = [
-                ChainRow(modes=list(c.modes), count=c.count, incident_ids=list(c.incident_ids)) for c in chains
-            ]
+def _graph_parts(graph: GraphOps, period: Period, out: Outside) -> None:
+    """The quarter's root causes, keystones and recurring chains (the quarter's rows are read once for all three)."""
+    from kb.review.model import ChainRow, KeystoneRow, RootCauseRow
 
-    def _mermaid(self, out: Outside) -> None:
-        """How the worst incidents' chains are drawn (with this handle's connection; a forked review draws them
-        in its child and sends the text back, since a function cannot be sent)."""
-        chain = getattr(self, "chain", None)
-        try:
-            from kb.graph.export import chain_mermaid
-        except ImportError:
-            chain_mermaid = None
-        if chain is None or chain_mermaid is None:
-            out.unavailable["causal chains"] = "the causal-graph analyses (issue 4) are not available yet"
-        else:
-            out.mermaid = lambda incident_id: chain_mermaid(chain(incident_id))
-            out.chain_steps = lambda incident_id: chain_steps(chain(incident_id))
+    found = graph.graph_patterns(quarter=period.label)
+    report = found.root_causes
+    out.root_causes = [
+        RootCauseRow(
+            code=i.code,
+            name=i.name,
+            incidents=i.incidents,
+            weight=i.weight,
+            share=i.share,
+            of_incidents=report.total_incidents,
+        )
+        for i in report.items
+    ]
+    out.keystones = [
+        KeystoneRow(
+            code=k.code, name=k.name, score=k.score, incidents=k.incidents, cuts=[c.incident_id for c in k.cuts]
+        )
+        for k in found.keystones
+    ]
+    out.recurring_chains = [
+        ChainRow(modes=list(c.modes), count=c.count, incident_ids=list(c.incident_ids)) for c in found.recurring_chains
+    ]

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KBError, UnknownFlag
+from kb.ops.base import Service
 from kb.timeutil import as_utc, instant, now_utc, stamp
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from sqlite_utils import Database
-
     from kb.models import Incident
+    from kb.ops.base import Session
+    from kb.ops.records import RecordService
+    from kb.parallel import Runner
     from kb.silent.config import SilentConfig
     from kb.silent.detector import FlagFact, Snapshot, Verdict
     from kb.silent.events import FlagEvent, FlagImportReport
@@ -37,17 +37,12 @@ def _open_text(path: Path) -> Any:
         raise KBError(f"cannot read the file ({exc.strerror})", str(path)) from None
 
 
-class SilentOps:
-    """Mixed into kb.service.KB; methods here are what the CLI and the TUI call."""
+class SilentService(Service):
+    """Flag logs, health metrics and the silent-failure detector; logging a shutdown records an incident."""
 
-    db: Database
-    actor: str
-
-    if TYPE_CHECKING:
-
-        def transaction(self) -> AbstractContextManager[Database]: ...
-        def add_incident(self, incident: Incident) -> Incident: ...
-        def edit_project(self, slug: str, changes: dict[str, Any]) -> Any: ...
+    def __init__(self, session: Session, records: RecordService) -> None:
+        super().__init__(session)
+        self.records = records
 
     # --- flag events ---------------------------------------------------------------------------
 
@@ -222,16 +217,16 @@ class SilentOps:
         self,
         as_of: date,
         before: date,
-        parallel: bool = False,
+        runner: Runner | None = None,
         config_path: str | os.PathLike[str] | None = None,
     ) -> tuple[list[Verdict], dict[str, str]]:
         """The verdicts at `as_of`, and each project's verdict word at `before` (a review's two quarter ends).
 
-        One read of the store serves both dates. With `parallel`, the scan at `before` runs in a
-        forked child (kb.parallel) on the snapshot already in memory, and only the words come back
+        One read of the store serves both dates. The scan at `before` runs as `runner` decides
+        (kb.parallel; default: here), on the snapshot already in memory, and only the words come back
         (a whole verdict list would cost more to send than to compute).
         """
-        from kb.parallel import Part
+        from kb.parallel import SERIAL
         from kb.perf import gc_paused
         from kb.silent.config import load_config
         from kb.silent.detector import scan
@@ -239,7 +234,7 @@ class SilentOps:
         cfg = load_config(config_path)
         with gc_paused():
             now, then = self.silent_snapshots([as_of, before], None, cfg)
-            earlier = Part(lambda: {v.project: v.verdict for v in scan(then, cfg)}, fork=parallel)
+            earlier = (runner or SERIAL).start(lambda: {v.project: v.verdict for v in scan(then, cfg)})
             try:
                 current = scan(now, cfg)
             except BaseException:
@@ -473,8 +468,8 @@ class SilentOps:
         )
         with self.transaction():
             if flag not in project.feature_flags:
-                self.edit_project(slug, {"feature_flags": [*project.feature_flags, flag]})
-            inc = self.add_incident(inc)
+                self.records.edit_project(slug, {"feature_flags": [*project.feature_flags, flag]})
+            inc = self.records.add_incident(inc)
             at_text = stamp(as_utc(when))
             if not from_log and not flag_log.disable_on_day(self.db, flag, environment, at_text[:10]):
                 flag_log.record_disable(

@@ -14,16 +14,15 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kb.errors import KBError
+from kb.ops.base import Service
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from sqlite_utils import Database
-
-    from kb.service import ImportReport
+    from kb.ops.base import Session
+    from kb.ops.records import ImportReport, RecordService
+    from kb.ops.silent import SilentService
 
 Progress = Callable[[int], None]
 
@@ -101,17 +100,13 @@ def _read(path: Path) -> str:
         raise KBError(exc.strerror or "cannot read", str(path)) from None
 
 
-class TeamOps:
-    """Mixed into kb.service.KB."""
+class TeamService(Service):
+    """The team repository: the database as one file per record, and back (import, export, sync)."""
 
-    if TYPE_CHECKING:
-        db: Database
-        actor: str
-        path: Path
-
-        def transaction(self) -> AbstractContextManager[Database]: ...
-        def import_paths(self, paths: list[str]) -> ImportReport: ...
-        def import_health(self, path: str | os.PathLike[str]) -> Any: ...
+    def __init__(self, session: Session, records: RecordService, silent: SilentService) -> None:
+        super().__init__(session)
+        self.records = records
+        self.silent = silent
 
     # --- the database as files -----------------------------------------------------------------
 
@@ -166,7 +161,7 @@ class TeamOps:
 
         where = str(path)
         if kind in ("projects", "incidents"):
-            self.import_paths([where])
+            self.records.import_paths([where])
         elif kind == "decisions":
             for row in teamdir.parse_decisions(_read(path), where):
                 if row["project"] not in known:
@@ -187,7 +182,7 @@ class TeamOps:
         elif kind == "flags":
             team.insert_flag_events(self.db, teamdir.parse_flags(_read(path), where))
         elif kind == "health":
-            self.import_health(path)
+            self.silent.import_health(path)
 
     def import_team(self, directory: str | os.PathLike[str], progress: Progress | None = None) -> dict[str, int]:
         """The rest of a team repository (decisions, reviews, flags, health), after its projects and
@@ -207,6 +202,28 @@ class TeamOps:
                     if progress:
                         progress(1)
         return counts
+
+    def import_paths(
+        self, paths: list[str], progress: Callable[[int], None] | None = None, *, add_only: bool = False
+    ) -> ImportReport:
+        """Import YAML documents and team repositories (a directory `kb export` wrote), in one transaction.
+
+        A team repository's projects/ and incidents/ are read as documents (RecordService.import_paths),
+        the rest by `import_team`.
+        """
+        teams = [Path(p) for p in paths if p != "-" and team_layout(Path(p))]
+        if not teams:
+            return self.records.import_paths(paths, progress, add_only=add_only)
+        from kb.ops.records import ImportReport
+
+        docs = [p for p in paths if p == "-" or Path(p) not in teams]
+        docs += [str(t / sub) for t in teams for sub in ("projects", "incidents") if (t / sub).is_dir()]
+        with self.transaction():
+            report = self.records.import_paths(docs, progress, add_only=add_only) if docs else ImportReport()
+            for t in teams:
+                for kind, n in self.import_team(t, progress).items():
+                    report.files[kind] = report.files.get(kind, 0) + n
+        return report
 
     # --- both ways -----------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ never replaced by a made-up value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,6 @@ from kb.review import compute
 from kb.review.followup import follow_ups, undecided_twice
 from kb.review.model import (
     ChainRow,
-    ChainStep,
     KeystoneRow,
     Patterns,
     Review,
@@ -42,8 +40,6 @@ class Outside:
     root_causes: list[RootCauseRow] | None = None
     keystones: list[KeystoneRow] | None = None
     recurring_chains: list[ChainRow] | None = None
-    mermaid: Callable[[str], str | None] | None = None
-    chain_steps: Callable[[str], list[ChainStep] | None] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
 
 
@@ -121,13 +117,6 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
             c.undecided_twice = c.slug in flagged
     cards.sort(key=lambda c: (VERDICT_ORDER[c.verdict], -(c.score or 0.0), c.slug))
 
-    if outside.mermaid is not None:
-        for w in g.worst:
-            w.mermaid = outside.mermaid(w.id)
-    if outside.chain_steps is not None:
-        for w in g.worst:
-            if w.chain is None:
-                w.chain = outside.chain_steps(w.id)
     patterns = Patterns(
         modes=g.modes,
         root_causes=outside.root_causes,
