@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kb.errors import KBError
+from kb.ops.silent import SilentService
 from kb.review.followup import judge
 from kb.review.model import Decision
 from kb.review.render import to_markdown
-from kb.ops.silent import SilentService
 from kb.service import KB
 from tests.test_review_portfolio import fake_scan, load_portfolio, use_fake_scans
 

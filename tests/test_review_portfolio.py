@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from kb.review.render import to_markdown
 from kb.ops.silent import SilentService
+from kb.review.render import to_markdown
 from kb.service import KB
 
 PORTFOLIO = """
