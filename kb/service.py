@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from kb.ops.graph import GraphPatterns
     from kb.ops.maint import CheckReport
     from kb.ops.team import ExportReport, SyncReport
+    from kb.ops.team import Progress as TeamProgress
     from kb.parallel import Runner
     from kb.review.model import Decision, FrozenReviewInfo, Review, ReviewDiff
     from kb.silent.config import SilentConfig
@@ -344,13 +345,13 @@ class KB:
     def team_files(self) -> Iterator[tuple[str, str]]:
         return self.team_service.team_files()
 
-    def export_team(self, directory: str | os.PathLike[str], progress: Progress | None = None) -> ExportReport:
+    def export_team(self, directory: str | os.PathLike[str], progress: TeamProgress | None = None) -> ExportReport:
         return self.team_service.export_team(directory, progress)
 
     def export_size(self) -> int:
         return self.team_service.export_size()
 
-    def import_team(self, directory: str | os.PathLike[str], progress: Progress | None = None) -> dict[str, int]:
+    def import_team(self, directory: str | os.PathLike[str], progress: TeamProgress | None = None) -> dict[str, int]:
         return self.team_service.import_team(directory, progress)
 
     def sync(self, directory: str | os.PathLike[str]) -> SyncReport:

@@ -29,7 +29,7 @@ class Session:
 
     def __init__(
         self,
-        path: str | os.PathLike[str] | Path,
+        path: Path | str,
         actor: str,
         db: Database,
         taxonomy: Callable[[], Taxonomy] | None = None,

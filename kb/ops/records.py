@@ -303,7 +303,7 @@ def _revalidate(model: Any) -> Any:
     try:
         return type(model).model_validate(model.model_dump(mode="python", by_alias=True, warnings=False))
     except ValidationError as exc:
-        raise KBError(validation_message(exc), getattr(model, "id", None) or getattr(model, "slug", "")) from None
+        raise KBError(validation_message(exc), str(getattr(model, "id", None) or getattr(model, "slug", ""))) from None
 
 
 def _apply(model: type[Project] | type[Incident], current: Any, changes: dict[str, Any], where: str) -> Any:

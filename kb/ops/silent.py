@@ -209,7 +209,7 @@ class SilentService(Service):
         from kb.silent.config import load_config
         from kb.silent.detector import scan
 
-        cfg = load_config(config_path)
+        cfg = load_config(os.fspath(config_path) if config_path is not None else None)
         with gc_paused():  # see silent_snapshots; the verdicts are acyclic too
             return [scan(snap, cfg) for snap in self.silent_snapshots(as_ofs, project, cfg)]
 
@@ -231,10 +231,13 @@ class SilentService(Service):
         from kb.silent.config import load_config
         from kb.silent.detector import scan
 
-        cfg = load_config(config_path)
+        cfg = load_config(os.fspath(config_path) if config_path is not None else None)
         with gc_paused():
             now, then = self.silent_snapshots([as_of, before], None, cfg)
-            earlier = (runner or SERIAL).start(lambda: {v.project: v.verdict for v in scan(then, cfg)})
+            def words() -> dict[str, str]:
+                return {v.project: v.verdict for v in scan(then, cfg)}
+
+            earlier = (runner or SERIAL).start(words)
             try:
                 current = scan(now, cfg)
             except BaseException:
@@ -353,15 +356,15 @@ class SilentService(Service):
                     by_health[row["project"]].append(row)
             snap.health = dict(by_health)
             by_incident: dict[str, list[IncidentFact]] = defaultdict(list)
-            for slug, day, fact in incidents:
+            for slug, day, incident in incidents:
                 if day is None or day < end_day:  # known before the end of as_of (a midnight)
-                    by_incident[slug].append(fact)
+                    by_incident[slug].append(incident)
             snap.incidents = dict(by_incident)
             by_action: dict[str, list[ActionFact]] = defaultdict(list)
             day_text = as_of.isoformat()
-            for slug, due, fact in actions:
+            for slug, due, action in actions:
                 if due < day_text:
-                    by_action[slug].append(fact)
+                    by_action[slug].append(action)
             snap.actions = dict(by_action)
             by_retirement: dict[str, list[Retirement]] = defaultdict(list)
             for slug, ret in retirements:

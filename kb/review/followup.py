@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kb.review.model import AT_RISK, Decision, FollowStatus, FollowUp
@@ -98,8 +99,8 @@ def follow_ups(
 
 
 def undecided_twice(
-    current: dict[str, str | None],
-    previous: dict[str, str | None],
+    current: Mapping[str, str | None],
+    previous: Mapping[str, str | None],
     decided: set[str],
 ) -> list[str]:
     """Projects at risk (watch or silent-failure) in this review and the previous one, with no decision
