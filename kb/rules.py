@@ -25,3 +25,18 @@ def did_you_mean(near: list[str] | tuple[str, ...], *, parenthesised: bool = Fal
         return ""
     question = f"did you mean {', '.join(near)}?"
     return f" ({question})" if parenthesised else f"; {question}"
+
+
+VERDICTS_WORST_FIRST = ("silent-failure", "watch", "healthy")
+
+
+def verdict_rank(verdict: str | None) -> int:
+    """Worst first: silent-failure 0, watch 1, healthy 2; no verdict (or an unknown word) after them all."""
+    try:
+        return VERDICTS_WORST_FIRST.index(verdict)  # type: ignore[arg-type]
+    except ValueError:
+        return len(VERDICTS_WORST_FIRST)
+
+
+# the stages in which a project's model is serving predictions
+LIVE_STAGES = ("pilot", "production")

@@ -12,7 +12,7 @@ import difflib
 import functools
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -195,6 +195,10 @@ class Taxonomy(_Model):
     def leads_to_edges(self) -> list[tuple[str, str]]:
         """Every prior causal edge (mode -> mode it typically causes), in file order."""
         return [(m.code, t) for m in self.modes.values() for t in m.leads_to]
+
+    def unknown_code(self, code: str) -> str:
+        """The one-line message for a code that is neither a mode nor an alias, with the closest codes."""
+        return f"unknown taxonomy code {code!r}{did_you_mean(self.suggest(code))}"
 
     def suggest(self, code: str, n: int = 3) -> list[str]:
         """Closest current codes for a mistyped code: spelling first, then shared name words."""
@@ -673,21 +677,46 @@ def incidents_by_mode(taxonomy: Taxonomy, incidents: Iterable[Incident]) -> dict
 
     Counting cause modes too matters: a root cause is often never classified, yet it is what recurs.
     """
+
+    def uses() -> Iterator[tuple[str, str, str]]:
+        for inc in incidents:
+            if inc.duplicate_of or not inc.id:
+                continue
+            yield from ((inc.id, m.code, m.role) for m in inc.modes)
+            yield from ((inc.id, c.mode, "cause") for c in inc.causes if c.mode)
+
+    return mode_usage(taxonomy, uses())
+
+
+def mode_usage(taxonomy: Taxonomy, uses: Iterable[tuple[str, str, str]]) -> dict[str, list[ModeUse]]:
+    """Current mode code -> the incidents that touch it, from (incident id, code, role) triples.
+
+    The one definition of "an incident touches a mode": classified under it or naming it in a cause,
+    aliases resolved, once per incident (as primary if any classification says so, else its first role;
+    a cause counts only where no classification does). `uses` lists each incident's classifications,
+    in order, before its causes (role "cause"), one incident after another; merged duplicates left out.
+    """
     out: dict[str, list[ModeUse]] = {code: [] for code in taxonomy.modes}
-    for inc in incidents:
-        if inc.duplicate_of or not inc.id:
+    current: str | None = None
+    seen: dict[str, str] = {}
+
+    def flush() -> None:
+        if current is not None:
+            for code, role in seen.items():
+                out[code].append(ModeUse(incident_id=current, role=role))  # type: ignore[arg-type]
+
+    for incident_id, raw, role in uses:
+        if incident_id != current:
+            flush()
+            current, seen = incident_id, {}
+        code = taxonomy.resolve(raw)
+        if not code:
             continue
-        seen: dict[str, str] = {}
-        for m in inc.modes:
-            code = taxonomy.resolve(m.code)
-            if code and (code not in seen or m.role == "primary"):
-                seen[code] = m.role
-        for c in inc.causes:
-            code = taxonomy.resolve(c.mode) if c.mode else None
-            if code and code not in seen:
-                seen[code] = "cause"
-        for code, role in seen.items():
-            out[code].append(ModeUse(incident_id=inc.id, role=role))  # type: ignore[arg-type]
+        if role == "cause":
+            seen.setdefault(code, "cause")
+        elif code not in seen or role == "primary":
+            seen[code] = role
+    flush()
     return out
 
 

@@ -84,11 +84,9 @@ class Session:
 
     def require_code(self, code: str, where: str, prefix: str = "") -> str:
         """The current code for `code` (aliases followed), or an error suggesting the closest codes."""
-        from kb.rules import did_you_mean
-
         resolved = self.taxonomy.resolve(code)
         if resolved is None:
-            raise KBError(f"{prefix}unknown taxonomy code {code!r}{did_you_mean(self.taxonomy.suggest(code))}", where)
+            raise KBError(f"{prefix}{self.taxonomy.unknown_code(code)}", where)
         return resolved
 
     def check_codes(self, inc: Incident, where: str = "") -> None:

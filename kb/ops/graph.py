@@ -225,9 +225,7 @@ class GraphOps(Service):
         for code in codes:
             resolved = self.taxonomy.resolve(code)
             if resolved is None:
-                near = self.taxonomy.suggest(code)
-                hint = f"; did you mean {', '.join(near)}?" if near else ""
-                raise KBError(f"unknown taxonomy code {code!r}{hint}", "codes")
+                raise KBError(self.taxonomy.unknown_code(code), "codes")
             current.append(resolved)
         tax = self.taxonomy
         with gc_paused():

@@ -289,8 +289,10 @@ class RecordService(Service):
         return project_queries.counts(self.db.conn)
 
     def mode_counts(self) -> dict[str, int]:
-        """Incidents per taxonomy code (classified under it or naming it in a cause), duplicates excluded."""
-        return repo.mode_counts(self.db)
+        """Incidents per current taxonomy code, counted as `kb taxonomy list` counts them (kb.taxonomy.mode_usage)."""
+        from kb.taxonomy import mode_usage
+
+        return {code: len(uses) for code, uses in mode_usage(self.taxonomy, repo.mode_uses(self.db)).items() if uses}
 
     def overdue_actions(self, as_of: date | None = None) -> int:
         """Open action items whose due date is before `as_of` (default today), duplicates excluded."""

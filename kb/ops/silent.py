@@ -234,6 +234,7 @@ class SilentService(Service):
         cfg = load_config(os.fspath(config_path) if config_path is not None else None)
         with gc_paused():
             now, then = self.silent_snapshots([as_of, before], None, cfg)
+
             def words() -> dict[str, str]:
                 return {v.project: v.verdict for v in scan(then, cfg)}
 

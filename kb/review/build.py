@@ -22,13 +22,12 @@ from kb.review.model import (
     SignalInfo,
     verdict_change,
 )
+from kb.rules import verdict_rank
 from kb.timeutil import Period, now_utc
 
 if TYPE_CHECKING:
     from kb.store.review import ReviewFacts
     from kb.taxonomy import Taxonomy
-
-VERDICT_ORDER = {"silent-failure": 0, "watch": 1, "healthy": 2, None: 3}
 
 
 @dataclass
@@ -115,7 +114,7 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
         flagged = undecided_twice(current, outside.previous_verdicts, decided)
         for c in cards:
             c.undecided_twice = c.slug in flagged
-    cards.sort(key=lambda c: (VERDICT_ORDER[c.verdict], -(c.score or 0.0), c.slug))
+    cards.sort(key=lambda c: (verdict_rank(c.verdict), -(c.score or 0.0), c.slug))
 
     patterns = Patterns(
         modes=g.modes,

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from kb.store.review import DecisionFacts
 
 STOPPED = frozenset({"paused", "disabled", "retired"})
-LIVE = frozenset({"pilot", "production"})
 
 
 def _actions(facts: DecisionFacts) -> tuple[int, int]:

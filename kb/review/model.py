@@ -18,7 +18,6 @@ FollowStatus = Literal["carried-out", "partly", "contradicted", "pending", "noth
 DetectionGroup = Literal["monitoring", "people", "review", "nobody"]
 
 DECISIONS: tuple[str, ...] = DecisionKind.__args__  # type: ignore[attr-defined]
-VERDICT_RANK: dict[str, int] = {"healthy": 0, "watch": 1, "silent-failure": 2}
 AT_RISK: frozenset[str] = frozenset({"watch", "silent-failure"})
 
 
@@ -255,5 +254,7 @@ def verdict_change(previous: str | None, current: str | None) -> Change:
         return "unknown"
     if previous is None:
         return "new"
-    a, b = VERDICT_RANK[previous], VERDICT_RANK[current]
-    return "same" if a == b else ("worse" if b > a else "better")
+    from kb.rules import verdict_rank
+
+    a, b = verdict_rank(previous), verdict_rank(current)  # worst first: a lower rank now is worse
+    return "same" if a == b else ("worse" if b < a else "better")

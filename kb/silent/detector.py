@@ -14,14 +14,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from kb.health_rates import adoption, override_rate
+from kb.rules import LIVE_STAGES, verdict_rank
 from kb.silent import exposure
 from kb.silent.config import SilentConfig
 from kb.silent.trends import Direction, Trend, screen_s, sized_slopes, trend
 from kb.timeutil import instant
 
 VerdictWord = Literal["healthy", "watch", "silent-failure"]
-RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
-LIVE_STAGES = ("pilot", "production")
 
 
 class Signal(BaseModel):
@@ -279,7 +278,7 @@ def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
             else:
                 trends[code] = None  # screened out: no significant trend, or no data
         out.append(judge(p, snap, cfg, trends))
-    out.sort(key=lambda v: (-v.score, RANK[v.verdict], v.project))
+    out.sort(key=lambda v: (-v.score, verdict_rank(v.verdict), v.project))
     return out
 
 

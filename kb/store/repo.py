@@ -616,15 +616,16 @@ def incident_exists(db: Database, incident_id: str) -> bool:
     return db.execute("SELECT 1 FROM incidents WHERE id = ?", [incident_id]).fetchone() is not None
 
 
-def mode_counts(db: Database) -> dict[str, int]:
-    """Incidents per taxonomy code (classified under it or naming it in a cause), duplicates excluded."""
+def mode_uses(db: Database) -> list[tuple[str, str, str]]:
+    """(incident id, code, role) of every live incident's classifications, in order, then its causes'
+    modes (role 'cause'), incident after incident: what kb.taxonomy.mode_usage counts."""
     sql = """
-        SELECT code, count(DISTINCT incident_id) AS n FROM (
-            SELECT incident_id, code FROM classifications
-            UNION SELECT incident_id, mode AS code FROM causes WHERE mode IS NOT NULL
-        ) JOIN incidents i ON i.id = incident_id WHERE i.duplicate_of IS NULL GROUP BY code
+        SELECT u.incident_id, u.code, u.role FROM (
+            SELECT incident_id, code, role, 0 AS k, pos FROM classifications
+            UNION ALL SELECT incident_id, mode, 'cause', 1, pos FROM causes WHERE mode IS NOT NULL
+        ) u JOIN incidents i ON i.id = u.incident_id WHERE i.duplicate_of IS NULL ORDER BY u.incident_id, u.k, u.pos
     """
-    return {code: n for code, n in db.execute(sql)}
+    return [(r[0], r[1], r[2]) for r in db.execute(sql)]
 
 
 def overdue_action_count(db: Database, day: str) -> int:

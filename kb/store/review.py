@@ -18,22 +18,18 @@ from typing import Any
 from sqlite_utils import Database
 
 from kb.store import changelog
+from kb.store.queries.sql import incident_time, incident_time_in
 
 # an incident's time: started, else detected (kb.rules.incident_time says the same for Python values)
-_ANCHOR = "coalesce(i.started_at, i.detected_at)"
+_ANCHOR = incident_time("i.")
 NOT_DUPLICATE = "+i.duplicate_of IS NULL"
-# `{_ANCHOR} >= :start AND {_ANCHOR} < :end`, written as two branches so SQLite can use the
-# started_at index: started in the quarter, or never started and detected in it
-IN_QUARTER = (
-    f"{NOT_DUPLICATE} AND ((i.started_at >= :start AND i.started_at < :end) "
-    "OR (i.started_at IS NULL AND i.detected_at >= :start AND i.detected_at < :end))"
-)
+IN_QUARTER = f"{NOT_DUPLICATE} AND {incident_time_in('i.')}"
 
 # when each project began: its launch date, else its first recorded evidence (see compute.portfolio)
-_FIRST_EVIDENCE = """
+_FIRST_EVIDENCE = f"""
     SELECT project, min(at) AS at FROM (
-        SELECT i.project AS project, coalesce(i.started_at, i.detected_at) AS at FROM incidents i
-        WHERE i.duplicate_of IS NULL AND coalesce(i.started_at, i.detected_at) IS NOT NULL
+        SELECT i.project AS project, {_ANCHOR} AS at FROM incidents i
+        WHERE i.duplicate_of IS NULL AND {_ANCHOR} IS NOT NULL
         UNION ALL SELECT h.project, h.period_start FROM health h
         UNION ALL SELECT pf.project, fe.at FROM flag_events fe JOIN project_flags pf ON pf.flag_key = fe.flag_key
         UNION ALL SELECT c.entity_id, c.at FROM changelog c WHERE c.entity = 'project'
@@ -218,7 +214,7 @@ def worst_incidents(db: Database, start: str, end: str, limit: int) -> list[dict
         db.query(
             "SELECT i.id, i.project, i.title, i.kind, i.severity FROM incidents i "
             f"WHERE {IN_QUARTER} ORDER BY i.severity, "
-            "julianday(coalesce(i.resolved_at, :end)) - julianday(coalesce(i.started_at, i.detected_at)) DESC, i.id "
+            f"julianday(coalesce(i.resolved_at, :end)) - julianday({_ANCHOR}) DESC, i.id "
             "LIMIT :limit",
             {**window(start, end), "limit": limit},
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from kb.store.queries.sql import incident_time_since
 from kb.timeutil import to_text
 
 MAX_TERMS = 32  # words of a query searched for; more only narrow an AND further
@@ -70,8 +71,8 @@ def _filters(
         where.append("i.kind = ?")
         params.append(kind)
     if since is not None:
-        where.append("i.started_at >= ?")
-        params.append(to_text(since))
+        where.append(incident_time_since("i."))  # started, else detected (kb.rules.incident_time)
+        params += [to_text(since)] * 2
     if modes is not None:
         codes = json.dumps(list(modes))
         where.append(

@@ -391,9 +391,7 @@ class IncidentScreen(KBScreen):
             refs += [(f"causes[{n}].mode", c.mode) for n, c in enumerate(incident.causes) if c.mode]
             for where, code in refs:
                 if self.taxonomy.resolve(code) is None:
-                    near = self.taxonomy.suggest(code)
-                    hint = f"; did you mean {', '.join(near)}?" if near else ""
-                    return None, [(where.split("[")[0], f"{where}: unknown taxonomy code {code!r}{hint}")]
+                    return None, [(where.split("[")[0], f"{where}: {self.taxonomy.unknown_code(code)}")]
         return incident, []
 
     def validate_form(self) -> Any:

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from kb.humanize import day, plural, score
+from kb.rules import verdict_rank
 from kb_tui.backend import Unavailable, has, optional, session
 from kb_tui.components.badges import owner_text, stage_text, verdict_badge
 from kb_tui.components.sparkline import spark_text
@@ -39,7 +40,6 @@ OPTIONAL = (("owner", 8), ("usage", 6), ("last", 10))  # (key, least width) in t
 PAGE = 200  # rows added to the table at a time: reaching the last one adds the next page
 FILTER_DEBOUNCE_S = 0.06
 SORT_KEYS = ("verdict", "score", "slug", "stage", "owner", "incidents", "last", "usage")
-VERDICT_RANK = {"silent-failure": 0, "watch": 1, "healthy": 2}
 
 
 class PortfolioScreen(KBScreen):
@@ -142,7 +142,7 @@ class PortfolioScreen(KBScreen):
         verdict = (self.verdicts or {}).get(row.slug)
         match self.sort_key:
             case "verdict":
-                rank = VERDICT_RANK.get(verdict.verdict, 3) if verdict else 3
+                rank = verdict_rank(verdict.verdict if verdict else None)
                 return (rank, -(verdict.score if verdict else 0.0), row.slug)
             case "score":
                 return (-(verdict.score if verdict else -1.0), row.slug)

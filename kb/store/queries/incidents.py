@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kb.approxdate import ApproxDate, is_approx, span, with_written
+from kb.store.queries.sql import incident_time_since
 from kb.timeutil import as_utc, from_text, now_utc, to_text
 
 
@@ -68,8 +69,8 @@ def incident_rows(
         )
         params += [mode, mode]
     if since is not None:
-        where.append("incidents.started_at >= ?")
-        params.append(to_text(since))
+        where.append(incident_time_since("incidents."))  # started, else detected (kb.rules.incident_time)
+        params += [to_text(since)] * 2
     if not include_duplicates:
         where.append("duplicate_of IS NULL")
     sql = (

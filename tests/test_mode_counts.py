@@ -1,0 +1,76 @@
+"""The TUI's taxonomy browser and `kb taxonomy list` count incidents per mode by one rule.
+
+The browser (F4) reads `KB.mode_counts()`; the CLI reads kb.taxonomy.incidents_by_mode over the
+incidents. Both go through kb.taxonomy.mode_usage: classified under a mode or naming it in a cause,
+aliases resolved, once per incident, merged duplicates left out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kb.service import KB
+from tests.conftest import Run
+
+# INC-0001: classified drift (primary) and naming drift in a cause: one incident for drift
+# INC-0002: a duplicate of INC-0001: never counted
+DOC = """
+projects:
+  - slug: p
+    name: P
+    stage: production
+incidents:
+  - id: INC-0001
+    project: p
+    title: one
+    kind: degradation
+    started_at: 2026-02-01
+    summary: s
+    modes:
+      - code: drift.distribution-shift
+        role: primary
+      - code: silent.quiet-shutdown
+        role: contributing
+    causes:
+      - id: c1
+        statement: moved
+        mode: drift.distribution-shift
+        trigger: true
+  - id: INC-0002
+    project: p
+    title: two
+    kind: degradation
+    started_at: 2026-02-01
+    summary: s
+    duplicate_of: INC-0001
+    modes:
+      - code: drift.distribution-shift
+        role: primary
+"""
+
+
+def _cli_counts(run: Run) -> dict[str, int]:
+    data = json.loads(run.ok("taxonomy", "list", "--json").stdout)
+    return {m["code"]: m["incidents"] for cat in data["categories"] for m in cat["modes"]}
+
+
+def test_the_browser_counts_equal_the_cli_on_the_seed_database(run: Run, db_path: Path) -> None:
+    run.ok("seed")
+    cli = _cli_counts(run)
+    with KB(db_path) as kb:
+        tui = kb.mode_counts()  # what kb_tui/screens/taxonomy.py shows
+    assert sum(cli.values()) > 0
+    assert {code: tui.get(code, 0) for code in cli} == cli
+    assert set(tui) <= set(cli)  # no count under a code the taxonomy does not list (an alias)
+
+
+def test_counts_by_hand(run: Run, db_path: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "d.yaml"
+    doc.write_text(DOC, encoding="utf-8")
+    run.ok("import", str(doc))
+    with KB(db_path) as kb:
+        assert kb.mode_counts() == {"drift.distribution-shift": 1, "silent.quiet-shutdown": 1}
+    cli = _cli_counts(run)
+    assert cli["drift.distribution-shift"] == 1 and cli["silent.quiet-shutdown"] == 1
+    assert sum(cli.values()) == 2
