@@ -1,4 +1,8 @@
-"""Run one read-only part of an analysis in a forked child process, on another core.
+"""Where the parts of an analysis run: a runner (`SerialRunner`, `ProcessRunner`) is passed in.
+
+The analysis is written once; `runner.start(fn)` / `runner.start_on(session, fn)` return a pending
+part whose `result()` the caller collects. The serial runner runs a part here when asked; the
+process runner starts it in a forked child process, on another core (`Part`).
 
 The quarterly review is several independent analyses of one database; on a 2-core machine two of
 them can run at once. Fork, not spawn: the child starts with every module and the loaded taxonomy
@@ -9,7 +13,7 @@ CLI; never from the TUI's worker threads, where another thread may hold a lock t
 inherit), and never with the caller's SQLite connection: the child opens its own (a connection
 must not cross a fork). Whenever the child fails for any reason, the part is run again in this
 process, so the answer (or the error) is always the one a serial run gives; only the time differs.
-Set KB_PARALLEL=0 to never fork.
+`default_runner` forks only where `can_fork` says so; set KB_PARALLEL=0 to never fork.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Service-layer operations grouped by analysis; kb.service.KB inherits them all.
+"""The domain services behind kb.service.KB, one module per domain.
 
-Each mixin uses `self.db`, `self.actor`, `self.transaction()` and `self.taxonomy` from KB and
-imports its analysis lazily, so opening a KB stays cheap.
+Each service is constructed with the session (kb.ops.base.Session: connection, actor, taxonomy)
+and the other services it uses; KB builds them and delegates to them. Analyses are imported
+lazily inside the methods, so opening a KB stays cheap.
 """
