@@ -306,9 +306,6 @@ class KB:
     ) -> tuple[list[Verdict], dict[str, str]]:
         return self.silent_service.silent_scan_pair(as_of, before, runner, config_path)
 
-    def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
-        return self.silent_service.silent_snapshot(as_of, project)
-
     def silent_snapshots(
         self, as_ofs: list[date], project: str | None = None, cfg: SilentConfig | None = None
     ) -> list[Snapshot]:

@@ -246,10 +246,6 @@ class SilentService(Service):
                 raise
             return current, earlier.result()
 
-    def silent_snapshot(self, as_of: date, project: str | None = None) -> Snapshot:
-        """Everything the detector reads, in six queries, grouped by project in Python."""
-        return self.silent_snapshots([as_of], project)[0]
-
     def silent_snapshots(
         self, as_ofs: list[date], project: str | None = None, cfg: SilentConfig | None = None
     ) -> list[Snapshot]:

@@ -233,11 +233,6 @@ def all_series(rows: list[dict[str, Any]]) -> dict[str, tuple[list[str], list[fl
     return out
 
 
-def series(rows: list[dict[str, Any]], column: str) -> tuple[list[str], list[float]]:
-    """The known values of one metric (or derived rate) in period order, with their labels."""
-    return all_series(rows)[column]
-
-
 def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
     """Every project's verdict, worst first (score, then verdict, then slug)."""
     rule = cfg.rule
