@@ -32,11 +32,11 @@ class SynthSpec:
     last_period: str = "2026Q3"
 
     def __post_init__(self) -> None:
-        for name in ("projects", "periods"):
-            if getattr(self, name) < 1:
+        for name, value in (("projects", self.projects), ("periods", self.periods)):
+            if value < 1:
                 raise ValueError(f"{name} must be at least 1")
-        for name in ("incidents", "flag_events"):
-            if getattr(self, name) < 0:
+        for name, value in (("incidents", self.incidents), ("flag_events", self.flag_events)):
+            if value < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.incidents >= 10**9:
             raise ValueError("incidents must be below 1,000,000,000 (the id has at most 9 digits)")
