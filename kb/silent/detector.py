@@ -547,7 +547,7 @@ def _trend_signals(trends: dict[str, Trend | None], fire: Any, notes: list[str])
                 if v is not None and v.n
                 else "; value is not recorded, so nothing shows the extra cost pays for itself"
             )
-            fire(code, _trend_words(t, words) + tail, **_trend_data(t), value_periods=v.n)
+            fire(code, _trend_words(t, words) + tail, **_trend_data(t), value_periods=v.n if v is not None else 0)
         else:
             fire(code, _trend_words(t, words), **_trend_data(t))
 
