@@ -127,7 +127,8 @@ class RecordService(Service):
             since=since,
             include_duplicates=include_duplicates,
             limit=limit,
-            mode=mode,
+            # a mode means its aliases too, which older records may carry (as in search)
+            mode=self.codes_under(mode, "mode") if mode else None,
         )
 
     def add_incident(self, incident: Incident) -> Incident:

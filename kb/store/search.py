@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from kb.store.queries.sql import incident_time_since
+from kb.store.queries.sql import incident_time_since, touches_modes
 from kb.timeutil import to_text
 
 MAX_TERMS = 32  # words of a query searched for; more only narrow an AND further
@@ -75,10 +75,7 @@ def _filters(
         params += [to_text(since)] * 2
     if modes is not None:
         codes = json.dumps(list(modes))
-        where.append(
-            "(i.id IN (SELECT incident_id FROM classifications WHERE code IN (SELECT value FROM json_each(?)))"
-            " OR i.id IN (SELECT incident_id FROM causes WHERE mode IN (SELECT value FROM json_each(?))))"
-        )
+        where.append(touches_modes("i."))
         params += [codes, codes]
     if not include_duplicates:
         where.append("i.duplicate_of IS NULL")

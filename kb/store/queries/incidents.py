@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from kb.approxdate import ApproxDate, is_approx, span, with_written
-from kb.store.queries.sql import incident_time_since
+from kb.store.queries.sql import incident_time_since, touches_modes
 from kb.timeutil import as_utc, from_text, now_utc, to_text
 
 
@@ -53,7 +54,7 @@ def incident_rows(
     since: date | datetime | None = None,
     include_duplicates: bool = False,
     limit: int | None = None,
-    mode: str | None = None,
+    mode: str | Sequence[str] | None = None,
 ) -> list[IncidentRow]:
     """Incidents newest first (by when impact began), live ones only unless asked."""
     where: list[str] = []
@@ -62,12 +63,10 @@ def incident_rows(
         if val:
             where.append(f"{col} = ?")
             params.append(val)
-    if mode:  # classified under the mode, or naming it in a cause
-        where.append(
-            "(id IN (SELECT incident_id FROM classifications WHERE code = ?)"
-            " OR id IN (SELECT incident_id FROM causes WHERE mode = ?))"
-        )
-        params += [mode, mode]
+    if mode:  # classified under the mode (or one of the codes), or naming it in a cause
+        codes = json.dumps([mode] if isinstance(mode, str) else list(mode))
+        where.append(touches_modes("incidents."))
+        params += [codes, codes]
     if since is not None:
         where.append(incident_time_since("incidents."))  # started, else detected (kb.rules.incident_time)
         params += [to_text(since)] * 2

@@ -24,3 +24,13 @@ def incident_time_in(alias: str = "", start: str = ":start", end: str = ":end") 
         f"(({a}started_at >= {start} AND {a}started_at < {end}) "
         f"OR ({a}started_at IS NULL AND {a}detected_at >= {start} AND {a}detected_at < {end}))"
     )
+
+
+def touches_modes(alias: str = "") -> str:
+    """The incident is classified under one of the codes of a JSON array parameter, or one of its causes
+    names one (the parameter given twice): what a filter on a mode means everywhere (`--mode`, the
+    taxonomy browser's incident list)."""
+    return (
+        f"({alias}id IN (SELECT incident_id FROM classifications WHERE code IN (SELECT value FROM json_each(?)))"
+        f" OR {alias}id IN (SELECT incident_id FROM causes WHERE mode IN (SELECT value FROM json_each(?))))"
+    )
