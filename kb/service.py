@@ -377,9 +377,6 @@ class KB:
         return self.review_service.freeze_review(quarter)
 
     # --- GraphOps ---
-    def drop_graph_cache(self) -> None:
-        return self.graph_service.drop_graph_cache()
-
     def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
         return self.graph_service.graph(project, incident)
 
