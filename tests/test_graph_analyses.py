@@ -313,4 +313,6 @@ def test_analyses_see_every_write_and_keep_no_graph(pf: KB, db_path) -> None:
     finally:
         other.close()
     assert pf.root_causes(quarter="2026Q3").total_weight == 5 + 3
-    assert not [k for k in vars(pf) if "graph" in k]  # nothing graph-shaped kept on the handle
+    # nothing graph-shaped kept on the handle, nor on the graph service it delegates to
+    assert not [k for k in vars(pf) if "graph" in k and k != "graph_service"]
+    assert not [k for k in vars(pf.graph_service) if "graph" in k]

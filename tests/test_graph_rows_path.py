@@ -22,7 +22,7 @@ from tests.test_graph_patterns import _WINDOWS, hand, seeded, synthetic  # noqa:
 
 def _assert_equal_to_the_graph(kb: KB, window: dict[str, object]) -> None:
     w = make_window(**window)  # type: ignore[arg-type]
-    g = kb._build_graph(window=w)
+    g = kb.graph_service._build_graph(window=w)
     assert kb.root_causes(**window).model_dump() == root_causes(g, w).model_dump()  # type: ignore[arg-type]
     assert kb.triggers(**window).model_dump() == triggers(g, w).model_dump()  # type: ignore[arg-type]
     for limit in (3, 1000):
@@ -39,7 +39,7 @@ def _assert_equal_to_the_graph(kb: KB, window: dict[str, object]) -> None:
 
 
 def _assert_why_and_cycles_equal_the_graph(kb: KB) -> None:
-    g = kb._build_graph()
+    g = kb.graph_service._build_graph()
     for codes in ([OW], [NM, LAT], ["drift.distribution-shift"], ["ops.no-monitoring", "org.unclear-ownership"]):
         current = [kb.taxonomy.resolve(c) or c for c in codes]
         if not all(c in kb.taxonomy.modes for c in current):
