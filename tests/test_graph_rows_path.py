@@ -138,7 +138,7 @@ def test_a_value_holding_the_separator_is_read_row_by_row(hand: KB) -> None:  # 
     rows = load_chain_rows(hand.db.conn)
     assert unpack_modes(rows.modes["HB-0005"]) == ["made.up\ufffdcode", "integration.latency"]
     w = make_window()
-    g = hand._build_graph(window=w)
+    g = hand.graph_service._build_graph(window=w)
     expected = root_causes(g, w).model_dump()
     for item in expected["items"]:
         item["code"] = item["code"].replace("\x1f", "\ufffd")
