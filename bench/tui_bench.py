@@ -204,32 +204,51 @@ def synth_db(projects: int, cache: Path, per_project: int = 50) -> str:
     return str(path)
 
 
-def forms(db: str, reps: int) -> dict[str, list[float]]:
-    """Fresh process per round: floor (empty app, one form) then kb (rows, verdicts, every screen)."""
+def forms(db: str, reps: int, compare: str | None = None) -> dict[str, list[float]]:
+    """Fresh process per round: floor (empty app, one form), kb (rows, verdicts, every screen), and with
+    `compare` the same for that checkout ("kb@compare"), so load on the shared machine falls on all alike."""
+    runs: list[tuple[str, str, str | None]] = [("floor", "floor", None), ("kb", "kb", None)]
+    if compare:
+        runs.append(("kb@compare", "kb", compare))
     out: dict[str, list[float]] = {}
     for _ in range(reps):
-        for mode in ("floor", "kb"):
-            done = subprocess.run([sys.executable, "-c", FORMS, mode, db], capture_output=True, text=True, check=True)
-            for name, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
-                out.setdefault(f"{mode}:{name}", []).append(value)
+        for name, mode, tree in runs:
+            env = {**os.environ, "PYTHONPATH": tree} if tree else None
+            done = subprocess.run(
+                [sys.executable, "-c", FORMS, mode, db], capture_output=True, text=True, check=True, env=env, cwd=tree
+            )
+            for key, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
+                out.setdefault(f"{name}:{key}", []).append(value)
     return out
 
 
-def responsiveness(sizes: list[int], reps: int, cache: Path, per_project: int) -> None:
+SCREENS = ("new incident", "quick log", "search", "taxonomy", "graph", "review", "new project")
+
+
+def responsiveness(sizes: list[int], reps: int, cache: Path, per_project: int, compare: str | None = None) -> None:
     """Issue 18's targets: any screen or form usable within 200 ms, verdicts within 1 s at 200 projects."""
     print("responsiveness (medians; a form is usable when its first field holds the cursor)")
+    if compare:
+        print(f"  'before' is the checkout in {compare}, run in the same rounds")
     for n in sizes:
         db = synth_db(n, cache, per_project)
-        got = forms(db, reps)
+        got = forms(db, reps, compare)
         med = {k: statistics.median(v) for k, v in got.items()}
-        floor_form = med["floor:form"]
+        floor_ms = med["floor:form"] * 1000
         print(f"  {n:,} projects ({n * per_project:,} incidents), {reps} rounds:")
-        print(f"    empty Textual app, push a one-input form: {floor_form * 1000:7.1f} ms (floor)")
-        for name in ("new incident", "quick log", "search", "taxonomy", "graph", "review", "new project"):
+        print(f"    empty Textual app, push a one-input form: {floor_ms:7.1f} ms (floor)")
+        for name in SCREENS:
             ms = med[f"kb:{name}"] * 1000
-            print(f"    {name + ' (key to cursor in field)':40s} {ms:7.1f} ms  ({ms / (floor_form * 1000):.1f}x floor)")
-        print(f"    portfolio rows from process start:       {med['kb:rows']:7.3f} s")
-        print(f"    portfolio verdicts from process start:   {med['kb:verdicts']:7.3f} s")
+            line = f"    {name + ' (key to cursor in field)':40s} {ms:7.1f} ms  ({ms / floor_ms:5.1f}x floor)"
+            if compare:
+                before = med[f"kb@compare:{name}"] * 1000
+                line += f"   before {before:7.1f} ms ({before / floor_ms:5.1f}x)"
+            print(line)
+        for key, label in (("rows", "portfolio rows"), ("verdicts", "portfolio verdicts")):
+            line = f"    {label + ' from process start:':41s} {med['kb:' + key]:7.3f} s"
+            if compare:
+                line += f"   before {med['kb@compare:' + key]:7.3f} s"
+            print(line)
 
 
 def main() -> None:
@@ -253,7 +272,13 @@ def main() -> None:
     ap.add_argument("--per-project", type=int, default=50, help="incidents per project in those databases")
     args = ap.parse_args()
     if args.responsiveness:
-        responsiveness([int(n) for n in args.responsiveness.split(",")], args.reps, Path(args.cache), args.per_project)
+        responsiveness(
+            [int(n) for n in args.responsiveness.split(",")],
+            args.reps,
+            Path(args.cache),
+            args.per_project,
+            args.compare,
+        )
         return
     if not args.db:
         ap.error("--db is needed for the start-up and search timings (or use --responsiveness)")

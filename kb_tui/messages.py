@@ -7,9 +7,12 @@ thread) is the only code that touches widgets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from kb.silent.detector import Verdict
 
 
 @dataclass
@@ -19,13 +22,19 @@ class PortfolioLoaded(Message):
 
 
 @dataclass
-class PortfolioEnriched(Message):
-    """Verdicts and usage series, which arrive after the table is on screen."""
+class PortfolioVerdicts(Message):
+    """The detector's verdicts, which arrive after the table is on screen (and before the sparklines)."""
 
-    verdicts: dict[str, Any] | None
+    verdicts: dict[str, Verdict]
+    suspects: int
+
+
+@dataclass
+class PortfolioUsage(Message):
+    """Usage series for the sparklines and the overdue count: the last of the portfolio's second pass."""
+
     usage: dict[str, list[float]]
-    suspects: int | None
-    overdue: int | None = None
+    overdue: int
 
 
 @dataclass

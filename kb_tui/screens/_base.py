@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from kb_tui.messages import Failed
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+    from textual.widgets import TabbedContent
 
 log = logging.getLogger("kb.tui")
 
@@ -58,19 +62,50 @@ class KBScreen(WorkerErrors, Screen[None]):
             return bool(self.query("TabbedContent"))
         return True
 
-    def action_switch_tab(self, step: int) -> None:
-        """Move to the next (or previous) tab and put the cursor in its first field."""
-        from textual.widgets import TabbedContent, Tabs
+    async def action_switch_tab(self, step: int) -> None:
+        """Move to the next (or previous) tab and put the cursor in its first field, once the tab is
+        composed (a LazyPane is built here on its first visit)."""
+        from textual.widgets import ContentSwitcher, TabbedContent
 
         tabs = self.query(TabbedContent).first(TabbedContent)
-        bar = tabs.query_one(Tabs)
-        # through the tab bar, whose state changes at once, so two quick presses move two tabs
-        # (setting TabbedContent.active twice could be undone by the first change's late message)
-        if step > 0:
-            bar.action_next_tab()
-        else:
-            bar.action_previous_tab()
-        self.call_after_refresh(lambda: self.focus_first_field(tabs.active))
+        ids = [pane.id for pane in tabs.get_child_by_type(ContentSwitcher).children if pane.id]
+        if not ids:
+            return
+        # set directly (its watcher moves the tab bar without a message that could arrive late)
+        target = ids[(ids.index(tabs.active) + step) % len(ids)] if tabs.active in ids else ids[0]
+        tabs.active = target
+        await self.build_pane(self.query_one(f"#{target}"))
+        if tabs.active == target:
+            self.focus_first_field(target)
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A lazy tab is composed the first time it is shown (by click, ← → on the tab bar, or code)."""
+        await self.build_pane(event.pane)
+
+    async def build_pane(self, pane: Widget) -> None:
+        from kb_tui.components.forms import compact
+        from kb_tui.components.lazy_pane import LazyPane
+
+        if isinstance(pane, LazyPane) and await pane.build():
+            compact(pane)
+            self.pane_built(pane.id or "")
+
+    async def show_tab(self, pane_id: str) -> None:
+        """Make a tab the active one, with its content composed when this returns."""
+        from textual.widgets import TabbedContent
+
+        self.query(TabbedContent).first(TabbedContent).active = pane_id
+        await self.build_pane(self.query_one(f"#{pane_id}"))
+
+    def pane_built(self, pane_id: str) -> None:
+        """A lazy tab's widgets have just been mounted: fill them from the screen's state."""
+
+    def pane_ready(self, pane_id: str) -> bool:
+        """Whether a tab's widgets exist (a lazy tab not shown yet has none)."""
+        from kb_tui.components.lazy_pane import LazyPane
+
+        pane = self.query_one(f"#{pane_id}")
+        return not isinstance(pane, LazyPane) or pane.built
 
     def focus_first_field(self, pane_id: str) -> None:
         """The first input (else the first focusable widget) of a tab pane gets the focus."""
@@ -79,11 +114,11 @@ class KBScreen(WorkerErrors, Screen[None]):
         pane = self.query_one(f"#{pane_id}")
         for widget in pane.query("*"):
             if isinstance(widget, Input | TextArea) and widget.focusable:
-                widget.focus()
+                self.set_focus(widget)  # now, not after the keys already waiting in the queue
                 return
         for widget in pane.query("*"):
             if widget.focusable:
-                widget.focus()
+                self.set_focus(widget)
                 return
 
     @property

@@ -48,6 +48,7 @@ from kb.models import (
 )
 from kb_tui.backend import Unavailable, optional, session
 from kb_tui.components.cause_tree import CauseTree
+from kb_tui.components.lazy_pane import LazyPane
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
 from kb_tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
 from kb_tui.screens._base import KBScreen
@@ -180,69 +181,85 @@ class IncidentScreen(KBScreen):
                 yield from _field("Tags", Input(id="f-tags", placeholder="comma separated"), "tags")
                 yield Label("Summary", classes="panel-title")
                 yield TextArea(id="f-summary")
-            with TabPane("Modes", id="tab-modes"), Horizontal(classes="split"):
-                yield TaxonomyPicker(id="mode-picker", classes="side")
-                with Vertical(classes="main"):
-                    table: DataTable[Any] = DataTable(id="modes-table", cursor_type="row")
-                    table.add_columns("code", "role", "conf.", "evidence")
-                    yield table
-                    yield _row("Role", Select([(r, r) for r in ROLES], value="primary", allow_blank=False, id="m-role"))
-                    yield _row(
-                        "Confidence",
-                        Select([(c, c) for c in CONFIDENCES], value="known", allow_blank=False, id="m-confidence"),
-                    )
-                    yield _row("Evidence", Input(id="m-evidence", placeholder="why this mode applies"))
-                    with Horizontal(classes="buttons"):
-                        yield Button("Remove mode", id="m-remove")
-            with TabPane("Causes", id="tab-causes"), Horizontal(classes="split"):
-                yield CauseTree(id="cause-tree", classes="side")
-                with VerticalScroll(classes="main"):
-                    yield Static("new cause", id="c-editing", classes="panel-title")
-                    yield _row("Statement", Input(id="c-statement", placeholder="what was true"))
-                    yield _row("Mode", Input(id="c-mode", placeholder="taxonomy code"))
-                    yield _row("Because", Input(id="c-because", placeholder="ids of causes behind it: c2, c3"))
-                    yield _row("Trigger", Switch(False, id="c-trigger"))
-                    with Horizontal(classes="buttons"):
-                        yield Button("Add", id="c-add", variant="primary")
-                        yield Button("Add as why?", id="c-add-why")
-                        yield Button("Update", id="c-update")
-                        yield Button("Remove", id="c-remove")
-                    yield Label("Why? suggestions for the selected cause", classes="panel-title")
-                    yield OptionList(id="why-list")
-            with TabPane("Actions", id="tab-actions"), Vertical():
-                actions: DataTable[Any] = DataTable(id="actions-table", cursor_type="row")
-                actions.add_columns("title", "owner", "due", "status", "kind")
-                yield actions
-                yield _row("Title", Input(id="a-title", placeholder="action item"))
-                yield _row("Owner", Input(id="a-owner"))
-                yield _row("Due", Input(id="a-due", placeholder="YYYY-MM-DD"))
-                yield _row("Status", _select("status", ACTION_STATUSES, "open", "a-"))
-                yield _row("Kind", _select("kind", ACTION_KINDS, "prevent", "a-"))
-                with Horizontal(classes="buttons"):
-                    yield Button("Add action", id="a-add", variant="primary")
-                    yield Button("Remove", id="a-remove")
-            with TabPane("Timeline", id="tab-timeline"), Vertical():
-                timeline: DataTable[Any] = DataTable(id="timeline-table", cursor_type="row")
-                timeline.add_columns("at", "what happened")
-                yield timeline
-                yield _row("At", Input(id="t-at", placeholder="YYYY-MM-DD[THH:MMZ]"))
-                yield _row("Text", Input(id="t-text"))
-                with Horizontal(classes="buttons"):
-                    yield Button("Add entry", id="t-add", variant="primary")
-                    yield Button("Remove", id="t-remove")
-            with TabPane("Links", id="tab-links"), Vertical():
-                links: DataTable[Any] = DataTable(id="links-table", cursor_type="row")
-                links.add_columns("title", "url / document")
-                yield links
-                yield _row("Title", Input(id="l-title", placeholder="what the link is"))
-                yield _row("URL", Input(id="l-url", placeholder="https://… (or a document name below)"))
-                yield _row("Document", Input(id="l-document", placeholder="a document without a URL"))
-                yield _row("Quote", Input(id="l-quote", placeholder="the passage that matters (optional)"))
-                with Horizontal(classes="buttons"):
-                    yield Button("Add link", id="l-add", variant="primary")
-                    yield Button("Remove", id="l-remove")
+            # the other tabs are composed when first shown (most of what ctrl+n cost was building them)
+            yield LazyPane("Modes", self._modes_tab, id="tab-modes")
+            yield LazyPane("Causes", self._causes_tab, id="tab-causes")
+            yield LazyPane("Actions", self._actions_tab, id="tab-actions")
+            yield LazyPane("Timeline", self._timeline_tab, id="tab-timeline")
+            yield LazyPane("Links", self._links_tab, id="tab-links")
         yield Static("", id="inc-error", classes="error-line")
         yield Footer(compact=True)
+
+    def _modes_tab(self) -> ComposeResult:
+        with Horizontal(classes="split"):
+            yield TaxonomyPicker(id="mode-picker", classes="side")
+            with Vertical(classes="main"):
+                table: DataTable[Any] = DataTable(id="modes-table", cursor_type="row")
+                table.add_columns("code", "role", "conf.", "evidence")
+                yield table
+                yield _row("Role", Select([(r, r) for r in ROLES], value="primary", allow_blank=False, id="m-role"))
+                yield _row(
+                    "Confidence",
+                    Select([(c, c) for c in CONFIDENCES], value="known", allow_blank=False, id="m-confidence"),
+                )
+                yield _row("Evidence", Input(id="m-evidence", placeholder="why this mode applies"))
+                with Horizontal(classes="buttons"):
+                    yield Button("Remove mode", id="m-remove")
+
+    def _causes_tab(self) -> ComposeResult:
+        with Horizontal(classes="split"):
+            yield CauseTree(id="cause-tree", classes="side")
+            with VerticalScroll(classes="main"):
+                yield Static("new cause", id="c-editing", classes="panel-title")
+                yield _row("Statement", Input(id="c-statement", placeholder="what was true"))
+                yield _row("Mode", Input(id="c-mode", placeholder="taxonomy code"))
+                yield _row("Because", Input(id="c-because", placeholder="ids of causes behind it: c2, c3"))
+                yield _row("Trigger", Switch(False, id="c-trigger"))
+                with Horizontal(classes="buttons"):
+                    yield Button("Add", id="c-add", variant="primary")
+                    yield Button("Add as why?", id="c-add-why")
+                    yield Button("Update", id="c-update")
+                    yield Button("Remove", id="c-remove")
+                yield Label("Why? suggestions for the selected cause", classes="panel-title")
+                yield OptionList(id="why-list")
+
+    def _actions_tab(self) -> ComposeResult:
+        with Vertical():
+            actions: DataTable[Any] = DataTable(id="actions-table", cursor_type="row")
+            actions.add_columns("title", "owner", "due", "status", "kind")
+            yield actions
+            yield _row("Title", Input(id="a-title", placeholder="action item"))
+            yield _row("Owner", Input(id="a-owner"))
+            yield _row("Due", Input(id="a-due", placeholder="YYYY-MM-DD"))
+            yield _row("Status", _select("status", ACTION_STATUSES, "open", "a-"))
+            yield _row("Kind", _select("kind", ACTION_KINDS, "prevent", "a-"))
+            with Horizontal(classes="buttons"):
+                yield Button("Add action", id="a-add", variant="primary")
+                yield Button("Remove", id="a-remove")
+
+    def _timeline_tab(self) -> ComposeResult:
+        with Vertical():
+            timeline: DataTable[Any] = DataTable(id="timeline-table", cursor_type="row")
+            timeline.add_columns("at", "what happened")
+            yield timeline
+            yield _row("At", Input(id="t-at", placeholder="YYYY-MM-DD[THH:MMZ]"))
+            yield _row("Text", Input(id="t-text"))
+            with Horizontal(classes="buttons"):
+                yield Button("Add entry", id="t-add", variant="primary")
+                yield Button("Remove", id="t-remove")
+
+    def _links_tab(self) -> ComposeResult:
+        with Vertical():
+            links: DataTable[Any] = DataTable(id="links-table", cursor_type="row")
+            links.add_columns("title", "url / document")
+            yield links
+            yield _row("Title", Input(id="l-title", placeholder="what the link is"))
+            yield _row("URL", Input(id="l-url", placeholder="https://… (or a document name below)"))
+            yield _row("Document", Input(id="l-document", placeholder="a document without a URL"))
+            yield _row("Quote", Input(id="l-quote", placeholder="the passage that matters (optional)"))
+            with Horizontal(classes="buttons"):
+                yield Button("Add link", id="l-add", variant="primary")
+                yield Button("Remove", id="l-remove")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The cause-chain keys show (and work) on the Causes tab only."""
@@ -278,8 +295,23 @@ class IncidentScreen(KBScreen):
 
     def on_taxonomy_loaded(self, message: TaxonomyLoaded) -> None:
         self.taxonomy = message.taxonomy
-        self.query_one(TaxonomyPicker).set_taxonomy(message.taxonomy)
-        self.query_one("#c-mode", Input).suggester = SuggestFromList(list(message.taxonomy.modes), case_sensitive=True)
+        self._give_taxonomy()
+
+    def _give_taxonomy(self) -> None:
+        """The mode picker and the cause form's mode suggestions, on the tabs built so far."""
+        if self.taxonomy is None:
+            return
+        if self.pane_ready("tab-modes"):
+            self.query_one(TaxonomyPicker).set_taxonomy(self.taxonomy)
+        if self.pane_ready("tab-causes"):
+            self.query_one("#c-mode", Input).suggester = SuggestFromList(list(self.taxonomy.modes), case_sensitive=True)
+
+    def pane_built(self, pane_id: str) -> None:
+        """A tab shown for the first time: its lists and pickers come from the state held so far."""
+        for field in self.query_one(f"#{pane_id}").query(Input):
+            field.select_on_focus = False
+        self._give_taxonomy()
+        self.refresh_lists()
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         self.query_one("#f-project", Input).suggester = SuggestFromList(message.projects, case_sensitive=True)
@@ -422,8 +454,11 @@ class IncidentScreen(KBScreen):
             return False
         if self.collect() != self.saved_state:
             return True
-        drafts = ["#a-title", "#t-text"] + ([] if self.selected_cause else ["#c-statement"])
-        return any(self.query_one(name, Input).value.strip() for name in drafts)
+        drafts = [("tab-actions", "#a-title"), ("tab-timeline", "#t-text")]
+        if not self.selected_cause:
+            drafts.append(("tab-causes", "#c-statement"))
+        # a tab never shown holds no draft
+        return any(self.pane_ready(pane) and self.query_one(name, Input).value.strip() for pane, name in drafts)
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -622,8 +657,8 @@ class IncidentScreen(KBScreen):
     def action_add_why(self) -> None:
         self._add_why()
 
-    def action_why_list(self) -> None:
-        self.query_one(TabbedContent).active = "tab-causes"
+    async def action_why_list(self) -> None:
+        await self.show_tab("tab-causes")
         options = self.query_one("#why-list", OptionList)
         options.focus()
         if options.option_count and options.highlighted is None:
@@ -712,23 +747,29 @@ class IncidentScreen(KBScreen):
             self.validate_form()
 
     def refresh_lists(self) -> None:
-        modes: DataTable[Any] = self.query_one("#modes-table", DataTable)
-        modes.clear()
-        for m in self.modes:
-            modes.add_row(m["code"], m["role"], m["confidence"], m.get("evidence", ""))
-        self.query_one(CauseTree).show_causes(self.causes)
-        actions: DataTable[Any] = self.query_one("#actions-table", DataTable)
-        actions.clear()
-        for a in self.actions:
-            actions.add_row(a["title"], a.get("owner", ""), a.get("due") or "", a["status"], a["kind"])
-        timeline: DataTable[Any] = self.query_one("#timeline-table", DataTable)
-        timeline.clear()
-        for t in self.timeline:
-            timeline.add_row(str(t["at"]), t["text"])
-        links: DataTable[Any] = self.query_one("#links-table", DataTable)
-        links.clear()
-        for link in self.extra.get("links", []):
-            links.add_row(link.get("title") or "", link.get("url") or link.get("document") or "")
+        """Draw the modes, causes, actions, timeline and links on the tabs built so far."""
+        if self.pane_ready("tab-modes"):
+            modes: DataTable[Any] = self.query_one("#modes-table", DataTable)
+            modes.clear()
+            for m in self.modes:
+                modes.add_row(m["code"], m["role"], m["confidence"], m.get("evidence", ""))
+        if self.pane_ready("tab-causes"):
+            self.query_one(CauseTree).show_causes(self.causes)
+        if self.pane_ready("tab-actions"):
+            actions: DataTable[Any] = self.query_one("#actions-table", DataTable)
+            actions.clear()
+            for a in self.actions:
+                actions.add_row(a["title"], a.get("owner", ""), a.get("due") or "", a["status"], a["kind"])
+        if self.pane_ready("tab-timeline"):
+            timeline: DataTable[Any] = self.query_one("#timeline-table", DataTable)
+            timeline.clear()
+            for t in self.timeline:
+                timeline.add_row(str(t["at"]), t["text"])
+        if self.pane_ready("tab-links"):
+            links: DataTable[Any] = self.query_one("#links-table", DataTable)
+            links.clear()
+            for link in self.extra.get("links", []):
+                links.add_row(link.get("title") or "", link.get("url") or link.get("document") or "")
 
     # --- save and leave ------------------------------------------------------------------------
 
@@ -784,7 +825,7 @@ class IncidentScreen(KBScreen):
     def action_show_mode(self) -> None:
         """Jump to the taxonomy browser on the highlighted mode (Modes tab) or the selected cause's mode."""
         code: str | None = None
-        if self.query_one(TabbedContent).active == "tab-modes" and self.modes:
+        if self.query_one(TabbedContent).active == "tab-modes" and self.modes and self.pane_ready("tab-modes"):
             code = self.modes[self.query_one("#modes-table", DataTable).cursor_row]["code"]
         elif self.selected_cause is not None:
             cause = next((c for c in self.causes if c["id"] == self.selected_cause), None)
