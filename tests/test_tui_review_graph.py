@@ -76,7 +76,7 @@ def test_record_a_review_decision(db_path: Path) -> None:
             assert screen.query_one("#d-project", Input).value == "fraud-review"
             await pilot.press(*"ana")
             await pilot.press("ctrl+r")
-            await until(pilot, lambda: str(table.get_row_at(0)[6]) == "fix", "the decision in the scorecard")
+            await until(pilot, lambda: str(table.get_row_at(0)[7]) == "fix", "the decision in the scorecard")
 
     asyncio.run(flow())
     with KB(db_path) as kb:
@@ -164,3 +164,31 @@ def test_freeze_a_review_after_asking(db_path: Path) -> None:
         [info] = kb.frozen_reviews()
         assert info.quarter == "2025Q4" and info.projects == 1
         assert kb.review("2025Q4").frozen  # what the CLI shows from now on
+
+
+def test_review_shows_quiet_shutdowns_detected_but_not_logged(db_path: Path) -> None:
+    """The seed cases' 2026Q3: demand-forecast's flag forecast-driven-orders went off on 2026-08-20 and
+    nobody logged an incident, so `kb review 2026Q3` counts 0 logged and 1 detected with no incident.
+    The review screen says the same, in its summary and in that project's scorecard row."""
+    with KB(db_path, "tester") as kb:
+        kb.seed()
+
+    async def flow() -> None:
+        app = make_app(db_path, as_of=date(2026, 10, 15))  # the last complete quarter is 2026Q3
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("f6")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ReviewScreen)
+            await until(pilot, lambda: screen.review is not None, "the review")
+            summary = str(screen.query_one("#review-summary", Static).render())
+            assert "quiet shutdowns: 0 logged as incidents, 1 detected with no incident" in summary
+            table = screen.query_one("#scorecard", DataTable)
+            headers = [str(c.label) for c in table.columns.values()]
+            row = table.get_row("demand-forecast")
+            assert str(row[headers.index("quiet")]) == "0/1"
+            others = [str(table.get_row(str(k.value))[headers.index("quiet")]) for k in table.rows]
+            assert others.count("0/1") == 1 and set(others) == {"0/0", "0/1"}
+
+    asyncio.run(flow())

@@ -28,6 +28,7 @@ from textual.widgets import (
 )
 
 from kb.humanize import duration, percent, plural
+from kb.review.render import quiet_line
 from kb_tui.backend import Unavailable, optional, session
 from kb_tui.components.badges import stage_text, verdict_badge
 from kb_tui.messages import Failed, ReviewLoaded, Saved
@@ -64,7 +65,7 @@ class ReviewScreen(KBScreen):
                 yield Static("loading…", id="review-summary")
             with TabPane("Scorecard", id="tab-scorecard"):
                 table: DataTable[Any] = DataTable(id="scorecard", cursor_type="row", zebra_stripes=True)
-                table.add_columns("project", "stage", "verdict", "chg", "inc", "overdue", "decision")
+                table.add_columns("project", "stage", "verdict", "chg", "inc", "quiet", "overdue", "decision")
                 yield table
             with TabPane("Patterns", id="tab-patterns"), VerticalScroll():
                 yield Static("", id="review-patterns")
@@ -169,6 +170,7 @@ class ReviewScreen(KBScreen):
                 verdict_badge(card.verdict),
                 card.change,
                 card.incidents,
+                f"{card.quiet_shutdowns}/{card.quiet_shutdowns_unlogged}",  # logged / detected, no incident
                 card.overdue_actions,
                 decision,
                 key=card.slug,
@@ -185,8 +187,9 @@ class ReviewScreen(KBScreen):
         text.append(f"Review of {r.quarter}\n", style="bold")
         stages = ", ".join(f"{n} {stage}" for stage, n in s.by_stage.items())
         text.append(f"{plural(s.projects, 'project')} ({stages})\n")
-        text.append(f"{plural(s.incidents_opened, 'incident')} opened, {s.incidents_resolved} resolved; ")
-        text.append(f"{plural(s.quiet_shutdowns, 'quiet shutdown')}\n", style="bold red" if s.quiet_shutdowns else "")
+        text.append(f"{plural(s.incidents_opened, 'incident')} opened, {s.incidents_resolved} resolved\n")
+        quiet = f"quiet shutdowns: {quiet_line(s.quiet_shutdowns, s.quiet_shutdowns_unlogged)}\n"
+        text.append(quiet, style="bold red" if s.quiet_shutdowns or s.quiet_shutdowns_unlogged else "")
         ttd = s.time_to_detect.median_days
         ttr = s.time_to_resolve.median_days
         text.append(f"median time to detect {duration(ttd)}, to resolve {duration(ttr)}\n")
