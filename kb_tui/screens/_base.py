@@ -64,23 +64,45 @@ class KBScreen(WorkerErrors, Screen[None]):
 
     async def action_switch_tab(self, step: int) -> None:
         """Move to the next (or previous) tab and put the cursor in its first field, once the tab is
-        composed (a LazyPane is built here on its first visit)."""
-        from textual.widgets import ContentSwitcher, TabbedContent
+        composed (a LazyPane is built on its first visit)."""
+        from textual.widgets import TabbedContent, Tabs
+        from textual.widgets._tabbed_content import ContentTab
 
         tabs = self.query(TabbedContent).first(TabbedContent)
-        ids = [pane.id for pane in tabs.get_child_by_type(ContentSwitcher).children if pane.id]
-        if not ids:
+        bar = tabs.query_one(Tabs)
+        # through the tab bar, whose state changes at once, so two quick presses move two tabs
+        # (setting TabbedContent.active twice could be undone by the first change's late message)
+        if step > 0:
+            bar.action_next_tab()
+        else:
+            bar.action_previous_tab()
+        if not bar.active:
             return
-        # set directly (its watcher moves the tab bar without a message that could arrive late)
-        target = ids[(ids.index(tabs.active) + step) % len(ids)] if tabs.active in ids else ids[0]
-        tabs.active = target
+        self._focus_tab = target = ContentTab.sans_prefix(bar.active)
         await self.build_pane(self.query_one(f"#{target}"))
-        if tabs.active == target:
-            self.focus_first_field(target)
+        self._focus_pending_tab()
+
+    _focus_tab: str | None = None  # the tab last switched to by key: its first field gets the cursor
+
+    def _focus_pending_tab(self) -> None:
+        """Focus the first field of the tab switched to by key, once TabbedContent shows it and it is built
+        (whichever comes last calls this: the key's action or the TabActivated handler)."""
+        from textual.widgets import TabbedContent
+
+        from kb_tui.components.lazy_pane import LazyPane
+
+        if self._focus_tab is None or self.query(TabbedContent).first(TabbedContent).active != self._focus_tab:
+            return
+        pane = self.query_one(f"#{self._focus_tab}")
+        if isinstance(pane, LazyPane) and not pane.built:
+            return
+        self._focus_tab = None
+        self.focus_first_field(pane.id or "")
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """A lazy tab is composed the first time it is shown (by click, ← → on the tab bar, or code)."""
+        """A lazy tab is composed the first time it is shown (by key, click, ← → on the tab bar, or code)."""
         await self.build_pane(event.pane)
+        self._focus_pending_tab()
 
     async def build_pane(self, pane: Widget) -> None:
         from kb_tui.components.forms import compact
