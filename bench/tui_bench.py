@@ -79,7 +79,7 @@ def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[floa
 def interleaved(modes: list[str], db: str, reps: int, compare: str | None = None) -> dict[str, list[float]]:
     """One sample of each mode per round, so a burst of load on the shared machine hits them alike;
     with `compare`, that checkout's kb and cli modes take their turns too (as "<mode>@compare")."""
-    runs = [(m, m, None) for m in modes]
+    runs: list[tuple[str, str, str | None]] = [(m, m, None) for m in modes]
     if compare:
         runs += [(f"{m}@compare", m, compare) for m in modes if m != "floor"]
     out: dict[str, list[float]] = {name: [] for name, _, _ in runs}
@@ -94,6 +94,8 @@ def search_latency(db: str, queries: list[str]) -> list[float]:
     import asyncio
     from datetime import date
 
+    from textual.widgets import Input
+
     from kb_tui.app import KBApp
     from kb_tui.screens.search import SearchScreen
 
@@ -107,7 +109,7 @@ def search_latency(db: str, queries: list[str]) -> list[float]:
             screen = app.screen
             assert isinstance(screen, SearchScreen)
             for q in queries:
-                screen.query_one("#search-query").value = ""
+                screen.query_one("#search-query", Input).value = ""
                 await pilot.pause()
                 await pilot.press(*q)
                 while screen.shown_query is None or screen.shown_query[0] != q:
@@ -308,7 +310,7 @@ def main() -> None:
     for name in ("kb@compare", "cli@compare"):
         if name in samples:
             m = statistics.median(samples[name])
-            print(f"{name + ' (--compare)':33s} {m:.3f} s  ({m / result['floor_first_frame_s']:.2f}x floor)")
+            print(f"{name + ' (--compare)':33s} {m:.3f} s  ({m / statistics.median(floor):.2f}x floor)")
     med, top = result["search_ms_median"], result["search_ms_max"]
     if args.queries:
         print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")
