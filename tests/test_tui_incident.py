@@ -113,3 +113,46 @@ def test_invalid_dates_are_shown_inline_and_nothing_is_saved(db_path: Path) -> N
     asyncio.run(flow())
     with KB(db_path) as kb:
         assert kb.get_incident("INC-0001").detected_at is None
+
+
+def test_hidden_tabs_are_built_on_first_show_and_filled_from_the_incident(db_path: Path) -> None:
+    """The editor opens with only its Fields tab built; a tab shown later lists what the incident holds."""
+    from textual.widgets import DataTable
+
+    _setup(db_path)
+    with KB(db_path, "tester") as kb:
+        kb.add_incident(
+            Incident.model_validate(
+                {
+                    "id": "INC-0001",
+                    "project": "fraud-review",
+                    "title": "queue",
+                    "started_at": "2025-11-02",
+                    "actions": [
+                        {"title": "add a queue alarm", "owner": "ana"},
+                        {"title": "size the team", "owner": "bo"},
+                    ],
+                }
+            )
+        )
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.action_open_incident("INC-0001")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, IncidentScreen) and screen.loaded
+            assert not screen.query("#actions-table") and not screen.query("#mode-picker")
+            for _ in range(3):  # Modes, Causes, Actions
+                await pilot.press("alt+right")
+            await settle(pilot)
+            assert screen.query_one(TabbedContent).active == "tab-actions"
+            assert app.focused is screen.query_one("#a-title", Input)
+            table = screen.query_one("#actions-table", DataTable)
+            titles = [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
+            assert titles == ["add a queue alarm", "size the team"]
+            assert not screen.query("#timeline-table")  # never shown: still not built
+
+    asyncio.run(flow())
