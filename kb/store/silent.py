@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kb.store.queries import sql
+
 
 def project_slugs(db: Database) -> set[str]:
     return {r[0] for r in db.execute("SELECT slug FROM projects").fetchall()}
@@ -111,7 +113,7 @@ def overdue_action_rows(db: Database, before_day: str) -> list[tuple[Any, ...]]:
 
 
 _INCIDENT_COLUMNS = "i.id, i.project, i.started_at, i.detected_at, i.detected_by, i.flag_at, "
-_INCIDENT_COLUMNS += "coalesce(i.started_at, i.detected_at, '') AS at"
+_INCIDENT_COLUMNS += f"coalesce({sql.incident_time('i.')}, '') AS at"
 
 
 def detector_incidents(

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kb.errors import NotFound
+from kb.store.queries import sql
 
 ProjectRow = tuple[str, str, str, str]  # slug, name, owner, stage
 IncidentRow = tuple[str, str, str, str, int, str]  # id, project, title, kind, severity, at ("" if unplaced)
@@ -39,9 +40,6 @@ ClassificationRow = tuple[str, str, str, str]  # incident_id, code, role, confid
 FactIncidentRow = tuple[str, int]  # id, severity
 FactCauseRow = tuple[str, str, "str | None", int]  # incident_id, cause_id, mode, is_trigger
 FactClassificationRow = tuple[str, str]  # incident_id, code
-
-# the instant an incident is placed in time by: when impact began, else when someone noticed
-INCIDENT_AT_SQL = "coalesce(started_at, detected_at)"
 
 
 @dataclass(slots=True)
@@ -66,24 +64,16 @@ class FactRows:
 
 
 def window_sql(start: date | None, end: date | None) -> tuple[str, list[str]]:
-    """A WHERE fragment over the incidents table for `INCIDENT_AT_SQL` in `[start, end)`, and its
-    parameters ("" when unbounded). Text dates sort as time.
-
-    Written as two branches (started in the window, or not started and detected in it) so that
-    SQLite can use the started_at index for a narrow window; `coalesce` would scan every incident.
-    """
-    started, detected, params = ["started_at IS NOT NULL"], ["started_at IS NULL"], []
+    """A WHERE fragment over the incidents table placing an incident's time (kb.rules.incident_time)
+    in `[start, end)`, and its parameters ("" when unbounded). Text dates sort as time; the fragments
+    are kb.store.queries.sql's, written so SQLite can use the started_at index."""
+    if start is not None and end is not None:
+        return sql.incident_time_in("", "?", "?"), [start.isoformat(), end.isoformat()] * 2
     if start is not None:
-        started.append("started_at >= ?")
-        detected.append("detected_at >= ?")
-        params.append(start.isoformat())
+        return sql.incident_time_since(), [start.isoformat()] * 2
     if end is not None:
-        started.append("started_at < ?")
-        detected.append("detected_at < ?")
-        params.append(end.isoformat())
-    if not params:
-        return "", []
-    return f"(({' AND '.join(started)}) OR ({' AND '.join(detected)}))", params + params
+        return sql.incident_time_before(), [end.isoformat()] * 2
+    return "", []
 
 
 @contextmanager
@@ -119,7 +109,7 @@ def load_rows(
         where, params = _incident_filter(conn, project, incident, start, end)
         rows = GraphRows()
         rows.incidents = conn.execute(
-            "SELECT id, project, title, kind, severity, coalesce(started_at, detected_at, '') FROM incidents"
+            f"SELECT id, project, title, kind, severity, coalesce({sql.incident_time()}, '') FROM incidents"
             f" WHERE {where} ORDER BY id",
             params,
         ).fetchall()

@@ -17,6 +17,11 @@ def incident_time_since(alias: str = "") -> str:
     return f"({alias}started_at >= ? OR ({alias}started_at IS NULL AND {alias}detected_at >= ?))"
 
 
+def incident_time_before(alias: str = "") -> str:
+    """The incident happened before the one `?` parameter given twice (two branches, as `incident_time_since`)."""
+    return f"({alias}started_at < ? OR ({alias}started_at IS NULL AND {alias}detected_at < ?))"
+
+
 def incident_time_in(alias: str = "", start: str = ":start", end: str = ":end") -> str:
     """The incident happened in the half-open window [start, end) (two branches, as `incident_time_since`)."""
     a = alias
