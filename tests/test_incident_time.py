@@ -107,3 +107,11 @@ def test_the_previous_quarter_holds_the_incident_that_started_then(run: Run, tmp
     assert report["total_incidents"] == 1  # INC-0002 started 2025-12-20
     review = json.loads(run.ok("review", "2025Q4", "--live", "--format", "json").stdout)
     assert review["summary"]["incidents_opened"] == 1
+
+
+def test_lists_order_an_incident_by_the_same_time(run: Run, tmp_path: Path) -> None:
+    """Newest first by started-else-detected: INC-0003 (2026-03-01), INC-0001 (detected 2026-02-10),
+    INC-0002 (2025-12-20). Ordered by started_at alone, the detected-only INC-0001 would come last."""
+    _load(run, tmp_path)
+    listed = _json(run, "incident", "list", "--json")
+    assert [r["id"] for r in listed] == ["INC-0003", "INC-0001", "INC-0002"]

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kb.approxdate import ApproxDate, is_approx, span, with_written
-from kb.store.queries.sql import incident_time_since, touches_modes
+from kb.store.queries.sql import incident_time, incident_time_since, touches_modes
 from kb.timeutil import as_utc, from_text, now_utc, to_text
 
 
@@ -56,7 +56,7 @@ def incident_rows(
     limit: int | None = None,
     mode: str | Sequence[str] | None = None,
 ) -> list[IncidentRow]:
-    """Incidents newest first (by when impact began), live ones only unless asked."""
+    """Incidents newest first (by kb.rules.incident_time: started, else detected), live ones only unless asked."""
     where: list[str] = []
     params: list[str | None] = []
     for col, val in (("project", project), ("kind", kind), ("status", status)):
@@ -74,7 +74,7 @@ def incident_rows(
         where.append("duplicate_of IS NULL")
     sql = (
         f"SELECT {_ROW_COLUMNS} FROM incidents {('WHERE ' + ' AND '.join(where)) if where else ''} "
-        "ORDER BY coalesce(incidents.started_at, '') DESC, id DESC"
+        f"ORDER BY coalesce({incident_time('incidents.')}, '') DESC, id DESC"
     )
     if limit:
         sql += f" LIMIT {int(limit)}"
