@@ -6,19 +6,15 @@ its own thread, so every worker opens its own `KB` here and closes it before it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from kb.service import KB
 
 T = TypeVar("T")
-
-
-class Unavailable(Exception):
-    """A service operation another issue has not delivered yet; the UI shows a placeholder."""
 
 
 @contextmanager
@@ -30,21 +26,6 @@ def session(path: Path | None, actor: str | None = None) -> Iterator[KB]:
         yield kb
     finally:
         kb.close()
-
-
-def optional(kb: KB, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call `kb.<name>` if that operation exists; raise Unavailable if it does not (yet)."""
-    method: Callable[..., Any] | None = getattr(kb, name, None)
-    if method is None:
-        raise Unavailable(name)
-    try:
-        return method(*args, **kwargs)
-    except NotImplementedError:
-        raise Unavailable(name) from None
-
-
-def has(kb: KB, name: str) -> bool:
-    return callable(getattr(kb, name, None))
 
 
 def one_line(exc: BaseException) -> str:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from kb.graph.results import Chain, Keystone, RootCauseReport, WhySuggestion
+    from kb.review.model import Review
     from kb.silent.detector import Verdict
 
 
@@ -55,7 +57,7 @@ class IncidentLoaded(Message):
 
 @dataclass
 class WhySuggestions(Message):
-    items: list[Any] | None
+    items: list[WhySuggestion]
 
 
 @dataclass
@@ -93,18 +95,18 @@ class ModeIncidents(Message):
 
 @dataclass
 class GraphLoaded(Message):
-    chain: Any | None = None
-    root_causes: Any | None = None
-    keystones: list[Any] | None = None
-    note: str = ""
+    """One incident's chain, or a window's root causes and keystones."""
+
+    chain: Chain | None = None
+    root_causes: RootCauseReport | None = None
+    keystones: list[Keystone] | None = None
 
 
 @dataclass
 class ReviewLoaded(Message):
     quarter: str
-    review: Any | None
+    review: Review
     markdown: str
-    note: str = ""
 
 
 @dataclass

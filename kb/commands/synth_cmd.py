@@ -73,5 +73,3 @@ def synth(
         f"{report.health_rows} health rows, {report.flag_events} flag events into {kb.path}"
     )
     click.echo(f"source files kept in {target}")
-    for skipped in report.skipped:
-        click.echo(f"skipped: {skipped}", err=True)

@@ -285,7 +285,7 @@ def trend(
         return base
     alpha = rule.alpha(n)
     if s is None:
-        s = int(kendall_s(tie_broken([values], direction))[0])
+        s = int(kendall_s(tie_broken(np.asarray([values], dtype=float), direction))[0])
     if slope is None:
         got = theil_sen([values])[0]
         assert got is not None  # n >= min_periods >= 2

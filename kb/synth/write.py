@@ -29,7 +29,6 @@ class SynthReport:
     health_rows: int = 0
     flag_events: int = 0
     files: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
 
 def write_portfolio(kb: KB, portfolio: Portfolio, out_dir: Path, progress: Progress | None = None) -> SynthReport:
@@ -60,15 +59,10 @@ def write_portfolio(kb: KB, portfolio: Portfolio, out_dir: Path, progress: Progr
                 step("incidents", batch)
                 batch = 0
         step("incidents", batch)
-        if hasattr(kb, "import_health") and portfolio.health:
+        if portfolio.health:
             report.health_rows = kb.import_health(health_path).rows
-        elif portfolio.health:
-            report.skipped.append("health (KB.import_health is not built yet)")
         step("health", len(portfolio.health))
         for path in flag_paths:
-            if hasattr(kb, "import_flags"):
-                report.flag_events += kb.import_flags(path).read
-            else:
-                report.skipped.append(f"{path.name} (KB.import_flags is not built yet)")
+            report.flag_events += kb.import_flags(path).read
         step("flags", len(portfolio.flag_events))
     return report

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from kb_tui.backend import Unavailable, optional, session
+from kb_tui.backend import session
 from kb_tui.components.cause_tree import CauseTree
 from kb_tui.messages import GraphLoaded
 from kb_tui.screens._base import KBScreen
@@ -84,23 +84,16 @@ class GraphScreen(KBScreen):
     @work(thread=True, exclusive=True, group="graph-load", exit_on_error=False)
     def load(self, incident_id: str | None, quarter: str | None) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                if incident_id:
-                    chain = optional(kb, "chain", incident_id)
-                    self.post_message(GraphLoaded(chain=chain))
-                else:
-                    roots = optional(kb, "root_causes", quarter=quarter)
-                    keys = optional(kb, "keystones", quarter=quarter, limit=15)
-                    self.post_message(GraphLoaded(root_causes=roots, keystones=keys))
-        except Unavailable:
-            self.post_message(GraphLoaded(note="the causal graph is not available"))
+        with session(app.db_path, app.actor) as kb:
+            if incident_id:
+                self.post_message(GraphLoaded(chain=kb.chain(incident_id)))
+            else:
+                roots = kb.root_causes(quarter=quarter)
+                keys = kb.keystones(quarter=quarter, limit=15)
+                self.post_message(GraphLoaded(root_causes=roots, keystones=keys))
 
     def on_graph_loaded(self, message: GraphLoaded) -> None:
         title = self.query_one("#graph-title", Static)
-        if message.note:
-            title.update(Text(message.note, style="italic"))
-            return
         if message.chain is not None:
             chain = message.chain
             title.update(
@@ -119,6 +112,8 @@ class GraphScreen(KBScreen):
             self.query_one("#chain-paths", Static).update(f"mode paths:\n{paths}" if paths else "no mode paths")
             return
         report = self.report = message.root_causes
+        if report is None:
+            return
         title.update(f"{report.window.label}: {report.total_incidents} incidents, total weight {report.total_weight:g}")
         roots: DataTable[Any] = self.query_one("#root-causes", DataTable)
         roots.clear()

@@ -46,7 +46,7 @@ from kb.models import (
     Confidence,
     Role,
 )
-from kb_tui.backend import Unavailable, optional, session
+from kb_tui.backend import session
 from kb_tui.components.cause_tree import CauseTree
 from kb_tui.components.lazy_pane import LazyPane
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
@@ -59,7 +59,7 @@ ROLES: tuple[str, ...] = get_args(Role)
 CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 ACTION_STATUSES: tuple[str, ...] = get_args(ActionStatus)
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
-SELECTS: dict[str, tuple[str, ...]] = {
+CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
     "kind": INCIDENT_KINDS,
     "severity": ("1", "2", "3", "4", "5"),
     "status": STATUSES,
@@ -153,7 +153,7 @@ class IncidentScreen(KBScreen):
                 )
                 yield from _field("Title", Input(id="f-title", placeholder="what happened, in one line"), "title")
                 yield _row("Kind", _select("kind", INCIDENT_KINDS, "degradation"))
-                yield _row("Severity", _select("severity", SELECTS["severity"], "3"))
+                yield _row("Severity", _select("severity", CHOICE_FIELDS["severity"], "3"))
                 yield _row("Status", _select("status", STATUSES, "open"))
                 yield from _field(
                     "Started",
@@ -334,7 +334,7 @@ class IncidentScreen(KBScreen):
             self.stored_times[name] = (_minute(stored), stored)
             self.query_one(f"#f-{name}", Input).value = _minute(stored)
         self.query_one("#f-tags", Input).value = ", ".join(data.get("tags") or [])
-        for name in SELECTS:
+        for name in CHOICE_FIELDS:
             self.query_one(f"#f-{name}", Select).value = str(data.get(name))
         self.query_one("#f-announced", Switch).value = bool(data.get("announced"))
         flag = data.get("flag") or {}
@@ -615,19 +615,13 @@ class IncidentScreen(KBScreen):
         if not codes:
             self.post_message(WhySuggestions([]))
             return
-        try:
-            with session(app.db_path, app.actor) as kb:
-                items = optional(kb, "why", codes, limit=8)
-            self.post_message(WhySuggestions(list(items)))
-        except Unavailable:
-            self.post_message(WhySuggestions(None))
+        with session(app.db_path, app.actor) as kb:
+            items = kb.why(codes, limit=8)
+        self.post_message(WhySuggestions(list(items)))
 
     def on_why_suggestions(self, message: WhySuggestions) -> None:
         options: OptionList = self.query_one("#why-list", OptionList)
         options.clear_options()
-        if message.items is None:
-            options.add_option(Option(Text("why-suggestions need the causal graph (not available yet)", style="dim")))
-            return
         for item in message.items:
             label = Text()
             label.append(item.code, style="bold")

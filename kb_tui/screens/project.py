@@ -29,7 +29,7 @@ from textual.widgets import (
 from kb.approxdate import shown
 from kb.humanize import day, evidence, number, plural, score, when
 from kb.models import MONITORING_LEVELS, STAGES
-from kb_tui.backend import Unavailable, optional, session
+from kb_tui.backend import session
 from kb_tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
 from kb_tui.messages import Failed, ProjectLoaded, Saved
 from kb_tui.screens._base import KBScreen
@@ -147,24 +147,14 @@ class ProjectScreen(KBScreen):
         with session(app.db_path, app.actor) as kb:
             project = kb.get_project(self.slug)
             incidents = kb.incident_rows(project=self.slug, limit=500)
-            verdict, note = None, ""
-            try:
-                found = optional(kb, "silent_scan", as_of=app.as_of, project=self.slug)
-                verdict = found[0] if found else None
-                note = "" if found else "no verdict (retired projects are not scanned)"
-            except Unavailable:
-                note = "the silent-failure detector is not available"
-            try:
-                health = optional(kb, "health_series", self.slug)
-            except Unavailable:
-                health = None
-            try:
-                flags = optional(kb, "flag_events", project=self.slug)
-                flagged = [kb.get_incident(r.id).flag for r in incidents if r.kind == "quiet-shutdown"]
-                logged = {(f.key, str(f.at)[:10]) for f in flagged if f is not None and f.at is not None}
-                flags = [(e, (e.flag_key, e.at.date().isoformat()) in logged) for e in flags]
-            except Unavailable:
-                flags = None
+            found = kb.silent_scan(as_of=app.as_of, project=self.slug)
+            verdict = found[0] if found else None
+            note = "" if found else "no verdict (retired projects are not scanned)"
+            health = kb.health_series(self.slug)
+            events = kb.flag_events(project=self.slug)
+            flagged = [kb.get_incident(r.id).flag for r in incidents if r.kind == "quiet-shutdown"]
+            logged = {(f.key, str(f.at)[:10]) for f in flagged if f is not None and f.at is not None}
+            flags = [(e, (e.flag_key, e.at.date().isoformat()) in logged) for e in events]
         self.post_message(ProjectLoaded(project, incidents, verdict, note, health, flags))
 
     def on_project_loaded(self, message: ProjectLoaded) -> None:
@@ -300,9 +290,9 @@ class ProjectScreen(KBScreen):
             else:
                 out[name] = value
         for name in ("stage", "monitoring"):
-            value = self.query_one(f"#p-{name}", Select).value
-            if value != getattr(self.project, name):
-                out[name] = value
+            chosen = self.query_one(f"#p-{name}", Select).value
+            if chosen != getattr(self.project, name):
+                out[name] = chosen
         return out
 
     @on(Button.Pressed, "#p-save")

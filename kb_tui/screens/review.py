@@ -29,7 +29,7 @@ from textual.widgets import (
 
 from kb.humanize import duration, percent, plural
 from kb.review.render import quiet_line
-from kb_tui.backend import Unavailable, optional, session
+from kb_tui.backend import session
 from kb_tui.components.badges import stage_text, verdict_badge
 from kb_tui.messages import Failed, ReviewLoaded, Saved
 from kb_tui.screens._base import KBScreen
@@ -142,18 +142,12 @@ class ReviewScreen(KBScreen):
     @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
     def _load(self, quarter: str) -> None:
         app: Any = self.app
-        try:
-            with session(app.db_path, app.actor) as kb:
-                review = optional(kb, "review", quarter)
-            self.post_message(ReviewLoaded(quarter, review, ""))
-        except Unavailable:
-            self.post_message(ReviewLoaded(quarter, None, "", "quarterly reviews are not available"))
+        with session(app.db_path, app.actor) as kb:
+            review = kb.review(quarter)
+        self.post_message(ReviewLoaded(quarter, review, ""))
 
     def on_review_loaded(self, message: ReviewLoaded) -> None:
         summary = self.query_one("#review-summary", Static)
-        if message.review is None:
-            summary.update(Text(message.note, style="italic"))
-            return
         self.review = r = message.review
         self.quarter = r.quarter
         state = "frozen" if r.frozen else "live (not frozen)"
@@ -257,7 +251,7 @@ class ReviewScreen(KBScreen):
     def record(self, quarter: str, slug: str, decision: str, owner: str, due: str | None, note: str) -> None:
         app: Any = self.app
         with session(app.db_path, app.actor) as kb:
-            made = optional(kb, "decide", quarter, slug, decision, owner, due, note)
+            made = kb.decide(quarter, slug, decision, owner, due, note)
         self.post_message(Saved(f"{made.project}: {made.decision}", made))
 
     def on_saved(self, message: Saved) -> None:
@@ -359,7 +353,7 @@ class ReviewScreen(KBScreen):
     def freeze(self, quarter: str) -> None:
         app: Any = self.app
         with session(app.db_path, app.actor) as kb:
-            review = optional(kb, "freeze_review", quarter)
+            review = kb.freeze_review(quarter)
         self.post_message(ReviewLoaded(quarter, review, ""))
         self.post_message(Saved(quarter, review))
 
