@@ -247,6 +247,9 @@ class KB:
     def mode_counts(self) -> dict[str, int]:
         return self.records_service.mode_counts()
 
+    def usage_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        return self.records_service.usage_counts()
+
     def overdue_actions(self, as_of: date | None = None) -> int:
         return self.records_service.overdue_actions(as_of)
 

@@ -112,19 +112,26 @@ class TaxonomyIndex:
         return None
 
     def current_codes(self) -> dict[str, tuple[str, str]]:
-        """Every code a record may carry (live or retired) -> (the live code it counts under, its category)."""
-        out = {code: (code, mode.category) for code, mode in self.modes.items()}
-        for old in self.alias_map:
-            current = self.resolve(old)
-            if current is not None:
-                out.setdefault(old, (current, self.modes[current].category))
-        return out
+        return current_codes(self)
 
     def modes_in(self, category: str) -> list[ModeView]:
         return [m for m in self.modes.values() if m.category == category]
 
     def leads_to_edges(self) -> list[tuple[str, str]]:
         return [(m.code, t) for m in self.modes.values() for t in m.leads_to]
+
+
+def current_codes(tax: Any) -> dict[str, tuple[str, str]]:
+    """Every code a record may carry (live or retired) -> (the live code it counts under, its category).
+
+    For this light index and for the validated kb.taxonomy.Taxonomy alike (both have `modes`, whose
+    values carry `category`, `alias_map` and `resolve`), so the store counts use under one rule."""
+    out = {code: (code, mode.category) for code, mode in tax.modes.items()}
+    for old in tax.alias_map:
+        current = tax.resolve(old)
+        if current is not None:
+            out.setdefault(old, (current, tax.modes[current].category))
+    return out
 
 
 def _lists(item: dict[str, Any], keep: str = "") -> dict[str, Any]:

@@ -85,6 +85,7 @@ class SearchResults(Message):
 class TaxonomyLoaded(Message):
     taxonomy: Any
     counts: dict[str, int]
+    categories: dict[str, int] = field(default_factory=dict)  # live incidents touching any mode of each
 
 
 @dataclass

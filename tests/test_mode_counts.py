@@ -1,17 +1,23 @@
 """The TUI's taxonomy browser and `kb taxonomy list` count incidents per mode by one rule.
 
-The browser (F4) reads `KB.mode_counts()`; the CLI reads kb.taxonomy.incidents_by_mode over the
-incidents. Both go through kb.taxonomy.mode_usage: classified under a mode or naming it in a cause,
-aliases resolved, once per incident, merged duplicates left out.
+The browser (F4) reads `KB.usage_counts()`; the CLI reads the same store query
+(kb.store.queries.taxonomy.usage_counts): classified under a mode or naming it in a cause, aliases
+resolved, once per incident, merged duplicates left out; a category counts each incident once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from pathlib import Path
 
+from textual.widgets import Static
+
 from kb.service import KB
+from kb_tui.screens.taxonomy import TaxonomyScreen
 from tests.conftest import Run
+from tests.snapshot_apps.common import make_app, settle, until
 
 # INC-0001: classified drift (primary) and naming drift in a cause: one incident for drift
 # INC-0002: a duplicate of INC-0001: never counted
@@ -74,3 +80,35 @@ def test_counts_by_hand(run: Run, db_path: Path, tmp_path: Path) -> None:
     cli = _cli_counts(run)
     assert cli["drift.distribution-shift"] == 1 and cli["silent.quiet-shutdown"] == 1
     assert sum(cli.values()) == 2
+
+
+def _cli_category_counts(run: Run) -> dict[str, int]:
+    """Category code -> incidents, from the tree `kb taxonomy list` prints ("├── Data data · data  4 incidents")."""
+    out: dict[str, int] = {}
+    for line in run.ok("taxonomy", "list").stdout.splitlines():
+        m = re.match(r"^[├└]── .+? (\S+) · \S+\s+(\d+) incidents?$", line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def test_the_browser_category_totals_equal_the_cli(run: Run, db_path: Path) -> None:
+    """An incident under two modes of one category counts once in the category, in both faces
+    (summing the modes' counts had shown Data 7 in the browser against 4 in the CLI)."""
+    run.ok("seed")
+    cli = _cli_category_counts(run)
+    assert len(cli) == 12 and sum(cli.values()) > 0
+
+    async def flow() -> dict[str, int]:
+        app = make_app(db_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.action_taxonomy(None)
+            screen = app.screen
+            await until(pilot, lambda: isinstance(screen, TaxonomyScreen) and bool(screen.counts), "the counts")
+            await settle(pilot)
+            text = str(screen.query_one("#mode-detail", Static).render())
+        found = re.findall(r"^(\S+)\s.*\(\d+ modes?, (\d+) incidents?\)$", text, re.M)
+        return {code: int(n) for code, n in found}
+
+    assert asyncio.run(flow()) == cli

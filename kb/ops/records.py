@@ -289,11 +289,17 @@ class RecordService(Service):
     def counts(self) -> dict[str, int]:
         return project_queries.counts(self.db.conn)
 
-    def mode_counts(self) -> dict[str, int]:
-        """Incidents per current taxonomy code, counted as `kb taxonomy list` counts them (kb.taxonomy.mode_usage)."""
-        from kb.taxonomy import mode_usage
+    def usage_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(current code -> live incidents touching it, category -> live incidents touching any of its modes):
+        the store query `kb taxonomy list` runs, so the browser and the CLI cannot count apart."""
+        from kb.store.queries import taxonomy
+        from kb.taxonomy_index import current_codes
 
-        return {code: len(uses) for code, uses in mode_usage(self.taxonomy, repo.mode_uses(self.db)).items() if uses}
+        return taxonomy.usage_counts(self.db.conn, current_codes(self.taxonomy))
+
+    def mode_counts(self) -> dict[str, int]:
+        """Incidents per current taxonomy code (only codes with some), as `kb taxonomy list` counts them."""
+        return {code: n for code, n in self.usage_counts()[0].items() if n}
 
     def overdue_actions(self, as_of: date | None = None) -> int:
         """Open action items whose due date is before `as_of` (default today), duplicates excluded."""

@@ -32,6 +32,7 @@ class TaxonomyScreen(KBScreen):
         self.initial_code = code
         self.taxonomy: Any = None
         self.counts: dict[str, int] = {}
+        self.by_category: dict[str, int] = {}
         self.current: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -58,10 +59,12 @@ class TaxonomyScreen(KBScreen):
     def load(self) -> None:
         app: Any = self.app
         with session(app.db_path, app.actor) as kb:
-            self.post_message(TaxonomyLoaded(kb.taxonomy, kb.mode_counts()))
+            by_mode, by_category = kb.usage_counts()
+            counts = {code: n for code, n in by_mode.items() if n}
+            self.post_message(TaxonomyLoaded(kb.taxonomy, counts, by_category))
 
     def on_taxonomy_loaded(self, message: TaxonomyLoaded) -> None:
-        self.taxonomy, self.counts = message.taxonomy, message.counts
+        self.taxonomy, self.counts, self.by_category = message.taxonomy, message.counts, message.categories
         picker = self.query_one(TaxonomyPicker)
         picker.set_taxonomy(message.taxonomy, message.counts)
         code = self.taxonomy.resolve(self.initial_code) if self.initial_code else None
@@ -77,7 +80,7 @@ class TaxonomyScreen(KBScreen):
         text.append(f"{len(self.taxonomy.modes)} failure modes in {len(self.taxonomy.categories)} categories", "bold")
         text.append(f"  ·  {plural(total, 'incident classification')}\n\n")
         for cat in self.taxonomy.categories:
-            n = sum(self.counts.get(m.code, 0) for m in self.taxonomy.modes_in(cat.code))
+            n = self.by_category.get(cat.code, 0)  # an incident under two of its modes counts once
             text.append(f"{cat.code:<12}", style="bold cyan")
             text.append(f"{cat.name}  ")
             modes = plural(len(self.taxonomy.modes_in(cat.code)), "mode")
