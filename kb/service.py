@@ -26,7 +26,7 @@ from kb.models import ChangeRecord, Incident, Project
 from kb.ops.base import Session, load_taxonomy_or_error
 from kb.ops.edit import EditService
 from kb.ops.flagsync import FlagSyncService
-from kb.ops.graph import GraphOps
+from kb.ops.graph import GraphService
 from kb.ops.maint import MaintService
 from kb.ops.records import ImportReport, RecordService
 from kb.ops.review import ReviewService
@@ -118,12 +118,12 @@ class KB:
         return SeedService(self.session, self.records_service, self.silent_service)
 
     @cached_property
-    def graph_service(self) -> GraphOps:
-        return GraphOps(self.session)
+    def graph_service(self) -> GraphService:
+        return GraphService(self.session)
 
     @cached_property
     def review_service(self) -> ReviewService:
-        return ReviewService(self.session, self.silent_service, self.graph_service, GraphOps, self.runner)
+        return ReviewService(self.session, self.silent_service, self.graph_service, GraphService, self.runner)
 
     def close(self) -> None:
         self.db.close()
@@ -379,7 +379,7 @@ class KB:
     def freeze_review(self, quarter: str) -> Review:
         return self.review_service.freeze_review(quarter)
 
-    # --- GraphOps ---
+    # --- GraphService ---
     def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
         return self.graph_service.graph(project, incident)
 

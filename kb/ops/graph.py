@@ -40,7 +40,7 @@ class GraphPatterns:
     recurring_chains: list[RecurringChain]
 
 
-class GraphOps(Service):
+class GraphService(Service):
     """The causal-graph analyses (kb.graph) over the session's store and taxonomy."""
 
     def _build_graph(

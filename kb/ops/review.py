@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from kb.ops.base import Session
-    from kb.ops.graph import GraphOps
+    from kb.ops.graph import GraphService
     from kb.ops.silent import SilentService
     from kb.parallel import Runner
     from kb.review.build import Gathered, Outside
@@ -106,8 +106,8 @@ class ReviewService(Service):
         self,
         session: Session,
         silent: SilentService,
-        graph: GraphOps,
-        graph_on: Callable[[Session], GraphOps],
+        graph: GraphService,
+        graph_on: Callable[[Session], GraphService],
         runner: Runner | None = None,
     ) -> None:
         super().__init__(session)
@@ -294,7 +294,7 @@ class ReviewService(Service):
         out.previous_verdicts = {slug: word for slug, word in words.items() if slug in then}
 
 
-def _graph_parts(graph: GraphOps, period: Period, out: Outside) -> None:
+def _graph_parts(graph: GraphService, period: Period, out: Outside) -> None:
     """The quarter's root causes, keystones and recurring chains (the quarter's rows are read once for all three)."""
     from kb.review.model import ChainRow, KeystoneRow, RootCauseRow
 
