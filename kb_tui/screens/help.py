@@ -45,7 +45,7 @@ class HelpScreen(KBScreen):
         table.add_column("id", style="dim")
         stack = [s for s in self.app.screen_stack if s is not self]
         under = stack[-1] if stack else None
-        keymap = getattr(self.app, "_keymap", {})
+        keymap = self.app._keymap  # what set_keymap applied (kb_tui.settings): remapped keys show as they are
         sources = [("app", self.app.BINDINGS)]
         if under is not None and under is not self:
             for cls in type(under).__mro__:  # the screen's own keys and those it inherits

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +19,9 @@ from textual.widgets import Button, Input, Label, Static, Switch
 from kb_tui.backend import session
 from kb_tui.messages import Choices, Failed, Saved
 from kb_tui.screens._base import WorkerErrors
+
+if TYPE_CHECKING:
+    from kb_tui.app import KBApp
 
 
 class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
@@ -59,8 +62,7 @@ class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
                 yield Button("Save (ctrl+s)", variant="primary", id="ql-save")
 
     def _today(self) -> str:
-        today = getattr(self.app, "today", None)
-        return today().isoformat() if callable(today) else ""
+        return cast("KBApp", self.app).today().isoformat()
 
     def on_mount(self) -> None:
         from kb_tui.components.forms import compact
