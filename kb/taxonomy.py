@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kb import taxonomy_index
 from kb.rules import did_you_mean
 from kb.taxonomy_files import default_examples_dir, default_seed_dir, default_taxonomy_dir, load_yaml  # noqa: F401
 
@@ -150,25 +151,11 @@ class Taxonomy(_Model):
     @property
     def alias_map(self) -> dict[str, str]:
         """Retired or renamed code -> the code it points at (top-level map plus per-mode aliases)."""
-        out = dict(self.aliases)
-        for mode in self.modes.values():
-            for old in mode.aliases:
-                out.setdefault(old, mode.code)
-        return out
+        return taxonomy_index.alias_map(self)
 
     def resolve(self, code: str) -> str | None:
         """The current code for a live code or an alias (following alias chains), else None."""
-        code = code.strip()
-        if code in self.modes:
-            return code
-        aliases = self.alias_map
-        seen: set[str] = set()
-        while code in aliases and code not in seen:
-            seen.add(code)
-            code = aliases[code]
-            if code in self.modes:
-                return code
-        return None
+        return taxonomy_index.resolve(self, code)
 
     def mode(self, code: str) -> Mode:
         """The mode for a code or alias; KeyError with suggestions otherwise."""

@@ -91,25 +91,11 @@ class TaxonomyIndex:
     @functools.cached_property
     def alias_map(self) -> dict[str, str]:
         """Retired or renamed code -> the code it points at (top-level map plus per-mode aliases)."""
-        out = dict(self.aliases)
-        for mode in self.modes.values():
-            for old in mode.aliases:
-                out.setdefault(old, mode.code)
-        return out
+        return alias_map(self)
 
     def resolve(self, code: str) -> str | None:
         """The current code for a live code or an alias (following alias chains), else None."""
-        code = code.strip()
-        if code in self.modes:
-            return code
-        aliases = self.alias_map
-        seen: set[str] = set()
-        while code in aliases and code not in seen:
-            seen.add(code)
-            code = aliases[code]
-            if code in self.modes:
-                return code
-        return None
+        return resolve(self, code)
 
     def current_codes(self) -> dict[str, tuple[str, str]]:
         return current_codes(self)
@@ -119,6 +105,33 @@ class TaxonomyIndex:
 
     def leads_to_edges(self) -> list[tuple[str, str]]:
         return [(m.code, t) for m in self.modes.values() for t in m.leads_to]
+
+
+def alias_map(tax: Any) -> dict[str, str]:
+    """Retired or renamed code -> the code it points at: the top-level map, then each mode's own aliases.
+
+    For this light index and for the validated kb.taxonomy.Taxonomy alike (both have `aliases` and
+    `modes`, whose values carry `code` and `aliases`)."""
+    out = dict(tax.aliases)
+    for mode in tax.modes.values():
+        for old in mode.aliases:
+            out.setdefault(old, mode.code)
+    return out
+
+
+def resolve(tax: Any, code: str) -> str | None:
+    """The current code for a live code or an alias (following alias chains, cycles stopped), else None."""
+    code = code.strip()
+    if code in tax.modes:
+        return code
+    aliases = tax.alias_map
+    seen: set[str] = set()
+    while code in aliases and code not in seen:
+        seen.add(code)
+        code = aliases[code]
+        if code in tax.modes:
+            return code
+    return None
 
 
 def current_codes(tax: Any) -> dict[str, tuple[str, str]]:
