@@ -208,6 +208,38 @@ def with_written(value: date | datetime | None, written: str | None) -> date | d
     return ApproxDate(written)
 
 
+class IncidentSpans:
+    """An incident's derived durations, measured from when impact began, not from when someone declared it.
+
+    Written once for the validated kb.models.Incident and the read path's IncidentView: a class with
+    `started_at`, `detected_at` and `resolved_at` takes them from here. No slots of its own, so a
+    slotted dataclass stays slotted."""
+
+    __slots__ = ()
+
+    @property
+    def time_to_detect(self: Any) -> timedelta | None:
+        return span(self.started_at, self.detected_at)
+
+    @property
+    def time_to_resolve(self: Any) -> timedelta | None:
+        return span(self.detected_at, self.resolved_at)
+
+    @property
+    def impact_time(self: Any) -> timedelta | None:
+        return span(self.started_at, self.resolved_at)
+
+    def span_is_approximate(self: Any, span: str) -> bool:
+        """Whether a duration (`time_to_detect`, `time_to_resolve`, `impact_time`) rests on a year,
+        quarter or month rather than a day: it is then measured between period starts and shown with ~."""
+        ends = {
+            "time_to_detect": (self.started_at, self.detected_at),
+            "time_to_resolve": (self.detected_at, self.resolved_at),
+            "impact_time": (self.started_at, self.resolved_at),
+        }[span]
+        return any(is_approx(v) for v in ends)
+
+
 def span(a: date | datetime | None, b: date | datetime | None) -> timedelta | None:
     """From a to b (an incident's time to detect, to resolve, of impact); a year, quarter or month
     counts as its midpoint, and an overlap as no time at all."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphlib
 import itertools
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -23,8 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from kb.approxdate import When, WhenDay, earliest, is_approx, latest, shown
-from kb.approxdate import span as _span
+from kb.approxdate import IncidentSpans, When, WhenDay, earliest, is_approx, latest, shown
 from kb.errors import clip
 from kb.timeutil import Day, Moment, as_utc
 from kb.vocab import (  # noqa: F401 (re-exported: the words of the format live in kb.vocab, without pydantic)
@@ -275,7 +274,7 @@ class Link(_Model):
     quote: Text = ""
 
 
-class Incident(_Model):
+class Incident(IncidentSpans, _Model):  # durations: kb.approxdate.IncidentSpans
     id: str | None = None
     project: str
     title: str = Field(min_length=1)
@@ -372,29 +371,6 @@ class Incident(_Model):
         if self.duplicate_of is not None and self.duplicate_of == self.id:
             raise ValueError("an incident cannot be a duplicate of itself")
         return self
-
-    # Derived durations: measured from when impact began, not from when someone declared it.
-    @property
-    def time_to_detect(self) -> timedelta | None:
-        return _span(self.started_at, self.detected_at)
-
-    @property
-    def time_to_resolve(self) -> timedelta | None:
-        return _span(self.detected_at, self.resolved_at)
-
-    @property
-    def impact_time(self) -> timedelta | None:
-        return _span(self.started_at, self.resolved_at)
-
-    def span_is_approximate(self, span: str) -> bool:
-        """Whether a duration (`time_to_detect`, `time_to_resolve`, `impact_time`) rests on a year,
-        quarter or month rather than a day: it is then measured between period starts and shown with ~."""
-        ends = {
-            "time_to_detect": (self.started_at, self.detected_at),
-            "time_to_resolve": (self.detected_at, self.resolved_at),
-            "impact_time": (self.started_at, self.resolved_at),
-        }[span]
-        return any(is_approx(v) for v in ends)
 
     def mode_codes(self) -> list[str]:
         """Every taxonomy code the incident touches, classifications first, then cause modes."""

@@ -10,10 +10,10 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from kb.approxdate import ApproxDate, is_approx, span, with_written
+from kb.approxdate import ApproxDate, IncidentSpans, with_written
 from kb.store.queries.sql import incident_time, incident_time_since, touches_modes
 from kb.timeutil import as_utc, from_text, now_utc, to_text
 
@@ -234,7 +234,7 @@ def _float(v: Any) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentView:
+class IncidentView(IncidentSpans):
     """A whole stored incident, read-only, with the derived durations kb.models.Incident has."""
 
     id: str
@@ -266,26 +266,6 @@ class IncidentView:
     affected_projects: list[str]
     metrics: list[MetricView]
     lessons: LessonsView | None
-
-    @property
-    def time_to_detect(self) -> timedelta | None:
-        return span(self.started_at, self.detected_at)
-
-    @property
-    def time_to_resolve(self) -> timedelta | None:
-        return span(self.detected_at, self.resolved_at)
-
-    @property
-    def impact_time(self) -> timedelta | None:
-        return span(self.started_at, self.resolved_at)
-
-    def span_is_approximate(self, name: str) -> bool:
-        ends = {
-            "time_to_detect": (self.started_at, self.detected_at),
-            "time_to_resolve": (self.detected_at, self.resolved_at),
-            "impact_time": (self.started_at, self.resolved_at),
-        }[name]
-        return any(is_approx(v) for v in ends)
 
     def document(self) -> dict[str, Any]:
         """The JSON form `kb incident show --json` prints (pydantic's, fields added in format 2 left
