@@ -44,7 +44,9 @@ def _damage(db: Path, *sql: str) -> None:
 def test_a_sound_database_passes(run: Run, sound: Path) -> None:
     report = json.loads(run.ok("check", "--json").stdout)
     assert report["ok"] is True and report["problems"] == []
-    assert report["checks"] == dict.fromkeys(["integrity", "foreign_keys", "search_index", "causes", "triggers"], "ok")
+    assert report["checks"] == dict.fromkeys(
+        ["integrity", "foreign_keys", "search_index", "causes", "chains", "triggers"], "ok"
+    )
 
 
 DAMAGE: dict[str, tuple[list[str], str, str]] = {
@@ -79,6 +81,12 @@ DAMAGE: dict[str, tuple[list[str], str, str]] = {
         "foreign_keys",
         "actions row",
     ),
+    "packed chain out of step": (
+        ["UPDATE incident_chains SET modes = 'made.up' WHERE incident_id = 'INC-0001'"],
+        "chains",
+        "1 packed chain row(s) disagree with their causes (INC-0001)",
+    ),
+    "chains left unfollowed": (["DROP TRIGGER causes_chain_au"], "triggers", "causes_chain_au is missing"),
     "history made rewritable": (["DROP TRIGGER changelog_no_update"], "triggers", "changelog_no_update is missing"),
 }
 

@@ -21,6 +21,11 @@ REQUIRED_TRIGGERS: dict[str, str] = {
     "incident_text_ai": "the search index follows its table",
     "incident_text_ad": "the search index follows its table",
     "incident_text_au": "the search index follows its table",
+    **{
+        f"{table}_chain_{op}": "the packed chains follow their causes, links and classifications"
+        for table in ("causes", "cause_links", "classifications")
+        for op in ("ai", "ad", "au")
+    },
 }
 
 FTS_TABLE = "incident_text_fts"
@@ -103,6 +108,17 @@ def causes(db: Database) -> list[str]:
     return out
 
 
+def chains(db: Database) -> list[str]:
+    """The packed chains the portfolio analyses read (incident_chains, m011) say what the child rows do."""
+    from kb.store.chains import stale_chains
+
+    stale = stale_chains(db.conn)
+    if not stale:
+        return []
+    shown = ", ".join(stale[:5]) + (", ..." if len(stale) > 5 else "")
+    return [f"chains: {len(stale)} packed chain row(s) disagree with their causes ({shown})"]
+
+
 def triggers(db: Database) -> list[str]:
     present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
     return [f"trigger {name} is missing ({why})" for name, why in REQUIRED_TRIGGERS.items() if name not in present]
@@ -113,6 +129,7 @@ CHECKS: dict[str, Callable[[Database], list[str]]] = {
     "foreign_keys": foreign_keys,
     "search_index": search_index,
     "causes": causes,
+    "chains": chains,
     "triggers": triggers,
 }
 

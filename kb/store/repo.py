@@ -30,6 +30,7 @@ from kb.models import (
     TimelineEntry,
 )
 from kb.store import changelog
+from kb.store.chains import write_chains
 from kb.timeutil import from_text, stamp, to_text
 
 WriteResult = Literal["created", "updated", "unchanged"]
@@ -420,6 +421,7 @@ def put_incident(db: Database, inc: Incident, actor: str, *, op: str | None = No
         for table in ("cause_links", "causes", "classifications", "actions", "timeline"):
             db.execute(f"DELETE FROM {table} WHERE incident_id = ?", [inc.id])
     _insert_children(db, inc)
+    write_chains(db.conn, [inc.id])
     _put_search_text(db, inc, get_project(db, inc.project))
     _put_tags(db, "incident", inc.id, inc.tags)
     changelog.record(

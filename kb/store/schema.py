@@ -579,3 +579,39 @@ def m007_views_for_common_questions(db: Database) -> None:
             (SELECT max(period_start) FROM health WHERE project = p.slug);
         """
     )
+
+
+@migrations()
+def m011_incident_chains(db: Database) -> None:
+    """Each incident's causal chain packed in one narrow row (kb.store.chains), for the portfolio analyses.
+
+    A trigger on each child table drops the incident's row when one of its causes, links or
+    classifications changes (whoever writes); kb writes the row again when it saves the incident,
+    and readers pack a missing one from the child rows. Filled here for every incident.
+    """
+    from kb.store.chains import CHILD_TABLES, write_chains
+
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS incident_chains (
+            incident_id TEXT PRIMARY KEY REFERENCES incidents(id),
+            causes TEXT NOT NULL DEFAULT '',
+            modes TEXT NOT NULL DEFAULT '',
+            links TEXT NOT NULL DEFAULT '',
+            codes TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    for table in CHILD_TABLES:
+        drop = "DELETE FROM incident_chains WHERE incident_id = {row}.incident_id;"
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_chain_ai AFTER INSERT ON {table} BEGIN {drop.format(row='NEW')} END"
+        )
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_chain_ad AFTER DELETE ON {table} BEGIN {drop.format(row='OLD')} END"
+        )
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_chain_au AFTER UPDATE ON {table} "
+            f"BEGIN {drop.format(row='OLD')} {drop.format(row='NEW')} END"
+        )
+    write_chains(db.conn)

@@ -8,7 +8,8 @@ otherwise show a link naming a cause that was never read):
 - `FactRows`: only what the portfolio analyses read per incident (kb.graph.patterns): ids,
   severities, cause ids, modes, triggers, links and codes. No titles, statements or projects.
 - `ChainRows`: the same facts, one row per incident, packed by SQLite (`group_concat`) so that
-  100,000 incidents cost 100,000 rows rather than 900,000 (kb.graph.shapes reads these).
+  100,000 incidents cost 100,000 rows rather than 900,000 (kb.graph.shapes reads these); kept
+  packed in `incident_chains` (m011, kb.store.chains), so a read is one narrow table.
 
 Rows are plain tuples (what sqlite3 returns, typed by the aliases below): a dataclass per row
 would double the objects made for 300,000 causes. Both shapes list incidents by id, causes by
@@ -227,37 +228,72 @@ def load_chain_rows(
     """The chains of the live incidents in `[start, end)` (all of them when unbounded); `codes=False`
     leaves classifications unread (`load_codes` reads them for a few incidents).
 
-    Each child table is read grouped by incident through its primary-key index, so a group lists its
-    rows in key order. A bounded window reads its incidents' rows through the same index; an
-    unbounded one reads every group. A group whose text does not split into its row count (a value
-    holding `SEP`, which only a hand-edited database has) is read row by row, `SEP` in values
-    replaced by U+FFFD.
+    Each incident's texts come from its row in `incident_chains` (m011: written with the incident,
+    dropped by trigger whenever one of its causes, links or classifications changes); an incident
+    without a row there (a hand-edited database, or a file opened read-only before its chains were
+    written) has its texts packed from its rows here, as `packed_chains` does.
     """
     with snapshot(conn):
         where, params = _incident_filter(conn, None, None, start, end)
         incidents = conn.execute(f"SELECT id, severity FROM incidents WHERE {where} ORDER BY id", params).fetchall()
+        columns = "incident_id, causes, modes, links" + (", codes" if codes else "")
         if start is None and end is None:
-            scope, args = "", []
+            stored = conn.execute(f"SELECT {columns} FROM incident_chains").fetchall()
         else:
-            scope, args = _IN_IDS, [json.dumps([i for i, _ in incidents])]
-        odd: set[str] = set()
-        causes: dict[str, str] = {}
-        modes: dict[str, str] = {}
-        for iid, n, packed, packed_modes in conn.execute(_PACKED_CAUSES.format(scope=scope), args):
-            if packed.count(SEP) == 2 * n - 1 and packed_modes.count(SEP) == n - 1:
-                causes[iid], modes[iid] = packed, packed_modes
-            else:
-                odd.add(iid)
-        rows = ChainRows(
-            incidents,
-            causes,
-            modes,
-            _packed(conn, _PACKED_LINKS.format(scope=scope), args, odd),
-            _packed(conn, _PACKED_CODES.format(scope=scope), args, odd) if codes else None,
-        )
-        for iid in odd:
-            _repack(conn, iid, rows)
+            stored = conn.execute(
+                f"SELECT {columns} FROM incident_chains{_IN_IDS}", [json.dumps([i for i, _ in incidents])]
+            ).fetchall()
+        rows = ChainRows(incidents, {}, {}, {}, {} if codes else None)
+        seen: set[str] = set()
+        for row in stored:
+            iid = row[0]
+            seen.add(iid)
+            if row[1]:
+                rows.causes[iid] = row[1]
+                rows.modes[iid] = row[2]
+            if row[3]:
+                rows.links[iid] = row[3]
+            if codes and row[4]:
+                rows.codes[iid] = row[4]  # type: ignore[index]
+        missing = [i for i, _ in incidents if i not in seen]
+        if missing:
+            packed = packed_chains(conn, missing, codes=codes)
+            rows.causes.update(packed.causes)
+            rows.modes.update(packed.modes)
+            rows.links.update(packed.links)
+            if rows.codes is not None and packed.codes is not None:
+                rows.codes.update(packed.codes)
         return rows
+
+
+def packed_chains(conn: sqlite3.Connection, ids: list[str] | None, *, codes: bool = True) -> ChainRows:
+    """These incidents' chains (every incident's when `ids` is None) packed from their causes, links
+    and classifications: what `incident_chains` holds for each (kb.store.chains writes it from here).
+
+    Each child table is read grouped by incident through its primary-key index, so a group lists its
+    rows in key order. A group whose text does not split into its row count (a value holding `SEP`,
+    which only a hand-edited database has) is read row by row, `SEP` in values replaced by U+FFFD.
+    `incidents` is left empty.
+    """
+    scope, args = ("", []) if ids is None else (_IN_IDS, [json.dumps(ids)])
+    odd: set[str] = set()
+    causes: dict[str, str] = {}
+    modes: dict[str, str] = {}
+    for iid, n, packed, packed_modes in conn.execute(_PACKED_CAUSES.format(scope=scope), args):
+        if packed.count(SEP) == 2 * n - 1 and packed_modes.count(SEP) == n - 1:
+            causes[iid], modes[iid] = packed, packed_modes
+        else:
+            odd.add(iid)
+    rows = ChainRows(
+        [],
+        causes,
+        modes,
+        _packed(conn, _PACKED_LINKS.format(scope=scope), args, odd),
+        _packed(conn, _PACKED_CODES.format(scope=scope), args, odd) if codes else None,
+    )
+    for iid in odd:
+        _repack(conn, iid, rows)
+    return rows
 
 
 def _packed(conn: sqlite3.Connection, sql: str, args: list[str], odd: set[str]) -> dict[str, str]:
