@@ -6,21 +6,28 @@ import getpass
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP = "kb"
+
+# platformdirs is imported where a directory is asked for: with --db or $KB_DB (every script and
+# test) a command never needs it, and importing it costs a read command a tenth of its start-up
 
 
 def default_db_path() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "kb.sqlite"
 
 
 def config_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP, appauthor=False))
 
 
 def log_dir() -> Path:
     """Where kb keeps the traceback of an unexpected error (the user state dir)."""
+    import platformdirs
+
     return Path(platformdirs.user_state_dir(APP, appauthor=False))
 
 

@@ -41,6 +41,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("KB_ACTOR", "tester")
     monkeypatch.delenv("KB_DB", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.delenv("KB_CACHE_DIR", raising=False)
     # the CLI's last-resort guard re-raises, so an exception escaping a command fails its test
     monkeypatch.setenv("KB_RAISE_INTERNAL", "1")
 
