@@ -60,7 +60,8 @@ def test_help_lists_commands_without_importing_them() -> None:
         "r = CliRunner().invoke(main, ['--help'])\nassert r.exit_code == 0, r.output\n"
         "assert 'import' in r.output and 'search' in r.output\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('textual', 'networkx', 'scipy', 'jinja2', 'sqlite_utils', 'yaml', 'pydantic'))\nprint(','.join(heavy))"
+        "('textual', 'networkx', 'scipy', 'jinja2', 'sqlite_utils', 'yaml', 'pydantic',"
+        " 'sqlite3', 'rich', 'platformdirs'))\nprint(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,6 +75,8 @@ def open_reader(ctx: click.Context | None = None) -> Reader:
 
 
 def _default(obj: Any) -> Any:
+    import dataclasses
+
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         document = getattr(obj, "document", None)  # the read path's views give their JSON form
         return document() if callable(document) else dataclasses.asdict(obj)
@@ -94,6 +93,8 @@ def _default(obj: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
 
 
@@ -117,13 +118,15 @@ def user_errors() -> Iterator[None]:
         if isinstance(exc, ValidationError):
             raise click.ClickException(validation_message(exc)) from None
         raise
-    except sqlite3.OperationalError as exc:
-        raise click.ClickException(f"database error: {exc}") from None
-    except sqlite3.DatabaseError as exc:
-        raise click.ClickException(f"database error: {exc}") from None
     except BrokenPipeError:
         sys.stderr.close()
         raise SystemExit(1) from None
+    except Exception as exc:
+        # sqlite3 is not imported for `kb --help`; an error of its can only come once it is loaded
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError):
+            raise click.ClickException(f"database error: {exc}") from None
+        raise
 
 
 # Set (to anything) to let an unexpected exception escape with its traceback: the test suite sets
