@@ -46,9 +46,11 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_worker(name: str, side: str, data: Path, reps: int) -> dict[str, Any]:
+def run_worker(name: str, side: str, data: Path, reps: int, code: str | None = None) -> dict[str, Any]:
+    """One workload side in a fresh process; `code`: another checkout's kb answers it (`--compare`)."""
     cmd = [sys.executable, str(ROOT / "bench" / "worker.py"), name, side, str(data), str(reps)]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    env = {**os.environ, "KB_BENCH_CODE": code} if code else None
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     if out.returncode != 0:
         tail = (out.stderr.strip().splitlines() or ["(no output)"])[-1]
         return {"error": tail}
@@ -67,6 +69,40 @@ def measure(name: str, data: Path, reps: int) -> tuple[dict[str, Any], dict[str,
         return kb, run_worker("silent", "kb", data, reps)
     floor = run_worker(name, "floor", data, reps) if floor_fn is not None else None
     return kb, floor
+
+
+def measure_compare(
+    name: str, data: Path, reps: int, code: str, code_data: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """kb's side of a workload from this checkout and from `code`, rep by rep in turn (one worker
+    process per rep), so both see the same moments of a shared machine."""
+    ours: list[dict[str, Any]] = []
+    theirs: list[dict[str, Any]] = []
+    for _ in range(reps):
+        ours.append(run_worker(name, "kb", data, 1))
+        theirs.append(run_worker(name, "kb", code_data, 1, code))
+    return _merge(ours), _merge(theirs)
+
+
+def compare_rows(scale: str, results: dict[str, tuple[dict[str, Any], dict[str, Any]]], code: str) -> str:
+    """The before-and-after table: this checkout against `code`, each workload's median."""
+    n = f"{SCALES[scale].incidents // 1000}k"
+    lines = [
+        f"| workload @{n} | this checkout | {code} | this / that | within 10% |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (ours, theirs) in results.items():
+        label = LABELS.get(name, name)
+        if "times" not in ours or "times" not in theirs:
+            why = ours.get("missing") or ours.get("error") or theirs.get("missing") or theirs.get("error")
+            lines.append(f"| {label} | — | — | — | n/a ({why}) |")
+            continue
+        a, b = median(ours), median(theirs)
+        lines.append(
+            f"| {label} | {a:.3f} s, {ours['peak_kib'] // 1024} MiB | {b:.3f} s, {theirs['peak_kib'] // 1024} MiB "
+            f"| {a / b:.2f}x | {'yes' if a <= 1.1 * b else 'NO'} |"
+        )
+    return "\n".join(lines)
 
 
 def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -265,9 +301,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", choices=sorted(SCALES), default="small")
     ap.add_argument("--only", default="", help="Comma-separated workloads (default: all).")
     ap.add_argument("--markdown", default=None, help="Also write the table to this file.")
+    ap.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="time kb's side of each workload also with the kb in this checkout (e.g. `git archive REV | tar -x -C "
+        "DIR`), rep by rep in turn, and print this checkout against it (no floors, no cli)",
+    )
+    ap.add_argument(
+        "--compare-data",
+        metavar="DIR",
+        help="the data directory that checkout reads (a copy of the scale's cache whose kb.sqlite its schema "
+        "accepts); default: the scale's own",
+    )
     args = ap.parse_args(argv)
     only = {w for w in args.only.split(",") if w} or None
     t0 = time.perf_counter()
+    if args.compare:
+        scale = "smoke" if args.scale == "smoke" else args.scale
+        data = prepare(scale, SCALES[scale], log)
+        code_data = Path(args.compare_data) if args.compare_data else data
+        results = {}
+        for name in WORKLOADS:
+            if only and name not in only:
+                continue
+            log(f"[{scale}] {name}: this checkout and {args.compare} in turn ...")
+            results[name] = measure_compare(name, data, REPS[scale][name], args.compare, code_data)
+        table = compare_rows(scale, results, args.compare)
+        print(table)
+        print(f"\nmachine: {machine()}; total {time.perf_counter() - t0:.0f} s")
+        if args.markdown:
+            Path(args.markdown).write_text(table + "\n")
+        return 0
     rows, problems = run_scale("smoke" if args.scale == "smoke" else "small", only, with_seed=True)
     if args.scale == "large":
         large, more = run_scale("large", only)

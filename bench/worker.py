@@ -11,6 +11,7 @@ import time
 START = time.perf_counter()  # before any import, for the TUI start-up workloads
 
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -18,6 +19,11 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.workloads import WORKLOADS  # noqa: E402
+
+# `bench/run.py --compare DIR`: that checkout's kb (and kb_tui) answer the workload instead of this
+# one's; the workloads themselves are this checkout's, already imported above
+if os.environ.get("KB_BENCH_CODE"):
+    sys.path.insert(0, os.environ["KB_BENCH_CODE"])
 
 
 def peak_kib() -> int:
