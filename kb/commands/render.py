@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from kb import rules
 from kb.textsafe import markup_escape as escape
 from kb.textsafe import printable
 
@@ -79,33 +80,30 @@ def project_panel(p: Project, incidents: list[Any]) -> Panel:
 
 
 def cause_tree(inc: Incident | IncidentView) -> Tree:
-    """Trigger first, then each `because` link deeper; a cause reached twice is shown once in full."""
+    """The cause tree in kb.rules.cause_tree's order; a cause reached twice is shown once in full."""
     by_id = {c.id: c for c in inc.causes}
-    referenced = {b for c in inc.causes for b in c.because}
-    tops = [c for c in inc.causes if c.trigger] + [c for c in inc.causes if not c.trigger and c.id not in referenced]
     root = Tree("[bold]causes[/] (trigger → root causes)")
-    shown: set[str] = set()
 
-    def add(node: Tree, cid: str) -> None:
-        c = by_id[cid]
+    def add(node: Tree, n: rules.CauseNode) -> None:
+        c = by_id[n.id]
         label = f"{'[bold red]trigger[/] ' if c.trigger else ''}{escape(c.statement)}"
         if c.mode:
             label += f" [dim]{escape(c.mode)}[/]"
         if not c.because:
             label += " [yellow](root)[/]"
-        if cid in shown:
+        if n.repeat:
             node.add(label + " [dim](see above)[/]")
             return
-        shown.add(cid)
         child = node.add(label)
-        for b in c.because:
-            add(child, b)
+        if n.cut:
+            child.add("[yellow]… deeper causes not shown[/]")
+        for k in n.children:
+            add(child, k)
 
-    seen_top: set[str] = set()
-    for c in tops:
-        if c.id not in seen_top:
-            seen_top.add(c.id)
-            add(root, c.id)
+    causes = inc.causes
+    triggers = [c.id for c in causes if c.trigger]
+    for n in rules.cause_tree([c.id for c in causes], {c.id: c.because for c in causes}, triggers):
+        add(root, n)
     return root
 
 

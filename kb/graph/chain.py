@@ -15,6 +15,7 @@ import networkx as nx
 from kb.graph.build import resolver
 from kb.graph.results import Chain, ChainNode
 from kb.models import Incident
+from kb.rules import CAUSE_TREE_DEPTH, CauseNode, cause_starts, cause_tree
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -22,17 +23,13 @@ if TYPE_CHECKING:
 # A chain whose causes fan out and join again has exponentially many paths; past this many the
 # listing stops (Chain.truncated says so) rather than hang on a hostile postmortem.
 MAX_PATHS = 500
-# The tree nests one level per `because` step; deeper than this it stops (Chain.truncated) so that
-# rendering and JSON never hit Python's recursion limit.
-MAX_DEPTH = 100
+# The tree's depth limit is the one every face draws with (kb.rules.cause_tree).
+MAX_DEPTH = CAUSE_TREE_DEPTH
 
 
 def starts_of(order: Sequence[str], because: Mapping[str, Sequence[str]], trigger: str | None) -> list[str]:
-    """Where a chain begins: the trigger first, then every cause no other cause names, in order."""
-    named = {b for c in order for b in because.get(c, ())}
-    out = [trigger] if trigger else []
-    out += [c for c in order if c not in named and c != trigger]
-    return out
+    """Where a chain begins (kb.rules.cause_starts): the trigger first, then every cause no other cause names."""
+    return cause_starts(order, because, (trigger,) if trigger else ())
 
 
 def cause_paths(
@@ -69,30 +66,23 @@ def chain(incident: Incident, taxonomy: Taxonomy | None = None) -> Chain:
     modes = {c.id: resolve(c.mode) for c in incident.causes if c.mode}
     by_id = {c.id: c for c in incident.causes}
     trigger = next((c.id for c in incident.causes if c.trigger), None)
-    seen: set[str] = set()
     cut = False
 
-    def node(cid: str, depth: int) -> ChainNode:
+    def build(n: CauseNode) -> ChainNode:
         nonlocal cut
-        cause = by_id[cid]
-        base = ChainNode(
-            cause_id=cid,
+        cut = cut or n.cut
+        cause = by_id[n.id]
+        return ChainNode(
+            cause_id=n.id,
             statement=cause.statement,
-            mode=modes.get(cid),
+            mode=modes.get(n.id),
             trigger=cause.trigger,
             root=not cause.because,
+            repeat=n.repeat,
+            children=[build(c) for c in n.children],
         )
-        if cid in seen:
-            base.repeat = True
-            return base
-        seen.add(cid)
-        if depth >= MAX_DEPTH and cause.because:
-            cut = True
-            return base
-        base.children = [node(b, depth + 1) for b in cause.because]
-        return base
 
-    tree = [node(s, 1) for s in starts_of(order, because, trigger)]
+    tree = [build(n) for n in cause_tree(order, because, (trigger,) if trigger else ())]
     paths, truncated = cause_paths(order, because, trigger)
     return Chain(
         incident_id=incident.id or "",

@@ -14,6 +14,8 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from kb.rules import CauseNode, cause_tree
+
 
 def cause_label(cause_id: str, statement: str, mode: str | None, trigger: bool = False) -> Text:
     label = Text()
@@ -35,29 +37,25 @@ class CauseTree(Tree[str]):
         self.guide_depth = 3
 
     def show_causes(self, causes: Sequence[Mapping[str, Any]]) -> None:
-        """Causes as the editor holds them: dicts with id, statement, mode, trigger, because."""
+        """Causes as the editor holds them (dicts with id, statement, mode, trigger, because), in the
+        order every face draws a cause tree (kb.rules.cause_tree); a cause reached again is a leaf."""
         self.clear()
         by_id = {c["id"]: c for c in causes}
-        named = {ref for c in causes for ref in c.get("because", [])}
-        tops = [c for c in causes if c["id"] not in named]
-        tops.sort(key=lambda c: (not c.get("trigger", False), causes.index(c)))
-        if causes and not tops:  # everything is named by something: a loop; show it from the start
-            tops = [causes[0]]
-        expanded: set[str] = set()
 
-        def add(parent: TreeNode[str], cause: Mapping[str, Any]) -> None:
-            label = cause_label(cause["id"], cause.get("statement", ""), cause.get("mode"), cause.get("trigger", False))
-            refs = [r for r in cause.get("because", []) if r in by_id]
-            if cause["id"] in expanded or not refs:
-                parent.add_leaf(label, data=cause["id"])
+        def add(parent: TreeNode[str], n: CauseNode) -> None:
+            cause = by_id[n.id]
+            label = cause_label(n.id, cause.get("statement", ""), cause.get("mode"), cause.get("trigger", False))
+            if not n.children:
+                parent.add_leaf(label, data=n.id)
                 return
-            expanded.add(cause["id"])
-            node = parent.add(label, data=cause["id"], expand=True)
-            for ref in refs:
-                add(node, by_id[ref])
+            node = parent.add(label, data=n.id, expand=True)
+            for child in n.children:
+                add(node, child)
 
-        for cause in tops:
-            add(self.root, cause)
+        order = [c["id"] for c in causes]
+        because = {c["id"]: list(c.get("because", [])) for c in causes}
+        for n in cause_tree(order, because, [c["id"] for c in causes if c.get("trigger", False)]):
+            add(self.root, n)
         self.root.expand()
 
     def show_chain(self, nodes: Sequence[Any]) -> None:
