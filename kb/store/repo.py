@@ -6,7 +6,6 @@ Callers own the transaction (`with db.atomic():`): a command's writes land toget
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
@@ -31,6 +30,7 @@ from kb.models import (
 )
 from kb.store import changelog
 from kb.store.chains import write_chains
+from kb.store.queries.incidents import Shapes, read_incident, read_incidents
 from kb.timeutil import from_text, stamp, to_text
 
 WriteResult = Literal["created", "updated", "unchanged"]
@@ -221,96 +221,25 @@ INCIDENT_COLUMNS = tuple(
 )
 
 
-def _row_incident(row: dict[str, Any], children: dict[str, list[Any]]) -> Incident:
-    flag = None
-    if row["flag_key"] is not None:
-        flag = FlagChange.model_construct(
-            key=row["flag_key"],
-            environment=row["flag_environment"] or "",
-            from_=row["flag_from"] or "",
-            to=row["flag_to"] or "",
-            at=from_text(row["flag_at"]),
-            actor=row["flag_actor"] or "",
-        )
-    written = json.loads(row.get("approx_dates") or "{}")
-    impact, lessons = row.get("impact"), row.get("lessons")
-    return Incident.model_construct(
-        id=row["id"],
-        project=row["project"],
-        title=row["title"],
-        kind=row["kind"],
-        severity=row["severity"],
-        status=row["status"],
-        started_at=_dated(row, "started_at", written),
-        detected_at=_dated(row, "detected_at", written),
-        resolved_at=_dated(row, "resolved_at", written),
-        detected_by=row["detected_by"],
-        announced=bool(row["announced"]),
-        postmortem=row["postmortem"],
-        flag=flag,
-        summary=row["summary"],
-        modes=children.get("modes", []),
-        causes=children.get("causes", []),
-        actions=children.get("actions", []),
-        timeline=children.get("timeline", []),
-        tags=json.loads(row["tags"]),
-        links=[Link.model_construct(**d) for d in json.loads(row["links"])],
-        duplicate_of=row["duplicate_of"],
-        made_public_at=_dated(row, "made_public_at", written),
-        postmortem_source=row.get("postmortem_source"),
-        postmortem_link=row.get("postmortem_link") or "",
-        impact=Impact.model_validate_json(impact) if impact else None,
-        organisations=json.loads(row.get("organisations") or "[]"),
-        affected_projects=json.loads(row.get("affected_projects") or "[]"),
-        metrics=[Metric.model_validate(m) for m in json.loads(row.get("metrics") or "[]")],
-        lessons=Lessons.model_validate_json(lessons) if lessons else None,
-    )
-
-
-def _children(db: Database, ids: list[str] | None) -> dict[str, dict[str, list[Any]]]:
-    """Load the child rows of many incidents in four queries, not four per incident."""
-    out: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    if ids is not None and not ids:
-        return out
-    where, params = "", []
-    if ids is not None:
-        where = " WHERE incident_id IN (SELECT value FROM json_each(?))"
-        params = [_json(ids)]
-    for r in db.query(f"SELECT * FROM classifications{where} ORDER BY incident_id, pos", params):
-        out[r["incident_id"]]["modes"].append(
-            Classification.model_construct(
-                code=r["code"], role=r["role"], confidence=r["confidence"], evidence=r["evidence"]
-            )
-        )
-    links: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in db.query(f"SELECT * FROM cause_links{where} ORDER BY incident_id, cause_id, pos", params):
-        links[(r["incident_id"], r["cause_id"])].append(r["because_id"])
-    for r in db.query(f"SELECT * FROM causes{where} ORDER BY incident_id, pos", params):
-        out[r["incident_id"]]["causes"].append(
-            Cause.model_construct(
-                id=r["cause_id"],
-                statement=r["statement"],
-                mode=r["mode"],
-                trigger=bool(r["is_trigger"]),
-                because=links.get((r["incident_id"], r["cause_id"]), []),
-            )
-        )
-    for r in db.query(f"SELECT * FROM actions{where} ORDER BY incident_id, pos", params):
-        out[r["incident_id"]]["actions"].append(
-            Action.model_construct(
-                title=r["title"], owner=r["owner"], due=from_text(r["due"]), status=r["status"], kind=r["kind"]
-            )
-        )
-    for r in db.query(f"SELECT * FROM timeline{where} ORDER BY incident_id, pos", params):
-        out[r["incident_id"]]["timeline"].append(TimelineEntry.model_construct(at=from_text(r["at"]), text=r["text"]))
-    return out
+# the pydantic models as kb.store.queries.incidents.read_incidents builds them (model_construct: what
+# the store holds was validated when it was written; the JSON parts are validated as they are read)
+MODELS = Shapes(
+    incident=Incident.model_construct,
+    flag=FlagChange.model_construct,
+    classification=Classification.model_construct,
+    cause=Cause.model_construct,
+    action=Action.model_construct,
+    timeline=TimelineEntry.model_construct,
+    link=lambda d: Link.model_construct(**d),
+    impact=Impact.model_validate,
+    metric=Metric.model_validate,
+    lessons=Lessons.model_validate,
+)
 
 
 def get_incident(db: Database, incident_id: str) -> Incident | None:
-    rows = list(db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
-    if not rows:
-        return None
-    return _row_incident(rows[0], _children(db, [incident_id])[incident_id])
+    found: Incident | None = read_incident(db.conn, incident_id, MODELS)
+    return found
 
 
 def require_incident(db: Database, incident_id: str) -> Incident:
@@ -324,21 +253,7 @@ def iter_incidents(
     db: Database, where: str = "", params: list[Any] | None = None, batch: int = 2000
 ) -> Iterator[Incident]:
     """Every incident (optionally filtered by a WHERE fragment of trusted, parameterised SQL), in id order."""
-    rows = db.query(f"SELECT * FROM incidents {('WHERE ' + where) if where else ''} ORDER BY id", params or [])
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= batch:
-            yield from _materialise(db, chunk)
-            chunk = []
-    if chunk:
-        yield from _materialise(db, chunk)
-
-
-def _materialise(db: Database, rows: list[dict[str, Any]]) -> Iterator[Incident]:
-    kids = _children(db, [r["id"] for r in rows])
-    for r in rows:
-        yield _row_incident(r, kids.get(r["id"], {}))
+    return read_incidents(db.conn, MODELS, where, params or [], batch)
 
 
 # The largest number an incident id may carry (INCIDENT_ID_RE allows nine digits): kb never

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -132,8 +132,8 @@ def incident_exists(conn: sqlite3.Connection, incident_id: str) -> bool:
 # --- one whole incident --------------------------------------------------------------------------
 #
 # `kb incident show` draws and prints the whole document without pydantic: these views carry the
-# same fields as kb.models (the attributes kb.commands.render reads), built from the same columns
-# kb.store.repo reads; `IncidentView.document()` is `Incident.model_dump(mode="json", by_alias=True)`
+# same fields as kb.models (the attributes kb.commands.render reads), built by `read_incidents`, which
+# builds kb.store.repo's models too; `IncidentView.document()` is `Incident.model_dump(mode="json", by_alias=True)`
 # (tests/test_read_path.py compares both on every incident of a synthetic portfolio and the seed).
 
 
@@ -347,63 +347,122 @@ def _when(value: date | datetime | None) -> str | None:
     return value.text if isinstance(value, ApproxDate) else to_text(value)
 
 
-def _dated(row: sqlite3.Row, column: str, written: dict[str, str]) -> date | datetime | None:
+def _dated(row: sqlite3.Row | dict[str, Any], column: str, written: dict[str, str]) -> date | datetime | None:
+    """A date column read back with its written form when it was approximate (m005)."""
     return with_written(from_text(row[column]), written.get(column))
 
 
-def incident_view(conn: sqlite3.Connection, incident_id: str) -> IncidentView | None:
-    """One incident with its children, as kb.store.repo.get_incident reads it; None if absent."""
+# --- reading stored incidents, once for both shapes ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shapes:
+    """What a stored incident and its parts are built as: the read path's views (`VIEWS`, here) or the
+    pydantic models (`kb.store.repo.MODELS`). The columns are read and decoded once, in `read_incidents`;
+    a shape only constructs. Each is called with keywords named as kb.models' fields, except `link`,
+    `impact`, `metric` and `lessons`, given the stored JSON object."""
+
+    incident: Callable[..., Any]
+    flag: Callable[..., Any]
+    classification: Callable[..., Any]
+    cause: Callable[..., Any]
+    action: Callable[..., Any]
+    timeline: Callable[..., Any]
+    link: Callable[[dict[str, Any]], Any]
+    impact: Callable[[dict[str, Any]], Any]
+    metric: Callable[[dict[str, Any]], Any]
+    lessons: Callable[[dict[str, Any]], Any]
+
+
+def _impact_view(im: dict[str, Any]) -> ImpactView:
+    money = im.get("money_lost")
+    return ImpactView(
+        None if money is None else MoneyView(float(money["amount"]), money["currency"]),
+        im.get("people_affected"),
+        im.get("decisions_affected"),
+        im.get("text") or "",
+    )
+
+
+VIEWS = Shapes(
+    incident=IncidentView,
+    flag=FlagView,
+    classification=ClassificationView,
+    cause=CauseView,
+    action=ActionView,
+    timeline=TimelineView,
+    link=lambda d: LinkView(**d),
+    impact=_impact_view,
+    metric=lambda m: MetricView(m["name"], _float(m.get("before")), _float(m.get("after")), m.get("unit") or ""),
+    lessons=lambda le: LessonsView(le.get("went_well", []), le.get("went_wrong", []), le.get("got_lucky", [])),
+)
+
+
+def _children(conn: sqlite3.Connection, ids: list[str], shape: Shapes) -> dict[str, dict[str, list[Any]]]:
+    """The child rows of many incidents in five queries, not five per incident."""
+    out: dict[str, dict[str, list[Any]]] = {i: {"modes": [], "causes": [], "actions": [], "timeline": []} for i in ids}
+    if not ids:
+        return out
     cur = conn.cursor()
     cur.row_factory = sqlite3.Row  # this cursor only: the connection is shared
-    row = cur.execute("SELECT * FROM incidents WHERE id = ?", [incident_id]).fetchone()
-    if row is None:
-        return None
-    params = [incident_id]
-    modes = [
-        ClassificationView(r["code"], r["role"], r["confidence"], r["evidence"])
-        for r in cur.execute("SELECT * FROM classifications WHERE incident_id = ? ORDER BY pos", params)
-    ]
-    links: dict[str, list[str]] = {}
-    for r in cur.execute("SELECT * FROM cause_links WHERE incident_id = ? ORDER BY cause_id, pos", params):
-        links.setdefault(r["cause_id"], []).append(r["because_id"])
-    causes = [
-        CauseView(r["cause_id"], r["statement"], r["mode"], bool(r["is_trigger"]), links.get(r["cause_id"], []))
-        for r in cur.execute("SELECT * FROM causes WHERE incident_id = ? ORDER BY pos", params)
-    ]
-    actions = [
-        ActionView(r["title"], r["owner"], from_text(r["due"]), r["status"], r["kind"])
-        for r in cur.execute("SELECT * FROM actions WHERE incident_id = ? ORDER BY pos", params)
-    ]
-    timeline = [
-        TimelineView(from_text(r["at"]), r["text"])
-        for r in cur.execute("SELECT * FROM timeline WHERE incident_id = ? ORDER BY pos", params)
-    ]
+    where = " WHERE incident_id IN (SELECT value FROM json_each(?))" if len(ids) > 1 else " WHERE incident_id = ?"
+    params = [json.dumps(ids) if len(ids) > 1 else ids[0]]
+    for r in cur.execute(f"SELECT * FROM classifications{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["modes"].append(
+            shape.classification(code=r["code"], role=r["role"], confidence=r["confidence"], evidence=r["evidence"])
+        )
+    links: dict[tuple[str, str], list[str]] = {}
+    for r in cur.execute(f"SELECT * FROM cause_links{where} ORDER BY incident_id, cause_id, pos", params):
+        links.setdefault((r["incident_id"], r["cause_id"]), []).append(r["because_id"])
+    for r in cur.execute(f"SELECT * FROM causes{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["causes"].append(
+            shape.cause(
+                id=r["cause_id"],
+                statement=r["statement"],
+                mode=r["mode"],
+                trigger=bool(r["is_trigger"]),
+                because=links.get((r["incident_id"], r["cause_id"]), []),
+            )
+        )
+    for r in cur.execute(f"SELECT * FROM actions{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["actions"].append(
+            shape.action(
+                title=r["title"], owner=r["owner"], due=from_text(r["due"]), status=r["status"], kind=r["kind"]
+            )
+        )
+    for r in cur.execute(f"SELECT * FROM timeline{where} ORDER BY incident_id, pos", params):
+        out[r["incident_id"]]["timeline"].append(shape.timeline(at=from_text(r["at"]), text=r["text"]))
+    return out
+
+
+# the incidents columns m005 added (a store from m004 lacks them until it is migrated)
+_LATER_COLUMNS = (
+    "approx_dates",
+    "made_public_at",
+    "postmortem_source",
+    "postmortem_link",
+    "impact",
+    "organisations",
+    "affected_projects",
+    "metrics",
+    "lessons",
+)
+
+
+def _incident(row: sqlite3.Row | dict[str, Any], kids: dict[str, list[Any]], shape: Shapes) -> Any:
     flag = None
     if row["flag_key"] is not None:
-        flag = FlagView(
-            row["flag_key"],
-            row["flag_environment"] or "",
-            row["flag_from"] or "",
-            row["flag_to"] or "",
-            from_text(row["flag_at"]),
-            row["flag_actor"] or "",
+        flag = shape.flag(
+            key=row["flag_key"],
+            environment=row["flag_environment"] or "",
+            from_=row["flag_from"] or "",
+            to=row["flag_to"] or "",
+            at=from_text(row["flag_at"]),
+            actor=row["flag_actor"] or "",
         )
     written = json.loads(row["approx_dates"] or "{}")
-    impact = None
-    if row["impact"]:
-        im = json.loads(row["impact"])
-        money = im.get("money_lost")
-        impact = ImpactView(
-            None if money is None else MoneyView(float(money["amount"]), money["currency"]),
-            im.get("people_affected"),
-            im.get("decisions_affected"),
-            im.get("text") or "",
-        )
-    lessons = None
-    if row["lessons"]:
-        le = json.loads(row["lessons"])
-        lessons = LessonsView(le.get("went_well", []), le.get("went_wrong", []), le.get("got_lucky", []))
-    return IncidentView(
+    impact, lessons = row["impact"], row["lessons"]
+    return shape.incident(
         id=row["id"],
         project=row["project"],
         title=row["title"],
@@ -418,33 +477,62 @@ def incident_view(conn: sqlite3.Connection, incident_id: str) -> IncidentView | 
         postmortem=row["postmortem"],
         flag=flag,
         summary=row["summary"],
-        modes=modes,
-        causes=causes,
-        actions=actions,
-        timeline=timeline,
+        modes=kids["modes"],
+        causes=kids["causes"],
+        actions=kids["actions"],
+        timeline=kids["timeline"],
         tags=json.loads(row["tags"]),
-        links=[LinkView(**d) for d in json.loads(row["links"])],
+        links=[shape.link(d) for d in json.loads(row["links"])],
         duplicate_of=row["duplicate_of"],
         made_public_at=_dated(row, "made_public_at", written),
         postmortem_source=row["postmortem_source"],
         postmortem_link=row["postmortem_link"] or "",
-        impact=impact,
+        impact=shape.impact(json.loads(impact)) if impact else None,
         organisations=json.loads(row["organisations"] or "[]"),
         affected_projects=json.loads(row["affected_projects"] or "[]"),
-        metrics=[
-            MetricView(m["name"], _float(m.get("before")), _float(m.get("after")), m.get("unit") or "")
-            for m in json.loads(row["metrics"] or "[]")
-        ],
-        lessons=lessons,
+        metrics=[shape.metric(m) for m in json.loads(row["metrics"] or "[]")],
+        lessons=shape.lessons(json.loads(lessons)) if lessons else None,
     )
+
+
+def read_incidents(
+    conn: sqlite3.Connection, shape: Shapes, where: str = "", params: Sequence[Any] = (), batch: int = 2000
+) -> Iterator[Any]:
+    """Whole incidents with their children, in id order, built as `shape` (optionally filtered by a WHERE
+    fragment of trusted, parameterised SQL); children are read for `batch` incidents at a time."""
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row
+    cur.execute(f"SELECT * FROM incidents {('WHERE ' + where) if where else ''} ORDER BY id", list(params))
+    names = [d[0] for d in cur.description]
+    unmigrated = {name: None for name in _LATER_COLUMNS if name not in names}
+    while rows := cur.fetchmany(batch):
+        if unmigrated:  # a store not yet migrated (opened read-only, say): later columns read as NULL
+            rows = [{**dict(zip(names, r, strict=True)), **unmigrated} for r in rows]
+        kids = _children(conn, [r["id"] for r in rows], shape)
+        for r in rows:
+            yield _incident(r, kids[r["id"]], shape)
+
+
+def read_incident(conn: sqlite3.Connection, incident_id: str, shape: Shapes) -> Any:
+    """One whole incident built as `shape`; None if there is none with that id."""
+    return next(read_incidents(conn, shape, "id = ?", [incident_id]), None)
+
+
+def incident_view(conn: sqlite3.Connection, incident_id: str) -> IncidentView | None:
+    """One incident with its children as read-only views (no pydantic); None if absent."""
+    view: IncidentView | None = read_incident(conn, incident_id, VIEWS)
+    return view
 
 
 __all__ = [
     "Change",
     "IncidentRow",
     "IncidentView",
+    "Shapes",
     "history",
     "incident_exists",
     "incident_rows",
     "incident_view",
+    "read_incident",
+    "read_incidents",
 ]
