@@ -13,7 +13,8 @@ CLI; never from the TUI's worker threads, where another thread may hold a lock t
 inherit), and never with the caller's SQLite connection: the child opens its own (a connection
 must not cross a fork). Whenever the child fails for any reason, the part is run again in this
 process, so the answer (or the error) is always the one a serial run gives; only the time differs.
-`default_runner` forks only where `can_fork` says so; set KB_PARALLEL=0 to never fork.
+`default_runner` forks only where `can_fork` says so; the `parallel` setting (KB_PARALLEL=0, or
+`parallel = false` in kb's config file: kb.config) turns forking off.
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
+from kb.config import setting
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-
-_OFF = ("0", "no", "off", "false")
 
 
 def can_fork() -> bool:
     """True when a part may run in a forked child (see the module's docstring)."""
-    if os.environ.get("KB_PARALLEL", "").strip().lower() in _OFF:
+    if not setting("parallel"):
         return False
     return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
 

@@ -39,7 +39,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("KB_ACTOR", "tester")
-    monkeypatch.delenv("KB_DB", raising=False)
+    for var in ("KB_DB", "KB_CONFIG", "KB_THEME", "KB_CURSOR_BLINK", "KB_KEYMAP"):  # KB_PARALLEL is the caller's
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("KB_CACHE_DIR", raising=False)

@@ -150,7 +150,7 @@ def flags_unmapped(as_json: bool) -> None:
     "config_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="A sources.toml to read settings from.",
+    help="A TOML file of [<vendor>] tables, read above kb's config.toml (docs/settings.md).",
 )
 @click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Retries per request.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None, help="Append a request log here.")

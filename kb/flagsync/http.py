@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from kb.config import Secret
 from kb.errors import KBError
-from kb.flagsync.settings import Secret
 
 log = logging.getLogger("kb.flagsync")
 

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kb.config import Secret
 from kb.flagsync.http import PullError
-from kb.flagsync.settings import PullSettings, Secret
+from kb.flagsync.settings import PullSettings
 from kb.timeutil import from_text
 
 Params = list[tuple[str, Any]]

@@ -1,7 +1,8 @@
-"""Detector weights and thresholds: packaged defaults, then the user's file, then --config.
+"""Detector weights and thresholds: the packaged defaults, then the [silent] tables kb.config found
+(silent.toml, config.toml, then `kb silent --config FILE`), a later one winning key by key.
 
-Files are TOML (read with tomllib). Keys are checked against the defaults so a misspelt key is
-an error rather than a silently ignored setting.
+Keys are checked against the defaults so a misspelt key is an error rather than a silently ignored
+setting, named with the file it is in.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kb.errors import KBError, validation_message
 from kb.silent.trends import TrendRule
-from kb.timeutil import clip
-
-USER_FILE = "silent.toml"
 
 
 class _Strict(BaseModel):
@@ -82,25 +80,6 @@ class SilentConfig(_Strict):
         return frozenset(e.casefold() for e in self.flags.production_environments)
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise KBError(f"cannot read the config file ({exc.strerror})", str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise KBError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise KBError(f"not valid TOML ({exc})", str(path)) from None
-    except ValueError as exc:  # a number tomllib cannot convert (more than 4,300 digits)
-        raise KBError(f"not valid TOML ({_number_problem(exc)})", str(path)) from None
-
-
-def _number_problem(exc: ValueError) -> str:
-    text = str(exc)
-    return "a number with more than 4,300 digits" if "digits" in text else clip(text, 80)
-
-
 # tables whose keys are the user's own (flag keys), not settings kb knows
 FREE_TABLES = ("flags.on_variations",)
 
@@ -126,19 +105,16 @@ def defaults_text() -> str:
     return resources.files("kb.silent").joinpath("defaults.toml").read_text(encoding="utf-8")
 
 
-def load_config(path: str | Path | None = None, user_dir: Path | None = None) -> SilentConfig:
-    """Defaults, then `<user config dir>/silent.toml` if present, then `path` (which must exist)."""
-    from kb.config import config_dir
+def load_config(path: str | Path | None = None) -> SilentConfig:
+    """The packaged defaults with each [silent] layer of kb.config.load laid over them; `path` (which
+    must exist) is the command line's file, the last and strongest."""
+    from kb.config import load
 
     data = tomllib.loads(defaults_text())
     sources = ["defaults"]
-    user = (user_dir or config_dir()) / USER_FILE
-    files = [user] if user.is_file() else []
-    if path is not None:
-        files.append(Path(path).expanduser())
-    for f in files:
-        _merge(data, _read(f), str(f))
-        sources.append(str(f))
+    for where, tables in load(section_file=("silent", path) if path is not None else None).silent:
+        _merge(data, tables, where)
+        sources.append(where)
     try:
         return SilentConfig.model_validate({**data, "sources": sources})
     except ValidationError as exc:
