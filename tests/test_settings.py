@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import main
-from kb.config import Secret, config_dir, load
+from kb.config import Secret, config_dir, default_db_path, load
 from kb.flagsync.settings import resolve
 from kb.models import Project
 from kb.parallel import can_fork
@@ -173,13 +173,21 @@ def test_the_tui_opens_with_its_settings(db_path: Path, monkeypatch: pytest.Monk
     ],
 )
 def test_a_bad_setting_is_one_line_and_nothing_runs(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch, config: str, env: dict[str, str], expected: str
+    monkeypatch: pytest.MonkeyPatch, config: str, env: dict[str, str], expected: str
 ) -> None:
     _write_config(config)
     for var, value in env.items():
         monkeypatch.setenv(var, value)
-    result = CliRunner().invoke(main, ["--db", str(db_path), "incident", "list"])
+    result = CliRunner().invoke(main, ["project", "add", "churn", "--owner", "ana"])
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and expected in result.output, result.output
     assert "Traceback" not in result.output
-    assert not db_path.exists()
+    assert not default_db_path().exists()
+
+
+def test_a_setting_given_on_the_command_line_needs_no_file(db_path: Path) -> None:
+    """The files are read only for a setting neither the command line nor the environment gives:
+    with --db and $KB_ACTOR (every script), a read command opens no config file."""
+    _write_config("colour = 'red'\n")
+    result = CliRunner().invoke(main, ["--db", str(db_path), "project", "add", "churn", "--owner", "ana"])
+    assert result.exit_code == 0, result.output
