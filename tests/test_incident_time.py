@@ -115,3 +115,20 @@ def test_lists_order_an_incident_by_the_same_time(run: Run, tmp_path: Path) -> N
     _load(run, tmp_path)
     listed = _json(run, "incident", "list", "--json")
     assert [r["id"] for r in listed] == ["INC-0003", "INC-0001", "INC-0002"]
+
+
+def test_a_projects_last_incident_counts_a_detected_only_one(run: Run, tmp_path: Path) -> None:
+    """`kb project list` (and the TUI's portfolio) name a project's latest incident by the same time: a
+    second project whose only incident was detected on 2026-04-02 (start unknown) last had one then, as
+    the incidents_with_modes view (m007) says; by started_at alone it had none."""
+    _load(run, tmp_path)
+    doc = tmp_path / "late.yaml"
+    doc.write_text(
+        "projects:\n  - {slug: fraud, name: Fraud, stage: production, owner: dana}\n"
+        "incidents:\n  - {id: INC-0004, project: fraud, title: Seen late, kind: degradation,"
+        " detected_at: 2026-04-02, detected_by: review, summary: late}\n",
+        encoding="utf-8",
+    )
+    run.ok("import", str(doc))
+    rows = {r["slug"]: r["last_incident"] for r in _json(run, "project", "list", "--json")}
+    assert rows == {"churn": "2026-03-01", "fraud": "2026-04-02"}
