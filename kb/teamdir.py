@@ -150,15 +150,6 @@ def parse_flags(text: str, source: str) -> list[dict[str, Any]]:
     return out
 
 
-def merge_flag_files(a: str, b: str) -> str:
-    """Two versions of one month's events, united: events are facts, both sides' are kept."""
-    rows = {json.loads(line)["event_key"]: line for text in (a, b) for line in text.splitlines() if line.strip()}
-    return (
-        "\n".join(sorted(rows.values(), key=lambda line: (json.loads(line)["at"], json.loads(line)["event_key"])))
-        + "\n"
-    )
-
-
 # --- health ------------------------------------------------------------------------------------
 
 

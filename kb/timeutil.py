@@ -124,17 +124,6 @@ def parse_date(value: Any) -> date:
     return parsed
 
 
-def from_epoch_ms(value: float) -> datetime:
-    """Epoch milliseconds (JSON numbers in flag logs) as a UTC datetime in the supported range."""
-    try:
-        out = datetime.fromtimestamp(value / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise ValueError(f"{clip(value)} is not epoch milliseconds in the supported {_RANGE}") from None
-    if not MIN_YEAR <= out.year <= MAX_YEAR:
-        raise ValueError(f"{clip(value)} is not epoch milliseconds in the supported {_RANGE}")
-    return out
-
-
 def _before_moment(value: Any) -> Any:
     if isinstance(value, int | float):  # bool is an int
         raise ValueError(f"{clip(value)} is not an ISO 8601 date or date-time")

@@ -242,15 +242,6 @@ def _read_stdin() -> str:
         raise KBError(f"not UTF-8 text (byte {exc.start})", "<stdin>") from None
 
 
-def load_paths(paths: list[str]) -> Bundle:
-    """Read files, directories or `-` (standard input) into one bundle; the first error stops it."""
-    bundle = Bundle()
-    for part in iter_bundles(paths):
-        bundle.projects += part.projects
-        bundle.incidents += part.incidents
-    return bundle
-
-
 def iter_bundles(paths: list[str]) -> Iterator[Bundle]:
     """One bundle per file, read as it is needed, so an import of 100,000 files holds one at a time."""
     for raw in paths:

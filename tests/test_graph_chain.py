@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kb.errors import NotFound
-from kb.graph.chain import MAX_DEPTH, MAX_PATHS, chain
+from kb.graph.chain import MAX_PATHS, chain
 from kb.models import Incident, Project
+from kb.rules import CAUSE_TREE_DEPTH as MAX_DEPTH
 from kb.service import KB
 from tests.test_graph_fixture import DS, ET, LAT, NM, OW, load_portfolio
 

@@ -56,7 +56,6 @@ BECAUSE = "because"
 INSTANCE_OF = "instance_of"
 CLASSIFIED_AS = "classified_as"
 LEADS_TO = "leads_to"
-EDGE_TYPES = (HAS_INCIDENT, CAUSED_BY, BECAUSE, INSTANCE_OF, CLASSIFIED_AS, LEADS_TO)
 
 _HAS = {"rel": HAS_INCIDENT}
 _BECAUSE = {"rel": BECAUSE}
@@ -64,18 +63,6 @@ _INSTANCE = {"rel": INSTANCE_OF}
 _LEADS = {"rel": LEADS_TO, "source": "taxonomy"}
 _TRIGGER = {"rel": CAUSED_BY, "role": "trigger"}
 _CONTRIB = {"rel": CAUSED_BY, "role": "contributing"}
-
-
-def project_node(slug: str) -> str:
-    return f"project:{slug}"
-
-
-def incident_node(incident_id: str) -> str:
-    return f"incident:{incident_id}"
-
-
-def cause_node(incident_id: str, cause_id: str) -> str:
-    return f"cause:{incident_id}/{cause_id}"
 
 
 def mode_node(code: str) -> str:

@@ -15,7 +15,7 @@ import networkx as nx
 from kb.graph.build import resolver
 from kb.graph.results import Chain, ChainNode
 from kb.models import Incident
-from kb.rules import CAUSE_TREE_DEPTH, CauseNode, cause_starts, cause_tree
+from kb.rules import CauseNode, cause_starts, cause_tree
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 # A chain whose causes fan out and join again has exponentially many paths; past this many the
 # listing stops (Chain.truncated says so) rather than hang on a hostile postmortem.
 MAX_PATHS = 500
-# The tree's depth limit is the one every face draws with (kb.rules.cause_tree).
-MAX_DEPTH = CAUSE_TREE_DEPTH
 
 
 def starts_of(order: Sequence[str], because: Mapping[str, Sequence[str]], trigger: str | None) -> list[str]:

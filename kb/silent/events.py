@@ -212,13 +212,6 @@ def boolean_serving(on: bool) -> Serving:
     return {ON: 1.0} if on else {OFF: 1.0}
 
 
-def share_text(serving: Serving | None, values: frozenset[str] = frozenset({ON})) -> str:
-    """`40%` of traffic served one of `values`, for the words of a detail."""
-    if serving is None:
-        return "?"
-    return f"{round(100 * sum(v for k, v in serving.items() if k in values))}%"
-
-
 def as_dict(value: Any) -> dict[str, Any]:
     """The object itself, or an empty one when the vendor left the member out or null."""
     return value if isinstance(value, dict) else {}

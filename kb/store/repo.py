@@ -214,13 +214,6 @@ def incident_row(i: Incident) -> dict[str, Any]:
     }
 
 
-INCIDENT_COLUMNS = tuple(
-    incident_row(
-        Incident.model_construct(project="x", title="x", flag=None, tags=[], links=[], impact=None, lessons=None)
-    )  # type: ignore[call-arg]
-)
-
-
 # the pydantic models as kb.store.queries.incidents.read_incidents builds them (model_construct: what
 # the store holds was validated when it was written; the JSON parts are validated as they are read)
 MODELS = Shapes(
@@ -531,18 +524,6 @@ def project_slugs(db: Database) -> set[str]:
 
 def incident_exists(db: Database, incident_id: str) -> bool:
     return db.execute("SELECT 1 FROM incidents WHERE id = ?", [incident_id]).fetchone() is not None
-
-
-def mode_uses(db: Database) -> list[tuple[str, str, str]]:
-    """(incident id, code, role) of every live incident's classifications, in order, then its causes'
-    modes (role 'cause'), incident after incident: what kb.taxonomy.mode_usage counts."""
-    sql = """
-        SELECT u.incident_id, u.code, u.role FROM (
-            SELECT incident_id, code, role, 0 AS k, pos FROM classifications
-            UNION ALL SELECT incident_id, mode, 'cause', 1, pos FROM causes WHERE mode IS NOT NULL
-        ) u JOIN incidents i ON i.id = u.incident_id WHERE i.duplicate_of IS NULL ORDER BY u.incident_id, u.k, u.pos
-    """
-    return [(r[0], r[1], r[2]) for r in db.execute(sql)]
 
 
 def overdue_action_count(db: Database, day: str) -> int:

@@ -62,8 +62,6 @@ class _Steps:
 
 migrations = _Steps(MIGRATION_SET)
 
-APPEND_ONLY_TABLES = ("changelog",)
-
 
 @migrations()
 def m001_initial(db: Database) -> None:
