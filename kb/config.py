@@ -114,6 +114,8 @@ class SourceSettings:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Every setting kb has, each from the first place that gives it (`load`)."""
+
     db: Path
     actor: str
     parallel: bool
