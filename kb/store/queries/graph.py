@@ -275,7 +275,12 @@ def packed_chains(conn: sqlite3.Connection, ids: list[str] | None, *, codes: boo
     which only a hand-edited database has) is read row by row, `SEP` in values replaced by U+FFFD.
     `incidents` is left empty.
     """
-    scope, args = ("", []) if ids is None else (_IN_IDS, [json.dumps(ids)])
+    if ids is None:
+        scope, args = "", []
+    elif len(ids) == 1:  # an incident being saved: its rows by the primary key, no JSON list to walk
+        scope, args = " WHERE incident_id = ?", list(ids)
+    else:
+        scope, args = _IN_IDS, [json.dumps(ids)]
     odd: set[str] = set()
     causes: dict[str, str] = {}
     modes: dict[str, str] = {}
