@@ -204,3 +204,76 @@ def test_kb_silent_imports_no_scipy(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# --- the plain-Python paths (no numpy for a portfolio's short series) ---------------------------
+
+# values with ties (small integers), and floats of every size a health sheet could hold
+_VALUES = st.one_of(
+    st.lists(st.integers(0, 4).map(float), min_size=2, max_size=20),
+    st.lists(st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False), min_size=2, max_size=20),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES, st.sampled_from(["down", "up"]))
+def test_plain_kendall_s_equals_the_s_of_scipys_ordinal_ranks(ys: list[float], direction: str) -> None:
+    from kb.silent.trends import kendall_s, tie_broken_s
+
+    y = np.array(ys, dtype=float)
+    ranks = stats.rankdata(y, method="ordinal") if direction == "down" else -stats.rankdata(-y, method="ordinal")
+    n = len(ys)
+    by_hand = sum(int(np.sign(ranks[j] - ranks[i])) for i in range(n) for j in range(i + 1, n))
+    assert tie_broken_s(ys, direction) == by_hand  # type: ignore[arg-type]
+    assert by_hand == int(kendall_s(tie_broken([ys], direction))[0])  # type: ignore[arg-type]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.integers(-3, 3).map(float), min_size=2, max_size=16),  # many equal slopes, zeros
+        st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=16),
+        st.lists(st.floats(allow_nan=False), min_size=2, max_size=8),  # infinities and overflow (NaN slopes)
+    )
+)
+def test_plain_theil_sen_equals_numpys_median_and_scipys_slope(ys: list[float]) -> None:
+    from kb.silent.trends import theil_sen_one
+
+    n = len(ys)
+    with np.errstate(all="ignore"):
+        slopes = np.array([(ys[j] - ys[i]) / (j - i) for i in range(n) for j in range(i + 1, n)])
+        expected = float(np.median(slopes))
+    got = theil_sen_one(ys)
+    assert (got == expected) or (np.isnan(got) and np.isnan(expected))
+    if all(np.isfinite(ys)) and max(abs(v) for v in ys) < 1e300:
+        assert got == float(stats.theilslopes(ys, np.arange(n)).slope)  # the same float, not merely close
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(4, 14).flatmap(
+        lambda n: st.lists(
+            st.one_of(
+                st.lists(st.integers(0, 5).map(float), min_size=n, max_size=n),
+                st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 1)), min_size=n, max_size=n),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    ),
+    st.sampled_from(["down", "up"]),
+)
+def test_a_batch_big_enough_for_numpy_gives_what_plain_python_gives(series: list[list[float]], direction: str) -> None:
+    """The same series screened and sized alone (plain Python) and inside a batch past VECTOR_PAIRS (numpy)."""
+    from kb.silent.trends import VECTOR_PAIRS, screen_s, sized_slopes, theil_sen
+
+    n = len(series[0])
+    copies = -(-VECTOR_PAIRS // (len(series) * n * (n - 1) // 2))  # enough copies to pass the threshold
+    big = series * copies
+    small_s = screen_s(series, direction, RULE)  # type: ignore[arg-type]
+    assert screen_s(big, direction, RULE) == small_s * copies  # type: ignore[arg-type]
+    assert theil_sen(big) == theil_sen(series) * copies
+    assert sized_slopes(big, direction, RULE) == sized_slopes(series, direction, RULE) * copies  # type: ignore[arg-type]
+    for ys, s in zip(series, small_s, strict=True):  # and each S kept is the one the full test finds
+        if s is not None:
+            assert trend(labels(n), ys, direction, RULE, s) == trend(labels(n), ys, direction, RULE)  # type: ignore[arg-type]

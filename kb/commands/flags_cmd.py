@@ -400,7 +400,7 @@ def silent(as_of: str | None, project: str | None, fail_on: str | None, config_p
     if isinstance(when, datetime):
         when = when.date()
     assert when is None or isinstance(when, date)
-    verdicts = open_kb().silent_scan(as_of=when, project=project, config_path=config_path)
+    verdicts = open_reader().silent_scan(as_of=when, project=project, config_path=config_path)
     if as_json:
         emit_json(
             [

@@ -20,6 +20,7 @@ from kb.store.queries import incidents, projects
 from kb.store.queries.connection import open_reader
 
 if TYPE_CHECKING:  # each command imports only the query module it reads
+    from kb.silent.detector import Verdict
     from kb.store.queries.flags import FlagEventRow
     from kb.store.queries.health import HealthRow
     from kb.store.queries.incidents import Change, IncidentRow, IncidentView
@@ -100,6 +101,20 @@ class Reader:
 
         self.require_project(slug)
         return health.health_series(self.conn, slug)
+
+    # --- the silent-failure scan ----------------------------------------------------------------
+
+    def silent_scan(
+        self,
+        as_of: date | None = None,
+        project: str | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+    ) -> list[Verdict]:
+        """`KB.silent_scan` on this connection: the same snapshot and detector (kb.ops.silent_scan)."""
+        from kb.ops.silent_scan import scan_dates
+        from kb.timeutil import now_utc
+
+        return scan_dates(self.conn, [as_of or now_utc().date()], project, config_path)[0]
 
     # --- the taxonomy's use ---------------------------------------------------------------------
 

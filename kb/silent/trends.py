@@ -13,11 +13,16 @@
   must be at least 5% of the series' median per period.
 - With fewer than 4 known points nothing fires; the result says there is too little history.
 
-For speed over thousands of series, `screen` computes Kendall's S for many series at once with
-numpy and drops those that cannot reach the critical S (from the exact distribution, see
-`critical_s`); only the survivors get the reported tau and p. The screen is exact: it never
-drops a series the full test would have let fire. `sized_slopes` does the same for the Theil-Sen
-size floor, with the slopes of many series computed at once (`theil_sen`, equal to scipy's).
+For speed over thousands of series, `screen` computes Kendall's S for many series and drops those
+that cannot reach the critical S (from the exact distribution, see `critical_s`); only the
+survivors get the reported tau and p. The screen is exact: it never drops a series the full test
+would have let fire. `sized_slopes` does the same for the Theil-Sen size floor (`theil_sen`, equal
+to scipy's).
+
+numpy is imported only for a batch big enough to pay for it (`VECTOR_PAIRS`): a portfolio's short
+series are counted in plain Python (Kendall's S is a count of pairs, exact either way; the
+Theil-Sen slopes are the same float operations and the same median, tested equal to numpy's and
+scipy's), so `kb silent` on a few dozen projects never waits for numpy to load.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ import math
 import statistics
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Direction = Literal["down", "up"]
 Alternative = Literal["less", "greater", "two-sided"]
@@ -37,6 +44,10 @@ Alternative = Literal["less", "greater", "two-sided"]
 # up to this many points every count of the exact distribution, and their sum, is an integer below
 # 2**53, so the float arithmetic below is scipy's to the last bit (18! < 2**53 * 2); past it, scipy
 EXACT_WITHOUT_SCIPY = 18
+
+# a batch of series of one length with at least this many pairs (series x n(n-1)/2) is computed with
+# numpy; below it plain Python is faster than importing numpy (about 0.1 s): some 120 ns a pair
+VECTOR_PAIRS = 50_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ def tie_broken(values: list[float] | np.ndarray, direction: Direction) -> np.nda
     Works on one series or on a 2-D array of series (one per row). Ordinal ranks by a stable sort,
     which is what `scipy.stats.rankdata(method="ordinal")` computes (tests/test_trends.py checks).
     """
+    import numpy as np
+
     y = np.asarray(values, dtype=float)
     if direction == "down":
         return _ordinal(y)
@@ -87,6 +100,8 @@ def tie_broken(values: list[float] | np.ndarray, direction: Direction) -> np.nda
 
 
 def _ordinal(y: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     order = np.argsort(y, axis=-1, kind="stable")
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(1, y.shape[-1] + 1), axis=-1)
@@ -186,9 +201,39 @@ def exact_p(n: int, s: int, direction: Direction) -> float:
 
 def kendall_s(ranks: np.ndarray) -> np.ndarray:
     """Kendall's S for each row of an (series, n) array: concordant minus discordant pairs over time."""
+    import numpy as np
+
     diff = ranks[:, None, :] - ranks[:, :, None]  # [i, j] = y_j - y_i
     upper = np.triu(np.ones(ranks.shape[1], dtype=bool), k=1)
     return np.sign(diff[:, upper]).sum(axis=1)
+
+
+def tie_broken_s(values: list[float], direction: Direction) -> int:
+    """Kendall's S of one series' tie-broken ranks (`kendall_s(tie_broken(...))`), counted in plain Python.
+
+    Ordinal ranks order a tie by position, so a later value equal to an earlier one ranks above it
+    when testing for a fall ('down') and below it when testing for a rise: a pair (i < j) is
+    concordant when y_j >= y_i ('down') or y_j > y_i ('up'), discordant otherwise.
+    """
+    n = len(values)
+    concordant = 0
+    if direction == "down":
+        for i in range(n - 1):
+            yi = values[i]
+            for yj in values[i + 1 :]:
+                if yj >= yi:
+                    concordant += 1
+    else:
+        for i in range(n - 1):
+            yi = values[i]
+            for yj in values[i + 1 :]:
+                if yj > yi:
+                    concordant += 1
+    return 2 * concordant - n * (n - 1) // 2
+
+
+def _vectorise(count: int, n: int) -> bool:
+    return count * (n * (n - 1) // 2) >= VECTOR_PAIRS
 
 
 def screen(series: list[list[float]], direction: Direction, rule: TrendRule) -> list[bool]:
@@ -204,12 +249,16 @@ def screen_s(series: list[list[float]], direction: Direction, rule: TrendRule) -
         if len(ys) >= rule.min_periods:
             by_n.setdefault(len(ys), []).append(i)
     for n, idx in by_n.items():
-        ranks = tie_broken(np.array([series[i] for i in idx], dtype=float), direction)
-        s = kendall_s(ranks) * (1 if direction == "up" else -1)
+        if _vectorise(len(idx), n):
+            import numpy as np
+
+            raw = [int(v) for v in kendall_s(tie_broken(np.array([series[i] for i in idx], dtype=float), direction))]
+        else:
+            raw = [tie_broken_s(series[i], direction) for i in idx]
         crit = critical_s(n, rule.alpha(n))
-        for i, value in zip(idx, s, strict=True):
-            if value >= crit:
-                out[i] = int(value) if direction == "up" else -int(value)
+        for i, value in zip(idx, raw, strict=True):
+            if (value if direction == "up" else -value) >= crit:
+                out[i] = value
     return out
 
 
@@ -227,6 +276,12 @@ def theil_sen(series: list[list[float]]) -> list[float | None]:
     for n, idx in by_n.items():
         if n < 2:
             continue
+        if not _vectorise(len(idx), n):
+            for i in idx:
+                out[i] = theil_sen_one(series[i])
+            continue
+        import numpy as np
+
         y = np.array([series[i] for i in idx], dtype=float)
         upper = np.triu(np.ones(n, dtype=bool), k=1)
         dx = (np.arange(n)[None, :] - np.arange(n)[:, None])[upper]
@@ -234,6 +289,22 @@ def theil_sen(series: list[list[float]]) -> list[float | None]:
         for i, slope in zip(idx, np.median(dy / dx, axis=1), strict=True):
             out[i] = float(slope)
     return out
+
+
+def theil_sen_one(values: list[float]) -> float:
+    """One series' Theil-Sen slope in plain Python: `np.median` of the same pairwise slopes.
+
+    Each slope is (y_j - y_i) / (j - i), the float operations numpy makes; the median is the middle
+    slope, or the two middle ones added and halved (numpy's mean of two), and NaN when any slope is
+    NaN (a difference of two infinities), as numpy's median says.
+    """
+    n = len(values)
+    slopes = [(values[j] - values[i]) / (j - i) for i in range(n - 1) for j in range(i + 1, n)]
+    if any(x != x for x in slopes):
+        return math.nan
+    slopes.sort()
+    half = len(slopes) // 2
+    return slopes[half] if len(slopes) % 2 else (slopes[half - 1] + slopes[half]) / 2
 
 
 def sized_slopes(series: list[list[float]], direction: Direction, rule: TrendRule) -> list[float | None]:
@@ -285,11 +356,9 @@ def trend(
         return base
     alpha = rule.alpha(n)
     if s is None:
-        s = int(kendall_s(tie_broken(np.asarray([values], dtype=float), direction))[0])
+        s = tie_broken_s(base.values, direction)
     if slope is None:
-        got = theil_sen([values])[0]
-        assert got is not None  # n >= min_periods >= 2
-        slope = got
+        slope = theil_sen_one(base.values)
     median = float(statistics.median(values))
     relative = _relative(slope, median)
     base.tau, base.p_value, base.alpha = s / (n * (n - 1) / 2), exact_p(n, s, direction), alpha

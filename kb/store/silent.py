@@ -6,12 +6,14 @@ into the detector's facts.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from kb.store.queries import sql
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def project_slugs(db: Database) -> set[str]:
@@ -42,23 +44,24 @@ def seed_health_count(db: Database, slugs: list[str]) -> int:
 
 
 # --- the detector's snapshot ---------------------------------------------------------------------
+# On a bare sqlite3 connection: `kb silent` reads them without sqlite-utils (kb.ops.silent_scan).
 
 
-def detector_projects(db: Database, project: str | None) -> list[tuple[Any, ...]]:
+def detector_projects(conn: sqlite3.Connection, project: str | None) -> list[tuple[Any, ...]]:
     """(slug, owner, stage, monitoring, baseline, outcome_lag_days, launched_on) of projects not retired."""
     only, params = ("AND p.slug = ?", [project]) if project else ("", [])
-    return db.execute(
+    return conn.execute(
         "SELECT slug, owner, stage, monitoring, baseline, outcome_lag_days, launched_on FROM projects p "
         f"WHERE p.stage != 'retired' {only} ORDER BY slug",
         params,
     ).fetchall()
 
 
-def detector_events(db: Database, before: str, project: str | None) -> list[tuple[Any, ...]]:
+def detector_events(conn: sqlite3.Connection, before: str, project: str | None) -> list[tuple[Any, ...]]:
     """(project, flag_key, environment, action, state_to, at, actor, comment, id, scope, serving_to, detail)
     of the mapped flag events before `before`, in time order."""
     pf_only, params = ("AND pf.project = ?", [project]) if project else ("", [])
-    return db.execute(
+    return conn.execute(
         "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id, "
         "e.scope, e.serving_to, e.detail "
         f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
@@ -67,20 +70,20 @@ def detector_events(db: Database, before: str, project: str | None) -> list[tupl
     ).fetchall()
 
 
-def detector_retirements(db: Database, before: str, project: str | None) -> list[tuple[Any, ...]]:
+def detector_retirements(conn: sqlite3.Connection, before: str, project: str | None) -> list[tuple[Any, ...]]:
     """(project, decision, quarter, at) of review decisions to retire or pause, before `before`."""
     d_only, params = ("AND project = ?", [project]) if project else ("", [])
-    return db.execute(
+    return conn.execute(
         "SELECT project, decision, quarter, at FROM decisions WHERE decision IN ('retire', 'pause') "
         f"AND at < ? {d_only} ORDER BY at, id",
         [before, *params],
     ).fetchall()
 
 
-def detector_health(db: Database, end_day: str, project: str | None) -> list[dict[str, Any]]:
+def detector_health(conn: sqlite3.Connection, end_day: str, project: str | None) -> list[dict[str, Any]]:
     """Health periods ended by `end_day`, per project in time order (flags as booleans)."""
     h_only, params = ("AND project = ?", [project]) if project else ("", [])
-    cur = db.execute(
+    cur = conn.execute(
         "SELECT project, period, period_start, period_end, predictions, acted_on, overrides, quality, cost, value, "
         f"owner_confirmed, flag_on FROM health WHERE period_end <= ? {h_only} ORDER BY project, period_start",
         [end_day, *params],
@@ -96,16 +99,18 @@ def detector_health(db: Database, end_day: str, project: str | None) -> list[dic
     return health
 
 
-def live_incident_projects(db: Database, project: str | None) -> dict[str, str]:
+def live_incident_projects(conn: sqlite3.Connection, project: str | None) -> dict[str, str]:
     """incident id -> project of every incident that is not a merged duplicate (from incidents_live)."""
     i_only, params = ("AND project = ?", [project]) if project else ("", [])
-    return dict(db.execute(f"SELECT id, project FROM incidents WHERE duplicate_of IS NULL {i_only}", params).fetchall())
+    return dict(
+        conn.execute(f"SELECT id, project FROM incidents WHERE duplicate_of IS NULL {i_only}", params).fetchall()
+    )
 
 
-def overdue_action_rows(db: Database, before_day: str) -> list[tuple[Any, ...]]:
+def overdue_action_rows(conn: sqlite3.Connection, before_day: str) -> list[tuple[Any, ...]]:
     """(incident_id, title, owner, due) of open actions due before `before_day`, by due date then as written."""
     # a plain scan, since overdue actions are a large share of all actions
-    return db.execute(
+    return conn.execute(
         "SELECT incident_id, title, owner, due FROM actions "
         "WHERE +status = 'open' AND +due IS NOT NULL AND +due < ? ORDER BY due, rowid",
         [before_day],
@@ -117,7 +122,7 @@ _INCIDENT_COLUMNS += f"coalesce({sql.incident_time('i.')}, '') AS at"
 
 
 def detector_incidents(
-    db: Database, project: str | None, recent: str | None = None, offs: str | None = None
+    conn: sqlite3.Connection, project: str | None, recent: str | None = None, offs: str | None = None
 ) -> list[tuple[Any, ...]]:
     """(id, project, started_at, detected_at, detected_by, flag_at, at) of incidents that are not duplicates.
 
@@ -131,7 +136,7 @@ def detector_incidents(
     # every read here is answered from the incidents_live index (m004), not the wide table
     sql = f"SELECT {columns} FROM incidents i WHERE i.duplicate_of IS NULL {only}"
     if recent is None:
-        return db.execute(f"{sql} ORDER BY at, i.id", named).fetchall()
+        return conn.execute(f"{sql} ORDER BY at, i.id", named).fetchall()
     named["recent"], named["offs"] = recent, offs
     between = " OR ".join(f"(i.{c} >= r.lo AND i.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))
     # the windows are materialised once and drive the join (CROSS JOIN keeps them outside), so
@@ -143,4 +148,4 @@ def detector_incidents(
         f"UNION ALL SELECT {columns} FROM r CROSS JOIN incidents i "
         f"WHERE i.duplicate_of IS NULL AND i.project = r.project {only} AND ({between}) ORDER BY 7, 1"
     )
-    return db.execute(sql, named).fetchall()
+    return conn.execute(sql, named).fetchall()

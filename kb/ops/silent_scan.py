@@ -1,0 +1,210 @@
+"""The silent-failure scan over one sqlite3 connection: the detector's snapshots read, then judged.
+
+Written once for both ways in: the full service (`KB.silent_scan`, `silent_scan_pair`,
+`silent_snapshots`, which the review and the TUI call) passes its own connection, and `kb silent`
+passes the read path's (kb.ops.reads.Reader), so the command imports neither sqlite-utils nor the
+domain models to print the same verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from kb.timeutil import as_utc, instant, stamp
+
+if TYPE_CHECKING:
+    from kb.silent.config import SilentConfig
+    from kb.silent.detector import FlagFact, Snapshot, Verdict
+
+_ONE_DAY = timedelta(days=1)
+
+
+def scan_dates(
+    conn: sqlite3.Connection,
+    as_ofs: list[date],
+    project: str | None = None,
+    config_path: str | os.PathLike[str] | None = None,
+) -> list[list[Verdict]]:
+    """Every project's verdicts (or one's) at each date, worst first, from one read of the store."""
+    from kb.perf import gc_paused
+    from kb.silent.config import load_config
+    from kb.silent.detector import scan
+
+    cfg = load_config(os.fspath(config_path) if config_path is not None else None)
+    with gc_paused():  # see snapshots; the verdicts are acyclic too
+        return [scan(snap, cfg) for snap in snapshots(conn, as_ofs, project, cfg)]
+
+
+def snapshots(
+    conn: sqlite3.Connection, as_ofs: list[date], project: str | None = None, cfg: SilentConfig | None = None
+) -> list[Snapshot]:
+    """One snapshot per date: the rows up to the latest date are read once, then cut at each date.
+
+    Each cut keeps exactly what the store's own comparisons would (flag events before the end of
+    the day, health periods ended by then, incidents known by then, actions due before as_of).
+    With `cfg`, a snapshot holds only the incidents a detector with that config can look at (see
+    `_incident_rows`): most of a long history is neither recent nor near a flag switched off.
+    A project named but not stored is NotFound.
+    """
+    from kb.perf import gc_paused
+    from kb.store.queries.graph import snapshot
+
+    if not as_ofs:
+        return []
+    # some 200,000 small objects at 100,000 incidents, none of them cyclic; six queries, one state
+    with gc_paused(), snapshot(conn):
+        return _snapshots(conn, as_ofs, project, cfg)
+
+
+def _snapshots(
+    conn: sqlite3.Connection, as_ofs: list[date], project: str | None, cfg: SilentConfig | None
+) -> list[Snapshot]:
+    from kb.errors import NotFound
+    from kb.silent.detector import (
+        ActionFact,
+        FlagFact,
+        IncidentFact,
+        ProjectFacts,
+        Retirement,
+        Snapshot,
+        utc_day,
+    )
+    from kb.store import silent as store
+    from kb.store.queries.projects import project_exists
+
+    if project and not project_exists(conn, project):
+        raise NotFound(f"no project {project!r}", where="project")
+    last = max(as_ofs)
+    last_end = stamp(as_utc(last) + _ONE_DAY)
+    last_end_day = (last + _ONE_DAY).isoformat()
+    projects = [
+        ProjectFacts(
+            slug=r[0],
+            owner=r[1],
+            stage=r[2],
+            monitoring=r[3],
+            baseline=r[4],
+            outcome_lag_days=r[5],
+            launched_on=date.fromisoformat(r[6][:10]) if r[6] else None,
+        )
+        for r in store.detector_projects(conn, project)
+    ]
+    # (project, stored text, fact), in time order
+    events = [
+        (
+            r[0],
+            r[5],
+            FlagFact(
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                instant(r[5]),  # type: ignore[arg-type]
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                json.loads(r[10]) if r[10] else None,
+                r[11],
+            ),
+        )
+        for r in store.detector_events(conn, last_end, project)
+    ]
+    retirements = [  # review decisions to retire or pause: a shutdown near one was meant
+        (r[0], Retirement(r[1], r[2], instant(r[3])))  # type: ignore[arg-type]
+        for r in store.detector_retirements(conn, last_end, project)
+    ]
+    health = store.detector_health(conn, last_end_day, project)
+    incidents = []  # (project, UTC day it became known or None, fact), in time order (evidence lists them so)
+    seen = ""
+    for r in _incident_rows(conn, as_ofs, project, cfg, events):
+        if r[0] == seen:  # read twice (recent and near a disable): the copies are adjacent
+            continue
+        seen = r[0]
+        known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
+        incidents.append((r[1], utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
+    project_of = store.live_incident_projects(conn, project)
+    # open actions past due, mapped to projects in Python (so merged duplicates and other projects
+    # drop out without a join)
+    actions = []  # by due date, then as written
+    for incident_id, title, owner, due in store.overdue_action_rows(conn, last.isoformat()):
+        slug = project_of.get(incident_id)
+        if slug is not None:
+            actions.append((slug, due, ActionFact(incident_id, title, owner, due[:10])))
+    out = []
+    for as_of in as_ofs:
+        end = stamp(as_utc(as_of) + _ONE_DAY)
+        end_day = (as_of + _ONE_DAY).isoformat()
+        snap = Snapshot(as_of=as_of, projects=projects)
+        by_event: dict[str, list[FlagFact]] = defaultdict(list)
+        for slug, at, fact in events:
+            if at < end:
+                by_event[slug].append(fact)
+        snap.events = dict(by_event)
+        by_health: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in health:
+            if row["period_end"] <= end_day:
+                by_health[row["project"]].append(row)
+        snap.health = dict(by_health)
+        by_incident: dict[str, list[IncidentFact]] = defaultdict(list)
+        for slug, day, incident in incidents:
+            if day is None or day < end_day:  # known before the end of as_of (a midnight)
+                by_incident[slug].append(incident)
+        snap.incidents = dict(by_incident)
+        by_action: dict[str, list[ActionFact]] = defaultdict(list)
+        day_text = as_of.isoformat()
+        for slug, due, action in actions:
+            if due < day_text:
+                by_action[slug].append(action)
+        snap.actions = dict(by_action)
+        by_retirement: dict[str, list[Retirement]] = defaultdict(list)
+        for slug, ret in retirements:
+            if ret.at < as_utc(as_of) + _ONE_DAY:
+                by_retirement[slug].append(ret)
+        snap.retirements = dict(by_retirement)
+        out.append(snap)
+    return out
+
+
+def _incident_rows(
+    conn: sqlite3.Connection,
+    as_ofs: list[date],
+    project: str | None,
+    cfg: SilentConfig | None,
+    events: list[tuple[str, str, FlagFact]],
+) -> list[tuple[Any, ...]]:
+    """(id, project, started_at, detected_at, detected_by, flag_at, at) of the incidents a scan can look at.
+
+    In time order (`at`: started, else detected), then id; an incident may come twice in a row.
+
+    Without a config, every incident that is not a merged duplicate. With one, only those the
+    detector reads (kb.silent.detector): an incident counts for `stale-record` when one of its
+    days lies within `stale_days` of an as_of, for `undetected` when it started (or was detected)
+    within `undetected_window_days`, and for `quiet-shutdown` when one of its times lies within
+    `incident_window_days` of a change that may have switched a flag's model off. Stored text is compared with
+    day bounds widened by two days (kb writes UTC, but a stamp written with an offset would sort
+    by its local day); the detector then makes the exact comparisons on what is read, so the
+    verdicts are the same as from a full read (tests/test_silent_window.py).
+    """
+    from kb.store.silent import detector_incidents
+
+    if cfg is None:
+        return detector_incidents(conn, project)
+    margin = timedelta(days=2)
+    lookback = timedelta(days=max(cfg.thresholds.stale_days, cfg.thresholds.undetected_window_days))
+    recent = (min(as_ofs) + _ONE_DAY - lookback - margin).isoformat()
+    near = timedelta(days=cfg.flags.incident_window_days) + margin
+    offs = {
+        (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
+        for slug, _at, fact in events
+        if fact.may_shut_down
+    }
+    return detector_incidents(conn, project, recent, json.dumps(sorted(offs)))
+
+
+__all__ = ["scan_dates", "snapshots"]
