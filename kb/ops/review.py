@@ -252,11 +252,15 @@ class ReviewService(Service):
         part = runner.start_on(self.session, lambda session: self._store_and_graph(session, period, tax))
         out = Outside()
         try:
-            self._verdict_parts(period, out, runner)
+            scanned_before = self._verdict_parts(period, out, runner)
         except BaseException:
             part.cancel()
             raise
         gathered, side = part.result()
+        if scanned_before and out.previous_verdicts is not None:
+            # only the projects the previous quarter's review held (kb.review.compute.portfolio)
+            held = gathered.previous_projects
+            out.previous_verdicts = {slug: word for slug, word in out.previous_verdicts.items() if slug in held}
         out.root_causes, out.keystones, out.recurring_chains = side.root_causes, side.keystones, side.recurring_chains
         return assemble(period, tax, gathered, out)
 
@@ -276,22 +280,24 @@ class ReviewService(Service):
             worst.chain = chain_steps(found)
         return gathered, side
 
-    def _verdict_parts(self, period: Period, out: Outside, runner: Runner) -> None:
-        """The quarter's silent-failure verdicts and the previous quarter's (from its frozen review if any)."""
-        from kb.review.compute import portfolio, window
-        from kb.store.review import frozen_body, portfolio_facts
+    def _verdict_parts(self, period: Period, out: Outside, runner: Runner) -> bool:
+        """The quarter's silent-failure verdicts and the previous quarter's (from its frozen review if any).
+
+        True when the previous verdicts come from a scan: every project's, to be kept to those the
+        previous quarter's review held once the store's part has said which (`_assemble`).
+        """
+        from kb.store.review import frozen_body
 
         before = period.previous()
         body = frozen_body(self.db, before.label)
         if body is not None:
             out.verdicts = {v.project: v for v in self.silent.silent_scan_many([period.last_day])[0]}
             out.previous_verdicts = {c["slug"]: c.get("verdict") for c in body["scorecard"]}
-            return
+            return False
         current, words = self.silent.silent_scan_pair(period.last_day, before.last_day, runner=runner)
         out.verdicts = {v.project: v for v in current}
-        # only the projects the previous quarter's review held (kb.review.compute.portfolio)
-        then = {p["slug"] for p in portfolio(portfolio_facts(self.db, *window(before)), before)}
-        out.previous_verdicts = {slug: word for slug, word in words.items() if slug in then}
+        out.previous_verdicts = words
+        return True
 
 
 def _graph_parts(graph: GraphService, period: Period, out: Outside) -> None:

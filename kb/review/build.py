@@ -62,6 +62,7 @@ class Gathered:
     modes: list[Any]
     worst: list[Any]
     follow_ups: list[Any]
+    previous_projects: frozenset[str]  # the projects the previous quarter's review held
 
 
 def gather(facts: ReviewFacts, period: Period, tax: Taxonomy | None) -> Gathered:
@@ -80,6 +81,7 @@ def gather(facts: ReviewFacts, period: Period, tax: Taxonomy | None) -> Gathered
         worst=compute.worst_incidents(facts.worst),
         # a follow-up is judged on the data as it is now (kb.review.followup), so today's stages
         follow_ups=follow_ups(previous_decisions, facts.decision_facts, period, facts.stages),
+        previous_projects=frozenset(p["slug"] for p in compute.portfolio(facts.previous_portfolio, period.previous())),
     )
 
 

@@ -25,12 +25,14 @@ _ANCHOR = incident_time("i.")
 NOT_DUPLICATE = "+i.duplicate_of IS NULL"
 IN_QUARTER = f"{NOT_DUPLICATE} AND {incident_time_in('i.')}"
 
-# when each project began: its launch date, else its first recorded evidence (see compute.portfolio)
+# when each project began: its launch date, else its first recorded evidence (see compute.portfolio);
+# the incidents and health periods are reduced per project in their indexes' order (incidents_live,
+# health_project_start) before the union, so the final grouping sorts a few rows per project, not all
 _FIRST_EVIDENCE = f"""
     SELECT project, min(at) AS at FROM (
-        SELECT i.project AS project, {_ANCHOR} AS at FROM incidents i
-        WHERE i.duplicate_of IS NULL AND {_ANCHOR} IS NOT NULL
-        UNION ALL SELECT h.project, h.period_start FROM health h
+        SELECT i.project AS project, min({_ANCHOR}) AS at FROM incidents i
+        WHERE i.duplicate_of IS NULL AND {_ANCHOR} IS NOT NULL GROUP BY i.project
+        UNION ALL SELECT h.project, min(h.period_start) FROM health h GROUP BY h.project
         UNION ALL SELECT pf.project, fe.at FROM flag_events fe JOIN project_flags pf ON pf.flag_key = fe.flag_key
         UNION ALL SELECT c.entity_id, c.at FROM changelog c WHERE c.entity = 'project'
     ) GROUP BY project
@@ -101,18 +103,28 @@ def _snapshots(db: Database, sql: str, params: dict[str, Any]) -> dict[str, dict
     return {slug: json.loads(snap) for slug, snap in db.execute(sql, params)}
 
 
-def portfolio_facts(db: Database, start: str, end: str) -> PortfolioFacts:
-    at_end = _snapshots(db, _SNAPSHOT_BEFORE, {"bound": end})
+def portfolio_facts(db: Database, *bounds: str) -> list[PortfolioFacts]:
+    """The portfolio facts of consecutive windows [bounds[0], bounds[1]), [bounds[1], bounds[2]), ...
+
+    One read serves them all: the projects, their first evidence and the first snapshots do not
+    depend on the window, and a window's end is the next one's start.
+    """
+    snapshots = {bound: _snapshots(db, _SNAPSHOT_BEFORE, {"bound": bound}) for bound in bounds}
     projects = list(db.query("SELECT * FROM projects ORDER BY slug"))
-    # the first snapshot is only needed for a project with none before the quarter's end
-    need_first = any(p["slug"] not in at_end for p in projects)
-    return PortfolioFacts(
-        projects=projects,
-        first_evidence={r[0]: r[1] for r in db.execute(_FIRST_EVIDENCE)},
-        at_start=_snapshots(db, _SNAPSHOT_BEFORE, {"bound": start}),
-        at_end=at_end,
-        earliest=_snapshots(db, _FIRST_SNAPSHOT, {}) if need_first else {},
-    )
+    # the first snapshot is only needed for a project with none before a window's end
+    need_first = any(p["slug"] not in snapshots[end] for end in bounds[1:] for p in projects)
+    first_evidence = {r[0]: r[1] for r in db.execute(_FIRST_EVIDENCE)}
+    earliest = _snapshots(db, _FIRST_SNAPSHOT, {}) if need_first else {}
+    return [
+        PortfolioFacts(
+            projects=projects,
+            first_evidence=first_evidence,
+            at_start=snapshots[start],
+            at_end=snapshots[end],
+            earliest=earliest,
+        )
+        for start, end in zip(bounds, bounds[1:], strict=False)
+    ]
 
 
 def current_stages(db: Database) -> dict[str, str]:
@@ -288,6 +300,7 @@ class ReviewFacts:
     """Everything a quarter's review reads from the store itself, read in one state of the store."""
 
     portfolio: PortfolioFacts
+    previous_portfolio: PortfolioFacts  # the previous quarter's (which projects its review held)
     open_by_project: dict[str, tuple[int, int]]
     incidents: list[QuarterIncident]
     resolve_days: list[float | None]
@@ -321,8 +334,10 @@ def review_facts(
     with read_snapshot(db):  # a dozen queries, one state of the store
         count, ids = missing_postmortems(db, cutoff, missing_limit)
         previous = decision_rows(db, before[0])
+        then, now = portfolio_facts(db, before[1], start, end)
         return ReviewFacts(
-            portfolio=portfolio_facts(db, start, end),
+            portfolio=now,
+            previous_portfolio=then,
             open_by_project=open_actions(db, end),
             incidents=quarter_incidents(db, start, end),
             resolve_days=resolve_durations(db, start, end),
