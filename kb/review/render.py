@@ -59,14 +59,20 @@ def num(value: float | None) -> str:
 
 def md_text(value: Any) -> str:
     """User text for a Markdown line: one line, no raw HTML."""
-    text = _NEWLINES.sub(" ", str(value))
+    text = str(value)
+    if "\n" in text or "\r" in text:  # (a review has tens of thousands of cells and lines: skip the regex)
+        text = _NEWLINES.sub(" ", text)
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def md_cell(value: Any) -> str:
     """User text for a table cell: `|` escaped, newlines as `<br>`, no raw HTML."""
+    if type(value) is int:  # a count: nothing to escape
+        return str(value)
     text = str(value).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return _NEWLINES.sub("<br>", text)
+    if "\n" in text or "\r" in text:
+        text = _NEWLINES.sub("<br>", text)
+    return text
 
 
 def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:

@@ -25,15 +25,11 @@ def blocks(values: Sequence[float | None]) -> str:
     if bounds is None:
         return GAP * len(values)
     lo, hi = bounds
-    out = []
-    for v in values:
-        if v is None:
-            out.append(GAP)
-        elif hi == lo:
-            out.append(BLOCKS[len(BLOCKS) // 2 - 1])
-        else:
-            out.append(BLOCKS[round((v - lo) / (hi - lo) * (len(BLOCKS) - 1))])
-    return "".join(out)
+    if hi == lo:
+        middle = BLOCKS[len(BLOCKS) // 2 - 1]
+        return "".join([GAP if v is None else middle for v in values])
+    span, top = hi - lo, len(BLOCKS) - 1
+    return "".join([GAP if v is None else BLOCKS[round((v - lo) / span * top)] for v in values])
 
 
 @dataclass

@@ -208,10 +208,13 @@ def health_rows(db: Database, end: str) -> list[HealthRow]:
 
 
 def mode_incidents(db: Database, start: str, end: str) -> dict[str, int]:
-    """Incidents per taxonomy code: an incident counts once per code, classified or named by a cause."""
+    """Incidents per taxonomy code: an incident counts once per code, classified or named by a cause.
+
+    The UNION already keeps each (incident, code) pair once, so a plain count counts incidents.
+    """
     sql = (
         f"WITH q AS (SELECT i.id FROM incidents i WHERE {IN_QUARTER}) "
-        "SELECT m.code, count(DISTINCT m.incident_id) AS n FROM ("
+        "SELECT m.code, count(*) AS n FROM ("
         " SELECT c.incident_id, c.code FROM q JOIN classifications c ON c.incident_id = q.id"
         " UNION SELECT k.incident_id, k.mode AS code FROM q JOIN causes k ON k.incident_id = q.id"
         " WHERE k.mode IS NOT NULL"
