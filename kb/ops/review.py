@@ -296,7 +296,8 @@ class ReviewService(Service):
             return False
         current, words = self.silent.silent_scan_pair(period.last_day, before.last_day, runner=runner)
         out.verdicts = {v.project: v for v in current}
-        out.previous_verdicts = words
+        previous: dict[str, str | None] = dict(words)
+        out.previous_verdicts = previous
         return True
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from sqlite_utils import Database
@@ -123,7 +124,7 @@ def portfolio_facts(db: Database, *bounds: str) -> list[PortfolioFacts]:
             at_end=snapshots[end],
             earliest=earliest,
         )
-        for start, end in zip(bounds, bounds[1:], strict=False)
+        for start, end in pairwise(bounds)
     ]
 
 
