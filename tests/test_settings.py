@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def _projects(*args: str) -> list[str]:
 def test_defaults_without_file_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KB_ACTOR")
     s = load()
-    assert s.db == config_dir().parent.parent / "data" / "kb" / "kb.sqlite"  # XDG_DATA_HOME/kb/kb.sqlite
+    assert s.db == Path(os.environ["XDG_DATA_HOME"]) / "kb" / "kb.sqlite"  # conftest sets XDG_DATA_HOME
     assert (s.parallel, s.tui.theme, s.tui.cursor_blink, dict(s.tui.keymap)) == (True, "textual-dark", True, {})
     assert s.sources["unleash"].url == "" and not s.sources["unleash"].token
     assert s.files == () and s.silent == ()
