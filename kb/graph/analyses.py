@@ -44,8 +44,8 @@ def mode_name(g: nx.MultiDiGraph, code: str) -> str:
     return str(data["name"]) if data else code
 
 
-# a mode's causal role in the taxonomy (kb.taxonomy: condition, trigger or outcome)
-CONDITION, TRIGGER, OUTCOME = "condition", "trigger", "outcome"
+# the causal roles of a mode the analyses rank by (kb.taxonomy: condition, trigger or outcome)
+CONDITION, TRIGGER = "condition", "trigger"
 Roles = Callable[[str], str]
 
 
@@ -137,7 +137,7 @@ def incident_ids(g: nx.MultiDiGraph) -> dict[str, str]:
     return {n: d["label"] for n, d in g.nodes(data=True) if d.get("kind") == "incident"}
 
 
-# --- root causes, triggers, outcomes -----------------------------------------------------------
+# --- root causes and triggers -----------------------------------------------------------------
 
 ROOT_CAUSES_COUNT = (
     "counts the deepest standing conditions in each incident's chains (never a trigger or an outcome), "
@@ -145,9 +145,6 @@ ROOT_CAUSES_COUNT = (
 )
 TRIGGERS_COUNT = (
     "counts the events that set each incident off (its trigger cause, trigger-role modes), weighted by severity"
-)
-OUTCOMES_COUNT = (
-    "counts what the portfolio suffered (outcome-role modes of causes and classifications), weighted by severity"
 )
 
 
@@ -187,13 +184,6 @@ def trigger_modes(facts: IncidentFacts, role: Roles) -> set[str]:
     return out
 
 
-def outcome_modes(facts: IncidentFacts, role: Roles) -> set[str]:
-    """What one incident did to the portfolio: outcome-role modes of its causes and classifications."""
-    out = {code for code in facts.causes.modes.values() if role(code) == OUTCOME}
-    out.update(code for code in facts.classified if role(code) == OUTCOME)
-    return out
-
-
 def root_causes(g: nx.MultiDiGraph, window: Window | None = None) -> RootCauseReport:
     """Root causes of the incidents in the graph (see `rank_root_causes`)."""
     return rank_root_causes(incident_facts(g), partial(mode_name, g), window, partial(mode_role, g))
@@ -223,16 +213,6 @@ def rank_triggers(
 ) -> RootCauseReport:
     """Rank modes by the severity-weighted number of incidents they set off (`trigger_modes`)."""
     return rank_picked(incidents, lambda f: trigger_modes(f, role), name, window, TRIGGERS_COUNT)
-
-
-def rank_outcomes(
-    incidents: Mapping[str, IncidentFacts],
-    name: Callable[[str], str],
-    window: Window | None = None,
-    role: Roles = all_conditions,
-) -> RootCauseReport:
-    """Rank modes by the severity-weighted number of incidents that suffered them (`outcome_modes`)."""
-    return rank_picked(incidents, lambda f: outcome_modes(f, role), name, window, OUTCOMES_COUNT)
 
 
 class Weighed(Protocol):
