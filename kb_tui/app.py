@@ -19,7 +19,8 @@ from textual.binding import Binding, BindingType
 from kb_tui.commands import KBCommands
 
 DARK, LIGHT = "textual-dark", "textual-light"
-SCREENS = Binding.Group("screens", compact=True)  # F3 search, F4 taxonomy, F5 graph, F6 review, F7 home
+# F3 search, F4 taxonomy, F5 graph, F6 review, F7 home: one footer entry, `f3 f4 f5 f6 f7 screens`
+SCREENS = Binding.Group("screens")
 
 
 class KBApp(App[None]):
@@ -30,17 +31,20 @@ class KBApp(App[None]):
     SUB_TITLE = "postmortems for ML projects"
     COMMANDS = App.COMMANDS | {KBCommands}
     ENABLE_COMMAND_PALETTE = True
+    # under 100 columns the footer drops its ctrl+p entry (F1's help names it) so every F-key shows
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (typed by textual.app.App)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="app.help", priority=True),
-        Binding("f2", "quick_log", "Log shutdown", id="app.quick_log", priority=True),
+        Binding("f2", "quick_log", "Log", id="app.quick_log", priority=True, tooltip="Log a quiet shutdown"),
         # the screens share one footer entry, so 80 columns show them all
         Binding("f3", "search", "Search", id="app.search", priority=True, group=SCREENS),
         Binding("f4", "taxonomy", "Taxonomy", id="app.taxonomy", priority=True, group=SCREENS),
         Binding("f5", "graph", "Graph", id="app.graph", priority=True, group=SCREENS),
         Binding("f6", "review", "Review", id="app.review", priority=True, group=SCREENS),
         Binding("f7", "home", "Portfolio", id="app.home", priority=True, group=SCREENS),
-        Binding("ctrl+n", "new_incident", "New incident", id="app.new_incident"),
+        # works everywhere; the footer shows it where it is the next thing to do (portfolio, project)
+        Binding("ctrl+n", "new_incident", "New incident", id="app.new_incident", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.toggle_theme", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
@@ -68,6 +72,9 @@ class KBApp(App[None]):
 
     def on_mount(self) -> None:
         from kb_tui.settings import load_settings
+        from kb_tui.workers import install_log_file
+
+        install_log_file()  # a failing worker's traceback goes to <user state dir>/kb-tui.log
 
         settings = load_settings()
         self.theme = self._initial_theme or settings.theme

@@ -70,8 +70,12 @@ class Saved(Message):
 
 @dataclass
 class Failed(Message):
+    """A worker failed (kb_tui.workers.report_failure): `error` is the one line to show, `where` the
+    field at fault if the error names one, `worker` the worker's group."""
+
     error: str
     where: str = ""
+    worker: str = ""
 
 
 @dataclass

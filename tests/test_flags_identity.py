@@ -93,7 +93,7 @@ def test_cli_names_the_conflict(run, tmp_path: Path) -> None:  # type: ignore[no
     )
     run.ok("flags", "import", str(first))
     result = run.ok("flags", "import", str(other))
-    assert "1 events share an id with a different stored event; both kept" in result.stderr
+    assert "1 event shares an id with a different stored event; both kept" in result.stderr
     assert "unleash:default:7" in result.stderr
 
 

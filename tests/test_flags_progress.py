@@ -47,7 +47,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
         seen += chunk
     assert proc.wait(timeout=300) == 0
     assert proc.stdout is not None
-    assert "read 5000 events, added 5000" in proc.stdout.read().decode()
+    assert "read 5,000 events, added 5,000" in proc.stdout.read().decode()
     text = seen.decode("utf-8", "replace")
     from rich.filesize import decimal
 

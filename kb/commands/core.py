@@ -522,6 +522,17 @@ def import_(paths: tuple[str, ...], as_json: bool) -> None:
     _report(report, as_json)
 
 
+# what `kb export` counts, by kind of record (kb.teamdir.KINDS): (one, many)
+EXPORTED = {
+    "projects": ("project", "projects"),
+    "incidents": ("incident", "incidents"),
+    "decisions": ("decision", "decisions"),
+    "reviews": ("review", "reviews"),
+    "flags": ("month of flag events", "months of flag events"),
+    "health": ("health series", "health series"),
+}
+
+
 @click.command()
 @click.option("--dir", "directory", required=True, type=click.Path(file_okay=False), help="Target directory.")
 @common_options
@@ -540,8 +551,13 @@ def export(directory: str, as_json: bool) -> None:
     if as_json:
         emit_json({**report.counts, "written": report.written})
     else:
-        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts.items() if n) or "nothing"
-        click.echo(f"exported {counts} to {directory} ({report.written} files changed)")
+        from kb.humanize import plural
+
+        counts = (
+            ", ".join(plural(n, *EXPORTED.get(kind, (kind, kind))) for kind, n in report.counts.items() if n)
+            or "nothing"
+        )
+        click.echo(f"exported {counts} to {directory} ({plural(report.written, 'file')} changed)")
 
 
 @click.command()
@@ -558,9 +574,11 @@ def sync(directory: str, as_json: bool) -> None:
     if as_json:
         emit_json(report.__dict__)
     else:
+        from kb.humanize import plural
+
         click.echo(
-            f"synced {directory}: {len(report.imported)} imported, {len(report.exported)} exported, "
-            f"{len(report.merged)} flag months united, {len(report.conflicts)} conflicts"
+            f"synced {directory}: {len(report.imported):,} imported, {len(report.exported):,} exported, "
+            f"{plural(len(report.merged), 'flag month')} united, {plural(len(report.conflicts), 'conflict')}"
         )
         for rel in report.removed_in_directory:
             click.echo(f"removed from the directory, kept in the database: {rel}", err=True)

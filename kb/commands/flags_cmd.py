@@ -48,19 +48,22 @@ def flags_import(file: str, fmt: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(report)
         return
+    from kb.humanize import plural
+
     click.echo(
-        f"{report.detected or report.format}: read {report.read} events, added {report.added}, "
-        f"{report.duplicates} already known; "
-        f"{report.mapped} map to projects, {report.unmapped} unmapped"
-        + (f"; {report.overrides} overrides for one identity, segment or rule" if report.overrides else "")
-        + (f"; skipped {report.skipped} records not about a flag" if report.skipped else "")
-        + (f"; corrected {report.reread} events read better than before" if report.reread else "")
+        f"{report.detected or report.format}: read {plural(report.read, 'event')}, added {report.added:,}, "
+        f"{report.duplicates:,} already known; "
+        f"{report.mapped:,} map to projects, {report.unmapped:,} unmapped"
+        + (f"; {plural(report.overrides, 'override')} for one identity, segment or rule" if report.overrides else "")
+        + (f"; skipped {plural(report.skipped, 'record')} not about a flag" if report.skipped else "")
+        + (f"; corrected {plural(report.reread, 'event')} read better than before" if report.reread else "")
     )
     if report.conflicts:
         named = ", ".join(report.conflicting_keys) + (" ..." if report.conflicts > len(report.conflicting_keys) else "")
+        share = "shares" if report.conflicts == 1 else "share"
         click.echo(
-            f"{report.conflicts} events share an id with a different stored event; both kept (the new one as "
-            f"<id>!<hash>): {named}",
+            f"{plural(report.conflicts, 'event')} {share} an id with a different stored event; both kept (the new "
+            f"one as <id>!<hash>): {named}",
             err=True,
         )
 
@@ -186,10 +189,13 @@ def flags_pull(
         emit_json(report)
         return
     where = " ".join(x for x in (report.project and f"project {report.project}", report.environment) if x)
+    from kb.humanize import plural
+
     click.echo(
-        f"{vendor}{f' ({where})' if where else ''}: {report.pages} pages, {report.fetched} new entries; "
-        f"added {report.added} events, {report.duplicates} already known"
-        + (f", skipped {report.skipped} not about a flag" if report.skipped else "")
+        f"{vendor}{f' ({where})' if where else ''}: {plural(report.pages, 'page')}, "
+        f"{plural(report.fetched, 'new entry', 'new entries')}; "
+        f"added {plural(report.added, 'event')}, {report.duplicates:,} already known"
+        + (f", skipped {report.skipped:,} not about a flag" if report.skipped else "")
     )
     for note in report.notes:
         click.echo(f"note: {note}")
@@ -273,9 +279,11 @@ def flags_import_git(repo: str, path: str, environment: str, as_json: bool) -> N
     if as_json:
         emit_json(report)
         return
+    from kb.humanize import plural
+
     click.echo(
-        f"git {path}: read {report.read} events, added {report.added}, {report.duplicates} already known; "
-        f"{report.mapped} map to projects, {report.unmapped} unmapped"
+        f"git {path}: read {plural(report.read, 'event')}, added {report.added:,}, "
+        f"{report.duplicates:,} already known; {report.mapped:,} map to projects, {report.unmapped:,} unmapped"
     )
 
 
@@ -350,7 +358,9 @@ def health_show(slug: str, as_json: bool) -> None:
     def num(v: float | None, pct: bool = False) -> str:
         if v is None:
             return "—"
-        return f"{v:.0%}" if pct else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
+        from kb.humanize import number, percent
+
+        return percent(v) if pct else number(v)
 
     def yn(v: bool | None) -> str:
         return "—" if v is None else ("yes" if v else "[red]no[/]")
@@ -420,7 +430,7 @@ def silent(as_of: str | None, project: str | None, fail_on: str | None, config_p
 
 
 def _print_verdicts(verdicts: list[Any]) -> None:
-    from kb.humanize import evidence
+    from kb.humanize import evidence, number, score
     from kb.textsafe import markup_escape as escape
 
     out = console()
@@ -430,10 +440,10 @@ def _print_verdicts(verdicts: list[Any]) -> None:
     counts = {w: sum(v.verdict == w for v in verdicts) for w in VERDICT_STYLE}
     for v in verdicts:
         style = VERDICT_STYLE[v.verdict]
-        out.print(f"[{style}]{v.verdict:<14}[/] [bold]{escape(v.project)}[/]  score {v.score:g}")
+        out.print(f"[{style}]{v.verdict:<14}[/] [bold]{escape(v.project)}[/]  score {score(v.score)}")
         for s in v.signals:
             plain, stats = evidence(s)
-            out.print(f"    [dim]{s.code} (+{s.weight:g})[/] {escape(plain)}")
+            out.print(f"    [dim]{s.code} (+{number(s.weight)})[/] {escape(plain)}")
             if stats:
                 out.print(f"      [dim]{escape(stats)}[/]")
         for n in v.notes:

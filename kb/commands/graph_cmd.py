@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb
 from kb.graph.results import Chain, ChainNode, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion
+from kb.humanize import number, percent, plural, rate
 from kb.textsafe import markup_escape as escape
 
 
@@ -229,8 +230,8 @@ def root_cause_table(report: RootCauseReport, what: str = "Root causes") -> Tabl
         "weight",
         "share",
         "incident ids",
-        title=f"{what}, {escape(report.window.label)}: {report.total_incidents} incidents, "
-        f"total weight {report.total_weight:g} (weight = 6 - severity)",
+        title=f"{what}, {escape(report.window.label)}: {plural(report.total_incidents, 'incident')}, "
+        f"total weight {number(report.total_weight)} (weight = 6 - severity)",
         caption=escape(f"{what} {report.counts}") if report.counts else None,
         box=None,
     )
@@ -242,8 +243,8 @@ def root_cause_table(report: RootCauseReport, what: str = "Root causes") -> Tabl
             escape(it.code),
             escape(it.name),
             f"{it.incidents} of {report.total_incidents}",
-            f"{it.weight:g}",
-            f"{it.share:.0%}",
+            number(it.weight),
+            percent(it.share),
             escape(ids),
         )
     return t
@@ -274,7 +275,7 @@ def keystone_table(items: list[Keystone]) -> Table:
             str(n),
             escape(k.code),
             escape(k.name),
-            f"{k.score:.2f}",
+            number(k.score),
             str(k.incidents),
             escape("; ".join(shown) + (f" +{more}" if more > 0 else "")),
         )
@@ -297,12 +298,12 @@ def similar_table(items: list[Similar]) -> Table:
         "title",
         "what they share (weight)",
         title="Similar incidents",
-        caption=f"score = weight of the shared elements / the incident's own; below {FLOOR:g} left out",
+        caption=f"score = weight of the shared elements / the incident's own; below {rate(FLOOR)} left out",
         box=None,
     )
     for s in items:
-        why = "\n".join(f"{r.detail} ({r.weight:g})" for r in s.reasons)
-        t.add_row(escape(s.incident_id), f"{s.score:.2f}", escape(s.title), escape(why))
+        why = "\n".join(f"{r.detail} ({number(r.weight)})" for r in s.reasons)
+        t.add_row(escape(s.incident_id), rate(s.score), escape(s.title), escape(why))
     return t
 
 

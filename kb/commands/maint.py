@@ -13,7 +13,9 @@ from kb.commands._common import common_options, emit_json, json_option, open_kb
 def backup(path: str) -> None:
     """Copy the live database to PATH (a new file, owner-only) with SQLite's online backup."""
     target = open_kb(create=False).backup(path)
-    click.echo(f"backed up to {target} ({target.stat().st_size} bytes)")
+    from kb.humanize import plural
+
+    click.echo(f"backed up to {target} ({plural(target.stat().st_size, 'byte')})")
 
 
 @click.command()

@@ -7,7 +7,6 @@ anything that is not one of its subcommands, so a quarter and the subcommands ne
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -113,9 +112,11 @@ def freeze(quarter: str, as_json: bool) -> None:
     if as_json:
         emit_json({"quarter": r.quarter, "frozen_at": r.frozen_at, "frozen_by": r.frozen_by})
     else:
+        from kb.humanize import plural
+
         click.echo(
-            f"froze the review of {r.quarter}: {r.summary.projects} projects, "
-            f"{r.summary.incidents_opened} incidents, {len(r.decisions)} decisions"
+            f"froze the review of {r.quarter}: {plural(r.summary.projects, 'project')}, "
+            f"{plural(r.summary.incidents_opened, 'incident')}, {plural(len(r.decisions), 'decision')}"
         )
 
 
@@ -134,19 +135,12 @@ def list_(as_json: bool) -> None:
     from rich.table import Table
 
     from kb.commands._common import console
+    from kb.humanize import when
 
     t = Table("quarter", "frozen at", "by", "projects", "incidents", "decisions", box=None)
     for r in rows:
-        t.add_row(
-            r.quarter, f"{r.frozen_at:%Y-%m-%d %H:%M}", r.actor, str(r.projects), str(r.incidents), str(r.decisions)
-        )
+        t.add_row(r.quarter, when(r.frozen_at), r.actor, str(r.projects), str(r.incidents), str(r.decisions))
     console().print(t)
-
-
-def _fmt(value: Any) -> str:
-    from kb.review.render import num
-
-    return num(value)
 
 
 @review.command("diff")
@@ -163,12 +157,13 @@ def diff(q1: str, q2: str, as_json: bool) -> None:
     from rich.table import Table
 
     from kb.commands._common import console
+    from kb.review.render import diff_label, diff_value
 
     con = console()
     label = {True: "frozen", False: "live"}
     t = Table("measure", f"{d.a} ({label[d.a_frozen]})", f"{d.b} ({label[d.b_frozen]})", box=None)
     for n in d.numbers:
-        t.add_row(n.metric, _fmt(n.a), _fmt(n.b))
+        t.add_row(diff_label(n.metric), diff_value(n.metric, n.a), diff_value(n.metric, n.b))
     con.print(t)
     if d.verdicts:
         v = Table("project", d.a, d.b, "change", box=None, title="verdict changes")

@@ -68,8 +68,11 @@ def synth(
     if as_json:
         emit_json(report.__dict__)
         return
+    from kb.humanize import plural
+
     click.echo(
-        f"synthesised {report.projects} projects, {report.incidents} incidents ({report.causes} causes), "
-        f"{report.health_rows} health rows, {report.flag_events} flag events into {kb.path}"
+        f"synthesised {plural(report.projects, 'project')}, {plural(report.incidents, 'incident')} "
+        f"({plural(report.causes, 'cause')}), {plural(report.health_rows, 'health row')}, "
+        f"{plural(report.flag_events, 'flag event')} into {kb.path}"
     )
     click.echo(f"source files kept in {target}")

@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from kb.commands._common import common_options, console, emit_json, json_option, open_kb, open_reader
 from kb.errors import KBError
+from kb.humanize import plural
 from kb.textsafe import markup_escape as escape
 
 
@@ -55,7 +56,7 @@ def list_cmd(as_json: bool) -> None:
             }
         )
         return
-    root = Tree(f"[bold]kb failure taxonomy[/] v{escape(tax.version)} ({len(tax.modes)} modes)")
+    root = Tree(f"[bold]kb failure taxonomy[/] v{escape(tax.version)} ({plural(len(tax.modes), 'mode')})")
     for cat in tax.categories:
         total = by_category.get(cat.code, 0)
         branch = root.add(f"[bold]{escape(cat.name)}[/] [dim]{cat.code} · {cat.stage}[/]  {_count(total)}")
@@ -158,13 +159,14 @@ def validate_cmd(path: Path | None, as_json: bool) -> None:
     for p in problems:
         click.echo(p)
     if problems:
-        raise KBError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", str(root))
+        raise KBError(f"{plural(len(problems), 'problem')} found", str(root))
     from kb.taxonomy import load_taxonomy
 
     tax = load_taxonomy(root)
     click.echo(
-        f"taxonomy at {root} is valid: version {tax.version}, {len(tax.categories)} categories, "
-        f"{len(tax.modes)} modes, {len(tax.leads_to_edges())} leads_to links, {len(tax.cycles)} documented cycle(s)"
+        f"taxonomy at {root} is valid: version {tax.version}, {plural(len(tax.categories), 'category')}, "
+        f"{plural(len(tax.modes), 'mode')}, {plural(len(tax.leads_to_edges()), 'leads_to link')}, "
+        f"{plural(len(tax.cycles), 'documented cycle')}"
     )
 
 

@@ -45,9 +45,13 @@ class Outside:
 
 
 def _signals(verdict: Any) -> list[dict[str, Any]]:
-    # plain fields, validated into SignalInfo with the scorecards in one call (see `assemble`)
+    """The verdict's signals as plain fields, validated into SignalInfo with the scorecards in one call
+    (see `assemble`); a trend's evidence leads with the plain sentence, the statistics after it
+    (kb.humanize.evidence_line), as the CLI and the TUI show it."""
+    from kb.humanize import evidence_line
+
     return [
-        {"code": str(s.code), "weight": float(s.weight), "evidence": str(s.evidence)}
+        {"code": str(s.code), "weight": float(s.weight), "evidence": evidence_line(s)}
         for s in getattr(verdict, "signals", [])
     ]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from kb.humanize import plural
 from kb.review.model import AT_RISK, Decision, FollowStatus, FollowUp
 from kb.timeutil import Period
 
@@ -36,7 +37,7 @@ def _actions(facts: DecisionFacts) -> tuple[int, int]:
 def judge(d: Decision, stage_then: str, stage_now: str, done_since: int, still_open: int) -> tuple[FollowStatus, str]:
     """The follow-up status and its evidence, from the facts alone (pure, so tests can reason about it)."""
     moved = f"stage {stage_then} → {stage_now}" if stage_then != stage_now else f"stage unchanged ({stage_now})"
-    work = f"{done_since} action{'s' if done_since != 1 else ''} done since the decision, {still_open} open"
+    work = f"{plural(done_since, 'action')} done since the decision, {still_open} open"
     status: FollowStatus = "nothing-happened"
     if d.decision == "retire":
         if stage_now == "retired":

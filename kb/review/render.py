@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from kb.humanize import duration, number, percent, plural, when
 from kb.review.model import Review, Trend
 from kb.review.sparkline import SvgLine, bar_width, blocks, svg_line
 
@@ -29,9 +30,8 @@ IDS_SHOWN = 10
 
 
 def days(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f} d"
+    """A duration in days as people read it: `9 d`, `3 h` (kb.humanize.duration)."""
+    return duration(value)
 
 
 def _ids(ids: list[str]) -> str:
@@ -45,13 +45,33 @@ def _of(n: int, total: int) -> str:
 
 
 def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.0f}%"
+    """A share as a rounded percentage: 38%, 4.6% (kb.humanize.percent)."""
+    return percent(value)
 
 
 def num(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:g}" if isinstance(value, int) or float(value).is_integer() else f"{value:.2f}"
+    """A score, weight or count to three significant figures: 3, 0.5, 12.3 (kb.humanize.number)."""
+    return number(value)
+
+
+def minute(value: datetime | None) -> str:
+    """An instant to the minute in UTC, marked so (a report is read in other time zones): 2026-11-29 16:29 UTC."""
+    return when(value, utc=True)
+
+
+# how each headline number of a review diff reads (kb.review.diff.headline names them)
+def diff_label(metric: str) -> str:
+    """The metric's name without its unit, which the value now carries: "time to detect, median"."""
+    return metric.removesuffix(" (days)").removesuffix(" (share)")
+
+
+def diff_value(metric: str, value: float | None) -> str:
+    """`9 d` for durations, `38%` for shares and rates, `1,234` for counts."""
+    if metric.endswith("(days)"):
+        return duration(value)
+    if metric.endswith("(share)") or metric.endswith(" rate"):
+        return percent(value)
+    return number(value)
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -103,11 +123,13 @@ def _summary_md(r: Review) -> list[str]:
         ["incidents opened / resolved", f"{s.incidents_opened} / {s.incidents_resolved}"],
         [
             "time to detect: median / p90",
-            f"{days(s.time_to_detect.median_days)} / {days(s.time_to_detect.p90_days)} (n={s.time_to_detect.count})",
+            f"{days(s.time_to_detect.median_days)} / {days(s.time_to_detect.p90_days)} "
+            f"({plural(s.time_to_detect.count, 'incident')})",
         ],
         [
             "time to resolve: median / p90",
-            f"{days(s.time_to_resolve.median_days)} / {days(s.time_to_resolve.p90_days)} (n={s.time_to_resolve.count})",
+            f"{days(s.time_to_resolve.median_days)} / {days(s.time_to_resolve.p90_days)} "
+            f"({plural(s.time_to_resolve.count, 'incident')})",
         ],
         ["detected by", det],
         ["quiet shutdowns", quiet_line(s.quiet_shutdowns, s.quiet_shutdowns_unlogged)],
@@ -232,7 +254,7 @@ def _chains_md(chains: list[Any]) -> list[str]:
     shown = chains[:CHAINS_SHOWN]
     out = md_table(["chain", "incidents", "ids"], [[" → ".join(c.modes), c.count, _ids(c.incident_ids)] for c in shown])
     if len(chains) > len(shown):
-        out += ["", f"{len(chains) - len(shown)} more chains in the JSON review."]
+        out += ["", f"{plural(len(chains) - len(shown), 'more chain')} in the JSON review."]
     return out
 
 
@@ -281,7 +303,7 @@ def _recommendations_md(r: Review) -> list[str]:
         return [f"_None: {md_text(reason)}._"]
     out: list[str] = []
     for rec in r.recommendations:
-        out += [f"**{md_text(rec.name)}** (`{md_text(rec.code)}`, {rec.incidents} incidents)", ""]
+        out += [f"**{md_text(rec.name)}** (`{md_text(rec.code)}`, {plural(rec.incidents, 'incident')})", ""]
         out += [f"- {md_text(m)}" for m in rec.mitigations] or ["- (the taxonomy lists no mitigation)"]
         out.append("")
     return out
@@ -289,12 +311,12 @@ def _recommendations_md(r: Review) -> list[str]:
 
 def _status_md(r: Review) -> str:
     if r.frozen:
-        when = f"{r.frozen_at:%Y-%m-%d %H:%M} UTC" if r.frozen_at else "?"
+        stored = minute(r.frozen_at) or "?"
         return (
-            f"> **Frozen review**, stored {when} by {md_text(r.frozen_by or '?')}. Later edits to incidents do not "
+            f"> **Frozen review**, stored {stored} by {md_text(r.frozen_by or '?')}. Later edits to incidents do not "
             f"change it; `kb review {r.quarter} --live` recomputes it from today's data."
         )
-    line = f"> Computed live on {r.generated_at:%Y-%m-%d %H:%M} UTC from the data as it is now."
+    line = f"> Computed live on {minute(r.generated_at)} from the data as it is now."
     if r.frozen_version_at:
         line += f" A frozen version exists (stored {r.frozen_version_at:%Y-%m-%d}); `kb review {r.quarter}` shows it."
     else:
@@ -360,15 +382,6 @@ MONTHS = (
 )
 
 
-def minute(value: datetime | None) -> str:
-    """An instant to the minute, in UTC, as people read it: 2026-11-29 16:29 UTC."""
-    if value is None:
-        return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return f"{value:%Y-%m-%d %H:%M} UTC"
-
-
 def say_day(d: date, year: bool = True) -> str:
     return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
 
@@ -421,7 +434,7 @@ def _environment() -> Any:
     )
     from kb.review.chainsvg import BOX_H, BOX_W, layout
 
-    env.filters.update(days=days, pct=pct, num=num, minute=minute, say_day=say_day)
+    env.filters.update(days=days, pct=pct, num=num, minute=minute, say_day=say_day, plural=plural)
     env.globals.update(
         chain_layout=layout,
         box_w=BOX_W,

@@ -3,11 +3,11 @@ rule that nothing typed is lost without asking."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -17,28 +17,17 @@ if TYPE_CHECKING:
     from textual.widget import Widget
     from textual.widgets import TabbedContent
 
-log = logging.getLogger("kb.tui")
-
 
 class WorkerErrors:
-    """One handler for every worker of a screen: its exception is logged with the traceback through
-    `logging` and shown as one line (Failed), instead of a try/except copied into each worker.
-
-    Workers are declared `@work(thread=True, exit_on_error=False)` so a failure never ends the app.
-    """
+    """The safety net under `kb_tui.workers.kb_worker`: a worker started some other way that fails is
+    reported the same way (logged with its traceback, shown as one `Failed` line), never ending the app."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
-        from kb.errors import KBError
-        from kb_tui.backend import one_line
+        from kb_tui.workers import report_failure
 
-        error = event.worker.error
-        if isinstance(error, KBError):  # a problem the user can fix: no traceback needed
-            log.info("%s: %s", event.worker.name, error)
-        else:
-            log.error("worker %s failed", event.worker.name, exc_info=(type(error), error, error.__traceback__))
-        self.post_message(Failed(one_line(error), getattr(error, "where", "")))  # type: ignore[attr-defined]
+        report_failure(self, event.worker.group, event.worker.error)  # type: ignore[arg-type]
 
 
 class KBScreen(WorkerErrors, Screen[None]):
@@ -55,6 +44,31 @@ class KBScreen(WorkerErrors, Screen[None]):
         from kb_tui.components.forms import compact
 
         compact(self)
+
+    def footer_hidden(self) -> set[str]:
+        """Ids of keys that work here but stay out of the footer just now, so that the keys of the tab
+        in front fit 80 columns (F1's help lists every key). Screens with tabs override it."""
+        return set()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's active bindings (read by the footer only; keys are dispatched elsewhere), with
+        `footer_hidden()`'s keys marked not to show."""
+        bindings = super().active_bindings
+        hidden = self.footer_hidden() if self.is_mounted else set()
+        if not hidden:
+            return bindings
+        return {
+            key: active._replace(binding=replace(active.binding, show=False)) if active.binding.id in hidden else active
+            for key, active in bindings.items()
+        }
+
+    def active_tab(self) -> str:
+        """The id of the tab in front ("" on a screen without tabs)."""
+        from textual.widgets import TabbedContent
+
+        tabs = self.query(TabbedContent)
+        return tabs.first(TabbedContent).active if tabs else ""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Tab keys only where there are tabs (hidden from the footer elsewhere)."""
@@ -100,7 +114,9 @@ class KBScreen(WorkerErrors, Screen[None]):
         self.focus_first_field(pane.id or "")
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """A lazy tab is composed the first time it is shown (by key, click, ← → on the tab bar, or code)."""
+        """A lazy tab is composed the first time it is shown (by key, click, ← → on the tab bar, or code);
+        the footer shows the new tab's keys."""
+        self.refresh_bindings()
         await self.build_pane(event.pane)
         self._focus_pending_tab()
 
@@ -173,6 +189,7 @@ class KBScreen(WorkerErrors, Screen[None]):
         then()
 
     def on_failed(self, message: Failed) -> None:
+        """A worker's failure, as one line (kb_tui.workers.report_failure has logged the traceback)."""
         self.notify(message.error, severity="error", timeout=8)
 
     @property

@@ -3,19 +3,22 @@ the leaves. For the portfolio: root-cause and keystone rankings, drillable to th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from kb_tui.backend import session
 from kb_tui.components.cause_tree import CauseTree
 from kb_tui.messages import GraphLoaded
 from kb_tui.screens._base import KBScreen
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 
 class GraphScreen(KBScreen):
@@ -81,16 +84,14 @@ class GraphScreen(KBScreen):
         else:
             self.load(None, value or None)
 
-    @work(thread=True, exclusive=True, group="graph-load", exit_on_error=False)
-    def load(self, incident_id: str | None, quarter: str | None) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            if incident_id:
-                self.post_message(GraphLoaded(chain=kb.chain(incident_id)))
-            else:
-                roots = kb.root_causes(quarter=quarter)
-                keys = kb.keystones(quarter=quarter, limit=15)
-                self.post_message(GraphLoaded(root_causes=roots, keystones=keys))
+    @kb_worker("graph-load")
+    def load(self, kb: KB, incident_id: str | None, quarter: str | None) -> None:
+        if incident_id:
+            self.post_message(GraphLoaded(chain=kb.chain(incident_id)))
+        else:
+            roots = kb.root_causes(quarter=quarter)
+            keys = kb.keystones(quarter=quarter, limit=15)
+            self.post_message(GraphLoaded(root_causes=roots, keystones=keys))
 
     def on_graph_loaded(self, message: GraphLoaded) -> None:
         title = self.query_one("#graph-title", Static)

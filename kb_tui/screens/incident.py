@@ -9,10 +9,10 @@ unsaved changes asks first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -46,12 +46,15 @@ from kb.models import (
     Confidence,
     Role,
 )
-from kb_tui.backend import session
 from kb_tui.components.cause_tree import CauseTree
 from kb_tui.components.lazy_pane import LazyPane
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
 from kb_tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
 from kb_tui.screens._base import KBScreen
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 TEXT_FIELDS = ("project", "title", "started_at", "detected_at", "resolved_at", "tags")
 FLAG_FIELDS = ("key", "environment", "from", "to", "at", "actor")
@@ -117,8 +120,12 @@ class IncidentScreen(KBScreen):
         Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
         Binding("ctrl+g", "chain", "Chain", id="incident.graph"),
         Binding("f8", "show_mode", "Mode", id="incident.show_mode"),
-        Binding("f9", "add_why", "Add as why?", id="incident.add_why"),
-        Binding("f10", "why_list", "Why? list", id="incident.why_list"),
+        Binding(
+            "f9", "add_why", "Add why", id="incident.add_why", tooltip="Add the typed cause behind the selected one"
+        ),
+        Binding(
+            "f10", "why_list", "Ask why", id="incident.why_list", tooltip="Why? suggestions for the selected cause"
+        ),
     ]
 
     def __init__(self, incident_id: str | None = None, project: str | None = None) -> None:
@@ -267,6 +274,10 @@ class IncidentScreen(KBScreen):
             return self.query_one(TabbedContent).active == "tab-causes"
         return super().check_action(action, parameters)
 
+    def footer_hidden(self) -> set[str]:
+        """On Causes, F9 and F10 take the footer places of ctrl+g and F8 (which still work there)."""
+        return {"incident.graph", "incident.show_mode"} if self.active_tab() == "tab-causes" else set()
+
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
         self.refresh_bindings()
@@ -283,14 +294,12 @@ class IncidentScreen(KBScreen):
 
     # --- loading -------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="incident-load", exit_on_error=False)
-    def load(self) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            tax = kb.taxonomy
-            self.post_message(TaxonomyLoaded(tax, {}))
-            slugs = [r.slug for r in kb.project_rows()]
-            incident = kb.get_incident(self.incident_id) if self.incident_id else None
+    @kb_worker("incident-load")
+    def load(self, kb: KB) -> None:
+        tax = kb.taxonomy
+        self.post_message(TaxonomyLoaded(tax, {}))
+        slugs = [r.slug for r in kb.project_rows()]
+        incident = kb.get_incident(self.incident_id) if self.incident_id else None
         self.post_message(IncidentLoaded(incident, slugs))
 
     def on_taxonomy_loaded(self, message: TaxonomyLoaded) -> None:
@@ -609,14 +618,12 @@ class IncidentScreen(KBScreen):
         self.query_one("#c-trigger", Switch).value = bool(cause.get("trigger"))
         self.ask_why([cause["mode"]] if cause.get("mode") else [])
 
-    @work(thread=True, exclusive=True, group="why", exit_on_error=False)
-    def ask_why(self, codes: list[str]) -> None:
-        app: Any = self.app
+    @kb_worker("why")
+    def ask_why(self, kb: KB, codes: list[str]) -> None:
         if not codes:
             self.post_message(WhySuggestions([]))
             return
-        with session(app.db_path, app.actor) as kb:
-            items = kb.why(codes, limit=8)
+        items = kb.why(codes, limit=8)
         self.post_message(WhySuggestions(list(items)))
 
     def on_why_suggestions(self, message: WhySuggestions) -> None:
@@ -778,11 +785,9 @@ class IncidentScreen(KBScreen):
         self.saving = True
         self.save(incident)
 
-    @work(thread=True, exclusive=True, group="incident-save", exit_on_error=False)
-    def save(self, incident: Any) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            stored = kb.save_incident(incident)
+    @kb_worker("incident-save")
+    def save(self, kb: KB, incident: Any) -> None:
+        stored = kb.save_incident(incident)
         self.post_message(Saved(stored.id or "", stored))
 
     def on_saved(self, message: Saved) -> None:
@@ -798,8 +803,7 @@ class IncidentScreen(KBScreen):
     def on_failed(self, message: Failed) -> None:
         self.saving = False
         self._after_save = None
-        self.query_one("#inc-error", Static).update(Text(message.error, style="bold"))
-        self.notify(message.error, title="Not saved", severity="error", timeout=8)
+        self.query_one("#inc-error", Static).update(Text(message.error, style="bold"))  # and KBScreen's toast
 
     _after_save: Callable[[], Any] | None = None
 

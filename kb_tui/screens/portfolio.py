@@ -8,10 +8,10 @@ so the table is usable before they arrive.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -23,6 +23,10 @@ from kb_tui.components.badges import owner_text, stage_text, verdict_badge
 from kb_tui.components.sparkline import spark_text
 from kb_tui.messages import PortfolioLoaded, PortfolioUsage, PortfolioVerdicts
 from kb_tui.screens._base import KBScreen
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 # key, label, width (None: sized to the terminal, see _widths). The slug is never cut; when the
 # terminal is narrow the optional columns go, the last-incident date first, then the usage sparkline
@@ -45,6 +49,7 @@ class PortfolioScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear_filter", "Clear filter", id="portfolio.clear_filter", show=False),
         Binding("ctrl+s", "cycle_sort", "Sort", id="portfolio.sort"),
+        Binding("ctrl+n", "app.new_incident", "New incident", id="portfolio.new_incident"),
         Binding("ctrl+r", "reverse_sort", "Reverse", id="portfolio.reverse", show=False),
         Binding("down", "cursor(1)", "Down", id="portfolio.down", show=False),
         Binding("up", "cursor(-1)", "Up", id="portfolio.up", show=False),
@@ -84,7 +89,7 @@ class PortfolioScreen(KBScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="portfolio", exit_on_error=False)
+    @kb_worker("portfolio", db=False)  # the stdlib first read needs no KB (nor its imports)
     def load(self) -> None:
         app = self.kb_app
         from kb.portfolio import first_rows  # stdlib sqlite3 only: no pydantic, no sqlite-utils
@@ -95,18 +100,17 @@ class PortfolioScreen(KBScreen):
                 got = kb.project_rows(), kb.counts()
         self.post_message(PortfolioLoaded(*got))
 
-    @work(thread=True, exclusive=True, group="portfolio-enrich", exit_on_error=False)
-    def enrich(self, rows: list[Any]) -> None:
+    @kb_worker("portfolio-enrich")
+    def enrich(self, kb: KB, rows: list[Any]) -> None:
         """The slower second pass (the detector imports scipy), started once the rows are on screen:
         verdicts first, each posted as soon as it is known; then the usage sparklines and the overdue
         count (one health query per project, and 0.6 s at 100,000 incidents)."""
         app = self.kb_app
-        with session(app.db_path, app.actor) as kb:
-            verdicts = {v.project: v for v in kb.silent_scan(as_of=app.as_of)}
-            suspects = sum(v.verdict == "silent-failure" for v in verdicts.values())
-            self.post_message(PortfolioVerdicts(verdicts, suspects))
-            overdue = kb.overdue_actions(app.as_of)
-            usage = {row.slug: _usage(kb.health_series(row.slug)) for row in rows}
+        verdicts = {v.project: v for v in kb.silent_scan(as_of=app.as_of)}
+        suspects = sum(v.verdict == "silent-failure" for v in verdicts.values())
+        self.post_message(PortfolioVerdicts(verdicts, suspects))
+        overdue = kb.overdue_actions(app.as_of)
+        usage = {row.slug: _usage(kb.health_series(row.slug)) for row in rows}
         self.post_message(PortfolioUsage(usage, overdue))
 
     def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:

@@ -4,11 +4,11 @@ health trends, incidents, and flag events (one key logs an unlogged disable even
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -29,10 +29,13 @@ from textual.widgets import (
 from kb.approxdate import shown
 from kb.humanize import day, evidence, number, plural, score, when
 from kb.models import MONITORING_LEVELS, STAGES
-from kb_tui.backend import session
 from kb_tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
 from kb_tui.messages import Failed, ProjectLoaded, Saved
 from kb_tui.screens._base import KBScreen
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
@@ -72,7 +75,7 @@ class ProjectScreen(KBScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="project.back", show=False),
         Binding("ctrl+s", "save", "Save", id="project.save", priority=True),
-        Binding("ctrl+l", "log_event", "Log as shutdown", id="project.log_event"),
+        Binding("ctrl+l", "log_event", "Log shutdown", id="project.log_event"),
         Binding("ctrl+n", "new_incident", "New incident", id="project.new_incident"),
     ]
 
@@ -141,35 +144,36 @@ class ProjectScreen(KBScreen):
 
     # --- loading -------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="project-load", exit_on_error=False)
-    def load(self) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            project = kb.get_project(self.slug)
-            incidents = kb.incident_rows(project=self.slug, limit=500)
-            found = kb.silent_scan(as_of=app.as_of, project=self.slug)
-            verdict = found[0] if found else None
-            note = "" if found else "no verdict (retired projects are not scanned)"
-            health = kb.health_series(self.slug)
-            events = kb.flag_events(project=self.slug)
-            flagged = [kb.get_incident(r.id).flag for r in incidents if r.kind == "quiet-shutdown"]
-            logged = {(f.key, str(f.at)[:10]) for f in flagged if f is not None and f.at is not None}
-            flags = [(e, (e.flag_key, e.at.date().isoformat()) in logged) for e in events]
+    @kb_worker("project-load")
+    def load(self, kb: KB) -> None:
+        app = self.kb_app
+        project = kb.get_project(self.slug)
+        incidents = kb.incident_rows(project=self.slug, limit=500)
+        found = kb.silent_scan(as_of=app.as_of, project=self.slug)
+        verdict = found[0] if found else None
+        note = "" if found else "no verdict (retired projects are not scanned)"
+        health = kb.health_series(self.slug)
+        events = kb.flag_events(project=self.slug)
+        flagged = [kb.get_incident(r.id).flag for r in incidents if r.kind == "quiet-shutdown"]
+        logged = {(f.key, str(f.at)[:10]) for f in flagged if f is not None and f.at is not None}
+        flags = [(e, (e.flag_key, e.at.date().isoformat()) in logged) for e in events]
         self.post_message(ProjectLoaded(project, incidents, verdict, note, health, flags))
 
     def on_project_loaded(self, message: ProjectLoaded) -> None:
         first = self.project is None
         self.project = p = message.project
-        title = Text()
+        # one line at any width: slug, verdict and score first, the name last, cut with … when too long
+        title = Text()  # kept to one row by kb.tcss (#project-title)
         title.append(p.slug, style="bold")
-        title.append(f"  {p.name}  ")
-        title.append_text(stage_text(p.stage))
-        title.append("  owner: ")
-        title.append_text(owner_text(p.owner))
         if message.verdict is not None:
             title.append("  ")
             title.append_text(verdict_badge(message.verdict.verdict))
             title.append(f" {score(message.verdict.score)}")
+        title.append("  ")
+        title.append_text(stage_text(p.stage))
+        title.append("  owner: ")
+        title.append_text(owner_text(p.owner))
+        title.append(f"  {p.name}")
         self.query_one("#project-title", Static).update(title)
         self.query_one("#verdict", Static).update(self._verdict(message.verdict, message.verdict_note))
         self.query_one("#fields", Static).update(self._fields(p))
@@ -304,11 +308,9 @@ class ProjectScreen(KBScreen):
         self.saving = True
         self.save(changes)
 
-    @work(thread=True, exclusive=True, group="project-save", exit_on_error=False)
-    def save(self, changes: dict[str, Any]) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            project = kb.edit_project(self.slug, changes)
+    @kb_worker("project-save")
+    def save(self, kb: KB, changes: dict[str, Any]) -> None:
+        project = kb.edit_project(self.slug, changes)
         self.post_message(Saved(project.slug, project))
 
     def on_saved(self, message: Saved) -> None:
@@ -327,8 +329,7 @@ class ProjectScreen(KBScreen):
     def on_failed(self, message: Failed) -> None:
         self.saving = False
         self._after_save = None
-        self.query_one("#p-error", Static).update(message.error)
-        self.notify(message.error, severity="error", timeout=8)
+        self.query_one("#p-error", Static).update(message.error)  # KBScreen.on_failed shows the toast
 
     _after_save: Callable[[], Any] | None = None
 
@@ -369,11 +370,9 @@ class ProjectScreen(KBScreen):
             return
         self.log_event(event)
 
-    @work(thread=True, exclusive=True, group="project-log", exit_on_error=False)
-    def log_event(self, event: Any) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            incident = kb.log_shutdown(self.slug, event.flag_key, at=event.at, environment=event.environment)
+    @kb_worker("project-log")
+    def log_event(self, kb: KB, event: Any) -> None:
+        incident = kb.log_shutdown(self.slug, event.flag_key, at=event.at, environment=event.environment)
         self.post_message(Saved(incident.id or "", None))
 
 

@@ -5,9 +5,9 @@ The project's other fields are edited on its Edit tab."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -15,9 +15,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from kb.models import MONITORING_LEVELS, STAGES
-from kb_tui.backend import session
 from kb_tui.messages import Failed, Saved
 from kb_tui.screens._base import WorkerErrors
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 TEXT = (
     ("slug", "Slug", "permanent id: lowercase, digits, - . _"),
@@ -96,13 +99,11 @@ class ProjectFormScreen(WorkerErrors, ModalScreen[str | None]):
         self.query_one("#np-error", Static).update("")
         self.create(self.values())
 
-    @work(thread=True, exclusive=True, group="project-create", exit_on_error=False)
-    def create(self, values: dict[str, Any]) -> None:
+    @kb_worker("project-create")
+    def create(self, kb: KB, values: dict[str, Any]) -> None:
         from kb.models import Project
 
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            project = kb.add_project(Project.model_validate(values))
+        project = kb.add_project(Project.model_validate(values))
         self.post_message(Saved(project.slug, project))
 
     def on_saved(self, message: Saved) -> None:

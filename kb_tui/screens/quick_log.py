@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -16,11 +16,12 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from kb_tui.backend import session
 from kb_tui.messages import Choices, Failed, Saved
 from kb_tui.screens._base import WorkerErrors
+from kb_tui.workers import kb_worker
 
 if TYPE_CHECKING:
+    from kb.service import KB
     from kb_tui.app import KBApp
 
 
@@ -72,11 +73,9 @@ class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
         self.query_one(target, Input).focus()
         self.load_choices()
 
-    @work(thread=True, exclusive=True, group="quick-log-choices", exit_on_error=False)
-    def load_choices(self) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            projects = kb.projects()
+    @kb_worker("quick-log-choices")
+    def load_choices(self, kb: KB) -> None:
+        projects = kb.projects()
         self.post_message(Choices([p.slug for p in projects], {p.slug: p.feature_flags for p in projects}))
 
     def on_choices(self, message: Choices) -> None:
@@ -126,14 +125,12 @@ class QuickLogScreen(WorkerErrors, ModalScreen[str | None]):
             add_flag,
         )
 
-    @work(thread=True, exclusive=True, group="quick-log-save", exit_on_error=False)
-    def save(self, project: str, flag: str, at: str, reason: str, announced: bool, add_flag: bool) -> None:
+    @kb_worker("quick-log-save")
+    def save(self, kb: KB, project: str, flag: str, at: str, reason: str, announced: bool, add_flag: bool) -> None:
         from kb.errors import NotFound, UnknownFlag
 
-        app: Any = self.app
         try:
-            with session(app.db_path, app.actor) as kb:
-                incident = _log(kb, project, flag, at, reason, announced, add_flag)
+            incident = _log(kb, project, flag, at, reason, announced, add_flag)
         except NotFound as exc:
             if exc.where != "project":
                 raise

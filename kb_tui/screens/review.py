@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -29,13 +29,16 @@ from textual.widgets import (
 
 from kb.humanize import duration, percent, plural
 from kb.review.render import quiet_line
-from kb_tui.backend import session
 from kb_tui.components.badges import stage_text, verdict_badge
 from kb_tui.messages import Failed, ReviewLoaded, Saved
 from kb_tui.screens._base import KBScreen
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 DECISIONS = ("continue", "fix", "pause", "retire")
-QUARTER = Binding.Group("quarter ◀▶", compact=True)
+QUARTER = Binding.Group("quarter")  # `^b ^f quarter` in the footer
 FORMATS = (("Markdown", "md"), ("HTML", "html"), ("JSON", "json"))
 
 
@@ -47,6 +50,10 @@ class ReviewScreen(KBScreen):
         Binding("ctrl+r", "decide", "Decide", id="review.decide"),
         Binding("ctrl+y", "freeze", "Freeze", id="review.freeze"),
     ]
+
+    def footer_hidden(self) -> set[str]:
+        """ctrl+r records the Decide tab's form: the footer shows it there, in ctrl+y's place."""
+        return {"review.freeze"} if self.active_tab() == "tab-decide" else {"review.decide"}
 
     def __init__(self, quarter: str | None = None, start: tuple[str, tuple[str, ...]] | None = None) -> None:
         super().__init__()
@@ -139,11 +146,9 @@ class ReviewScreen(KBScreen):
         self.query_one("#review-state", Static).update(Text(f"computing the review of {quarter}…", style="italic"))
         self._load(quarter)
 
-    @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
-    def _load(self, quarter: str) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            review = kb.review(quarter)
+    @kb_worker("review-load")
+    def _load(self, kb: KB, quarter: str) -> None:
+        review = kb.review(quarter)
         self.post_message(ReviewLoaded(quarter, review, ""))
 
     def on_review_loaded(self, message: ReviewLoaded) -> None:
@@ -247,11 +252,9 @@ class ReviewScreen(KBScreen):
             self.query_one("#d-note", Input).value.strip(),
         )
 
-    @work(thread=True, exclusive=True, group="review-decide", exit_on_error=False)
-    def record(self, quarter: str, slug: str, decision: str, owner: str, due: str | None, note: str) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            made = kb.decide(quarter, slug, decision, owner, due, note)
+    @kb_worker("review-decide")
+    def record(self, kb: KB, quarter: str, slug: str, decision: str, owner: str, due: str | None, note: str) -> None:
+        made = kb.decide(quarter, slug, decision, owner, due, note)
         self.post_message(Saved(f"{made.project}: {made.decision}", made))
 
     def on_saved(self, message: Saved) -> None:
@@ -270,8 +273,7 @@ class ReviewScreen(KBScreen):
             self.load(self.quarter)
 
     def on_failed(self, message: Failed) -> None:
-        self.query_one("#d-error", Static).update(message.error)
-        self.notify(message.error, severity="error", timeout=8)
+        self.query_one("#d-error", Static).update(message.error)  # KBScreen.on_failed shows the toast
 
     _freeze_when_loaded = False
 
@@ -311,11 +313,9 @@ class ReviewScreen(KBScreen):
         self.query_one("#review-diff", Static).update(Text(f"comparing {other} with {self.quarter}…", style="italic"))
         self.diff(other, self.quarter)
 
-    @work(thread=True, exclusive=True, group="review-diff", exit_on_error=False)
-    def diff(self, a: str, b: str) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            found = kb.review_diff(a, b)
+    @kb_worker("review-diff")
+    def diff(self, kb: KB, a: str, b: str) -> None:
+        found = kb.review_diff(a, b)
         self.post_message(DiffLoaded(found))
 
     def on_diff_loaded(self, message: DiffLoaded) -> None:
@@ -349,11 +349,9 @@ class ReviewScreen(KBScreen):
 
         self.app.push_screen(AskScreen(question, "Freeze"), answered)
 
-    @work(thread=True, exclusive=True, group="review-freeze", exit_on_error=False)
-    def freeze(self, quarter: str) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            review = kb.freeze_review(quarter)
+    @kb_worker("review-freeze")
+    def freeze(self, kb: KB, quarter: str) -> None:
+        review = kb.freeze_review(quarter)
         self.post_message(ReviewLoaded(quarter, review, ""))
         self.post_message(Saved(quarter, review))
 
@@ -387,12 +385,12 @@ def _diff_view(d: Any) -> Any:
     from rich.console import Group
     from rich.table import Table
 
-    from kb.humanize import number as num
+    from kb.review.render import diff_label, diff_value
 
     label = {True: "frozen", False: "live"}
     numbers = Table("measure", f"{d.a} ({label[d.a_frozen]})", f"{d.b} ({label[d.b_frozen]})", box=None)
     for n in d.numbers:
-        numbers.add_row(n.metric, num(n.a), num(n.b))
+        numbers.add_row(diff_label(n.metric), diff_value(n.metric, n.a), diff_value(n.metric, n.b))
     parts: list[Any] = [numbers]
     if d.verdicts:
         verdicts = Table("project", d.a, d.b, "change", box=None, title="verdict changes")

@@ -5,10 +5,10 @@ cancels the older one, and a stale answer is dropped), so the UI never waits on 
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -18,9 +18,12 @@ from textual.worker import get_current_worker
 
 from kb.humanize import plural
 from kb.models import INCIDENT_KINDS
-from kb_tui.backend import session
-from kb_tui.messages import SearchResults
+from kb_tui.messages import Failed, SearchResults
 from kb_tui.screens._base import KBScreen
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 DEBOUNCE_S = 0.04
 LIMIT = 50
@@ -93,19 +96,18 @@ class SearchScreen(KBScreen):
         self._timer = None
         self.run_search(self.query_key())
 
-    @work(thread=True, exclusive=True, group="search")
-    def run_search(self, key: tuple[Any, ...]) -> None:
+    @kb_worker("search")
+    def run_search(self, kb: KB, key: tuple[Any, ...]) -> None:
         text, project, mode, kind, since = key
-        app: Any = self.app
-        worker = get_current_worker()
-        try:
-            with session(app.db_path, app.actor) as kb:
-                hits = kb.search(text, project=project, mode=mode, kind=kind, since=since, limit=LIMIT)
-            if not worker.is_cancelled:
-                self.post_message(SearchResults(repr(key), hits))
-        except Exception as exc:
-            if not worker.is_cancelled:
-                self.post_message(SearchResults(repr(key), [], str(exc).splitlines()[0] if str(exc) else "error"))
+        hits = kb.search(text, project=project, mode=mode, kind=kind, since=since, limit=LIMIT)
+        if not get_current_worker().is_cancelled:  # a newer query has replaced this one
+            self.post_message(SearchResults(repr(key), hits))
+
+    def on_failed(self, message: Failed) -> None:
+        """A query kb cannot run (e.g. a bad --since) is answered where the results go, not in a toast."""
+        if message.worker == "search":
+            self.post_message(SearchResults(repr(self.query_key()), [], message.error))
+            message.prevent_default()  # no toast as well
 
     def on_search_results(self, message: SearchResults) -> None:
         if message.query != repr(self.query_key()):

@@ -4,21 +4,24 @@ classified under it. Enter on an incident opens it; from the editor, F8 comes ba
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from kb.humanize import day, plural
-from kb_tui.backend import session
 from kb_tui.components.badges import severity_text
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
 from kb_tui.messages import ModeIncidents, TaxonomyLoaded
 from kb_tui.screens._base import KBScreen
+from kb_tui.workers import kb_worker
+
+if TYPE_CHECKING:
+    from kb.service import KB
 
 
 class TaxonomyScreen(KBScreen):
@@ -55,13 +58,11 @@ class TaxonomyScreen(KBScreen):
         self.query_one(".picker-search", Input).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="taxonomy-load", exit_on_error=False)
-    def load(self) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            by_mode, by_category = kb.usage_counts()
-            counts = {code: n for code, n in by_mode.items() if n}
-            self.post_message(TaxonomyLoaded(kb.taxonomy, counts, by_category))
+    @kb_worker("taxonomy-load")
+    def load(self, kb: KB) -> None:
+        by_mode, by_category = kb.usage_counts()
+        counts = {code: n for code, n in by_mode.items() if n}
+        self.post_message(TaxonomyLoaded(kb.taxonomy, counts, by_category))
 
     def on_taxonomy_loaded(self, message: TaxonomyLoaded) -> None:
         self.taxonomy, self.counts, self.by_category = message.taxonomy, message.counts, message.categories
@@ -139,11 +140,9 @@ class TaxonomyScreen(KBScreen):
         section("See also", [f"{s.taxonomy} {s.code} {s.name}".strip() for s in mode.see_also])
         return Text("\n").join(parts)
 
-    @work(thread=True, exclusive=True, group="mode-incidents", exit_on_error=False)
-    def load_incidents(self, code: str) -> None:
-        app: Any = self.app
-        with session(app.db_path, app.actor) as kb:
-            rows = kb.incident_rows(mode=code, limit=500)
+    @kb_worker("mode-incidents")
+    def load_incidents(self, kb: KB, code: str) -> None:
+        rows = kb.incident_rows(mode=code, limit=500)
         self.post_message(ModeIncidents(code, rows))
 
     def on_mode_incidents(self, message: ModeIncidents) -> None:
