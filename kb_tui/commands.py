@@ -10,6 +10,7 @@ thread (stdlib sqlite3 for projects), so the palette never blocks typing.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -75,6 +76,8 @@ def _incidents(db_path: Any, query: str) -> list[tuple[str, str]]:
 class KBCommands(Provider):
     """Each hit runs an action string, like a key does."""
 
+    projects: Sequence[Any] = ()  # the portfolio's rows, read by `startup` off the UI thread
+
     async def startup(self) -> None:
         app: Any = self.app
         try:
@@ -102,7 +105,7 @@ class KBCommands(Provider):
                 seen.add(title)
                 key = binding.key_display or binding.key
                 out.append((title, f"on this screen ({key})", partial(self._run_on_screen, screen, binding.action)))
-        for row in getattr(self, "projects", []):
+        for row in self.projects:
             slug = row.slug
             name = f" ({row.name})" if row.name else ""
             out.append(
