@@ -147,7 +147,7 @@ class KBApp(App[None]):
         if self._in_modal():
             return
         if isinstance(self.screen, ReviewScreen):
-            getattr(self.screen, f"action_{action}")(*args)
+            self.screen.do(action, *args)
         else:
             self.push_screen(ReviewScreen(start=(action, args)))
 

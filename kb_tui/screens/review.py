@@ -4,6 +4,7 @@ Markdown, HTML or JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -122,7 +123,17 @@ class ReviewScreen(KBScreen):
         self.load(self.quarter)
         if self.start is not None:
             action, args = self.start
-            getattr(self, f"action_{action}")(*args)
+            self.do(action, *args)
+
+    def do(self, action: str, *args: str) -> None:
+        """One of the actions the command palette offers on the review, by its name."""
+        actions: dict[str, Callable[..., None]] = {
+            "decide_tab": self.action_decide_tab,
+            "freeze": self.action_freeze,
+            "export_tab": self.action_export_tab,
+            "diff_tab": self.action_diff_tab,
+        }
+        actions[action](*args)
 
     # --- loading -------------------------------------------------------------------------------
 
