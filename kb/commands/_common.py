@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import click
 
@@ -74,12 +74,18 @@ def open_reader(ctx: click.Context | None = None) -> Reader:
     return reader
 
 
+@runtime_checkable
+class Documented(Protocol):
+    """A read-path view that gives its own JSON form (kb.store.queries' views)."""
+
+    def document(self) -> Any: ...
+
+
 def _default(obj: Any) -> Any:
     import dataclasses
 
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        document = getattr(obj, "document", None)  # the read path's views give their JSON form
-        return document() if callable(document) else dataclasses.asdict(obj)
+        return obj.document() if isinstance(obj, Documented) else dataclasses.asdict(obj)
     if "pydantic" in sys.modules:  # a pydantic model can only come from a loaded pydantic
         from pydantic import BaseModel
 
