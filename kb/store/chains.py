@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from kb.store.queries.graph import packed_chains
+from kb.store.queries.graph import ChainRows, packed_chains
 
 CHILD_TABLES = ("causes", "cause_links", "classifications")
 
@@ -28,19 +28,9 @@ def write_chains(conn: sqlite3.Connection, ids: list[str] | None = None) -> int:
     means "not written since its children changed".
     """
     packed = packed_chains(conn, ids)
-    assert packed.codes is not None
     if ids is None:
         ids = [r[0] for r in conn.execute("SELECT id FROM incidents")]
-    rows = [
-        (
-            iid,
-            packed.causes.get(iid, ""),
-            packed.modes.get(iid, ""),
-            packed.links.get(iid, ""),
-            packed.codes.get(iid, ""),
-        )
-        for iid in ids
-    ]
+    rows = [(iid, *_texts(packed, iid)) for iid in ids]
     conn.executemany(
         "INSERT OR REPLACE INTO incident_chains (incident_id, causes, modes, links, codes) VALUES (?, ?, ?, ?, ?)",
         rows,
@@ -62,17 +52,21 @@ def stale_chains(conn: sqlite3.Connection) -> list[str]:
     """Ids of incidents whose packed chain row differs from what their child rows pack to (never
     expected: the triggers drop a row before it can differ)."""
     packed = packed_chains(conn, None)
-    assert packed.codes is not None
-    out = []
-    for iid, causes, modes, links, codes in conn.execute(
-        "SELECT incident_id, causes, modes, links, codes FROM incident_chains ORDER BY incident_id"
-    ):
-        expected = (
-            packed.causes.get(iid, ""),
-            packed.modes.get(iid, ""),
-            packed.links.get(iid, ""),
-            packed.codes.get(iid, ""),
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT incident_id, causes, modes, links, codes FROM incident_chains ORDER BY incident_id"
         )
-        if (causes, modes, links, codes) != expected:
-            out.append(iid)
-    return out
+        if row[1:] != _texts(packed, row[0])
+    ]
+
+
+def _texts(packed: ChainRows, iid: str) -> tuple[str, str, str, str]:
+    """An incident's four packed texts as `incident_chains` holds them ("" where it has none)."""
+    assert packed.codes is not None  # packed_chains reads codes unless told not to
+    return (
+        packed.causes.get(iid, ""),
+        packed.modes.get(iid, ""),
+        packed.links.get(iid, ""),
+        packed.codes.get(iid, ""),
+    )
