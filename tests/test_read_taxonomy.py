@@ -15,6 +15,7 @@ from kb import taxonomy as pyd
 from kb.cli import main
 from kb.models import Incident, Project
 from kb.service import KB
+from kb.store.chains import missing_chains, write_chains
 from kb.store.queries import taxonomy as usage_sql
 from kb.taxonomy_files import default_taxonomy_dir
 from kb.taxonomy_index import TaxonomyIndex, packaged, read_index
@@ -76,16 +77,23 @@ def test_sql_usage_is_incidents_by_mode(db_path: Path, tmp_path: Path, renamed: 
         model = pyd.load_taxonomy(renamed)
         codes = read_index(renamed).current_codes()
         expected = pyd.incidents_by_mode(model, kb.incidents())
-        by_mode, by_category = usage_sql.usage_counts(conn, codes)
-        assert {c: len(u) for c, u in expected.items() if u} == by_mode
-        for cat in model.categories:
-            touching = {u.incident_id for m in model.modes_in(cat.code) for u in expected[m.code]}
-            assert by_category.get(cat.code, 0) == len(touching), cat.code
-        for code in model.modes:
-            rows = usage_sql.mode_incidents(conn, codes, code)
-            want = sorted(expected[code], key=lambda u: (usage_sql.ROLES.index(u.role), u.incident_id))
-            assert [(r.id, r.role) for r in rows] == [(u.incident_id, u.role) for u in want], code
-            assert usage_sql.co_occurring(conn, codes, code) == pyd.co_occurring(expected, code), code
+        # the hand edits above dropped those incidents' packed chains (m011 triggers): counted from their
+        # child rows first, then from the rows written again, with the same answers
+        assert missing_chains(conn) == 3
+        for state in ("three chains unpacked", "every chain packed"):
+            by_mode, by_category = usage_sql.usage_counts(conn, codes)
+            assert {c: len(u) for c, u in expected.items() if u} == by_mode, state
+            for cat in model.categories:
+                touching = {u.incident_id for m in model.modes_in(cat.code) for u in expected[m.code]}
+                assert by_category.get(cat.code, 0) == len(touching), (state, cat.code)
+            for code in model.modes:
+                rows = usage_sql.mode_incidents(conn, codes, code)
+                want = sorted(expected[code], key=lambda u: (usage_sql.ROLES.index(u.role), u.incident_id))
+                assert [(r.id, r.role) for r in rows] == [(u.incident_id, u.role) for u in want], (state, code)
+                assert usage_sql.co_occurring(conn, codes, code) == pyd.co_occurring(expected, code), (state, code)
+            write_chains(conn)
+            conn.commit()
+            assert missing_chains(conn) == 0
         assert by_mode["ops.no-monitoring"] > 10 and any(u.role == "cause" for u in expected["org.unclear-ownership"])
 
 
