@@ -214,7 +214,7 @@ def test_the_reader_creates_a_missing_database(tmp_path: Path) -> None:
 
 # --- kb silent: the read path, with statistics only when a series needs them ------------------------
 
-SILENT_MAY_NOT_IMPORT = ("numpy", "scipy", "sqlite_utils")
+SILENT_MAY_NOT_IMPORT = ("numpy", "scipy", "sqlite_utils", "pydantic")
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +233,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["silent", "--as-of", "2026-09-30", "--project", "contract-summariser", "--json"],
     ],
 )
-def test_kb_silent_on_the_seed_portfolio_imports_no_numpy_scipy_or_sqlite_utils(seeded: Path, args: list[str]) -> None:
+def test_kb_silent_on_the_seed_portfolio_imports_no_numpy_scipy_sqlite_utils_or_pydantic(
+    seeded: Path, args: list[str]
+) -> None:
     heavy, printed = _run_fresh(["--db", str(seeded), *args])
     assert "Mann-Kendall" in printed  # the scan did test the seed's series (and some trends fired)
     assert [m for m in heavy if m.split(".")[0] in SILENT_MAY_NOT_IMPORT] == []

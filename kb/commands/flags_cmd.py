@@ -412,15 +412,7 @@ def silent(as_of: str | None, project: str | None, fail_on: str | None, config_p
     assert when is None or isinstance(when, date)
     verdicts = open_reader().silent_scan(as_of=when, project=project, config_path=config_path)
     if as_json:
-        emit_json(
-            [
-                {
-                    **v.model_dump(mode="json", exclude={"signals"}),
-                    "signals": [s.model_dump(mode="json") for s in v.signals],
-                }
-                for v in verdicts
-            ]
-        )
+        emit_json([v.document() for v in verdicts])
     else:
         _print_verdicts(verdicts)
     if fail_on:

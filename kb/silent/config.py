@@ -2,72 +2,85 @@
 (silent.toml, config.toml, then `kb silent --config FILE`), a later one winning key by key.
 
 Keys are checked against the defaults so a misspelt key is an error rather than a silently ignored
-setting, named with the file it is in.
+setting, named with the file it is in. The values of the user's tables are checked by
+kb.silent.config_check (pydantic: bounds and types, one line naming the setting). The packaged
+defaults pass that check unchanged (tests/test_silent_config.py), so with no tables of the user's
+they are read as they are and `kb silent` never imports pydantic.
 """
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from kb.errors import KBError, validation_message
+from kb.errors import KBError
 from kb.silent.trends import TrendRule
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+OnVariation = str | int | float | bool
 
 
-class VerdictCfg(_Strict):
-    watch: float = Field(ge=0)
-    silent_failure: float = Field(ge=0)
-
-    @model_validator(mode="after")
-    def _order(self) -> VerdictCfg:
-        if self.silent_failure < self.watch:
-            raise ValueError(f"silent_failure ({self.silent_failure}) is below watch ({self.watch})")
-        return self
+@dataclass
+class VerdictCfg:
+    watch: float
+    silent_failure: float
 
 
-class FlagsCfg(_Strict):
+@dataclass
+class FlagsCfg:
     production_environments: list[str]
-    incident_window_days: int = Field(ge=0)
-    quiet_min_off_days: int = Field(ge=0)
-    abandoned_days: int = Field(ge=0)
-    exposure_floor: float = Field(ge=0, lt=1)
+    incident_window_days: int
+    quiet_min_off_days: int
+    abandoned_days: int
+    exposure_floor: float
     # flag key (or "project/flag") -> the variation value(s) that mean "model on"
-    on_variations: dict[str, str | int | float | bool | list[str | int | float | bool]] = Field(default_factory=dict)
+    on_variations: dict[str, OnVariation | list[OnVariation]] = field(default_factory=dict)
 
 
-class TrendsCfg(_Strict):
-    min_periods: int = Field(ge=3)
-    small_n: int = Field(ge=3)
-    alpha_small: float = Field(gt=0, lt=1)
-    alpha_large: float = Field(gt=0, lt=1)
-    min_relative_slope: float = Field(ge=0)
+@dataclass
+class TrendsCfg:
+    min_periods: int
+    small_n: int
+    alpha_small: float
+    alpha_large: float
+    min_relative_slope: float
 
 
-class ThresholdsCfg(_Strict):
-    capacity_ratio: float = Field(ge=0, le=1)
-    capacity_periods: int = Field(ge=1)
-    feedback_lag_days: int = Field(ge=0)
-    stale_days: int = Field(ge=1)
-    undetected_window_days: int = Field(ge=1)
-    undetected_ttd_days: int = Field(ge=0)
+@dataclass
+class ThresholdsCfg:
+    capacity_ratio: float
+    capacity_periods: int
+    feedback_lag_days: int
+    stale_days: int
+    undetected_window_days: int
+    undetected_ttd_days: int
 
 
-class SilentConfig(_Strict):
+@dataclass
+class SilentConfig:
+    """The detector's settings, checked (kb.silent.config_check) before they get here."""
+
     verdict: VerdictCfg
     weights: dict[str, float]
     flags: FlagsCfg
     trends: TrendsCfg
     thresholds: ThresholdsCfg
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SilentConfig:
+        """From the settings' tables as checked (each key a field; nothing converted here)."""
+        return cls(
+            verdict=VerdictCfg(**data["verdict"]),
+            weights=dict(data["weights"]),
+            flags=FlagsCfg(**data["flags"]),
+            trends=TrendsCfg(**data["trends"]),
+            thresholds=ThresholdsCfg(**data["thresholds"]),
+            sources=list(data.get("sources", [])),
+        )
 
     @property
     def rule(self) -> TrendRule:
@@ -115,7 +128,8 @@ def load_config(path: str | Path | None = None) -> SilentConfig:
     for where, tables in load(section_file=("silent", path) if path is not None else None).silent:
         _merge(data, tables, where)
         sources.append(where)
-    try:
-        return SilentConfig.model_validate({**data, "sources": sources})
-    except ValidationError as exc:
-        raise KBError(validation_message(exc), sources[-1]) from None
+    if len(sources) > 1:  # a user's values: checked, and converted as the check says (an int weight to a float)
+        from kb.silent.config_check import checked
+
+        data = checked(data, sources[-1])
+    return SilentConfig.from_dict({**data, "sources": sources})

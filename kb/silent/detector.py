@@ -7,35 +7,66 @@ day, health periods that had ended by then, incidents detected (or started) by t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any, Literal
 
 from kb.health_rates import adoption, override_rate
 from kb.rules import LIVE_STAGES, verdict_rank
 from kb.silent import exposure
-from kb.silent.config import SilentConfig
 from kb.silent.trends import Direction, Trend, screen_s, sized_slopes, trend
 from kb.timeutil import instant
+
+if TYPE_CHECKING:
+    from kb.silent.config import SilentConfig
 
 VerdictWord = Literal["healthy", "watch", "silent-failure"]
 
 
-class Signal(BaseModel):
+def json_value(value: Any) -> Any:
+    """A signal's data as JSON holds it: tuples as lists, and a number that is not finite (a relative
+    slope over a median of 0) as null, which is what pydantic's JSON mode wrote before these were
+    dataclasses (so `kb silent --json` reads the same)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return value
+
+
+@dataclass(slots=True)
+class Signal:
     code: str
     weight: float
     evidence: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        return {"code": self.code, "weight": self.weight, "evidence": self.evidence, "data": json_value(self.data)}
 
 
-class Verdict(BaseModel):
+@dataclass(slots=True)
+class Verdict:
+    """A project's verdict. Plain data made by `judge` (pydantic would only re-check what it built)."""
+
     project: str
     verdict: VerdictWord
     score: float
-    signals: list[Signal] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)  # checks that could not be made, and why
+    signals: list[Signal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # checks that could not be made, and why
+
+    def document(self) -> dict[str, Any]:
+        """The JSON form `kb silent --json` prints (the signals last)."""
+        return {
+            "project": self.project,
+            "verdict": self.verdict,
+            "score": self.score,
+            "notes": list(self.notes),
+            "signals": [s.document() for s in self.signals],
+        }
 
 
 @dataclass(slots=True)
@@ -264,7 +295,9 @@ def scan(snap: Snapshot, cfg: SilentConfig) -> list[Verdict]:
                     trends[code] = (
                         trend(labels, values, direction, rule, s, slopes[code][i])
                         if s is not None
-                        else Trend.model_construct(direction=direction, n=len(values), fired=False)
+                        else Trend(
+                            direction, len(values), False, len(values) >= rule.min_periods, list(labels), list(values)
+                        )
                     )
             elif s is not None:
                 trends[code] = trend(labels, values, direction, rule, s, slopes[code][i])
@@ -283,8 +316,8 @@ def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, 
     w = cfg.weights
 
     def fire(code: str, evidence: str, **data: Any) -> None:
-        if w.get(code, 0) > 0:  # the fields are built right here, so pydantic need not check them
-            signals.append(Signal.model_construct(code=code, weight=float(w[code]), evidence=evidence, data=data))
+        if w.get(code, 0) > 0:
+            signals.append(Signal(code, float(w[code]), evidence, data))
 
     events = snap.events.get(p.slug, [])
     health = snap.health.get(p.slug, [])
@@ -301,7 +334,7 @@ def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, 
         if score >= cfg.verdict.watch
         else "healthy"
     )
-    return Verdict(project=p.slug, verdict=word, score=score, signals=signals, notes=notes)
+    return Verdict(project=p.slug, verdict=word, score=float(score), signals=signals, notes=notes)
 
 
 def _is_prod(env: str, cfg: SilentConfig) -> bool:
@@ -524,8 +557,16 @@ def _trend_words(t: Trend, words: str) -> str:
     )
 
 
+# what a trend signal's data holds: the test's numbers, not its outcome
+_TREND_DATA = tuple(f.name for f in fields(Trend) if f.name not in ("fired", "enough_history", "reason"))
+
+
 def _trend_data(t: Trend) -> dict[str, Any]:
-    return t.model_dump(exclude={"fired", "enough_history", "reason"})
+    out = {}
+    for name in _TREND_DATA:
+        value = getattr(t, name)
+        out[name] = list(value) if isinstance(value, list) else value
+    return out
 
 
 def _trend_signals(trends: dict[str, Trend | None], fire: Any, notes: list[str]) -> None:

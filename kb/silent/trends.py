@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
-
 if TYPE_CHECKING:
     import numpy as np
 
@@ -62,7 +60,8 @@ class TrendRule:
         return self.alpha_small if n <= self.small_n else self.alpha_large
 
 
-class Trend(BaseModel):
+@dataclass(slots=True)
+class Trend:
     """The outcome of one test, with every number the evidence quotes."""
 
     direction: Direction
