@@ -289,3 +289,34 @@ def test_a_review_decision_to_retire_or_pause_explains_a_shutdown(kb: KB, tmp_pa
         kb.decide(quarter_of(today).label, "p", decision, "ann")
     fired = "quiet-shutdown" in codes(kb, as_of=today)
     assert fired is (decision not in ("retire", "pause"))
+
+
+def test_json_of_a_trend_over_a_median_of_zero(kb: KB, tmp_path: Path) -> None:
+    """quality 0.2, 0.1, 0, -0.1, -0.2 (a made-up score that can go negative): falls every period, so
+    S = -10 of 10 pairs, p = 1/120; Theil-Sen slope -0.1 against a median of 0 is an infinite share,
+    which the JSON prints as null (as it did when the verdicts were pydantic models)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    q = ["0.2", "0.1", "0", "-0.1", "-0.2"]
+    make(
+        kb,
+        tmp_path,
+        health=[f"p,{m},1000,500,20,{x},100,100,400,true,true" for m, x in zip(MONTHS[-5:], q, strict=True)],
+    )
+    out = CliRunner().invoke(
+        main, ["--db", str(kb.path), "silent", "--as-of", "2026-06-30", "--project", "p", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    (verdict,) = json.loads(out.output)
+    assert list(verdict) == ["project", "verdict", "score", "notes", "signals"]
+    assert (verdict["verdict"], verdict["score"], verdict["notes"]) == ("watch", 1.5, [])
+    (decay,) = verdict["signals"]
+    assert (decay["code"], decay["weight"]) == ("quality-decay", 1.5)
+    data = decay["data"]
+    assert (data["n"], data["tau"], data["p_value"], data["median"]) == (5, -1.0, pytest.approx(1 / 120), 0.0)
+    assert data["slope"] == pytest.approx(-0.1) and data["relative_slope"] is None
+    assert data["values"] == [0.2, 0.1, 0.0, -0.1, -0.2] and data["ties"] is False
