@@ -87,7 +87,9 @@ def test_a_loop_being_edited_is_drawn_from_its_first_cause() -> None:
 
 def test_cli_incident_show_draws_the_order(db_path: Path) -> None:
     _stock(db_path)
-    result = CliRunner().invoke(main, ["--db", str(db_path), "incident", "show", "INC-0001"], terminal_width=200)
+    args = ["--db", str(db_path), "incident", "show", "INC-0001"]
+    # as for a terminal (TTY_COMPATIBLE), without colour codes (TERM=dumb): rich's panel and tree
+    result = CliRunner().invoke(main, args, terminal_width=200, env={"TTY_COMPATIBLE": "1", "TERM": "dumb"})
     assert result.exit_code == 0, result.output
     drawn = []
     for line in result.output.splitlines():
@@ -98,6 +100,16 @@ def test_cli_incident_show_draws_the_order(db_path: Path) -> None:
                 # rich's tree guides are four columns a level, the first level under the "causes" heading
                 drawn.append(((len(inner) - len(body)) // 4 - 1, cid))
     assert drawn == EXPECTED
+    # in a pipe: two spaces a level, the first level two spaces in
+    piped = CliRunner().invoke(main, args)
+    assert piped.exit_code == 0, piped.output
+    plain = []
+    for line in piped.output.splitlines():
+        body = line.lstrip(" ")
+        for cid, text in STATEMENTS.items():
+            if text in body:
+                plain.append(((len(line) - len(body)) // 2 - 1, cid))
+    assert plain == EXPECTED
 
 
 def test_cli_graph_chain_json_has_the_order(db_path: Path) -> None:

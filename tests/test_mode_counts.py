@@ -83,10 +83,11 @@ def test_counts_by_hand(run: Run, db_path: Path, tmp_path: Path) -> None:
 
 
 def _cli_category_counts(run: Run) -> dict[str, int]:
-    """Category code -> incidents, from the tree `kb taxonomy list` prints ("├── Data data · data  4 incidents")."""
+    """Category code -> incidents, from the tree `kb taxonomy list` prints in a pipe ("  Data data · data  4 incidents",
+    its modes two spaces further in)."""
     out: dict[str, int] = {}
     for line in run.ok("taxonomy", "list").stdout.splitlines():
-        m = re.match(r"^[├└]── .+? (\S+) · \S+\s+(\d+) incidents?$", line)
+        m = re.match(r"^  \S.*? (\S+) · \S+\s+(\d+) incidents?$", line)
         if m:
             out[m.group(1)] = int(m.group(2))
     return out

@@ -74,12 +74,12 @@ def _heavy_modules_after(args: list[str]) -> list[str]:
     return _run_fresh(args)[0]
 
 
-def _run_fresh(args: list[str]) -> tuple[list[str], str]:
-    """(heavy packages imported, what was printed) of `kb ARGS` in a fresh interpreter."""
+def _run_fresh(args: list[str], packages: tuple[str, ...] = HEAVY) -> tuple[list[str], str]:
+    """(which of `packages` were imported, what was printed) of `kb ARGS` in a fresh interpreter."""
     code = (
         "import sys\nfrom click.testing import CliRunner\nfrom kb.cli import main\n"
         "r = CliRunner().invoke(main, sys.argv[1:])\nassert r.exit_code == 0, r.output\n"
-        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
+        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})))\n"
         "print(r.output, end='')"
     )
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
@@ -125,6 +125,28 @@ def stocked(db_path: Path) -> Path:
 )
 def test_read_commands_import_no_heavy_package(stocked: Path, args: list[str]) -> None:
     assert _heavy_modules_after(["--db", str(stocked), *args]) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["incident", "show", "INC-0042"],
+        ["incident", "list"],
+        ["incident", "history", "INC-0042"],
+        ["project", "list"],
+        ["project", "history", "fraud-review"],
+        ["flags", "list"],
+        ["flags", "unmapped"],
+        ["health", "show", "fraud-review"],
+        ["taxonomy", "list"],
+        ["taxonomy", "show", "ops.no-monitoring"],
+        ["search", "silent flag"],
+    ],
+)
+def test_read_commands_in_a_pipe_import_no_rich(stocked: Path, args: list[str]) -> None:
+    """rich draws for a terminal only: a pipe gets plain text without paying its import."""
+    heavy, printed = _run_fresh(["--db", str(stocked), *args], ("rich",))
+    assert heavy == [] and printed.strip()
 
 
 def test_rows_and_history_equal_the_service_for_a_synthetic_portfolio(db_path: Path, tmp_path: Path) -> None:

@@ -14,12 +14,13 @@ from rich.console import Console
 
 from kb import models
 from kb.cli import main
-from kb.commands.render import incident_panel
+from kb.commands._doc import plain, renderables
+from kb.commands.render import incident_doc
 from kb.models import Project
 from kb.ops.reads import Reader
 from kb.service import KB
 from kb.store.queries import incidents as incident_queries
-from tests.test_read_path import FULL
+from tests.test_read_path import FULL, _run_fresh
 
 
 @pytest.fixture
@@ -103,7 +104,9 @@ def test_incident_show_json_by_hand(stocked: Path) -> None:
 
 
 def test_incident_show_text_by_hand(stocked: Path) -> None:
-    out = CliRunner().invoke(main, ["--db", str(stocked), "incident", "show", "INC-0042"], env={"COLUMNS": "100"})
+    # TTY_COMPATIBLE: draw as for a terminal (rich's panel); TERM=dumb: without colour codes
+    env = {"COLUMNS": "100", "TTY_COMPATIBLE": "1", "TERM": "dumb"}
+    out = CliRunner().invoke(main, ["--db", str(stocked), "incident", "show", "INC-0042"], env=env)
     assert out.exit_code == 0, out.output
     lines = [line.strip("│ ").rstrip() for line in out.output.splitlines()]
     assert out.output.splitlines()[0].startswith("╭─ INC-0042 scores frozen after a silent flag flip ─")
@@ -133,15 +136,49 @@ def test_incident_show_text_by_hand(stocked: Path) -> None:
     assert 'link: ticket https://example.com/T-1 — "why?"' in text
 
 
+def test_incident_show_in_a_pipe_is_plain_text_by_hand(stocked: Path) -> None:
+    """Not a terminal: no panel, whole values, a tab between a field's name and value and between
+    cells, two spaces a level in the cause tree, and rich is never imported."""
+    heavy, printed = _run_fresh(["--db", str(stocked), "incident", "show", "INC-0042"], ("rich",))
+    assert heavy == []
+    lines = printed.splitlines()
+    assert lines[0] == "INC-0042 scores frozen after a silent flag flip"
+    chain = [
+        "causes (trigger → root causes)",
+        "  trigger the flag was switched off",
+        "    nobody owned the model org.unclear-ownership (root)",
+        "    no alert on the score rate ops.no-monitoring",
+        "      nobody owned the model org.unclear-ownership (root) (see above)",
+    ]
+    at = lines.index(chain[0])
+    assert lines[at : at + 5] == chain
+    for expected in (
+        "severity\t1",
+        "detected\t2026-02-12 07:30",
+        "time to detect\t2.3 d",
+        "flag\tfraud-model (prod) on → off at 2026-02-10 08:00:00+00:00 by ?",
+        "classified as",
+        "mode\trole\tconfidence\tevidence",
+        "ops.no-monitoring\tprimary\tknown\tno alert",
+        "action\tkind\towner\tdue\tstatus",
+        "alert on score volume\tprevent\tana\t2026-03-01\tdone",
+        "2026-02-12\treport",
+        'link: ticket https://example.com/T-1 — "why?"',
+    ):
+        assert expected in lines, expected
+
+
 def test_incident_show_of_a_missing_incident_is_one_line(stocked: Path) -> None:
     out = CliRunner().invoke(main, ["--db", str(stocked), "incident", "show", "INC-9999"])
     assert out.exit_code == 1
     assert out.output.strip() == "Error: incident: no incident 'INC-9999'"
 
 
-def _drawn(renderable: object) -> str:
+def _drawn(incident: object) -> str:
     buffer = io.StringIO()
-    Console(file=buffer, width=100, highlight=False, soft_wrap=False, color_system=None).print(renderable)
+    console = Console(file=buffer, width=100, highlight=False, soft_wrap=False, color_system=None)
+    for part in renderables(incident_doc(incident)):  # type: ignore[arg-type]
+        console.print(part)
     return buffer.getvalue()
 
 
@@ -153,7 +190,8 @@ def _all_equal(kb: KB, path: Path) -> int:
             view = reader.incident(incident_id)
             assert view.document() == stored.model_dump(mode="json", by_alias=True), incident_id
             assert json.dumps(view.document()) == json.dumps(stored.model_dump(mode="json", by_alias=True))
-            assert _drawn(incident_panel(view)) == _drawn(incident_panel(stored)), incident_id
+            assert _drawn(view) == _drawn(stored), incident_id
+            assert plain(incident_doc(view)) == plain(incident_doc(stored)), incident_id
             seen += 1
     return seen
 

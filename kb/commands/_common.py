@@ -104,6 +104,18 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
 
 
+def plain_output() -> bool:
+    """True when stdout is surely not a terminal, decided without importing rich (about 0.1 s of a
+    read command's start-up): not a tty, and neither TTY_COMPATIBLE nor FORCE_COLOR asks rich to draw
+    for one. Otherwise `console().is_terminal` decides, by rich's own rules."""
+    if os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ:
+        return False
+    try:
+        return not sys.stdout.isatty()
+    except ValueError:  # closed
+        return True
+
+
 def console() -> Any:
     from rich.console import Console
 

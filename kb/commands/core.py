@@ -7,9 +7,8 @@ from typing import Any
 
 import click
 
-from kb.commands._common import common_options, console, emit_json, json_option, open_kb, open_reader
+from kb.commands._common import common_options, emit_json, json_option, open_kb, open_reader
 from kb.errors import KBError
-from kb.textsafe import markup_escape as escape
 from kb.vocab import (
     ACTION_KINDS,
     ACTION_STATUSES,
@@ -159,9 +158,7 @@ def project_list(stage: str | None, team: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.text import Text
-
-    from kb.commands._table import print_table
+    from kb.commands._table import print_table, styled
     from kb.humanize import day
 
     print_table(
@@ -170,8 +167,8 @@ def project_list(stage: str | None, team: str | None, as_json: bool) -> None:
             (
                 r.slug,
                 r.stage,
-                Text(r.owner) if r.owner else Text("(none)", style="red"),
-                Text(r.team),
+                r.owner or styled("(none)", "red"),
+                r.team,
                 r.monitoring,
                 str(r.incidents),
                 str(r.open_incidents),
@@ -190,7 +187,8 @@ def project_list(stage: str | None, team: str | None, as_json: bool) -> None:
 @json_option
 def project_show(slug: str, as_json: bool) -> None:
     """Everything kb knows about a project."""
-    from kb.commands.render import project_panel
+    from kb.commands._doc import emit
+    from kb.commands.render import project_doc
 
     kb = open_kb()
     p = kb.get_project(slug)
@@ -198,7 +196,7 @@ def project_show(slug: str, as_json: bool) -> None:
     if as_json:
         emit_json({**p.model_dump(mode="json"), "incidents": rows})
         return
-    console().print(project_panel(p, rows))
+    emit(project_doc(p, rows))
 
 
 @project.command("history")
@@ -400,19 +398,15 @@ def incident_list(as_json: bool, since: str | None, **filters: Any) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.text import Text
-
-    from kb.commands._table import print_table
+    from kb.commands._table import Styled, print_table
     from kb.humanize import day
 
-    def _tail(r: Any) -> tuple[str, str, Text]:
+    def _tail(r: Any) -> tuple[str, str, Styled]:
         return r.detected_by, r.postmortem, title(r)
 
-    def title(r: Any) -> Text:
-        text = Text(r.title)
-        if r.duplicate_of:
-            text.append(f" (duplicate of {r.duplicate_of})", style="dim")
-        return text
+    def title(r: Any) -> Styled:
+        duplicate = ((f" (duplicate of {r.duplicate_of})", "dim"),) if r.duplicate_of else ()
+        return Styled(((r.title, ""), *duplicate))
 
     print_table(
         ("id", "project", "kind", "sev", "status", "started", "detected by", "postmortem", "title"),
@@ -432,9 +426,10 @@ def incident_show(incident_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(inc)
         return
-    from kb.commands.render import incident_panel  # rich's panels and tables: only to draw
+    from kb.commands._doc import emit
+    from kb.commands.render import incident_doc
 
-    console().print(incident_panel(inc))
+    emit(incident_doc(inc))
 
 
 @incident.command("merge")
@@ -489,9 +484,10 @@ def _history(entity: str, entity_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(records)
         return
-    from kb.commands.render import history_table
+    from kb.commands._doc import emit
+    from kb.commands.render import history_doc
 
-    console().print(history_table(records))
+    emit(history_doc(records))
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -619,17 +615,25 @@ def search(query: str, since: str | None, as_json: bool, **filters: Any) -> None
         emit_json([{**asdict(h), "snippet": h.snippet.replace(HIT_OPEN, "").replace(HIT_CLOSE, "")} for h in hits])
         return
 
-    out = console()
+    from kb.commands._doc import Doc, Part, emit, line
+
     if not hits:
-        out.print("no matches")
+        click.echo("no matches")
+        return
+    out = []
     for h in hits:
-        snippet = "".join(
-            ("[bold yellow]" if part == HIT_OPEN else "[/]" if part == HIT_CLOSE else escape(part))
-            for part in _re.split(f"({HIT_OPEN}|{HIT_CLOSE})", h.snippet)
-        )
-        dup = f" [dim](duplicate of {h.duplicate_of})[/]" if h.duplicate_of else ""
-        out.print(f"[bold]{h.id}[/] [cyan]{escape(h.project)}[/] {escape(h.title)}{dup}  [dim]{h.kind}[/]")
-        out.print(f"    {snippet}")
+        pieces = _re.split(f"({HIT_OPEN}|{HIT_CLOSE})", h.snippet)
+        snippet: list[Part] = []
+        hit = False
+        for part in pieces:
+            if part in (HIT_OPEN, HIT_CLOSE):
+                hit = part == HIT_OPEN
+            elif part:
+                snippet.append((part, "bold yellow") if hit else part)
+        dup: list[Part] = [(f" (duplicate of {h.duplicate_of})", "dim")] if h.duplicate_of else []
+        out.append(line((h.id, "bold"), " ", (h.project, "cyan"), f" {h.title}", *dup, "  ", (h.kind, "dim")))
+        out.append(line("    ", *snippet))
+    emit(Doc(None, out))
 
 
 def _validated(model: Any, data: dict[str, Any]) -> Any:

@@ -353,38 +353,39 @@ def health_show(slug: str, as_json: bool) -> None:
     if as_json:
         emit_json(points)
         return
-    from rich.table import Table
+    from kb.commands._table import Cell, print_table, styled
+    from kb.humanize import number, percent
 
     def num(v: float | None, pct: bool = False) -> str:
         if v is None:
             return "—"
-        from kb.humanize import number, percent
-
         return percent(v) if pct else number(v)
 
-    def yn(v: bool | None) -> str:
-        return "—" if v is None else ("yes" if v else "[red]no[/]")
+    def yn(v: bool | None) -> Cell:
+        return "—" if v is None else ("yes" if v else styled("no", "red"))
 
-    t = Table(box=None, pad_edge=False)
-    t.add_column("period", no_wrap=True)
-    for name in ("preds", "acted", "adopt", "overr", "ovr%", "quality", "p95ms", "cost", "value", "owner", "flag"):
-        t.add_column(name, justify="right")
-    for p in points:
-        t.add_row(
-            p.period,
-            num(p.predictions),
-            num(p.acted_on),
-            num(p.adoption, True),
-            num(p.overrides),
-            num(p.override_rate, True),
-            num(p.quality),
-            num(p.latency_p95_ms),
-            num(p.cost),
-            num(p.value),
-            yn(p.owner_confirmed),
-            yn(p.flag_on),
-        )
-    console().print(t if points else f"no health data for {slug}: `kb health import FILE.csv`")
+    print_table(
+        ("period", "preds", "acted", "adopt", "overr", "ovr%", "quality", "p95ms", "cost", "value", "owner", "flag"),
+        (
+            (
+                p.period,
+                num(p.predictions),
+                num(p.acted_on),
+                num(p.adoption, True),
+                num(p.overrides),
+                num(p.override_rate, True),
+                num(p.quality),
+                num(p.latency_p95_ms),
+                num(p.cost),
+                num(p.value),
+                yn(p.owner_confirmed),
+                yn(p.flag_on),
+            )
+            for p in points
+        ),
+        keys=("period",),
+        empty=f"no health data for {slug}: `kb health import FILE.csv`",
+    )
 
 
 # --- silent ------------------------------------------------------------------------------------

@@ -1,19 +1,14 @@
-"""Rich renderables for the terminal: how a project, an incident and a history look in the CLI."""
+"""How a project, an incident and a history read in the CLI: kb.commands._doc documents, drawn by
+rich on a terminal and as plain text in a pipe (no rich import there)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
-
 from kb import rules
-from kb.textsafe import markup_escape as escape
-from kb.textsafe import printable
+from kb.commands._doc import Branches, Doc, Fields, Grid, Line, Node, line
+from kb.commands._table import Cell, styled
 
 if TYPE_CHECKING:  # pydantic models; the history table and the incident panel also draw kb.store.queries' views
     from kb.models import ChangeRecord, Incident, Project
@@ -37,29 +32,19 @@ def _num(v: float | None) -> str:
     return "?" if v is None else f"{v:g}"
 
 
-def _kv(rows: list[tuple[str, Any]]) -> Table:
-    t = Table.grid(padding=(0, 2))
-    t.add_column(style="dim")
-    t.add_column()
-    for k, v in rows:
-        t.add_row(k, Text(printable(v)) if isinstance(v, str) else v)
-    return t
-
-
-def project_panel(p: Project, incidents: list[Any]) -> Panel:
+def project_doc(p: Project, incidents: list[Any]) -> Doc:
     from kb.approxdate import shown
 
-    owner: Any = p.owner or Text("(no owner)", style="red")
-    rows: list[tuple[str, Any]] = [
+    rows: list[tuple[str, Cell]] = [
         ("name", p.name),
         ("team", p.team),
-        ("owner", owner),
+        ("owner", p.owner or styled("(no owner)", "red")),
         ("business owner", p.business_owner),
         ("stage", p.stage),
         ("flags", ", ".join(p.feature_flags)),
         ("decision", p.decision),
         ("success metric", p.success_metric),
-        ("baseline", p.baseline or Text("(no counterfactual)", style="red")),
+        ("baseline", p.baseline or styled("(no counterfactual)", "red")),
         ("monitoring", p.monitoring),
         ("outcome lag", f"{p.outcome_lag_days} d" if p.outcome_lag_days is not None else ""),
         ("retraining", f"{p.retraining.owner or '(nobody)'} every {p.retraining.cadence_days or '?'} d"),
@@ -71,47 +56,47 @@ def project_panel(p: Project, incidents: list[Any]) -> Panel:
         ("tags", ", ".join(p.tags)),
         ("notes", p.notes),
     ]
-    rows = [(k, v) for k, v in rows if v]
-    t = Table("id", "kind", "sev", "status", "started", "title", box=None)
-    for r in incidents:
-        t.add_row(r.id, r.kind, str(r.severity), r.status, (r.started_at or "")[:10], escape(r.title))
-    body = Group(_kv(rows), "", t if incidents else "[dim]no incidents recorded[/]")
-    return Panel(body, title=f"[bold]{escape(p.slug)}[/]", title_align="left")
+    fields = Fields([(k, v) for k, v in rows if v])
+    listed: Grid | Line = (
+        Grid(
+            ("id", "kind", "sev", "status", "started", "title"),
+            [(r.id, r.kind, str(r.severity), r.status, (r.started_at or "")[:10], r.title) for r in incidents],
+            keys=("id",),
+        )
+        if incidents
+        else line(("no incidents recorded", "dim"))
+    )
+    return Doc(line((p.slug, "bold")), [fields, listed])
 
 
-def cause_tree(inc: Incident | IncidentView) -> Tree:
+def cause_tree(inc: Incident | IncidentView) -> Branches:
     """The cause tree in kb.rules.cause_tree's order; a cause reached twice is shown once in full."""
     by_id = {c.id: c for c in inc.causes}
-    root = Tree("[bold]causes[/] (trigger → root causes)")
 
-    def add(node: Tree, n: rules.CauseNode) -> None:
+    def node(n: rules.CauseNode) -> Node:
         c = by_id[n.id]
-        label = f"{'[bold red]trigger[/] ' if c.trigger else ''}{escape(c.statement)}"
+        parts: list[Any] = [("trigger", "bold red"), " "] if c.trigger else []
+        parts.append(c.statement)
         if c.mode:
-            label += f" [dim]{escape(c.mode)}[/]"
+            parts += [" ", (c.mode, "dim")]
         if not c.because:
-            label += " [yellow](root)[/]"
+            parts.append((" (root)", "yellow"))
         if n.repeat:
-            node.add(label + " [dim](see above)[/]")
-            return
-        child = node.add(label)
-        if n.cut:
-            child.add("[yellow]… deeper causes not shown[/]")
-        for k in n.children:
-            add(child, k)
+            return Node(line(*parts, (" (see above)", "dim")))
+        children = [Node(line(("… deeper causes not shown", "yellow")))] if n.cut else []
+        return Node(line(*parts), [*children, *(node(k) for k in n.children)])
 
     causes = inc.causes
     triggers = [c.id for c in causes if c.trigger]
-    for n in rules.cause_tree([c.id for c in causes], {c.id: c.because for c in causes}, triggers):
-        add(root, n)
-    return root
+    tops = rules.cause_tree([c.id for c in causes], {c.id: c.because for c in causes}, triggers)
+    return Branches(line(("causes", "bold"), " (trigger → root causes)"), [node(n) for n in tops])
 
 
-def incident_panel(inc: Incident | IncidentView) -> Panel:
+def incident_doc(inc: Incident | IncidentView) -> Doc:
     from kb.approxdate import shown
 
     f = inc.flag
-    rows: list[tuple[str, Any]] = [
+    rows: list[tuple[str, Cell]] = [
         ("project", inc.project),
         ("kind", inc.kind),
         ("severity", str(inc.severity)),
@@ -121,7 +106,7 @@ def incident_panel(inc: Incident | IncidentView) -> Panel:
         ("resolved", shown(inc.resolved_at)),
         ("detected by", inc.detected_by),
         ("made public", shown(inc.made_public_at)),
-        ("announced", "yes" if inc.announced else Text("no", style="red")),
+        ("announced", "yes" if inc.announced else styled("no", "red")),
         ("postmortem", inc.postmortem + (f" by {inc.postmortem_source}" if inc.postmortem_source else "")),
         ("postmortem link", inc.postmortem_link),
         ("time to detect", days(inc.time_to_detect, inc.span_is_approximate("time_to_detect"))),
@@ -150,26 +135,36 @@ def incident_panel(inc: Incident | IncidentView) -> Panel:
         rows.append(("duplicate of", inc.duplicate_of))
     if inc.tags:
         rows.append(("tags", ", ".join(inc.tags)))
-    parts: list[Any] = [_kv(rows)]
+    blocks: list[Any] = [Fields(rows)]
     if inc.summary:
-        parts += ["", escape(inc.summary)]
+        blocks.append(line(inc.summary))
     if inc.modes:
-        t = Table("mode", "role", "confidence", "evidence", box=None, title="classified as", title_justify="left")
-        for m in inc.modes:
-            t.add_row(escape(m.code), m.role, m.confidence, escape(m.evidence))
-        parts += ["", t]
+        blocks.append(
+            Grid(
+                ("mode", "role", "confidence", "evidence"),
+                [(m.code, m.role, m.confidence, m.evidence) for m in inc.modes],
+                title="classified as",
+                keys=("mode",),
+            )
+        )
     if inc.causes:
-        parts += ["", cause_tree(inc)]
+        blocks.append(cause_tree(inc))
     if inc.actions:
-        t = Table("action", "kind", "owner", "due", "status", box=None, title="actions", title_justify="left")
-        for a in inc.actions:
-            t.add_row(escape(a.title), a.kind, escape(a.owner), str(a.due or ""), a.status)
-        parts += ["", t]
+        blocks.append(
+            Grid(
+                ("action", "kind", "owner", "due", "status"),
+                [(a.title, a.kind, a.owner, str(a.due or ""), a.status) for a in inc.actions],
+                title="actions",
+            )
+        )
     if inc.metrics:
-        t = Table("metric", "before", "after", "unit", box=None, title="metrics", title_justify="left")
-        for metric in inc.metrics:
-            t.add_row(escape(metric.name), _num(metric.before), _num(metric.after), escape(metric.unit))
-        parts += ["", t]
+        blocks.append(
+            Grid(
+                ("metric", "before", "after", "unit"),
+                [(m.name, _num(m.before), _num(m.after), m.unit) for m in inc.metrics],
+                title="metrics",
+            )
+        )
     if inc.lessons:
         for title, items in (
             ("went well", inc.lessons.went_well),
@@ -177,22 +172,18 @@ def incident_panel(inc: Incident | IncidentView) -> Panel:
             ("got lucky", inc.lessons.got_lucky),
         ):
             if items:
-                parts += ["", f"[bold]{title}[/]", *(f"  • {escape(x)}" for x in items)]
+                blocks += [line((title, "bold")), *(line(f"  • {x}") for x in items)]
     if inc.timeline:
-        t = Table("at", "what happened", box=None, title="timeline", title_justify="left")
-        for e in inc.timeline:
-            t.add_row(str(e.at), escape(e.text))
-        parts += ["", t]
-    if inc.links:
-        for link in inc.links:
-            text = " ".join(x for x in (link.title, link.url, link.document) if x)
-            parts.append(f"[dim]link:[/] {escape(text)}" + (f' — "{escape(link.quote)}"' if link.quote else ""))
-    return Panel(Group(*parts), title=f"[bold]{inc.id}[/] {escape(inc.title)}", title_align="left")
+        blocks.append(Grid(("at", "what happened"), [(str(e.at), e.text) for e in inc.timeline], title="timeline"))
+    for link in inc.links:
+        text = " ".join(x for x in (link.title, link.url, link.document) if x)
+        blocks.append(line(("link:", "dim"), f" {text}", f' — "{link.quote}"' if link.quote else ""))
+    return Doc(line((inc.id or "", "bold"), " ", inc.title), blocks)
 
 
-def history_table(records: list[ChangeRecord] | list[Change]) -> Table:
-    t = Table("#", "when (UTC)", "who", "op", "fields changed", box=None)
+def history_doc(records: list[ChangeRecord] | list[Change]) -> Doc:
+    rows = []
     for r in records:
         fields = ", ".join(sorted(r.changes)) if r.op != "create" else "(created)"
-        t.add_row(str(r.seq), f"{r.at:%Y-%m-%d %H:%M:%S}", escape(r.actor), r.op, escape(fields))
-    return t
+        rows.append((str(r.seq), f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.op, fields))
+    return Doc(None, [Grid(("#", "when (UTC)", "who", "op", "fields changed"), rows, keys=("when (UTC)",))])

@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.tree import Tree
 
-from kb.commands._common import common_options, console, emit_json, json_option, open_kb, open_reader
+from kb.commands._common import common_options, emit_json, json_option, open_kb, open_reader
+from kb.commands._doc import Branches, Doc, Line, Node, Part, emit, line
 from kb.errors import KBError
 from kb.humanize import plural
-from kb.textsafe import markup_escape as escape
 
 
 @click.group()
@@ -56,17 +55,22 @@ def list_cmd(as_json: bool) -> None:
             }
         )
         return
-    root = Tree(f"[bold]kb failure taxonomy[/] v{escape(tax.version)} ({plural(len(tax.modes), 'mode')})")
+    root = line(("kb failure taxonomy", "bold"), f" v{tax.version} ({plural(len(tax.modes), 'mode')})")
+    branches = []
     for cat in tax.categories:
-        total = by_category.get(cat.code, 0)
-        branch = root.add(f"[bold]{escape(cat.name)}[/] [dim]{cat.code} · {cat.stage}[/]  {_count(total)}")
-        for m in tax.modes_in(cat.code):
-            branch.add(f"[cyan]{escape(m.code)}[/]  {escape(m.name)}  {_count(by_mode.get(m.code, 0))}")
-    console().print(root)
+        modes = [
+            Node(line((m.code, "cyan"), f"  {m.name}  ", _count(by_mode.get(m.code, 0))))
+            for m in tax.modes_in(cat.code)
+        ]
+        head = line(
+            (cat.name, "bold"), " ", (f"{cat.code} · {cat.stage}", "dim"), "  ", _count(by_category.get(cat.code, 0))
+        )
+        branches.append(Node(head, modes))
+    emit(Doc(None, [Branches(root, branches)]))
 
 
-def _count(n: int) -> str:
-    return f"[yellow]{n} incident{'s' if n != 1 else ''}[/]" if n else "[dim]0 incidents[/]"
+def _count(n: int) -> Part:
+    return (plural(n, "incident"), "yellow" if n else "dim")
 
 
 @taxonomy.command("show")
@@ -100,43 +104,44 @@ def show_cmd(code: str, as_json: bool) -> None:
             }
         )
         return
-    out = console()
+    out: list[Line] = []
     if current != code.strip():
-        out.print(f"[dim]{escape(code)} is a retired code; it now means {escape(current)}[/]")
-    out.print(f"[bold cyan]{escape(mode.code)}[/]  [bold]{escape(mode.name)}[/]")
+        out.append(line((f"{code} is a retired code; it now means {current}", "dim")))
+    out.append(line((mode.code, "bold cyan"), "  ", (mode.name, "bold")))
     origin = "from the wider field" if mode.origin == "field" else "from the source essays"
-    out.print(f"[dim]category {mode.category} · enters at {mode.stage} · causal role {mode.causal_role} · {origin}[/]")
-    out.print(f"\n{escape(mode.summary)}\n\n{escape(mode.description)}")
+    out.append(
+        line((f"category {mode.category} · enters at {mode.stage} · causal role {mode.causal_role} · {origin}", "dim"))
+    )
+    out += [line(""), line(mode.summary), line(""), line(mode.description)]
     for title, items in (
         ("Signals", mode.signals),
         ("Questions for the postmortem", mode.questions),
         ("Mitigations", mode.mitigations),
     ):
         if items:
-            out.print(f"\n[bold]{title}[/]")
-            for item in items:
-                out.print(f"  • {escape(item)}")
-    out.print("\n[bold]Sources[/]")
+            out += [line(""), line((title, "bold")), *(line(f"  • {item}") for item in items)]
+    out += [line(""), line(("Sources", "bold"))]
     for src in mode.sources:
-        cited = f"“{escape(src.quote)}”" if src.quote else escape(src.ref)
-        out.print(f"  {cited}\n    [dim]— {escape(src.document)}[/]")
+        out += [line(f"  “{src.quote}”" if src.quote else f"  {src.ref}"), line(("    — " + src.document, "dim"))]
     if mode.leads_to:
-        out.print(f"\n[bold]Leads to[/]  {escape(', '.join(mode.leads_to))}")
+        out += [line(""), line(("Leads to", "bold"), "  " + ", ".join(mode.leads_to))]
     if led_from:
-        out.print(f"[bold]Led to by[/]  {escape(', '.join(led_from))}")
+        out.append(line(("Led to by", "bold"), "  " + ", ".join(led_from)))
     if mode.see_also:
         refs = ", ".join(f"{s.taxonomy} {s.code} {s.name}".strip() for s in mode.see_also)
-        out.print(f"[bold]See also[/]  {escape(refs)}")
-    out.print(f"\n[bold]Incidents[/] ({len(rows)})")
+        out.append(line(("See also", "bold"), "  " + refs))
+    out += [line(""), line(("Incidents", "bold"), f" ({len(rows)})")]
     for r in rows:
         when = str(r["started_at"] or "")[:10]
-        out.print(f"  {escape(r['id'])}  [dim]{r['role']:<12}[/] {when}  {escape(r['title'])} [dim]({r['project']})[/]")
+        out.append(
+            line(f"  {r['id']}  ", (f"{r['role']:<12}", "dim"), f" {when}  {r['title']} ", (f"({r['project']})", "dim"))
+        )
     if not rows:
-        out.print("  [dim]none yet (kb seed loads the examples from the source essays)[/]")
+        out.append(line(("  none yet (kb seed loads the examples from the source essays)", "dim")))
     if together:
-        out.print("\n[bold]Most often together with[/]")
-        for t in together:
-            out.print(f"  {escape(t['code'])}  {escape(t['name'])}  [dim]{t['incidents']}×[/]")
+        out += [line(""), line(("Most often together with", "bold"))]
+        out += [line(f"  {t['code']}  {t['name']}  ", (f"{t['incidents']}×", "dim")) for t in together]
+    emit(Doc(None, out))
 
 
 @taxonomy.command("validate")

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from kb import config
 from kb.errors import NotFound
-from kb.store.queries import incidents, projects
 from kb.store.queries.connection import open_reader
 
 if TYPE_CHECKING:  # each command imports only the query module it reads
@@ -49,26 +48,38 @@ class Reader:
     # --- projects ------------------------------------------------------------------------------
 
     def project_rows(self, *, stage: str | None = None, team: str | None = None) -> list[ProjectRow]:
+        from kb.store.queries import projects
+
         return projects.project_rows(self.conn, stage=stage, team=team)
 
     def counts(self) -> dict[str, int]:
+        from kb.store.queries import projects
+
         return projects.counts(self.conn)
 
     def require_project(self, slug: str) -> None:
+        from kb.store.queries import projects
+
         if not projects.project_exists(self.conn, slug):
             raise NotFound(f"no project {slug!r}", where="project")
 
     # --- incidents -----------------------------------------------------------------------------
 
     def incident_rows(self, **filters: Any) -> list[IncidentRow]:
+        from kb.store.queries import incidents
+
         return incidents.incident_rows(self.conn, **filters)
 
     def require_incident(self, incident_id: str) -> None:
+        from kb.store.queries import incidents
+
         if not incidents.incident_exists(self.conn, incident_id):
             raise NotFound(f"no incident {incident_id!r}", where="incident")
 
     def incident(self, incident_id: str) -> IncidentView:
         """The whole stored incident (not following merges, as `KB.get_incident`); NotFound otherwise."""
+        from kb.store.queries import incidents
+
         view = incidents.incident_view(self.conn, incident_id)
         if view is None:
             raise NotFound(f"no incident {incident_id!r}", where="incident")
@@ -77,6 +88,8 @@ class Reader:
     def history(self, entity: str, entity_id: str) -> list[Change]:
         """The change log of a project or an incident that exists (NotFound otherwise)."""
         (self.require_project if entity == "project" else self.require_incident)(entity_id)
+        from kb.store.queries import incidents
+
         return incidents.history(self.conn, entity, entity_id)
 
     # --- flags and health ----------------------------------------------------------------------
