@@ -52,7 +52,7 @@ def prefetch(path: str | os.PathLike[str] | None) -> None:
     with _prefetch_lock:
         if p in _prefetched:
             return
-        _prefetched[p] = (_stamp(p), future)
+        _prefetched[p] = (stamp(p), future)
 
     def run() -> None:
         try:
@@ -69,21 +69,24 @@ def first_rows(path: str | os.PathLike[str] | None) -> Rows | None:
     with _prefetch_lock:
         pending = _prefetched.pop(p, None)
     if pending is not None:
-        stamp, future = pending
+        began, future = pending
         got = future.result()
-        if stamp == _stamp(p):  # no commit since the prefetch began: its snapshot is still the latest
+        if began == stamp(p):  # no commit since the prefetch began: its snapshot is still the latest
             return got
     return _read(p)
 
 
-def _stamp(p: Path) -> tuple[object, ...]:
+def stamp(path: str | os.PathLike[str] | None) -> tuple[object, ...]:
     """Size and mtime of the file and its WAL: a commit changes one of them (WAL: the -wal file grows
-    or is rewritten; a checkpoint or a rollback-journal commit writes the file itself)."""
+    or is rewritten; a checkpoint or a rollback-journal commit writes the file itself). An empty WAL
+    holds no commit, so it counts as none: a reader opening and closing the file changes nothing.
+    Two stat calls, so a face may ask on every return to a screen whether to read again."""
+    p = _resolve(path)
     out: list[object] = []
     for f in (p, p.with_name(p.name + "-wal")):
         try:
             st = f.stat()
-            out.append((st.st_size, st.st_mtime_ns))
+            out.append((st.st_size, st.st_mtime_ns) if st.st_size else None)
         except OSError:
             out.append(None)
     return tuple(out)
@@ -110,4 +113,4 @@ def _resolve(path: str | os.PathLike[str] | None) -> Path:
     return resolve_db_path(path)
 
 
-__all__ = ["Rows", "connect_readonly", "first_rows", "is_current", "prefetch"]
+__all__ = ["Rows", "connect_readonly", "first_rows", "is_current", "prefetch", "stamp"]

@@ -3,8 +3,9 @@
 The app holds no database handle: screens start thread workers that open their own `KB`
 (kb_tui.backend.session) and post results back as messages. Screens are imported when first shown,
 and nothing here imports kb.service: the portfolio's first rows come from the stdlib-only
-`kb.portfolio`, and the full service (pydantic, sqlite-utils, numpy: ~0.8 s) is imported by the
-portfolio's second-pass worker once the rows are on screen, not beside Textual's own start-up.
+`kb.portfolio`, and its second pass (the full service, pydantic, sqlite-utils, numpy: ~0.8 s of
+imports, then the detector) runs in a child process started with the app (kb_tui.second_pass), on
+another core, so it never holds this process's GIL while Textual starts or a key is pressed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kb_tui.commands import KBCommands
+from kb_tui.second_pass import start_portfolio
 
 DARK, LIGHT = "textual-dark", "textual-light"
 # F3 search, F4 taxonomy, F5 graph, F6 review, F7 home: one footer entry, `f3 f4 f5 f6 f7 screens`
@@ -61,14 +63,17 @@ class KBApp(App[None]):
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path) if db_path is not None else None
-        from kb.portfolio import prefetch  # stdlib only: the first rows are read while Textual starts
-
-        prefetch(self.db_path)
         self.actor = actor
         self.as_of = as_of
+        start_portfolio(self.db_path, as_of)
         self._initial_theme = theme
         self._initial_keymap = keymap or {}
         self.cursor_blink = cursor_blink
+
+    def on_unmount(self) -> None:
+        from kb_tui import second_pass
+
+        second_pass.stop_all()
 
     def on_mount(self) -> None:
         from kb_tui.settings import load_settings

@@ -15,9 +15,9 @@ from kb.commands._common import common_options
 
 
 def _run(db_path: Path | None, actor: str | None) -> None:
-    from kb.portfolio import prefetch
+    from kb_tui.second_pass import start_portfolio
 
-    prefetch(db_path)  # the portfolio's first rows are read on a side thread while Textual imports
+    start_portfolio(db_path)  # the portfolio's reads run while Textual imports
     from kb_tui.app import KBApp
 
     KBApp(db_path, actor=actor).run()

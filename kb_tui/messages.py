@@ -14,20 +14,21 @@ from textual.message import Message
 if TYPE_CHECKING:
     from kb.graph.results import Chain, Keystone, RootCauseReport, WhySuggestion
     from kb.review.model import Review
-    from kb.silent.detector import Verdict
+    from kb_tui.second_pass import VerdictCell
 
 
 @dataclass
 class PortfolioLoaded(Message):
     rows: list[Any]
     counts: dict[str, int]
+    stamp: tuple[object, ...] = ()  # kb.portfolio.stamp of the file, taken before the read
 
 
 @dataclass
 class PortfolioVerdicts(Message):
     """The detector's verdicts, which arrive after the table is on screen (and before the sparklines)."""
 
-    verdicts: dict[str, Verdict]
+    verdicts: dict[str, VerdictCell]
     suspects: int
 
 

@@ -102,7 +102,8 @@ def report_failure(screen: _Screen, group: str, exc: BaseException) -> None:
     line = one_line(exc)
     if not expected:
         where = log_file_path()
-        line = f"{type(exc).__name__}: {line}" + (f" (details in {where})" if where else "")
+        kind = getattr(exc, "kind", "") or type(exc).__name__  # a child process's failure names its own type
+        line = f"{kind}: {line}" + (f" (details in {where})" if where else "")
     screen.post_message(Failed(line, getattr(exc, "where", "") or "", group))
 
 

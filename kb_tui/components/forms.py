@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.widgets import Button, Input, Select, TextArea
 
 
 def compact(root: DOMNode) -> None:
     """Switch every input, select and button under `root` to Textual's compact (borderless) style,
     and apply the app's cursor-blink setting (a steady cursor keeps snapshots reproducible)."""
-    blink = getattr(root.app, "cursor_blink", True) is not False
-    for widget in root.query("Input, Select, Button, TextArea"):
+    _compact(root.query("Input, Select, Button, TextArea"), getattr(root.app, "cursor_blink", True) is not False)
+
+
+def _compact(widgets: Iterable[Widget], blink: bool) -> None:
+    for widget in widgets:
         if isinstance(widget, Input | Select | Button):
             widget.compact = True
         if isinstance(widget, Input | TextArea) and not blink:
             widget.cursor_blink = False
+
+
+class CompactOnCompose:
+    """Mix into a screen or pane: what it composes is made compact before it is mounted.
+
+    Made compact after mounting (`compact` in on_mount), each field had its styles worked out twice
+    and the screen laid out again: most of what opening a form cost. Widgets composed later inside
+    another widget's own compose are not seen here; `compact(root)` after mounting still catches
+    those (and costs nothing for a widget already compact).
+    """
+
+    app: Any
+
+    async def mount_composed_widgets(self, widgets: list[Widget]) -> None:
+        blink = getattr(self.app, "cursor_blink", True) is not False
+        _compact(_unmounted(widgets), blink)
+        await super().mount_composed_widgets(widgets)  # type: ignore[misc]
+
+
+def _unmounted(widgets: list[Widget]) -> Iterable[Widget]:
+    """The composed widgets and every child given to them before mounting (Horizontal(Label, Input),
+    `with` blocks): Textual keeps those in `_pending_children` until it mounts them."""
+    stack = list(widgets)
+    while stack:
+        widget = stack.pop()
+        yield widget
+        stack.extend(widget._pending_children)

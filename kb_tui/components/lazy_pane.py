@@ -14,8 +14,10 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.widgets import TabPane
 
+from kb_tui.components.forms import CompactOnCompose
 
-class LazyPane(TabPane):
+
+class LazyPane(CompactOnCompose, TabPane):
     def __init__(self, title: str, content: Callable[[], ComposeResult], *, id: str) -> None:
         super().__init__(title, id=id)
         self._content = content

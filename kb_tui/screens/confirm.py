@@ -11,8 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from kb_tui.components.forms import CompactOnCompose
 
-class ConfirmScreen(ModalScreen[str]):
+
+class ConfirmScreen(CompactOnCompose, ModalScreen[str]):
     """Dismissed with "save", "discard" or "cancel"."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -47,7 +49,7 @@ class ConfirmScreen(ModalScreen[str]):
         self.dismiss(choice)
 
 
-class AskScreen(ModalScreen[bool]):
+class AskScreen(CompactOnCompose, ModalScreen[bool]):
     """A question with one action and Cancel; dismissed with True when the action is chosen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -2,8 +2,9 @@
 
 The frame appears first; a worker fills the table through `kb.portfolio.first_rows` (read-only, the
 standard library's sqlite3 only, so it does not wait for kb.service's imports), then a second pass
-opens the full service for verdicts, usage sparklines and the overdue count (the slower analyses),
-so the table is usable before they arrive.
+in a child process (kb_tui.second_pass) sends verdicts, usage sparklines and the overdue count (the
+slower analyses), so the table is usable, and keys are answered, before they arrive. Coming back
+to this screen reads again only when the file changed meanwhile (kb.portfolio.stamp).
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class PortfolioScreen(KBScreen):
         self.sort_reverse = False
         self.loaded = False
         self.enriching = False  # the second pass is running: the counts line says so
+        self.stamp: tuple[object, ...] = ()  # the file's kb.portfolio.stamp when the rows were read
+        self.reads = 0  # times the rows were read (and the second pass started)
+        self._child: Any = None  # the second pass's process (kb_tui.second_pass), while it runs
         self.matching: list[Any] = []
         self.shown = 0
         self._filter_timer: Any = None
@@ -92,32 +96,67 @@ class PortfolioScreen(KBScreen):
     @kb_worker("portfolio", db=False)  # the stdlib first read needs no KB (nor its imports)
     def load(self) -> None:
         app = self.kb_app
-        from kb.portfolio import first_rows  # stdlib sqlite3 only: no pydantic, no sqlite-utils
+        from kb.portfolio import first_rows, stamp  # stdlib sqlite3 only: no pydantic, no sqlite-utils
 
+        began = stamp(app.db_path)  # before the read: a commit during it makes the next return read again
         got = first_rows(app.db_path)
         if got is None:  # not a current kb database: the service creates, migrates or explains
             with session(app.db_path, app.actor) as kb:
                 got = kb.project_rows(), kb.counts()
-        self.post_message(PortfolioLoaded(*got))
+            began = stamp(app.db_path)
+        self.post_message(PortfolioLoaded(*got, stamp=began))
 
-    @kb_worker("portfolio-enrich")
-    def enrich(self, kb: KB, rows: list[Any]) -> None:
-        """The slower second pass (the detector imports scipy), started once the rows are on screen:
-        verdicts first, each posted as soon as it is known; then the usage sparklines and the overdue
-        count (one health query per project, and 0.6 s at 100,000 incidents)."""
-        app = self.kb_app
-        verdicts = {v.project: v for v in kb.silent_scan(as_of=app.as_of)}
-        suspects = sum(v.verdict == "silent-failure" for v in verdicts.values())
-        self.post_message(PortfolioVerdicts(verdicts, suspects))
-        overdue = kb.overdue_actions(app.as_of)
-        usage = {row.slug: _usage(kb.health_series(row.slug)) for row in rows}
-        self.post_message(PortfolioUsage(usage, overdue))
+    @kb_worker("portfolio-enrich", db=False)  # the child opens the store; this thread only reads its pipe
+    def enrich(self) -> None:
+        """The slower second pass, in a child process (kb_tui.second_pass) so that it never holds this
+        process's GIL: verdicts first, posted as soon as they are known; then the usage sparklines
+        and the overdue count. This thread only waits on the child's pipe; a failure there is raised
+        here, so it reaches the screen as the one Failed line of every worker (kb_tui.workers)."""
+        from textual.worker import get_current_worker
+
+        from kb.config import resolve_db_path
+        from kb_tui import second_pass
+
+        app, worker = self.kb_app, get_current_worker()
+        path = resolve_db_path(app.db_path)
+        for _ in range(2):  # a child started before the UI opened (and migrated) the file says "stale"
+            proc = self._child = second_pass.take(path, app.as_of)
+            try:
+                for message in second_pass.lines(proc):
+                    if worker.is_cancelled or proc is not self._child:  # superseded by a reload, or closed
+                        return
+                    if "error" in message:
+                        raise second_pass.failure(message, proc)
+                    if "verdicts" in message:
+                        verdicts = second_pass.cells(message)
+                        suspects = sum(v.verdict == "silent-failure" for v in verdicts.values())
+                        self.post_message(PortfolioVerdicts(verdicts, suspects))
+                    elif "usage" in message:
+                        self.post_message(PortfolioUsage(message["usage"], message["overdue"]))
+                    elif message.get("stale"):
+                        break
+                else:
+                    return
+            finally:
+                second_pass.stop(proc)
+
+    def _end_child(self) -> None:
+        """Stop a second pass still running (a reload starts another; a closed screen wants none)."""
+        child, self._child = self._child, None
+        if child is not None and child.poll() is None:
+            child.kill()  # its reader sees the end of the pipe, and that it was superseded
+
+    def on_unmount(self) -> None:
+        self._end_child()
 
     def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
         self.rows, self.counts, self.loaded = message.rows, message.counts, True
+        self.stamp = message.stamp
+        self.reads += 1
         self.enriching = True
         self.refresh_table()
-        self.call_after_refresh(self.enrich, list(message.rows))
+        self._end_child()
+        self.call_after_refresh(self.enrich)
 
     def on_portfolio_verdicts(self, message: PortfolioVerdicts) -> None:
         self.verdicts, self.suspects = message.verdicts, message.suspects
@@ -314,7 +353,11 @@ class PortfolioScreen(KBScreen):
             self.refresh_table()
 
     def on_screen_resume(self) -> None:
-        if self.loaded:
+        """Back from another screen: read again only if the file changed since (a save there, or another
+        process). Reading unchanged rows again redid the whole second pass behind the next key."""
+        from kb.portfolio import stamp
+
+        if self.loaded and stamp(self.kb_app.db_path) != self.stamp:
             self.load()
 
 
@@ -329,13 +372,3 @@ def _verdict_cell(verdict: Any) -> Text:
 
 def _haystack(row: Any) -> str:
     return f"{row.slug} {row.name} {row.team} {row.owner} {row.stage}".lower()
-
-
-def _usage(points: list[Any]) -> list[float]:
-    """Usage per period: predictions served, or adoption where a feed reports only that."""
-    out: list[float] = []
-    for p in points:
-        value = p.predictions if getattr(p, "predictions", None) is not None else getattr(p, "adoption", None)
-        if value is not None:
-            out.append(float(value))
-    return out

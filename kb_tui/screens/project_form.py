@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from kb.models import MONITORING_LEVELS, STAGES
+from kb_tui.components.forms import CompactOnCompose
 from kb_tui.messages import Failed, Saved
 from kb_tui.screens._base import WorkerErrors
 from kb_tui.workers import kb_worker
@@ -32,7 +33,7 @@ TEXT = (
 )
 
 
-class ProjectFormScreen(WorkerErrors, ModalScreen[str | None]):
+class ProjectFormScreen(CompactOnCompose, WorkerErrors, ModalScreen[str | None]):
     """Dismissed with the new project's slug, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

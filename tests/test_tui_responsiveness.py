@@ -1,0 +1,123 @@
+"""Issue 18's responsiveness, as behaviour (the timings are in bench/tui_bench.py, never asserted here):
+the portfolio's second pass runs in a child process, not in the UI's own (where it held the GIL
+behind every key), and coming back to the portfolio reads again only when the file changed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from textual.widgets import DataTable, Input
+
+from kb.models import Incident, Project
+from kb.service import KB
+from kb_tui.screens.portfolio import PortfolioScreen
+from kb_tui.screens.search import SearchScreen
+from tests.snapshot_apps.common import AS_OF, make_app, settle, until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _portfolio(path: Path) -> None:
+    with KB(path, "tester") as kb:
+        kb.add_project(Project(slug="fraud-review", stage="production", owner="ana", team="risk"))
+        kb.add_project(Project(slug="lead-scoring", stage="pilot", owner="bo", team="sales"))
+        kb.add_incident(Incident(project="fraud-review", title="queue overflow", started_at="2025-11-02"))
+
+
+def test_returning_to_the_portfolio_reads_again_only_after_a_change(db_path: Path) -> None:
+    _portfolio(db_path)
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            assert isinstance(home, PortfolioScreen)
+            await until(pilot, lambda: home.verdicts is not None and not home.enriching, "the verdicts")
+            assert home.reads == 1
+            # nothing changed while the search was open: the rows and verdicts stand, nothing is redone
+            await pilot.press("f3")
+            await until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search")
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is home, "the portfolio")
+            await settle(pilot)
+            assert home.reads == 1 and not home.enriching
+            # another process adds a project meanwhile: on return it is read, and scanned
+            await pilot.press("f3")
+            await until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search")
+            with KB(db_path, "someone-else") as kb:
+                kb.add_project(Project(slug="new-model", stage="pilot", owner="cy", team="ops"))
+            await pilot.press("escape")
+            await until(pilot, lambda: "new-model" in {r.slug for r in home.rows}, "the new project")
+            assert home.reads == 2
+            await until(pilot, lambda: home.verdicts is not None and "new-model" in home.verdicts, "its verdict")
+            assert home.query_one(DataTable).get_row("new-model")[0].plain == "new-model"
+            assert isinstance(app.focused, Input)
+
+    asyncio.run(flow())
+
+
+def test_the_second_pass_answers_what_the_service_does(db_path: Path) -> None:
+    """The child's verdicts are the detector's, project by project; its usage and overdue count too."""
+    _portfolio(db_path)
+    with KB(db_path) as kb:
+        expected = {v.project: (v.verdict, v.score) for v in kb.silent_scan(as_of=AS_OF)}
+        overdue = kb.overdue_actions(AS_OF)
+    done = subprocess.run(
+        [sys.executable, "-m", "kb_tui.second_pass", str(db_path), AS_OF.isoformat()],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert {p: (v, s) for p, v, s in first["verdicts"]} == expected
+    assert set(expected) == {"fraud-review", "lead-scoring"}
+    assert second["overdue"] == overdue
+    assert set(second["usage"]) == {"fraud-review", "lead-scoring"}
+
+
+def test_the_second_pass_leaves_a_file_that_is_not_a_current_kb_database_alone(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.sqlite"
+    done = subprocess.run(
+        [sys.executable, "-m", "kb_tui.second_pass", str(missing), ""],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [{"stale": True}]
+    assert not missing.exists()  # the UI creates it (kb.service), then asks again
+
+
+def test_the_ui_process_never_imports_the_detector(db_path: Path) -> None:
+    """Verdicts on screen, yet neither the detector nor kb.service was imported by the UI's process:
+    the scan ran in the child, on another core, not in a thread holding this process's GIL."""
+    _portfolio(db_path)
+    code = """
+import asyncio, sys
+from datetime import date
+from kb_tui.app import KBApp
+
+async def main():
+    app = KBApp(sys.argv[1], as_of=date(2026, 1, 15), cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3000):
+            if getattr(app.screen, "verdicts", None) is not None:
+                break
+            await pilot.pause(0.01)
+        print(sorted(app.screen.verdicts))
+    print(sorted(m for m in ("kb.silent.detector", "kb.service", "scipy") if m in sys.modules))
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    verdicts, imported = done.stdout.strip().splitlines()[-2:]
+    assert verdicts == "['fraud-review', 'lead-scoring']"
+    assert imported == "[]"
