@@ -6,7 +6,7 @@ and every screen opened, waited for it. A child process does that work on anothe
 only waits on a pipe (a blocking read releases the GIL). It is started beside the first rows'
 prefetch, so it imports while Textual does; the UI reads its lines as they come:
 
-    {"verdicts": [[project, verdict, score], ...]}
+    {"verdicts": [[project, verdict, score, [signal code, ...]], ...]}
     {"usage": {slug: [value, ...]}, "overdue": n}
     {"stale": true}              # not a current kb database: ask again once the UI has opened it
     {"error": "one line", "kind": "OperationalError", "expected": false, "where": ""}
@@ -32,12 +32,19 @@ from typing import IO, Any
 
 
 @dataclass(frozen=True, slots=True)
+class SignalCell:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class VerdictCell:
-    """What the portfolio shows of a verdict: its word and score (the evidence is on the project screen)."""
+    """What the portfolio holds of a verdict: its word, score and signal codes (the evidence is on the
+    project screen)."""
 
     project: str
     verdict: str
     score: float
+    signals: tuple[SignalCell, ...] = ()
 
 
 _started: dict[tuple[Path, date | None], subprocess.Popen[str]] = {}
@@ -127,7 +134,9 @@ def failure(message: dict[str, Any], proc: subprocess.Popen[str]) -> Exception:
 
 
 def cells(message: dict[str, Any]) -> dict[str, VerdictCell]:
-    return {p: VerdictCell(p, v, float(s)) for p, v, s in message["verdicts"]}
+    return {
+        p: VerdictCell(p, v, float(s), tuple(SignalCell(c) for c in codes)) for p, v, s, codes in message["verdicts"]
+    }
 
 
 def _spawn(path: Path, as_of: date | None) -> subprocess.Popen[str]:
@@ -165,7 +174,8 @@ def main(argv: list[str]) -> int:
 
     with KB(path) as kb:
         verdicts = kb.silent_scan(as_of=when)
-        _send(sys.stdout, {"verdicts": [[v.project, v.verdict, v.score] for v in verdicts]})
+        cells = [[v.project, v.verdict, v.score, [s.code for s in v.signals]] for v in verdicts]
+        _send(sys.stdout, {"verdicts": cells})
         overdue = kb.overdue_actions(when)
         usage = {row.slug: _usage(kb.health_series(row.slug)) for row in kb.project_rows()}
     _send(sys.stdout, {"usage": usage, "overdue": overdue})

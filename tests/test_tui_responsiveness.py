@@ -65,7 +65,7 @@ def test_the_second_pass_answers_what_the_service_does(db_path: Path) -> None:
     """The child's verdicts are the detector's, project by project; its usage and overdue count too."""
     _portfolio(db_path)
     with KB(db_path) as kb:
-        expected = {v.project: (v.verdict, v.score) for v in kb.silent_scan(as_of=AS_OF)}
+        expected = {v.project: (v.verdict, v.score, [s.code for s in v.signals]) for v in kb.silent_scan(as_of=AS_OF)}
         overdue = kb.overdue_actions(AS_OF)
     done = subprocess.run(
         [sys.executable, "-m", "kb_tui.second_pass", str(db_path), AS_OF.isoformat()],
@@ -75,7 +75,7 @@ def test_the_second_pass_answers_what_the_service_does(db_path: Path) -> None:
         cwd=ROOT,
     )
     first, second = (json.loads(line) for line in done.stdout.splitlines())
-    assert {p: (v, s) for p, v, s in first["verdicts"]} == expected
+    assert {p: (v, s, codes) for p, v, s, codes in first["verdicts"]} == expected
     assert set(expected) == {"fraud-review", "lead-scoring"}
     assert second["overdue"] == overdue
     assert set(second["usage"]) == {"fraud-review", "lead-scoring"}
