@@ -9,7 +9,7 @@ to this screen reads again only when the file changed meanwhile (kb.portfolio.st
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -25,9 +25,6 @@ from kb_tui.components.sparkline import spark_text
 from kb_tui.messages import PortfolioLoaded, PortfolioUsage, PortfolioVerdicts
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
-
-if TYPE_CHECKING:
-    from kb.service import KB
 
 # key, label, width (None: sized to the terminal, see _widths). The slug is never cut; when the
 # terminal is narrow the optional columns go, the last-incident date first, then the usage sparkline
