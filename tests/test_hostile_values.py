@@ -156,7 +156,7 @@ def test_bad_ids_are_refused(db: Path, tmp_path_factory: pytest.TempPathFactory,
     f = tmp_path_factory.mktemp("i") / "i.yaml"
     f.write_text(_yaml({"id": value, "project": "p", "title": "t"}), encoding="utf-8")
     _refused(db, "import", str(f), naming=f"{f}:1: id")
-    _refused(db, "incident", "show", value, naming="incident")
+    _refused(db, "incident", "show", "--", value, naming="incident")  # `--`: "-h" is an id here, not a flag
 
 
 @SETTINGS

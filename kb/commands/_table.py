@@ -35,10 +35,9 @@ Cell = str | Styled
 
 
 def _plain(cell: Cell) -> str:
-    from kb.textsafe import printable
-
+    """A cell on one line of its own: tabs and newlines as spaces (made printable with the whole table)."""
     text = cell if isinstance(cell, str) else cell.plain
-    return printable(" ".join(text.split("\t")).replace("\n", " "))
+    return text.replace("\t", " ").replace("\n", " ")
 
 
 def _cell(cell: Cell) -> Text:
@@ -65,15 +64,19 @@ def print_table(
         return
     out = None if plain_output() else console()
     if out is None or not out.is_terminal:
-        click.echo("\n".join(["\t".join(headers), *("\t".join(_plain(c) for c in row) for row in rows)]))
+        from kb.textsafe import printable
+
+        click.echo(printable("\n".join(["\t".join(headers), *("\t".join(_plain(c) for c in row) for row in rows)])))
         return
     from rich.table import Column, Table
+
+    from kb.textsafe import printable
 
     whole = set(keys)
     columns = []
     for n, header in enumerate(headers):
         if header in whole:
-            width = max(len(header), *(len(_plain(r[n])) for r in rows))
+            width = max(len(header), *(len(printable(_plain(r[n]))) for r in rows))
             columns.append(Column(header, no_wrap=True, min_width=width))
         else:
             columns.append(Column(header, overflow="fold"))
