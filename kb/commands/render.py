@@ -16,12 +16,12 @@ if TYPE_CHECKING:  # pydantic models; the history table and the incident panel a
 
 
 def days(td: timedelta | None, approximate: bool = False) -> str:
-    """A duration in days; `~` in front when it rests on a year, quarter or month rather than a day."""
-    if td is None:
-        return "—"
-    d = td.total_seconds() / 86400
-    text = f"{d:.1f} d" if d < 10 else f"{d:.0f} d"
-    return f"~{text} (approximate)" if approximate else text
+    """A duration as kb.humanize writes one (`9 d`, `3 h`); `~` in front when it rests on a year,
+    quarter or month rather than a day."""
+    from kb.humanize import duration
+
+    text = duration(None if td is None else td.total_seconds() / 86400)
+    return f"~{text} (approximate)" if approximate and td is not None else text
 
 
 def _money(amount: float, currency: str) -> str:
