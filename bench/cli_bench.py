@@ -1,6 +1,6 @@
 """Everyday commands as whole processes, each next to its floor, in one run (issue 20).
 
-    python bench/cli_bench.py DB [--reps 5] [--only "incident show,silent"] [--json]
+    python bench/cli_bench.py DB [--reps 5] [--only "incident show,silent"] [--json] [--before DIR] [--terminal]
 
 kb's side is `python -m kb --db DB <command>` in a fresh process; the floor is a bare Python
 process that opens the same SQLite file, runs the query the command answers and prints JSON
@@ -146,8 +146,14 @@ def floor_cmd(name: str, db: Path, params: dict[str, str]) -> list[str]:
     return [sys.executable, "-c", FLOOR_SCRIPT, json.dumps([str(db), used, *sqls])]
 
 
-def measure(db: Path, names: list[str], reps: int) -> list[dict[str, Any]]:
-    """Medians of `reps` interleaved runs of each command and its floor.
+def measure(
+    db: Path, names: list[str], reps: int, before: Path | None = None, terminal: bool = False
+) -> list[dict[str, Any]]:
+    """Medians of `reps` interleaved runs of each command and its floor (and of the same command
+    from the checkout `before`, when given, in the same rounds).
+
+    `terminal`: kb draws as for a terminal (TTY_COMPATIBLE=1: rich's panels and tables, the form a
+    person at a terminal sees) although its output is a pipe; by default it writes what a pipe gets.
 
     kb's modules are compiled to bytecode first, as installing a wheel does (a checkout run with
     PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start), and each
@@ -159,39 +165,54 @@ def measure(db: Path, names: list[str], reps: int) -> list[dict[str, Any]]:
     compileall.compile_dir(ROOT / "kb", quiet=1)
     params = pick_params(db)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KB_ACTOR": "bench", "COLUMNS": "120"}
+    if terminal:
+        env["TTY_COMPATIBLE"] = "1"
+    old_env = None
+    if before is not None:
+        compileall.compile_dir(before / "kb", quiet=1)
+        old_env = {**env, "PYTHONPATH": str(before)}
     out = []
     for name in names:
-        kb_times, fl_times, kb_peak, fl_peak = [], [], 0, 0
+        kb_times, fl_times, old_times, kb_peak, fl_peak = [], [], [], 0, 0
         _run(kb_cmd(name, db, params), env)
         _run(floor_cmd(name, db, params), env)
-        for _ in range(reps):  # interleaved, so both sides see the same moments of a noisy machine
+        if old_env is not None:
+            _run(kb_cmd(name, db, params), old_env)
+        for _ in range(reps):  # interleaved, so every side sees the same moments of a noisy machine
             t, _, peak = _run(kb_cmd(name, db, params), env)
             kb_times.append(t)
             kb_peak = max(kb_peak, peak)
             t, _, peak = _run(floor_cmd(name, db, params), env)
             fl_times.append(t)
             fl_peak = max(fl_peak, peak)
-        out.append(
-            {
-                "command": "kb " + " ".join(COMMANDS[name]).format(**params),
-                "name": name,
-                "kb": statistics.median(kb_times),
-                "floor": statistics.median(fl_times),
-                "kb_peak_kib": kb_peak,
-                "floor_peak_kib": fl_peak,
-            }
-        )
+            if old_env is not None:
+                old_times.append(_run(kb_cmd(name, db, params), old_env)[0])
+        row = {
+            "command": "kb " + " ".join(COMMANDS[name]).format(**params),
+            "name": name,
+            "kb": statistics.median(kb_times),
+            "floor": statistics.median(fl_times),
+            "kb_peak_kib": kb_peak,
+            "floor_peak_kib": fl_peak,
+        }
+        if old_times:
+            row["before"] = statistics.median(old_times)
+        out.append(row)
     return out
 
 
 def table(rows: list[dict[str, Any]]) -> str:
+    before = any("before" in r for r in rows)
     lines = [
-        "| command | kb median | kb peak mem | floor median | floor peak mem | ratio |",
-        "|---|---|---|---|---|---|",
+        "| command |"
+        + (" before | before ratio |" if before else "")
+        + " kb median | kb peak mem | floor median | floor peak mem | ratio |",
+        "|---|" + ("---|---|" if before else "") + "---|---|---|---|---|",
     ]
     for r in rows:
+        old = f" {r['before'] * 1000:.0f} ms | {r['before'] / r['floor']:.1f}x |" if before else ""
         lines.append(
-            f"| `{r['command']}` | {r['kb'] * 1000:.0f} ms | {r['kb_peak_kib'] / 1024:.0f} MiB | "
+            f"| `{r['command']}` |{old} {r['kb'] * 1000:.0f} ms | {r['kb_peak_kib'] / 1024:.0f} MiB | "
             f"{r['floor'] * 1000:.0f} ms | {r['floor_peak_kib'] / 1024:.0f} MiB | {r['kb'] / r['floor']:.1f}x |"
         )
     return "\n".join(lines)
@@ -203,9 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--only", default="", help="Comma-separated command names (default: all).")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--before", type=Path, default=None, help="also time kb from this checkout, in the same rounds")
+    ap.add_argument("--terminal", action="store_true", help="kb draws as for a terminal (TTY_COMPATIBLE=1)")
     args = ap.parse_args(argv)
     names = [n for n in args.only.split(",") if n] or list(COMMANDS)
-    rows = measure(args.db, names, args.reps)
+    rows = measure(args.db, names, args.reps, args.before, args.terminal)
     print(json.dumps(rows, indent=1) if args.json else table(rows))
     return 0
 
