@@ -94,30 +94,32 @@ def test_a_merged_duplicate_is_left_out_of_the_slim_rows(hand: KB) -> None:  # n
     assert {r[0] for r in q3.causes} == {"HB-0001", "HB-0002", "HB-0003"}
 
 
-# --- the packed rows the shape path reads (kb.store.queries.graph.load_chain_rows) -----------------
+# --- the grouped rows the shape path reads (kb.store.queries.graph.load_chain_groups) -------------
 
 
 def test_chain_rows_pack_each_incident_as_stored(hand: KB) -> None:  # noqa: F811
     """HB-0001 as written in tests/test_graph_patterns.py: t (trigger, latency) because [m];
     m (ops.no-monitoring) because [o, x]; o (org.unclear-ownership); x (no mode)."""
-    from kb.store.queries.graph import SEP, load_chain_rows, unpack_causes, unpack_links, unpack_modes
+    from kb.store.queries.graph import SEP, load_chain_groups, unpack_causes, unpack_links, unpack_modes
 
-    rows = load_chain_rows(hand.db.conn)
-    assert rows.incidents == [("HB-0001", 2), ("HB-0002", 4), ("HB-0003", 1), ("HB-0005", 3)]
+    groups = load_chain_groups(hand.db.conn)
+    # the live incidents, each in one group, with their severities (HB-0004 is a merged duplicate)
+    members = sorted((i, s) for g in groups for i, s in zip(g.ids, g.severities, strict=True))
+    assert members == [("HB-0001", 2), ("HB-0002", 4), ("HB-0003", 1), ("HB-0005", 3)]
+    (g1,) = [g for g in groups if "HB-0001" in g.ids]
     # causes in cause-id order: m, o, t, x; the trigger is t (position 2)
-    assert rows.causes["HB-0001"] == SEP.join(["m", "0", "o", "0", "t", "1", "x", "0"])
-    assert unpack_causes(rows.causes["HB-0001"]) == (["m", "o", "t", "x"], 2)
-    assert unpack_modes(rows.modes["HB-0001"]) == [
-        "ops.no-monitoring",
-        "org.unclear-ownership",
-        "integration.latency",
-        "",
-    ]
-    assert unpack_links(rows.links["HB-0001"]) == [("m", "o"), ("m", "x"), ("t", "m")]
+    assert g1.causes == SEP.join(["m", "0", "o", "0", "t", "1", "x", "0"])
+    assert unpack_causes(g1.causes) == (["m", "o", "t", "x"], 2)
+    assert unpack_modes(g1.modes) == ["ops.no-monitoring", "org.unclear-ownership", "integration.latency", ""]
+    assert unpack_links(g1.links) == [("m", "o"), ("m", "x"), ("t", "m")]
     # codes as stored (the alias ops.unmonitored is not followed here), by code
-    assert rows.codes is not None and rows.codes["HB-0001"] == SEP.join(["ops.unmonitored", "silent.quiet-shutdown"])
-    assert "HB-0005" not in rows.codes  # no classification
-    assert load_chain_rows(hand.db.conn, codes=False).codes is None
+    assert g1.codes == SEP.join(["ops.unmonitored", "silent.quiet-shutdown"])
+    (g5,) = [g for g in groups if "HB-0005" in g.ids]
+    assert g5.codes == ""  # no classification
+    assert all(g.codes is None for g in load_chain_groups(hand.db.conn, codes=False))
+    # a window: since 2026-08-01 leaves HB-0001 (started 2026-07-05) out
+    since = load_chain_groups(hand.db.conn, start=date(2026, 8, 1), end=date(2027, 1, 1))
+    assert sorted(i for g in since for i in g.ids) == ["HB-0002", "HB-0003", "HB-0005"]
 
 
 def test_links_come_back_in_their_written_order() -> None:
@@ -131,12 +133,12 @@ def test_links_come_back_in_their_written_order() -> None:
 def test_a_value_holding_the_separator_is_read_row_by_row(hand: KB) -> None:  # noqa: F811
     """Only a hand-edited database can hold U+001F in a mode (kb checks codes against the taxonomy):
     the incident is read without packing, the character shown as U+FFFD, the rest unchanged."""
-    from kb.store.queries.graph import load_chain_rows, unpack_modes
+    from kb.store.queries.graph import load_chain_groups, unpack_modes
 
     hand.db.execute("UPDATE causes SET mode = 'made.up\x1fcode' WHERE incident_id = 'HB-0005' AND cause_id = 'o'")
     hand.db.conn.commit()
-    rows = load_chain_rows(hand.db.conn)
-    assert unpack_modes(rows.modes["HB-0005"]) == ["made.up\ufffdcode", "integration.latency"]
+    (g5,) = [g for g in load_chain_groups(hand.db.conn) if "HB-0005" in g.ids]
+    assert unpack_modes(g5.modes) == ["made.up\ufffdcode", "integration.latency"]
     w = make_window()
     g = hand.graph_service._build_graph(window=w)
     expected = root_causes(g, w).model_dump()

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from kb.service import KB
 from kb.store.chains import missing_chains, stale_chains, write_chains
-from kb.store.queries.graph import SEP, load_chain_rows
+from kb.store.queries.graph import SEP, ChainGroup, load_chain_groups
+from kb.synth import SynthSpec, generate
+from kb.synth.write import write_portfolio
 from tests.test_graph_patterns import hand  # noqa: F401  (fixture)
 
 FIXTURE_M001 = Path(__file__).parent / "fixtures" / "db_schema_m001.sqlite"
@@ -71,17 +73,54 @@ def test_analyses_are_the_same_with_and_without_the_packed_rows(hand: KB) -> Non
         )
 
     with_rows = answers()
-    stored = load_chain_rows(hand.db.conn)
+    stored = _by_incident(load_chain_groups(hand.db.conn))
     hand.db.execute("DELETE FROM incident_chains")
     hand.db.conn.commit()
     assert missing_chains(hand.db.conn) == 5
-    packed = load_chain_rows(hand.db.conn)
-    live = [i for i, _ in stored.incidents]
-    assert live == ["HB-0001", "HB-0002", "HB-0003", "HB-0005"]
-    for field in ("causes", "modes", "links", "codes"):
-        mine, theirs = getattr(packed, field), getattr(stored, field)
-        assert {i: mine.get(i, "") for i in live} == {i: theirs.get(i, "") for i in live}
+    packed = _by_incident(load_chain_groups(hand.db.conn))
+    assert sorted(stored) == ["HB-0001", "HB-0002", "HB-0003", "HB-0005"]
+    assert packed == stored
     assert answers() == with_rows
+
+
+def test_incidents_with_and_without_rows_share_one_group_per_chain(tmp_path: Path) -> None:
+    """A synthetic portfolio, where many incidents share a chain: each distinct chain is one group
+    (its incidents' texts equal, no two groups' equal), whether an incident's texts were stored or
+    packed at read time; the analyses follow."""
+    kb = KB(tmp_path / "kb.sqlite", actor="t")
+    write_portfolio(kb, generate(SynthSpec(projects=5, incidents=120, periods=4, flag_events=0, seed=3)), tmp_path)
+
+    def answers() -> tuple[object, ...]:
+        return (
+            kb.root_causes().model_dump(),
+            [k.model_dump() for k in kb.keystones(limit=1000)],
+            [c.model_dump() for c in kb.recurring_chains(min_count=1)],
+        )
+
+    with_rows = answers()
+    stored = load_chain_groups(kb.db.conn)
+    live = [r[0] for r in kb.db.execute("SELECT id FROM incidents WHERE duplicate_of IS NULL")]
+    texts = {g.ids[0]: (g.causes, g.modes, g.links, g.codes) for g in stored}
+    assert len(set(texts.values())) == len(stored) < len(live)  # chains shared, each group distinct
+    # every other incident loses its row: packed at read time, it joins the group of its stored twins
+    kb.db.execute("DELETE FROM incident_chains WHERE rowid % 2 = 0")
+    kb.db.conn.commit()
+    assert 0 < missing_chains(kb.db.conn) < len(live)
+    mixed = load_chain_groups(kb.db.conn)
+    assert _by_incident(mixed) == _by_incident(stored)
+    assert len(mixed) == len(stored)
+    assert answers() == with_rows
+    kb.close()
+
+
+def _by_incident(groups: list[ChainGroup]) -> dict[str, tuple[object, ...]]:
+    """Incident id -> its severity and chain texts, each incident once."""
+    out: dict[str, tuple[object, ...]] = {}
+    for g in groups:
+        for iid, severity in zip(g.ids, g.severities, strict=True):
+            assert iid not in out
+            out[iid] = (severity, g.causes, g.modes, g.links, g.codes)
+    return out
 
 
 def test_an_upgrade_packs_every_existing_incident(tmp_path: Path) -> None:

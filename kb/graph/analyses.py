@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
+from operator import itemgetter
 from typing import Protocol, TypeVar
 
 import networkx as nx
@@ -232,19 +233,37 @@ def rank_picked(
     window: Window | None,
     counts: str,
 ) -> RootCauseReport:
-    """weight(mode) = sum of `severity_weight` over the incidents `pick` finds it in;
+    """`rank_groups` with each incident a group of its own."""
+    return rank_groups(
+        (([iid], severity_weight(facts.severity), pick(facts)) for iid, facts in incidents.items()),
+        name,
+        window,
+        counts,
+    )
+
+
+def rank_groups(
+    groups: Iterable[tuple[Sequence[str], int, set[str]]],
+    name: Callable[[str], str],
+    window: Window | None,
+    counts: str,
+) -> RootCauseReport:
+    """weight(mode) = sum of `severity_weight` over the incidents it is picked in;
     share(mode) = weight(mode) / the total weight of every incident given, so a share is the
     severity-weighted fraction of incidents the mode stands behind (shares overlap: they need not
     sum to 1). Ranked by weight, then incident count, then code. `name` gives a mode's display name.
+
+    `groups`: (incident ids, their summed severity weight, the modes picked in each of them), so
+    incidents sharing a chain are counted together (kb.graph.shapes).
     """
-    total = 0
+    total = n = 0
     behind: dict[str, list[str]] = defaultdict(list)
     weights: Counter[str] = Counter()  # exact: integer sums, floats only in the result
-    for iid, facts in incidents.items():
-        w = severity_weight(facts.severity)
+    for ids, w, picked in groups:
         total += w
-        for code in pick(facts):
-            behind[code].append(iid)
+        n += len(ids)
+        for code in picked:
+            behind[code].extend(ids)
             weights[code] += w
     items = [
         RootCauseItem(
@@ -260,7 +279,7 @@ def rank_picked(
     items.sort(key=lambda it: (-it.weight, -it.incidents, it.code))
     return RootCauseReport(
         window=window or Window(),
-        total_incidents=len(incidents),
+        total_incidents=n,
         total_weight=float(total),
         items=items,
         counts=counts,
@@ -322,7 +341,9 @@ def rank_lifted(
     (incident ids, shape, node number -> code). kb.graph.shapes calls it with each chain lifted once."""
     # exact sums without a Fraction per incident: per mode, the dominated roots summed per root count
     parts: dict[str, Counter[int]] = defaultdict(Counter)
-    cuts: dict[str, list[tuple[str, list[int], Sequence[str]]]] = defaultdict(list)
+    # per mode, each chain it cuts once (its incidents, the roots cut, node -> code), and how many incidents
+    cuts: dict[str, list[tuple[Sequence[str], list[int], Sequence[str]]]] = defaultdict(list)
+    cut_incidents: Counter[str] = Counter()
     # Thousands of incidents share a few hundred lifted shapes once the lifted nodes are numbered
     # (dominance does not care what a node is called): each shape's dominators are computed once.
     done: dict[_Shape, tuple[list[tuple[int, list[int]]], int]] = {}
@@ -331,26 +352,36 @@ def rank_lifted(
         if found is None:
             found = done[shape] = _cut(shape)
         cut, n_roots = found
-        for node, roots in cut:
+        for node, roots in cut:  # a mode is one lifted node, so it cuts a chain once
             code = codes[node]
             parts[code][n_roots] += len(roots) * len(ids)
-            cuts[code].extend((iid, roots, codes) for iid in ids)
+            cuts[code].append((ids, roots, codes))
+            cut_incidents[code] += len(ids)
     score = {code: sum((Fraction(n, d) for d, n in by_roots.items()), Fraction()) for code, by_roots in parts.items()}
-    ranked = sorted(score, key=lambda c: (-score[c], -len(cuts[c]), c))[:limit]
+    ranked = sorted(score, key=lambda c: (-score[c], -cut_incidents[c], c))[:limit]
     return [
         Keystone(
             code=c,
             name=name(c),
             score=float(score[c]),
-            incidents=len(cuts[c]),
+            incidents=cut_incidents[c],
             # built without validation: tens of thousands of cuts at 100,000 incidents, each field made here
             cuts=[
-                KeystoneCut.model_construct(incident_id=iid, roots=sorted(codes[r] for r in roots))
-                for iid, roots, codes in sorted(cuts[c], key=lambda cut: cut[0])
+                KeystoneCut.model_construct(incident_id=iid, roots=list(roots)) for iid, roots in _named_cuts(cuts[c])
             ],
         )
         for c in ranked
     ]
+
+
+def _named_cuts(cuts: Iterable[tuple[Sequence[str], list[int], Sequence[str]]]) -> list[tuple[str, list[str]]]:
+    """Per incident of these chains, by id: the codes of the roots cut off, in code order."""
+    out: list[tuple[str, list[str]]] = []
+    for ids, roots, codes in cuts:
+        named = sorted(codes[r] for r in roots)
+        out.extend((iid, named) for iid in ids)
+    out.sort(key=itemgetter(0))
+    return out
 
 
 SOURCE = -1  # the incident a lifted chain hangs from, in `rank_keystones`
@@ -434,28 +465,29 @@ def find_recurring_chains(causes: Mapping[str, IncidentCauses], min_count: int =
     exactly the same incidents (it adds nothing). Ranked by count, then length (longer first), then
     the modes.
     """
-    seen: dict[tuple[str, ...], set[str]] = defaultdict(set)
     # Cause paths (even where cause_paths cuts them) depend only on the order, links and trigger,
     # which a few hundred shapes cover once causes are numbered by position; runs on the modes too.
     paths_of: dict[_Links, list[list[int]]] = {}
     runs_of: dict[tuple[_Links, tuple[str, ...]], set[tuple[str, ...]]] = {}
-    for iid, rec in causes.items():
-        order = rec.order
-        if len(order) < 2:  # one cause has no run of two modes
-            continue
-        at = {c: i for i, c in enumerate(order)}
-        links = tuple((tuple(at[b] for b in rec.because[c]), c == rec.trigger) for c in order)
-        modes = tuple(rec.modes.get(c, "") for c in order)
-        runs = runs_of.get((links, modes))
-        if runs is None:
-            paths = paths_of.get(links)
-            if paths is None:
-                found, _ = cause_paths(order, rec.because, rec.trigger)
-                paths = paths_of[links] = [[at[c] for c in p] for p in found]
-            runs = runs_of[(links, modes)] = _runs([[order[i] for i in p] for p in paths], rec.modes)
-        for run in runs:
-            seen[run].add(iid)
-    return _recurring(seen, min_count)
+
+    def runs_of_incidents() -> Iterable[tuple[list[str], set[tuple[str, ...]]]]:
+        for iid, rec in causes.items():
+            order = rec.order
+            if len(order) < 2:  # one cause has no run of two modes
+                continue
+            at = {c: i for i, c in enumerate(order)}
+            links = tuple((tuple(at[b] for b in rec.because[c]), c == rec.trigger) for c in order)
+            modes = tuple(rec.modes.get(c, "") for c in order)
+            runs = runs_of.get((links, modes))
+            if runs is None:
+                paths = paths_of.get(links)
+                if paths is None:
+                    found, _ = cause_paths(order, rec.because, rec.trigger)
+                    paths = paths_of[links] = [[at[c] for c in p] for p in found]
+                runs = runs_of[(links, modes)] = _runs([[order[i] for i in p] for p in paths], rec.modes)
+            yield [iid], runs
+
+    return count_runs(runs_of_incidents(), min_count)
 
 
 def chain_runs(rec: IncidentCauses) -> set[tuple[str, ...]]:
@@ -467,32 +499,40 @@ def chain_runs(rec: IncidentCauses) -> set[tuple[str, ...]]:
 
 
 def count_runs(
-    runs: Iterable[tuple[Iterable[str], Iterable[tuple[str, ...]]]], min_count: int = 2
+    runs: Iterable[tuple[Sequence[str], Iterable[tuple[str, ...]]]], min_count: int = 2
 ) -> list[RecurringChain]:
-    """`find_recurring_chains` from runs given once per chain with the incidents that have it:
-    (incident ids, their runs)."""
-    seen: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    """`find_recurring_chains` from runs given once per group of incidents that share them, each
+    incident in one group: (incident ids, their runs). kb.graph.shapes gives one group per chain.
+
+    A run is kept when its groups hold at least `min_count` incidents. It is dropped when a longer
+    kept run holds it with the same incidents, that is with the same groups (groups are disjoint
+    and never empty). If a longer run holds `run` with the same incidents, so does the run one mode
+    longer on the way to it (incident sets only shrink as runs grow), so one-step extensions are
+    enough to look at.
+    """
+    groups: list[Sequence[str]] = []
+    seen: dict[tuple[str, ...], list[int]] = defaultdict(list)  # run -> its groups, ascending
     for ids, found in runs:
+        k = len(groups)
+        groups.append(ids)
         for run in found:
-            seen[run].update(ids)
-    return _recurring(seen, min_count)
-
-
-def _recurring(seen: Mapping[tuple[str, ...], set[str]], min_count: int) -> list[RecurringChain]:
-    """Runs seen in at least `min_count` incidents, those a longer one holds with the same incidents left out."""
-    kept = {run: ids for run, ids in seen.items() if len(ids) >= min_count}
-    # If a longer run holds `run` with the same incidents, so does the run one mode longer on the
-    # way to it (incident sets only shrink as runs grow), so one-step extensions are enough to look at.
+            seen[run].append(k)
+    sizes = [len(ids) for ids in groups]
+    kept: dict[tuple[str, ...], tuple[list[int], int]] = {}
+    for run, ks in seen.items():
+        count = sum(sizes[k] for k in ks) if len(ks) > 1 else sizes[ks[0]]
+        if count >= min_count:
+            kept[run] = ks, count
     subsumed = {
         shorter
-        for run, ids in kept.items()
+        for run, (ks, _) in kept.items()
         if len(run) > 2
         for shorter in (run[1:], run[:-1])
-        if kept.get(shorter) == ids
+        if shorter in kept and kept[shorter][0] == ks
     }
     out = [
-        RecurringChain(modes=list(run), count=len(ids), incident_ids=sorted(ids))
-        for run, ids in kept.items()
+        RecurringChain(modes=list(run), count=count, incident_ids=sorted([i for k in ks for i in groups[k]]))
+        for run, (ks, count) in kept.items()
         if run not in subsumed
     ]
     out.sort(key=lambda r: (-r.count, -len(r.modes), r.modes))

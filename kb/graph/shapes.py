@@ -5,16 +5,18 @@ share a mode: `root_conditions`, `trigger_modes`, the lifted chain of `rank_keys
 of `find_recurring_chains` come out the same when every mode is renamed, as long as equal modes get
 equal names and the roles stay. So each incident's chain is reduced to a `Shape`: its cause ids,
 trigger and links as stored, its modes renamed "0", "1", ... by first appearance, and their roles.
-At 100,000 incidents there are a few thousand shapes; each analysis runs the shared code of
-kb.graph.analyses once per shape (on the renamed modes) and maps the answer back to each
-incident's own codes, so results are those of the per-incident path (tests/test_graph_shapes.py).
-Pure functions over `kb.store.queries.graph.ChainRows`; no graph is built.
+SQLite hands over each distinct stored chain once with the incidents that have it
+(kb.store.queries.graph.load_chain_groups: about 25,000 of 100,000 incidents), and those make a
+few thousand shapes; each analysis runs the shared code of kb.graph.analyses once per shape (on
+the renamed modes), maps the answer to each chain's own codes and counts each chain once for all
+its incidents, so results are those of the per-incident path (tests/test_graph_rows_path.py).
+Pure functions over `kb.store.queries.graph.ChainGroup`s; no graph is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -29,15 +31,16 @@ from kb.graph.analyses import (
     _Shape,
     chain_runs,
     count_runs,
+    rank_groups,
     rank_lifted,
-    rank_picked,
     root_conditions,
+    severity_weight,
     trigger_modes,
 )
 from kb.graph.build import resolver
 from kb.graph.patterns import mode_roles
 from kb.graph.results import Keystone, RecurringChain, RootCauseReport, Window
-from kb.store.queries.graph import ChainRows, unpack_causes, unpack_codes, unpack_links, unpack_modes
+from kb.store.queries.graph import ChainGroup, unpack_causes, unpack_codes, unpack_links, unpack_modes
 
 if TYPE_CHECKING:
     from kb.taxonomy import Taxonomy
@@ -62,34 +65,16 @@ class Shape:
 
 @dataclass(slots=True)
 class StoredChain:
-    """One distinct stored chain (its packed causes, modes and links) and the incidents that have it,
-    in their order; what an analysis found for it, in its own codes, is kept on it. Mode "k" of
-    `shape` is `codes[k]`; `codes` ends with "" (a cause without a mode, in a lifted chain)."""
+    """One distinct stored chain (its packed causes, modes and links, and codes when read) with the
+    incidents that have it (kb.store.queries.graph.ChainGroup). Mode "k" of `shape` is `codes[k]`;
+    `codes` ends with "" (a cause without a mode, in a lifted chain). `classified`: the packed
+    codes the incidents are classified as (None when not read)."""
 
     shape: Shape
     codes: list[str]
-    ids: list[str] = field(default_factory=list)
-    roots: set[str] | None = None
-    triggers: set[str] | None = None
-
-
-@dataclass(slots=True)
-class ShapedIncident:
-    """One incident: its severity, its chain, and its classification codes as stored (packed;
-    None when not read: `needs_codes` says which incidents root causes still needs them for)."""
-
-    id: str
-    severity: int
-    chain: StoredChain
-    codes: str | None
-
-
-@dataclass(slots=True)
-class Shaped:
-    """A window's incidents (by id) and their distinct chains (each with its incidents' ids)."""
-
-    incidents: list[ShapedIncident]
-    chains: list[StoredChain]
+    ids: list[str]
+    severities: list[int]
+    classified: str | None
 
 
 # a chain's structure: cause ids, the trigger's position, its links in written order
@@ -98,35 +83,27 @@ _Structure = tuple[tuple[str, ...], int, tuple[tuple[str, str], ...]]
 _Modes = tuple[tuple[int, ...], list[str], tuple[str, ...]]
 
 
-def shape_incidents(rows: ChainRows, taxonomy: Taxonomy | None = None) -> Shaped:
-    """Each incident with its chain, in the rows' order. Each distinct structure text and modes text
-    is taken apart once, each distinct (structure, mode pattern, roles) becomes one `Shape`."""
+def shape_chains(groups: Iterable[ChainGroup], taxonomy: Taxonomy | None = None) -> list[StoredChain]:
+    """Each group's chain with its shape. Each distinct structure text and modes text is taken apart
+    once, each distinct (structure, mode pattern, roles) becomes one `Shape`."""
     resolve, role = resolver(taxonomy), _memo(mode_roles(taxonomy))
     structures: dict[tuple[str, str], _Structure] = {}
     namings: dict[str, _Modes] = {}
     shapes: dict[tuple[_Structure, tuple[int, ...], tuple[str, ...]], Shape] = {}
-    chains: dict[tuple[str, str, str], StoredChain] = {}
-    out: list[ShapedIncident] = []
-    causes, modes, links = rows.causes.get, rows.modes.get, rows.links.get
-    codes = rows.codes.get if rows.codes is not None else None
-    for iid, severity in rows.incidents:
-        key = (causes(iid, ""), modes(iid, ""), links(iid, ""))
-        chain = chains.get(key)
-        if chain is None:
-            structure = structures.get((key[0], key[2]))
-            if structure is None:
-                structure = structures[(key[0], key[2])] = _structure(key[0], key[2])
-            naming = namings.get(key[1]) if key[0] else ((), [], ())
-            if naming is None:
-                naming = namings[key[1]] = _naming(key[1], resolve, role)
-            pattern, named, roles = naming
-            shape = shapes.get((structure, pattern, roles))
-            if shape is None:
-                shape = shapes[(structure, pattern, roles)] = _shape(structure, pattern, roles)
-            chain = chains[key] = StoredChain(shape, [*named, ""])
-        chain.ids.append(iid)
-        out.append(ShapedIncident(iid, severity, chain, codes(iid, "") if codes is not None else None))
-    return Shaped(out, list(chains.values()))
+    out: list[StoredChain] = []
+    for group in groups:
+        structure = structures.get((group.causes, group.links))
+        if structure is None:
+            structure = structures[(group.causes, group.links)] = _structure(group.causes, group.links)
+        naming = namings.get(group.modes) if group.causes else ((), [], ())
+        if naming is None:
+            naming = namings[group.modes] = _naming(group.modes, resolve, role)
+        pattern, named, roles = naming
+        shape = shapes.get((structure, pattern, roles))
+        if shape is None:
+            shape = shapes[(structure, pattern, roles)] = _shape(structure, pattern, roles)
+        out.append(StoredChain(shape, [*named, ""], group.ids, group.severities, group.codes))
+    return out
 
 
 def _memo(fn: Callable[[str], str]) -> Callable[[str], str]:
@@ -182,12 +159,6 @@ def _shape(structure: _Structure, pattern: tuple[int, ...], roles: tuple[str, ..
     return Shape(rec, roles, CONDITION in roles)
 
 
-def needs_codes(shaped: Shaped) -> list[str]:
-    """Incidents whose root causes are their classified conditions (no cause carries a condition)
-    and whose codes were not read."""
-    return [i.id for i in shaped.incidents if i.codes is None and not i.chain.shape.has_condition]
-
-
 def _classified(
     resolve: Callable[[str], str], role: Callable[[str], str], wanted: str
 ) -> Callable[[str | None], set[str]]:
@@ -206,60 +177,59 @@ def _classified(
 
 
 def rank_root_causes(
-    shaped: Shaped,
+    chains: list[StoredChain],
     name: Callable[[str], str],
     window: Window | None,
     taxonomy: Taxonomy | None = None,
 ) -> RootCauseReport:
-    """kb.graph.analyses.rank_root_causes over shaped incidents (the same weights, shares and order):
-    `root_conditions` of a chain's shape once, in each chain's codes once; an incident whose causes
-    carry no condition is represented by its classified conditions (`codes` must be read for it)."""
+    """kb.graph.analyses.rank_root_causes over stored chains (the same weights, shares and order):
+    `root_conditions` of a shape once, in each chain's codes; incidents whose causes carry no
+    condition are represented by their classified conditions (the chains' codes must be read)."""
     conditions = _classified(resolver(taxonomy), _memo(mode_roles(taxonomy)), CONDITION)
 
-    def roots(inc: ShapedIncident) -> set[str]:
-        chain = inc.chain
-        if not chain.shape.has_condition:
-            return conditions(inc.codes)
-        found = chain.roots
-        if found is None:
-            shape = chain.shape
-            if shape.roots is None:
-                shape.roots = root_conditions(IncidentFacts(0, shape.causes), shape.role)
-            found = chain.roots = {chain.codes[int(k)] for k in shape.roots}
-        return found
+    def roots(chain: StoredChain) -> set[str]:
+        shape = chain.shape
+        if not shape.has_condition:
+            return conditions(chain.classified)
+        if shape.roots is None:
+            shape.roots = root_conditions(IncidentFacts(0, shape.causes), shape.role)
+        return {chain.codes[int(k)] for k in shape.roots}
 
-    return rank_picked({i.id: i for i in shaped.incidents}, roots, name, window, ROOT_CAUSES_COUNT)
+    return rank_groups(_weighed(chains, roots), name, window, ROOT_CAUSES_COUNT)
 
 
 def rank_triggers(
-    shaped: Shaped,
+    chains: list[StoredChain],
     name: Callable[[str], str],
     window: Window | None,
     taxonomy: Taxonomy | None = None,
 ) -> RootCauseReport:
-    """kb.graph.analyses.rank_triggers over shaped incidents (their codes read): `trigger_modes` of a
-    chain's shape once, with each incident's trigger-role classifications."""
+    """kb.graph.analyses.rank_triggers over stored chains (their codes read): `trigger_modes` of a
+    shape once, with the chain's trigger-role classifications."""
     classified = _classified(resolver(taxonomy), _memo(mode_roles(taxonomy)), TRIGGER)
 
-    def triggers(inc: ShapedIncident) -> set[str]:
-        chain = inc.chain
-        found = chain.triggers
-        if found is None:
-            shape = chain.shape
-            if shape.triggers is None:
-                shape.triggers = trigger_modes(IncidentFacts(0, shape.causes), shape.role)
-            found = chain.triggers = {chain.codes[int(k)] for k in shape.triggers}
-        extra = classified(inc.codes)
-        return found | extra if extra else found
+    def triggers(chain: StoredChain) -> set[str]:
+        shape = chain.shape
+        if shape.triggers is None:
+            shape.triggers = trigger_modes(IncidentFacts(0, shape.causes), shape.role)
+        return {chain.codes[int(k)] for k in shape.triggers} | classified(chain.classified)
 
-    return rank_picked({i.id: i for i in shaped.incidents}, triggers, name, window, TRIGGERS_COUNT)
+    return rank_groups(_weighed(chains, triggers), name, window, TRIGGERS_COUNT)
 
 
-def rank_keystones(shaped: Shaped, name: Callable[[str], str], limit: int = 10) -> list[Keystone]:
-    """kb.graph.analyses.rank_keystones over shaped incidents: each shape lifted once, each chain once."""
+def _weighed(
+    chains: list[StoredChain], pick: Callable[[StoredChain], set[str]]
+) -> Iterable[tuple[list[str], int, set[str]]]:
+    """Each chain's incidents, their summed weight and what `pick` finds in the chain."""
+    for chain in chains:
+        yield chain.ids, sum(map(severity_weight, chain.severities)), pick(chain)
+
+
+def rank_keystones(chains: list[StoredChain], name: Callable[[str], str], limit: int = 10) -> list[Keystone]:
+    """kb.graph.analyses.rank_keystones over stored chains: each shape lifted once, each chain once."""
 
     def lifted() -> Iterable[tuple[list[str], _Shape, Sequence[str]]]:
-        for chain in shaped.chains:
+        for chain in chains:
             shape = chain.shape
             if shape.lifted is None:
                 nodes, renamed = _lifted(shape.causes, shape.role)
@@ -271,12 +241,12 @@ def rank_keystones(shaped: Shaped, name: Callable[[str], str], limit: int = 10) 
     return rank_lifted(lifted(), name, limit)
 
 
-def find_recurring_chains(shaped: Shaped, min_count: int = 2) -> list[RecurringChain]:
-    """kb.graph.analyses.find_recurring_chains over shaped incidents: each shape's runs found once,
+def find_recurring_chains(chains: list[StoredChain], min_count: int = 2) -> list[RecurringChain]:
+    """kb.graph.analyses.find_recurring_chains over stored chains: each shape's runs found once,
     counted once per chain."""
 
     def runs() -> Iterable[tuple[list[str], list[tuple[str, ...]]]]:
-        for chain in shaped.chains:
+        for chain in chains:
             shape = chain.shape
             if shape.runs is None:  # a run has two modes or more, so itemgetter gives a tuple
                 shape.runs = [itemgetter(*(int(k) for k in run)) for run in chain_runs(shape.causes)]

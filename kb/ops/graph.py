@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from kb.errors import KBError
 from kb.ops.base import Service
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from kb.graph.analyses import IncidentFacts
     from kb.graph.results import Chain, Keystone, RecurringChain, RootCauseReport, Similar, WhySuggestion, Window
-    from kb.graph.shapes import Shaped
+    from kb.graph.shapes import StoredChain
 
 
 @dataclass
@@ -59,27 +59,15 @@ class GraphService(Service):
         with gc_paused():  # hundreds of thousands of small acyclic objects (see kb.perf)
             return incident_facts_from_fact_rows(load_fact_rows(self.db.conn, start=start, end=end), self.taxonomy)
 
-    def _shaped(self, window: Window, codes: Literal["all", "none", "needed"] = "all") -> Shaped:
-        """A window's live incidents with their chains (kb.graph.shapes), from one snapshot of the store.
+    def _shaped(self, window: Window, codes: bool = True) -> list[StoredChain]:
+        """A window's distinct stored chains, each with its live incidents (kb.graph.shapes), read in
+        one snapshot of the store; `codes` also reads and groups by their classifications (root
+        causes, triggers), which keystones and recurring chains never read."""
+        from kb.graph.shapes import shape_chains
+        from kb.store.queries.graph import load_chain_groups
 
-        `codes`: "all" reads every incident's classifications (triggers), "none" none (keystones,
-        recurring chains), "needed" only those of incidents whose causes carry no condition (root
-        causes stand in from their classifications there).
-        """
-        from kb.graph.shapes import needs_codes, shape_incidents
-        from kb.store.queries.graph import load_chain_rows, load_codes, snapshot
-
-        conn = self.db.conn
-        with gc_paused(), snapshot(conn):
-            rows = load_chain_rows(conn, start=window.start, end=window.end, codes=codes == "all")
-            shaped = shape_incidents(rows, self.taxonomy)
-            if codes == "needed":
-                missing = needs_codes(shaped)
-                found = load_codes(conn, missing) if missing else {}
-                for inc in shaped.incidents:
-                    if inc.id in found:
-                        inc.codes = found[inc.id]
-            return shaped
+        groups = load_chain_groups(self.db.conn, start=window.start, end=window.end, codes=codes)
+        return shape_chains(groups, self.taxonomy)
 
     def graph(self, project: str | None = None, incident: str | None = None) -> nx.MultiDiGraph:
         """The causal graph of the portfolio (merged duplicates left out), one project, or one incident."""
@@ -104,7 +92,7 @@ class GraphService(Service):
         window = make_window(since, until, quarter)
         name = mode_namer(self.taxonomy)
         with gc_paused():  # hundreds of thousands of small acyclic objects (see kb.perf)
-            shaped = self._shaped(window, codes="needed")
+            shaped = self._shaped(window)
             return GraphPatterns(
                 root_causes=rank_root_causes(shaped, name, window, self.taxonomy),
                 keystones=rank_keystones(shaped, name, limit=limit),
@@ -129,7 +117,7 @@ class GraphService(Service):
 
         window = make_window(since, until, quarter)
         with gc_paused():
-            shaped = self._shaped(window, codes="needed")
+            shaped = self._shaped(window)
             return rank_root_causes(shaped, mode_namer(self.taxonomy), window, self.taxonomy)
 
     def triggers(
@@ -153,7 +141,7 @@ class GraphService(Service):
         from kb.graph.window import make_window
 
         with gc_paused():
-            shaped = self._shaped(make_window(since, until, quarter), codes="none")
+            shaped = self._shaped(make_window(since, until, quarter), codes=False)
             return rank_keystones(shaped, mode_namer(self.taxonomy), limit=limit)
 
     def recurring_chains(
@@ -166,7 +154,7 @@ class GraphService(Service):
         if min_count < 1:
             raise KBError(f"must be at least 1, got {min_count}", "--min-count")
         with gc_paused():
-            shaped = self._shaped(make_window(since, until, quarter), codes="none")
+            shaped = self._shaped(make_window(since, until, quarter), codes=False)
             return find_recurring_chains(shaped, min_count=min_count)
 
     def similar(self, incident_id: str, limit: int = 10) -> list[Similar]:

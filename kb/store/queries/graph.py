@@ -1,6 +1,6 @@
 """The rows the causal graph and its analyses read: every SQL statement of kb.graph.
 
-Two shapes, each read in one snapshot of the store (a commit landing between two queries would
+The shapes, each read in one snapshot of the store (a commit landing between two queries would
 otherwise show a link naming a cause that was never read):
 
 - `GraphRows`: everything the MultiDiGraph is built from (kb.graph.build): projects, incidents with
@@ -8,8 +8,10 @@ otherwise show a link naming a cause that was never read):
 - `FactRows`: only what the portfolio analyses read per incident (kb.graph.patterns): ids,
   severities, cause ids, modes, triggers, links and codes. No titles, statements or projects.
 - `ChainRows`: the same facts, one row per incident, packed by SQLite (`group_concat`) so that
-  100,000 incidents cost 100,000 rows rather than 900,000 (kb.graph.shapes reads these); kept
-  packed in `incident_chains` (m011, kb.store.chains), so a read is one narrow table.
+  100,000 incidents cost 100,000 rows rather than 900,000; kept packed in `incident_chains`
+  (m011, kb.store.chains), so a read is one narrow table.
+- `ChainGroup`: those texts grouped by SQLite, each distinct chain once with the ids and
+  severities of the incidents that have it (kb.graph.shapes reads these).
 
 Rows are plain tuples (what sqlite3 returns, typed by the aliases below): a dataclass per row
 would double the objects made for 300,000 causes. Both shapes list incidents by id, causes by
@@ -222,48 +224,88 @@ _PACKED_CODES = (
 _IN_IDS = " WHERE incident_id IN (SELECT value FROM json_each(?))"
 
 
-def load_chain_rows(
-    conn: sqlite3.Connection, *, start: date | None = None, end: date | None = None, codes: bool = True
-) -> ChainRows:
-    """The chains of the live incidents in `[start, end)` (all of them when unbounded); `codes=False`
-    leaves classifications unread (`load_codes` reads them for a few incidents).
+@dataclass(slots=True)
+class ChainGroup:
+    """The live incidents that share one stored chain: its texts as `ChainRows` packs them ("" where
+    it has none; `codes` None when not read), and the incidents' ids and severities, in one order."""
 
-    Each incident's texts come from its row in `incident_chains` (m011: written with the incident,
-    dropped by trigger whenever one of its causes, links or classifications changes); an incident
-    without a row there (a hand-edited database, or a file opened read-only before its chains were
-    written) has its texts packed from its rows here, as `packed_chains` does.
+    causes: str
+    modes: str
+    links: str
+    codes: str | None
+    ids: list[str]
+    severities: list[int]
+
+
+def load_chain_groups(
+    conn: sqlite3.Connection, *, start: date | None = None, end: date | None = None, codes: bool = True
+) -> list[ChainGroup]:
+    """The live incidents in `[start, end)` (all of them when unbounded) grouped by their stored chain
+    texts (with their codes too unless `codes=False`), each distinct chain once.
+
+    SQLite groups the rows of `incident_chains` (m011) joined to the live incidents, so Python sees
+    the 25,000 distinct chains of 100,000 incidents rather than the incidents. An incident without a
+    row there (a hand-edited database, or a file opened read-only before its chains were written)
+    has its texts packed from its child rows, as `packed_chains` does, and joins its group.
+    Groups come in the order of their texts; the ids in a group in no particular order.
     """
+    key = "c.causes, c.modes, c.links" + (", c.codes" if codes else "")
     with snapshot(conn):
         where, params = _incident_filter(conn, None, None, start, end)
-        incidents = conn.execute(f"SELECT id, severity FROM incidents WHERE {where} ORDER BY id", params).fetchall()
-        columns = "incident_id, causes, modes, links" + (", codes" if codes else "")
-        if start is None and end is None:
-            stored = conn.execute(f"SELECT {columns} FROM incident_chains").fetchall()
-        else:
-            stored = conn.execute(
-                f"SELECT {columns} FROM incident_chains{_IN_IDS}", [json.dumps([i for i, _ in incidents])]
-            ).fetchall()
-        rows = ChainRows(incidents, {}, {}, {}, {} if codes else None)
-        seen: set[str] = set()
-        for row in stored:
-            iid = row[0]
-            seen.add(iid)
-            if row[1]:
-                rows.causes[iid] = row[1]
-                rows.modes[iid] = row[2]
-            if row[3]:
-                rows.links[iid] = row[3]
-            if codes and row[4]:
-                rows.codes[iid] = row[4]  # type: ignore[index]
-        missing = [i for i, _ in incidents if i not in seen]
+        rows = conn.execute(
+            f"SELECT {key}, count(*), group_concat(i.id, x'1f'), group_concat(i.severity, x'1f')"
+            f" FROM incidents i LEFT JOIN incident_chains c ON c.incident_id = i.id WHERE {where} GROUP BY {key}",
+            params,
+        ).fetchall()
+        groups: list[ChainGroup] = []
+        missing: list[tuple[str, int]] = []
+        for row in rows:
+            *texts, n, ids, severities = row
+            if ids.count(SEP) == n - 1:
+                members = list(zip(ids.split(SEP), map(int, severities.split(SEP)), strict=True))
+            else:  # an id holding SEP (only a hand-edited database has one): the group read row by row
+                members = conn.execute(
+                    "SELECT i.id, i.severity FROM incidents i LEFT JOIN incident_chains c ON c.incident_id = i.id"
+                    f" WHERE {where} AND " + " AND ".join(f"{col} IS ?" for col in key.split(", ")),
+                    [*params, *texts],
+                ).fetchall()
+            if texts[0] is None:  # no row in incident_chains
+                missing.extend(members)
+            else:
+                groups.append(
+                    ChainGroup(
+                        texts[0],
+                        texts[1],
+                        texts[2],
+                        texts[3] if codes else None,
+                        [i for i, _ in members],
+                        [s for _, s in members],
+                    )
+                )
         if missing:
-            packed = packed_chains(conn, missing, codes=codes)
-            rows.causes.update(packed.causes)
-            rows.modes.update(packed.modes)
-            rows.links.update(packed.links)
-            if rows.codes is not None and packed.codes is not None:
-                rows.codes.update(packed.codes)
-        return rows
+            _add_packed(conn, groups, missing, codes)
+        return groups
+
+
+def _add_packed(
+    conn: sqlite3.Connection, groups: list[ChainGroup], members: list[tuple[str, int]], codes: bool
+) -> None:
+    """These incidents' chains packed from their child rows, each added to the group of its texts."""
+    packed = packed_chains(conn, [i for i, _ in members], codes=codes)
+    found = {(g.causes, g.modes, g.links, g.codes): g for g in groups}
+    for iid, severity in members:
+        texts = (
+            packed.causes.get(iid, ""),
+            packed.modes.get(iid, ""),
+            packed.links.get(iid, ""),
+            packed.codes.get(iid, "") if packed.codes is not None else None,
+        )
+        group = found.get(texts)
+        if group is None:
+            group = found[texts] = ChainGroup(*texts, [], [])
+            groups.append(group)
+        group.ids.append(iid)
+        group.severities.append(severity)
 
 
 def packed_chains(conn: sqlite3.Connection, ids: list[str] | None, *, codes: bool = True) -> ChainRows:
@@ -330,14 +372,6 @@ def _repack(conn: sqlite3.Connection, iid: str, rows: ChainRows) -> None:
         codes = _codes_of(conn, iid)
         if codes:
             rows.codes[iid] = _pack(codes)
-
-
-def load_codes(conn: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
-    """Incident id -> its codes packed as in `ChainRows.codes` ("" for none), for these incidents."""
-    found = {i: "" for i in ids}
-    for iid, seps, packed in conn.execute(_PACKED_CODES.format(scope=_IN_IDS), [json.dumps(ids)]):
-        found[iid] = packed if packed.count(SEP) == seps else _pack(_codes_of(conn, iid))
-    return found
 
 
 def unpack_causes(packed: str) -> tuple[list[str], int]:
