@@ -15,7 +15,7 @@ Pure functions over `kb.store.queries.graph.ChainGroup`s; no graph is built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -86,7 +86,7 @@ _Modes = tuple[tuple[int, ...], list[str], tuple[str, ...]]
 def shape_chains(groups: Iterable[ChainGroup], taxonomy: Taxonomy | None = None) -> list[StoredChain]:
     """Each group's chain with its shape. Each distinct structure text and modes text is taken apart
     once, each distinct (structure, mode pattern, roles) becomes one `Shape`."""
-    resolve, role = resolver(taxonomy), _memo(mode_roles(taxonomy))
+    resolve, role = _Memo(resolver(taxonomy), {"": ""}), _Memo(mode_roles(taxonomy))
     structures: dict[tuple[str, str], _Structure] = {}
     namings: dict[str, _Modes] = {}
     shapes: dict[tuple[_Structure, tuple[int, ...], tuple[str, ...]], Shape] = {}
@@ -106,16 +106,19 @@ def shape_chains(groups: Iterable[ChainGroup], taxonomy: Taxonomy | None = None)
     return out
 
 
-def _memo(fn: Callable[[str], str]) -> Callable[[str], str]:
-    found: dict[str, str] = {}
+class _Memo(dict[str, str]):
+    """`fn` of a code, each code computed once (`known` given)."""
 
-    def call(code: str) -> str:
-        hit = found.get(code)
-        if hit is None:
-            hit = found[code] = fn(code)
+    def __init__(self, fn: Callable[[str], str], known: dict[str, str] | None = None) -> None:
+        super().__init__(known or {})
+        self.fn = fn
+
+    def __missing__(self, code: str) -> str:
+        hit = self[code] = self.fn(code)
         return hit
 
-    return call
+    def __call__(self, code: str) -> str:
+        return self[code]
 
 
 def _structure(packed_causes: str, packed_links: str) -> _Structure:
@@ -123,21 +126,13 @@ def _structure(packed_causes: str, packed_links: str) -> _Structure:
     return tuple(cause_ids), trigger, tuple(unpack_links(packed_links))
 
 
-def _naming(packed_modes: str, resolve: Callable[[str], str], role: Callable[[str], str]) -> _Modes:
-    """Modes numbered by first appearance of their current code (aliases followed)."""
-    number: dict[str, int] = {}
-    pattern: list[int] = []
-    for raw in unpack_modes(packed_modes):
-        if raw:
-            code = resolve(raw)
-            k = number.get(code)
-            if k is None:
-                k = number[code] = len(number)
-            pattern.append(k)
-        else:
-            pattern.append(-1)
-    codes = list(number)
-    return tuple(pattern), codes, tuple(map(role, codes))
+def _naming(packed_modes: str, current: Mapping[str, str], role: Callable[[str], str]) -> _Modes:
+    """Modes numbered by first appearance of their current code (aliases followed: `current` maps a
+    stored code to it, and "" to "" for a cause without a mode, numbered -1)."""
+    codes = [current[raw] for raw in unpack_modes(packed_modes)]
+    number = {code: k for k, code in enumerate(dict.fromkeys(["", *codes]), -1)}
+    named = list(number)[1:]
+    return tuple(map(number.__getitem__, codes)), named, tuple(map(role, named))
 
 
 def _shape(structure: _Structure, pattern: tuple[int, ...], roles: tuple[str, ...]) -> Shape:
@@ -185,7 +180,7 @@ def rank_root_causes(
     """kb.graph.analyses.rank_root_causes over stored chains (the same weights, shares and order):
     `root_conditions` of a shape once, in each chain's codes; incidents whose causes carry no
     condition are represented by their classified conditions (the chains' codes must be read)."""
-    conditions = _classified(resolver(taxonomy), _memo(mode_roles(taxonomy)), CONDITION)
+    conditions = _classified(resolver(taxonomy), _Memo(mode_roles(taxonomy)), CONDITION)
 
     def roots(chain: StoredChain) -> set[str]:
         shape = chain.shape
@@ -206,7 +201,7 @@ def rank_triggers(
 ) -> RootCauseReport:
     """kb.graph.analyses.rank_triggers over stored chains (their codes read): `trigger_modes` of a
     shape once, with the chain's trigger-role classifications."""
-    classified = _classified(resolver(taxonomy), _memo(mode_roles(taxonomy)), TRIGGER)
+    classified = _classified(resolver(taxonomy), _Memo(mode_roles(taxonomy)), TRIGGER)
 
     def triggers(chain: StoredChain) -> set[str]:
         shape = chain.shape

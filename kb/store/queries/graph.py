@@ -262,25 +262,19 @@ def load_chain_groups(
         for row in rows:
             *texts, n, ids, severities = row
             if ids.count(SEP) == n - 1:
-                members = list(zip(ids.split(SEP), map(int, severities.split(SEP)), strict=True))
+                id_list, severity_list = ids.split(SEP), [*map(int, severities.split(SEP))]
             else:  # an id holding SEP (only a hand-edited database has one): the group read row by row
                 members = conn.execute(
                     "SELECT i.id, i.severity FROM incidents i LEFT JOIN incident_chains c ON c.incident_id = i.id"
                     f" WHERE {where} AND " + " AND ".join(f"{col} IS ?" for col in key.split(", ")),
                     [*params, *texts],
                 ).fetchall()
+                id_list, severity_list = [i for i, _ in members], [s for _, s in members]
             if texts[0] is None:  # no row in incident_chains
-                missing.extend(members)
+                missing.extend(zip(id_list, severity_list, strict=True))
             else:
                 groups.append(
-                    ChainGroup(
-                        texts[0],
-                        texts[1],
-                        texts[2],
-                        texts[3] if codes else None,
-                        [i for i, _ in members],
-                        [s for _, s in members],
-                    )
+                    ChainGroup(texts[0], texts[1], texts[2], texts[3] if codes else None, id_list, severity_list)
                 )
         if missing:
             _add_packed(conn, groups, missing, codes)
