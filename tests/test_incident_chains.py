@@ -109,6 +109,7 @@ def test_incidents_with_and_without_rows_share_one_group_per_chain(tmp_path: Pat
     mixed = load_chain_groups(kb.db.conn)
     assert _by_incident(mixed) == _by_incident(stored)
     assert len(mixed) == len(stored)
+    assert all(g.ids == sorted(g.ids) for g in [*stored, *mixed])  # each group's ids in order
     assert answers() == with_rows
     kb.close()
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
+from itertools import chain as concat
 from operator import itemgetter
 from typing import Protocol, TypeVar
 
@@ -490,12 +491,19 @@ def find_recurring_chains(causes: Mapping[str, IncidentCauses], min_count: int =
     return count_runs(runs_of_incidents(), min_count)
 
 
-def chain_runs(rec: IncidentCauses) -> set[tuple[str, ...]]:
-    """One incident's runs of two or more modes along its chain's mode paths (what
-    `find_recurring_chains` counts), computed afresh: kb.graph.shapes calls it once per shape."""
+def chain_paths(rec: IncidentCauses) -> list[list[str]]:
+    """One incident's cause paths as `find_recurring_chains` walks them (none for a single cause):
+    they depend on its causes' order, links and trigger, never on their modes."""
     if len(rec.order) < 2:
-        return set()
-    return _runs(cause_paths(rec.order, rec.because, rec.trigger)[0], rec.modes)
+        return []
+    return cause_paths(rec.order, rec.because, rec.trigger)[0]
+
+
+def chain_runs(rec: IncidentCauses, paths: list[list[str]] | None = None) -> set[tuple[str, ...]]:
+    """One incident's runs of two or more modes along its chain's mode paths (what
+    `find_recurring_chains` counts); `paths` is `chain_paths(rec)` when already known (kb.graph.shapes
+    finds them once per structure, the runs once per shape)."""
+    return _runs(chain_paths(rec) if paths is None else paths, rec.modes)
 
 
 def count_runs(
@@ -517,7 +525,7 @@ def count_runs(
         groups.append(ids)
         for run in found:
             seen[run].append(k)
-    sizes = [len(ids) for ids in groups]
+    sizes = [*map(len, groups)]
     kept: dict[tuple[str, ...], tuple[list[int], int]] = {}
     for run, ks in seen.items():
         count = sum(sizes[k] for k in ks) if len(ks) > 1 else sizes[ks[0]]
@@ -531,7 +539,9 @@ def count_runs(
         if shorter in kept and kept[shorter][0] == ks
     }
     out = [
-        RecurringChain(modes=list(run), count=count, incident_ids=sorted([i for k in ks for i in groups[k]]))
+        RecurringChain(
+            modes=list(run), count=count, incident_ids=sorted(concat.from_iterable(map(groups.__getitem__, ks)))
+        )
         for run, (ks, count) in kept.items()
         if run not in subsumed
     ]

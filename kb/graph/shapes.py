@@ -29,6 +29,7 @@ from kb.graph.analyses import (
     IncidentFacts,
     _lifted,
     _Shape,
+    chain_paths,
     chain_runs,
     count_runs,
     rank_groups,
@@ -47,6 +48,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(slots=True)
+class Frame:
+    """What the shapes of one structure (cause ids, trigger, links) share: their cause paths, which
+    do not depend on modes (`chain_paths`), found once."""
+
+    paths: list[list[str]] | None = None
+
+
+@dataclass(slots=True)
 class Shape:
     """A chain with its modes renamed: cause ids as keys, modes "0", "1", ... (`roles[k]` is the
     role of mode "k"); what each analysis found for it is kept on it, so it is computed once."""
@@ -54,6 +63,7 @@ class Shape:
     causes: IncidentCauses
     roles: tuple[str, ...]
     has_condition: bool
+    frame: Frame
     roots: set[str] | None = None
     triggers: set[str] | None = None
     lifted: tuple[_Shape, Callable[[Sequence[str]], Sequence[str]]] | None = None
@@ -87,21 +97,23 @@ def shape_chains(groups: Iterable[ChainGroup], taxonomy: Taxonomy | None = None)
     """Each group's chain with its shape. Each distinct structure text and modes text is taken apart
     once, each distinct (structure, mode pattern, roles) becomes one `Shape`."""
     resolve, role = _Memo(resolver(taxonomy), {"": ""}), _Memo(mode_roles(taxonomy))
-    structures: dict[tuple[str, str], _Structure] = {}
+    structures: dict[tuple[str, str], tuple[_Structure, Frame]] = {}
     namings: dict[str, _Modes] = {}
-    shapes: dict[tuple[_Structure, tuple[int, ...], tuple[str, ...]], Shape] = {}
+    shapes: dict[tuple[str, str, tuple[int, ...], tuple[str, ...]], Shape] = {}
     out: list[StoredChain] = []
     for group in groups:
-        structure = structures.get((group.causes, group.links))
-        if structure is None:
-            structure = structures[(group.causes, group.links)] = _structure(group.causes, group.links)
-        naming = namings.get(group.modes) if group.causes else ((), [], ())
+        causes, links = group.causes, group.links
+        naming = namings.get(group.modes) if causes else ((), [], ())
         if naming is None:
             naming = namings[group.modes] = _naming(group.modes, resolve, role)
         pattern, named, roles = naming
-        shape = shapes.get((structure, pattern, roles))
+        key = (causes, links, pattern, roles)
+        shape = shapes.get(key)
         if shape is None:
-            shape = shapes[(structure, pattern, roles)] = _shape(structure, pattern, roles)
+            found = structures.get((causes, links))
+            if found is None:
+                found = structures[(causes, links)] = _structure(causes, links), Frame()
+            shape = shapes[key] = _shape(*found, pattern, roles)
         out.append(StoredChain(shape, [*named, ""], group.ids, group.severities, group.codes))
     return out
 
@@ -129,13 +141,13 @@ def _structure(packed_causes: str, packed_links: str) -> _Structure:
 def _naming(packed_modes: str, current: Mapping[str, str], role: Callable[[str], str]) -> _Modes:
     """Modes numbered by first appearance of their current code (aliases followed: `current` maps a
     stored code to it, and "" to "" for a cause without a mode, numbered -1)."""
-    codes = [current[raw] for raw in unpack_modes(packed_modes)]
+    codes = [*map(current.__getitem__, unpack_modes(packed_modes))]
     number = {code: k for k, code in enumerate(dict.fromkeys(["", *codes]), -1)}
     named = list(number)[1:]
     return tuple(map(number.__getitem__, codes)), named, tuple(map(role, named))
 
 
-def _shape(structure: _Structure, pattern: tuple[int, ...], roles: tuple[str, ...]) -> Shape:
+def _shape(structure: _Structure, frame: Frame, pattern: tuple[int, ...], roles: tuple[str, ...]) -> Shape:
     """The shape's causes as kb.graph.patterns builds an incident's: causes in order, each link once,
     a cause's links in their written order, the trigger the last flagged cause."""
     cause_ids, trigger, links = structure
@@ -151,7 +163,7 @@ def _shape(structure: _Structure, pattern: tuple[int, ...], roles: tuple[str, ..
         found = rec.because[cid]
         if named not in found:
             found.append(named)
-    return Shape(rec, roles, CONDITION in roles)
+    return Shape(rec, roles, CONDITION in roles, frame)
 
 
 def _classified(
@@ -237,14 +249,17 @@ def rank_keystones(chains: list[StoredChain], name: Callable[[str], str], limit:
 
 
 def find_recurring_chains(chains: list[StoredChain], min_count: int = 2) -> list[RecurringChain]:
-    """kb.graph.analyses.find_recurring_chains over stored chains: each shape's runs found once,
-    counted once per chain."""
+    """kb.graph.analyses.find_recurring_chains over stored chains: each structure's cause paths and
+    each shape's runs found once, counted once per chain."""
 
     def runs() -> Iterable[tuple[list[str], list[tuple[str, ...]]]]:
         for chain in chains:
             shape = chain.shape
             if shape.runs is None:  # a run has two modes or more, so itemgetter gives a tuple
-                shape.runs = [itemgetter(*(int(k) for k in run)) for run in chain_runs(shape.causes)]
+                frame = shape.frame
+                if frame.paths is None:
+                    frame.paths = chain_paths(shape.causes)
+                shape.runs = [itemgetter(*(int(k) for k in run)) for run in chain_runs(shape.causes, frame.paths)]
             if shape.runs:
                 codes = chain.codes
                 yield chain.ids, [run(codes) for run in shape.runs]

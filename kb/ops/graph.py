@@ -93,11 +93,13 @@ class GraphService(Service):
         name = mode_namer(self.taxonomy)
         with gc_paused():  # hundreds of thousands of small acyclic objects (see kb.perf)
             shaped = self._shaped(window)
-            return GraphPatterns(
+            found = GraphPatterns(
                 root_causes=rank_root_causes(shaped, name, window, self.taxonomy),
                 keystones=rank_keystones(shaped, name, limit=limit),
                 recurring_chains=find_recurring_chains(shaped, min_count=min_count),
             )
+            del shaped  # freed before the collector runs again, which then walks only the results
+        return found
 
     def chain(self, incident_id: str) -> Chain:
         """The incident's causal tree from its trigger down to its root causes (kb.graph.chain)."""
@@ -116,9 +118,8 @@ class GraphService(Service):
         from kb.graph.window import make_window
 
         window = make_window(since, until, quarter)
-        with gc_paused():
-            shaped = self._shaped(window)
-            return rank_root_causes(shaped, mode_namer(self.taxonomy), window, self.taxonomy)
+        with gc_paused():  # the chains are freed on return, before the collector walks the results
+            return rank_root_causes(self._shaped(window), mode_namer(self.taxonomy), window, self.taxonomy)
 
     def triggers(
         self, since: date | None = None, until: date | None = None, quarter: str | None = None
@@ -140,9 +141,10 @@ class GraphService(Service):
         from kb.graph.shapes import rank_keystones
         from kb.graph.window import make_window
 
-        with gc_paused():
-            shaped = self._shaped(make_window(since, until, quarter), codes=False)
-            return rank_keystones(shaped, mode_namer(self.taxonomy), limit=limit)
+        with gc_paused():  # the chains are freed on return, before the collector walks the results
+            return rank_keystones(
+                self._shaped(make_window(since, until, quarter), codes=False), mode_namer(self.taxonomy), limit=limit
+            )
 
     def recurring_chains(
         self, min_count: int = 2, since: date | None = None, until: date | None = None, quarter: str | None = None
@@ -153,9 +155,10 @@ class GraphService(Service):
 
         if min_count < 1:
             raise KBError(f"must be at least 1, got {min_count}", "--min-count")
-        with gc_paused():
-            shaped = self._shaped(make_window(since, until, quarter), codes=False)
-            return find_recurring_chains(shaped, min_count=min_count)
+        with gc_paused():  # the chains are freed on return, before the collector walks the results
+            return find_recurring_chains(
+                self._shaped(make_window(since, until, quarter), codes=False), min_count=min_count
+            )
 
     def similar(self, incident_id: str, limit: int = 10) -> list[Similar]:
         """Incidents most like this one, each with the shared elements behind its score (kb.graph.similar);

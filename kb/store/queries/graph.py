@@ -247,7 +247,7 @@ def load_chain_groups(
     the 25,000 distinct chains of 100,000 incidents rather than the incidents. An incident without a
     row there (a hand-edited database, or a file opened read-only before its chains were written)
     has its texts packed from its child rows, as `packed_chains` does, and joins its group.
-    Groups come in the order of their texts; the ids in a group in no particular order.
+    Groups come in the order of their texts, a group's ids in order (its severities along).
     """
     key = "c.causes, c.modes, c.links" + (", c.codes" if codes else "")
     with snapshot(conn):
@@ -262,14 +262,14 @@ def load_chain_groups(
         for row in rows:
             *texts, n, ids, severities = row
             if ids.count(SEP) == n - 1:
-                id_list, severity_list = ids.split(SEP), [*map(int, severities.split(SEP))]
+                id_list, severity_list = _by_id(ids.split(SEP), [*map(int, severities.split(SEP))])
             else:  # an id holding SEP (only a hand-edited database has one): the group read row by row
                 members = conn.execute(
                     "SELECT i.id, i.severity FROM incidents i LEFT JOIN incident_chains c ON c.incident_id = i.id"
                     f" WHERE {where} AND " + " AND ".join(f"{col} IS ?" for col in key.split(", ")),
                     [*params, *texts],
                 ).fetchall()
-                id_list, severity_list = [i for i, _ in members], [s for _, s in members]
+                id_list, severity_list = _by_id([i for i, _ in members], [s for _, s in members])
             if texts[0] is None:  # no row in incident_chains
                 missing.extend(zip(id_list, severity_list, strict=True))
             else:
@@ -279,6 +279,15 @@ def load_chain_groups(
         if missing:
             _add_packed(conn, groups, missing, codes)
         return groups
+
+
+def _by_id(ids: list[str], severities: list[int]) -> tuple[list[str], list[int]]:
+    """A group's ids in order, their severities along (`group_concat` keeps no order; sorted runs
+    make the analyses' sorted lists of ids cheap merges)."""
+    if len(ids) < 2 or ids == sorted(ids):
+        return ids, severities
+    pairs = sorted(zip(ids, severities, strict=True))
+    return [i for i, _ in pairs], [s for _, s in pairs]
 
 
 def _add_packed(
@@ -300,6 +309,8 @@ def _add_packed(
             groups.append(group)
         group.ids.append(iid)
         group.severities.append(severity)
+    for group in found.values():
+        group.ids, group.severities = _by_id(group.ids, group.severities)
 
 
 def packed_chains(conn: sqlite3.Connection, ids: list[str] | None, *, codes: bool = True) -> ChainRows:
