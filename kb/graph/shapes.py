@@ -138,13 +138,13 @@ def _structure(packed_causes: str, packed_links: str) -> _Structure:
     return tuple(cause_ids), trigger, tuple(unpack_links(packed_links))
 
 
-def _naming(packed_modes: str, current: Mapping[str, str], role: Callable[[str], str]) -> _Modes:
+def _naming(packed_modes: str, current: Mapping[str, str], role: Mapping[str, str]) -> _Modes:
     """Modes numbered by first appearance of their current code (aliases followed: `current` maps a
     stored code to it, and "" to "" for a cause without a mode, numbered -1)."""
     codes = [*map(current.__getitem__, unpack_modes(packed_modes))]
     number = {code: k for k, code in enumerate(dict.fromkeys(["", *codes]), -1)}
     named = list(number)[1:]
-    return tuple(map(number.__getitem__, codes)), named, tuple(map(role, named))
+    return tuple(map(number.__getitem__, codes)), named, tuple(map(role.__getitem__, named))
 
 
 def _shape(structure: _Structure, frame: Frame, pattern: tuple[int, ...], roles: tuple[str, ...]) -> Shape:

@@ -259,8 +259,9 @@ def load_chain_groups(
         ).fetchall()
         groups: list[ChainGroup] = []
         missing: list[tuple[str, int]] = []
+        width = len(key.split(", "))
         for row in rows:
-            *texts, n, ids, severities = row
+            texts, (n, ids, severities) = row[:width], row[width:]
             if ids.count(SEP) == n - 1:
                 id_list, severity_list = _by_id(ids.split(SEP), [*map(int, severities.split(SEP))])
             else:  # an id holding SEP (only a hand-edited database has one): the group read row by row
