@@ -313,13 +313,14 @@ def _mapped(db: Database) -> Iterator[None]:
     They probe indexes tens of thousands of times (open actions, mode counts), each probe reading
     pages SQLite's small page cache no longer holds: mapped, a page is a memory read, not a system
     call (the store's part of a 100,000-incident review: about 40% less CPU). Left alone inside a
-    transaction, whose connection the caller goes on using.
+    transaction, whose connection the caller goes on using, and in memory, where there is no file.
     """
     conn = db.conn
-    if conn.in_transaction:
+    row = None if conn.in_transaction else conn.execute("PRAGMA mmap_size").fetchone()
+    if row is None:
         yield
         return
-    before = int(conn.execute("PRAGMA mmap_size").fetchone()[0])
+    before = int(row[0])
     conn.execute(f"PRAGMA mmap_size = {_MAP_BYTES}")
     try:
         yield
