@@ -6,7 +6,8 @@ search to its results on screen. Prints numbers; asserts nothing (timings live h
 
 The second form times each screen and form from its key to the cursor in its first field (ctrl+n,
 F2-F6, F9), and the portfolio's verdicts from process start, on synthetic portfolios of 200 and
-2,000 projects, next to an empty Textual app pushing a one-input form (the floor) and their ratio.
+2,000 projects, next to an empty Textual app pushing a one-input form (the floor) and their ratio,
+with the UI thread's own CPU time for each (on a loaded machine, the steadier figure).
 
 Each start-up sample runs in a fresh process (imports included), next to the floor: an empty
 Textual app reaching its first frame in the same headless harness. Floor, `KBApp` and the
@@ -143,11 +144,11 @@ async def floor():
 
     app = App()
     async with app.run_test(size=(120, 40)) as pilot:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         app.push_screen(Form())
         await wait(pilot, lambda: isinstance(app.focused, Input))
-        form = time.perf_counter() - start
-    return {"form": form}
+        form, form_cpu = time.perf_counter() - start, time.thread_time() - cpu
+    return {"form": form, "cpu:form": form_cpu}
 
 async def kb():
     from kb_tui.app import KBApp
@@ -163,13 +164,15 @@ async def kb():
         out["verdicts"] = time.perf_counter() - start
         await app.workers.wait_for_complete()
         home = app.screen
-        # each screen and form: from the key to its first field holding the cursor
+        # each screen and form: from the key to its first field holding the cursor; cpu: the UI
+        # thread's own CPU time meanwhile (what a quiet machine's wall time approaches)
         for key, name in (("ctrl+n", "new incident"), ("f2", "quick log"), ("f3", "search"),
                           ("f4", "taxonomy"), ("f5", "graph"), ("f6", "review"), ("f9", "new project")):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             await pilot.press(key)
             await wait(pilot, lambda: app.screen is not home and isinstance(app.focused, Input))
             out[name] = time.perf_counter() - t0
+            out["cpu:" + name] = time.thread_time() - c0
             await app.workers.wait_for_complete()
             while app.screen is not home:
                 app.pop_screen()
@@ -237,14 +240,17 @@ def responsiveness(sizes: list[int], reps: int, cache: Path, per_project: int, c
         got = forms(db, reps, compare)
         med = {k: statistics.median(v) for k, v in got.items()}
         floor_ms = med["floor:form"] * 1000
-        print(f"  {n:,} projects ({n * per_project:,} incidents), {reps} rounds:")
-        print(f"    empty Textual app, push a one-input form: {floor_ms:7.1f} ms (floor)")
+        floor_cpu = med["floor:cpu:form"] * 1000
+        print(f"  {n:,} projects ({n * per_project:,} incidents), {reps} rounds, load {os.getloadavg()[0]:.1f}:")
+        print(f"    empty Textual app, push a one-input form: {floor_ms:7.1f} ms (floor; cpu {floor_cpu:.1f})")
         for name in SCREENS:
-            ms = med[f"kb:{name}"] * 1000
-            line = f"    {name + ' (key to cursor in field)':40s} {ms:7.1f} ms  ({ms / floor_ms:5.1f}x floor)"
+            ms, cpu = med[f"kb:{name}"] * 1000, med.get(f"kb:cpu:{name}", float("nan")) * 1000
+            label = name + " (key to cursor in field)"
+            line = f"    {label:40s} {ms:7.1f} ms  ({ms / floor_ms:5.1f}x floor, cpu {cpu:6.1f})"
             if compare:
                 before = med[f"kb@compare:{name}"] * 1000
-                line += f"   before {before:7.1f} ms ({before / floor_ms:5.1f}x)"
+                before_cpu = med.get(f"kb@compare:cpu:{name}", float("nan")) * 1000
+                line += f"   before {before:7.1f} ms ({before / floor_ms:5.1f}x, cpu {before_cpu:6.1f})"
             print(line)
         for key, label in (("rows", "portfolio rows"), ("verdicts", "portfolio verdicts")):
             line = f"    {label + ' from process start:':41s} {med['kb:' + key]:7.3f} s"

@@ -121,3 +121,50 @@ asyncio.run(main())
     verdicts, imported = done.stdout.strip().splitlines()[-2:]
     assert verdicts == "['fraud-review', 'lead-scoring']"
     assert imported == "[]"
+
+
+def test_the_forms_modules_load_without_pydantic() -> None:
+    """ctrl+n, F9, F3 and a project's screen import their module on the key: their lists of choices
+    come from kb.vocab (plain literals), so the key does not wait for pydantic and kb.models
+    (about 0.3 s idle, over a second under load); the service arrives with the form's worker."""
+    code = """
+import sys
+import kb_tui.screens.incident, kb_tui.screens.project_form, kb_tui.screens.search, kb_tui.screens.project
+import kb_tui.screens.quick_log, kb_tui.screens.taxonomy, kb_tui.screens.graph
+print(sorted(m for m in ("pydantic", "kb.models", "kb.service", "sqlite_utils") if m in sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
+
+
+def test_moving_between_fields_does_not_rebuild_the_footer(db_path: Path) -> None:
+    """Textual's Footer mounts its keys again on every focus move, each styled anew, although the
+    keys it shows stay the same; kb's footer keeps its keys until they change (a tab with other keys)."""
+    from textual.widgets._footer import FooterKey
+
+    from kb_tui.screens.incident import IncidentScreen
+
+    _portfolio(db_path)
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+n")
+            await until(pilot, lambda: isinstance(app.screen, IncidentScreen), "the editor")
+            await settle(pilot)
+            screen = app.screen
+            keys = list(screen.query(FooterKey))
+            assert [k.description for k in keys][:3] == ["Tab", "Save", "Chain"]
+            assert app.focused is not None and app.focused.id == "f-project"
+            await pilot.press("tab")
+            await until(pilot, lambda: app.focused is not None and app.focused.id == "f-title", "the title")
+            await settle(pilot)
+            assert list(screen.query(FooterKey)) == keys  # the same widgets: nothing mounted again
+            await pilot.press("alt+right", "alt+right")  # Causes: f9/f10 take ^g/f8's places
+            await until(pilot, lambda: screen.active_tab() == "tab-causes", "the causes tab")
+            await settle(pilot)
+            shown = [k.description for k in screen.query(FooterKey)]
+            assert "Add why" in shown and "Chain" not in shown
+
+    asyncio.run(flow())

@@ -43,9 +43,12 @@ class CompactOnCompose:
 
 def _unmounted(widgets: list[Widget]) -> Iterable[Widget]:
     """The composed widgets and every child given to them before mounting (Horizontal(Label, Input),
-    `with` blocks): Textual keeps those in `_pending_children` until it mounts them."""
+    `with` blocks): Textual keeps those in `_pending_children` until it mounts them, and a
+    TabbedContent its panes in `_tab_content` (missed before: the incident editor's Fields tab was
+    made compact only after mounting, restyling the screen)."""
     stack = list(widgets)
     while stack:
         widget = stack.pop()
         yield widget
         stack.extend(widget._pending_children)
+        stack.extend(getattr(widget, "_tab_content", ()))  # a TabbedContent keeps its panes there

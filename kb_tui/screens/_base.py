@@ -11,7 +11,7 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from kb_tui.components.forms import CompactOnCompose
+from kb_tui.components.opening import StyledOnce
 from kb_tui.messages import Failed
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class WorkerErrors:
         report_failure(self, event.worker.group, event.worker.error)  # type: ignore[arg-type]
 
 
-class KBScreen(CompactOnCompose, WorkerErrors, Screen[None]):
+class KBScreen(StyledOnce, WorkerErrors, Screen[None]):
     """Escape goes back; a Failed message from a worker becomes a toast, never a crash."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -11,10 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from kb_tui.components.forms import CompactOnCompose
+from kb_tui.components.opening import StyledOnce
 
 
-class ConfirmScreen(CompactOnCompose, ModalScreen[str]):
+class ConfirmScreen(StyledOnce, ModalScreen[str]):
     """Dismissed with "save", "discard" or "cancel"."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -49,7 +49,7 @@ class ConfirmScreen(CompactOnCompose, ModalScreen[str]):
         self.dismiss(choice)
 
 
-class AskScreen(CompactOnCompose, ModalScreen[bool]):
+class AskScreen(StyledOnce, ModalScreen[bool]):
     """A question with one action and Cancel; dismissed with True when the action is chosen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

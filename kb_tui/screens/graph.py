@@ -10,9 +10,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from kb_tui.components.cause_tree import CauseTree
+from kb_tui.components.footer import KBFooter
 from kb_tui.messages import GraphLoaded
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
@@ -63,7 +64,7 @@ class GraphScreen(KBScreen):
                     drill: DataTable[Any] = DataTable(id="drill", cursor_type="row")
                     drill.add_column("incident", width=60)
                     yield drill
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def on_mount(self) -> None:
         # typing goes to the incident id field: its placeholder invites it

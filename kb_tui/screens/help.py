@@ -9,8 +9,9 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from kb_tui.components.footer import KBFooter
 from kb_tui.screens._base import KBScreen
 
 TOUR = """\
@@ -36,7 +37,7 @@ class HelpScreen(KBScreen):
         with VerticalScroll():
             yield Static(TOUR, classes="hint")
             yield Static(self._keys_table(), id="help-keys")
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def _keys_table(self) -> Table:
         table = Table(box=None, expand=False, padding=(0, 2))

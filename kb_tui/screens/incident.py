@@ -21,7 +21,6 @@ from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -35,7 +34,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from kb.models import (
+from kb.vocab import (
     DETECTED_BY,
     INCIDENT_KINDS,
     POSTMORTEM_SOURCES,
@@ -47,6 +46,7 @@ from kb.models import (
     Role,
 )
 from kb_tui.components.cause_tree import CauseTree
+from kb_tui.components.footer import KBFooter
 from kb_tui.components.lazy_pane import LazyPane
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
 from kb_tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
@@ -195,7 +195,7 @@ class IncidentScreen(KBScreen):
             yield LazyPane("Timeline", self._timeline_tab, id="tab-timeline")
             yield LazyPane("Links", self._links_tab, id="tab-links")
         yield Static("", id="inc-error", classes="error-line")
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def _modes_tab(self) -> ComposeResult:
         with Horizontal(classes="split"):

@@ -15,12 +15,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from kb.humanize import day, plural, score
 from kb.rules import verdict_rank
 from kb_tui.backend import session
 from kb_tui.components.badges import owner_text, stage_text, verdict_badge
+from kb_tui.components.footer import KBFooter
 from kb_tui.components.sparkline import spark_text
 from kb_tui.messages import PortfolioLoaded, PortfolioUsage, PortfolioVerdicts
 from kb_tui.screens._base import KBScreen
@@ -79,7 +80,7 @@ class PortfolioScreen(KBScreen):
         yield Static("loading…", id="portfolio-counts", classes="counts")
         yield Input(placeholder="filter projects (slug, name, team, owner, stage)…", id="portfolio-filter")
         yield DataTable(id="portfolio-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

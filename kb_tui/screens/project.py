@@ -15,7 +15,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -28,8 +27,9 @@ from textual.widgets import (
 
 from kb.approxdate import shown
 from kb.humanize import day, evidence, number, plural, score, when
-from kb.models import MONITORING_LEVELS, STAGES
+from kb.vocab import MONITORING_LEVELS, STAGES
 from kb_tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
+from kb_tui.components.footer import KBFooter
 from kb_tui.messages import Failed, ProjectLoaded, Saved
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
@@ -122,7 +122,7 @@ class ProjectScreen(KBScreen):
                 flags: DataTable[Any] = DataTable(id="project-flags", cursor_type="row", zebra_stripes=True)
                 flags.add_columns("at", "flag", "env", "action", "change", "actor", "incident")
                 yield flags
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Save belongs to the Edit tab and logging a flag event to the Flags tab."""

@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from kb.models import MONITORING_LEVELS, STAGES
-from kb_tui.components.forms import CompactOnCompose
+from kb.vocab import MONITORING_LEVELS, STAGES
+from kb_tui.components.opening import StyledOnce
 from kb_tui.messages import Failed, Saved
 from kb_tui.screens._base import WorkerErrors
 from kb_tui.workers import kb_worker
@@ -33,7 +33,7 @@ TEXT = (
 )
 
 
-class ProjectFormScreen(CompactOnCompose, WorkerErrors, ModalScreen[str | None]):
+class ProjectFormScreen(StyledOnce, WorkerErrors, ModalScreen[str | None]):
     """Dismissed with the new project's slug, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

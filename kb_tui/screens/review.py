@@ -18,7 +18,6 @@ from textual.message import Message
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -31,6 +30,7 @@ from textual.widgets import (
 from kb.humanize import duration, percent, plural
 from kb.review.render import quiet_line
 from kb_tui.components.badges import stage_text, verdict_badge
+from kb_tui.components.footer import KBFooter
 from kb_tui.messages import Failed, ReviewLoaded, Saved
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
@@ -111,7 +111,7 @@ class ReviewScreen(KBScreen):
                 yield Static("", id="x-status", classes="hint")
                 with Horizontal(classes="buttons"):
                     yield Button("Export", variant="primary", id="x-export")
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def on_mount(self) -> None:
         if self.quarter is None:

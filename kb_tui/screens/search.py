@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from kb.humanize import plural
-from kb.models import INCIDENT_KINDS
+from kb.vocab import INCIDENT_KINDS
+from kb_tui.components.footer import KBFooter
 from kb_tui.messages import Failed, SearchResults
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
@@ -69,7 +70,7 @@ class SearchScreen(KBScreen):
         table.add_column("project", width=18)
         table.add_column("title / snippet")
         yield table
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def on_mount(self) -> None:
         self.query_one("#search-query", Input).focus()

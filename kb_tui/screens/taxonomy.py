@@ -11,10 +11,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from kb.humanize import day, plural
 from kb_tui.components.badges import severity_text
+from kb_tui.components.footer import KBFooter
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
 from kb_tui.messages import ModeIncidents, TaxonomyLoaded
 from kb_tui.screens._base import KBScreen
@@ -51,7 +52,7 @@ class TaxonomyScreen(KBScreen):
                 for label, width in (("id", 10), ("project", 18), ("sev", 3), ("started", 10), ("title", 60)):
                     table.add_column(label, width=width)
                 yield table
-        yield Footer(compact=True)
+        yield KBFooter()
 
     def on_mount(self) -> None:
         # typing goes to the find box; Down moves into the tree
