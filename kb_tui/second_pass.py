@@ -15,6 +15,8 @@ prefetch, so it imports while Textual does; the UI reads its lines as they come:
     python -m kb_tui.second_pass DB [AS_OF]
 
 This module imports neither textual nor kb.service at the top: the child pays only for the scan.
+The verdicts and usage come through the read path (kb.ops.reads.Reader: no pydantic, no sqlite-utils
+and numpy), so they are out before the service is imported for the overdue count.
 """
 
 from __future__ import annotations
@@ -170,14 +172,17 @@ def main(argv: list[str]) -> int:
     if not is_current(path):  # the UI creates, migrates or explains; it asks again afterwards
         _send(sys.stdout, {"stale": True})
         return 0
-    from kb.service import KB
+    from kb.ops.reads import Reader  # the read path: neither pydantic nor sqlite-utils (numpy) to import
 
-    with KB(path) as kb:
-        verdicts = kb.silent_scan(as_of=when)
+    with Reader(path, create=False) as reader:
+        verdicts = reader.silent_scan(as_of=when)  # the same snapshot and detector as KB.silent_scan
         cells = [[v.project, v.verdict, v.score, [s.code for s in v.signals]] for v in verdicts]
         _send(sys.stdout, {"verdicts": cells})
+        usage = {row.slug: _usage(reader.health_series(row.slug)) for row in reader.project_rows()}
+    from kb.service import KB  # the overdue count is the service's alone: imported after the verdicts are out
+
+    with KB(path) as kb:
         overdue = kb.overdue_actions(when)
-        usage = {row.slug: _usage(kb.health_series(row.slug)) for row in kb.project_rows()}
     _send(sys.stdout, {"usage": usage, "overdue": overdue})
     return 0
 
