@@ -320,3 +320,28 @@ def test_json_of_a_trend_over_a_median_of_zero(kb: KB, tmp_path: Path) -> None:
     assert (data["n"], data["tau"], data["p_value"], data["median"]) == (5, -1.0, pytest.approx(1 / 120), 0.0)
     assert data["slope"] == pytest.approx(-0.1) and data["relative_slope"] is None
     assert data["values"] == [0.2, 0.1, 0.0, -0.1, -0.2] and data["ties"] is False
+
+
+def test_kb_silent_prints_a_user_s_text_as_typed(kb: KB, tmp_path: Path) -> None:
+    """An action's title is quoted in the evidence as typed: `:fire:` stays text (rich markup made it
+    an emoji) and an ESC shows as `\\x1b` (never a terminal command)."""
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    make(kb, tmp_path)
+    kb.add_incident(
+        Incident(
+            project="p",
+            title="late",
+            started_at="2026-01-01",
+            detected_at="2026-02-15",
+            detected_by="user-report",
+            actions=[Action(title=":fire: page [bold]\x1bthe owner", owner="ann", due=date(2026, 5, 1))],
+        )
+    )
+    out = CliRunner().invoke(
+        main, ["--db", str(kb.path), "silent", "--as-of", "2026-06-30", "--project", "p"], env={"COLUMNS": "200"}
+    )
+    assert out.exit_code == 0, out.output
+    assert "oldest ':fire: page [bold]\\x1bthe owner' (INC-" in out.output

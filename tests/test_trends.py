@@ -249,6 +249,34 @@ def test_plain_theil_sen_equals_numpys_median_and_scipys_slope(ys: list[float]) 
         assert got == float(stats.theilslopes(ys, np.arange(n)).slope)  # the same float, not merely close
 
 
+def test_median_worked_by_hand() -> None:
+    from kb.silent.trends import median
+
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([4.0, 1.0, 3.0, 2.0]) == 2.5  # the two middle values, halved
+    assert median([0.1, 0.2]) == (0.1 + 0.2) / 2
+    with pytest.raises(ValueError):
+        median([])
+
+
+@given(
+    st.one_of(
+        st.lists(st.integers(-3, 3), min_size=1, max_size=16),  # ints stay ints where statistics keeps them
+        st.lists(st.floats(allow_nan=False), min_size=1, max_size=16),  # infinities, overflow of the halving
+        st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40),
+    )
+)
+def test_median_equals_statistics_median(values: list[float]) -> None:
+    import math
+    import statistics
+
+    from kb.silent.trends import median
+
+    got, expected = median(values), statistics.median(values)
+    assert type(got) is type(expected)
+    assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.integers(4, 14).flatmap(

@@ -423,25 +423,39 @@ def silent(as_of: str | None, project: str | None, fail_on: str | None, config_p
 
 
 def _print_verdicts(verdicts: list[Any]) -> None:
-    from kb.humanize import evidence, number, score
-    from kb.textsafe import markup_escape as escape
+    """Each verdict, its signals' evidence and what was not judged, then the counts.
 
-    out = console()
+    Piped or redirected, the lines are written as rich would write them without importing rich's
+    console (kb.commands.plain); on a terminal rich colours them.
+    """
+    from kb.commands.plain import print_lines
+    from kb.humanize import evidence, number, score
+
+    lines: list[list[tuple[str, str]]] = []
     if not verdicts:
-        out.print("no projects to judge (retired projects are skipped)")
-        return
-    counts = {w: sum(v.verdict == w for v in verdicts) for w in VERDICT_STYLE}
+        lines.append([("", "no projects to judge (retired projects are skipped)")])
     for v in verdicts:
-        style = VERDICT_STYLE[v.verdict]
-        out.print(f"[{style}]{v.verdict:<14}[/] [bold]{escape(v.project)}[/]  score {score(v.score)}")
+        lines.append(
+            [
+                (VERDICT_STYLE[v.verdict], f"{v.verdict:<14}"),
+                ("", " "),
+                ("bold", v.project),
+                ("", f"  score {score(v.score)}"),
+            ]
+        )
         for s in v.signals:
             plain, stats = evidence(s)
-            out.print(f"    [dim]{s.code} (+{number(s.weight)})[/] {escape(plain)}")
+            lines.append([("", "    "), ("dim", f"{s.code} (+{number(s.weight)})"), ("", f" {plain}")])
             if stats:
-                out.print(f"      [dim]{escape(stats)}[/]")
+                lines.append([("", "      "), ("dim", stats)])
         for n in v.notes:
-            out.print(f"    [dim]not judged: {escape(n)}[/]")
-    out.print(f"{counts['silent-failure']} silent-failure, {counts['watch']} watch, {counts['healthy']} healthy")
+            lines.append([("", "    "), ("dim", f"not judged: {n}")])
+    if verdicts:
+        counts = {w: sum(v.verdict == w for v in verdicts) for w in VERDICT_STYLE}
+        lines.append(
+            [("", f"{counts['silent-failure']} silent-failure, {counts['watch']} watch, {counts['healthy']} healthy")]
+        )
+    print_lines(lines)
 
 
 # --- log-shutdown ------------------------------------------------------------------------------
