@@ -239,11 +239,14 @@ def test_the_reader_creates_a_missing_database(tmp_path: Path) -> None:
 # --- kb silent: the read path, with statistics only when a series needs them ------------------------
 
 # nor what the verdicts and their printing do not need: rich's console and markup (the lines are
-# written as rich would write them, kb.commands.plain), the taxonomy's YAML, templates, graphs
+# written as rich would write them, kb.commands.plain), statistics (kb.silent.trends.median),
+# importlib.resources (the defaults are read beside kb.silent.config), YAML, templates, graphs
 SILENT_MAY_NOT_IMPORT = (
     *HEAVY,
     "rich.console",
     "rich.markup",
+    "statistics",
+    "importlib.resources",
     "yaml",
     "jinja2",
     "networkx",
@@ -266,9 +269,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["silent", "--as-of", "2026-09-30", "--project", "contract-summariser", "--json"],
     ],
 )
-def test_kb_silent_on_the_seed_portfolio_imports_only_what_it_uses(
-    seeded: Path, args: list[str]
-) -> None:
+def test_kb_silent_on_the_seed_portfolio_imports_only_what_it_uses(seeded: Path, args: list[str]) -> None:
     loaded, printed = _run_fresh(["--db", str(seeded), *args], SILENT_MAY_NOT_IMPORT)
     assert "Mann-Kendall" in printed  # the scan did test the seed's series (and some trends fired)
     assert loaded == []

@@ -28,9 +28,9 @@ scipy's), so `kb silent` on a few dozen projects never waits for numpy to load.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
