@@ -119,9 +119,11 @@ def pick_params(db: Path) -> dict[str, str]:
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall time, exit status and peak resident KiB of one child process."""
+    """Wall time, exit status and peak resident KiB of one child process, run in the checkout its
+    PYTHONPATH names (`python -m` puts the working directory first on sys.path)."""
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    cwd = env.get("PYTHONPATH") or ROOT
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - t
