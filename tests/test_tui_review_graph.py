@@ -128,6 +128,10 @@ def test_graph_shows_the_chain_and_the_root_causes(db_path: Path) -> None:
             await until(pilot, lambda: roots.row_count > 0, "the root-cause ranking")
             first = str(roots.coordinate_to_cell_key((0, 0)).row_key.value)
             assert first == "org.unclear-ownership"  # the only root of the only incident
+            # one incident of severity 2 weighs 6 - 2 = 4, the whole of the ranking
+            title = str(app.screen.query_one("#graph-title", Static).render())
+            assert ": 1 incident, total weight 4" in title and "1 incidents" not in title, title
+            assert list(roots.get_row_at(0)[1:]) == [1, "4", "100%"]
             drill = app.screen.query_one("#drill", DataTable)
             assert [str(drill.get_row_at(i)[0]) for i in range(drill.row_count)] == ["INC-0001"]
 

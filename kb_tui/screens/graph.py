@@ -116,15 +116,20 @@ class GraphScreen(KBScreen):
         report = self.report = message.root_causes
         if report is None:
             return
-        title.update(f"{report.window.label}: {report.total_incidents} incidents, total weight {report.total_weight:g}")
+        from kb.humanize import number, percent, plural
+
+        title.update(
+            f"{report.window.label}: {plural(report.total_incidents, 'incident')}, "
+            f"total weight {number(report.total_weight)}"
+        )
         roots: DataTable[Any] = self.query_one("#root-causes", DataTable)
         roots.clear()
         for item in report.items:
             roots.add_row(
                 Text.assemble((item.code, "bold"), f"\n{item.name}"),
                 item.incidents,
-                f"{item.weight:g}",
-                f"{item.share:.0%}",
+                number(item.weight),
+                percent(item.share),
                 key=item.code,
                 height=2,
             )
@@ -132,7 +137,7 @@ class GraphScreen(KBScreen):
         keys.clear()
         for k in message.keystones or []:
             keys.add_row(
-                Text.assemble((k.code, "bold"), f"\n{k.name}"), f"{k.score:.2f}", k.incidents, key=k.code, height=2
+                Text.assemble((k.code, "bold"), f"\n{k.name}"), number(k.score), k.incidents, key=k.code, height=2
             )
         if report.items:
             self._drill(report.items[0].code)

@@ -350,6 +350,9 @@ class IncidentScreen(KBScreen):
         for name in FLAG_FIELDS:
             default = {"environment": "production", "from": "on", "to": "off"}.get(name, "")
             self.query_one(f"#f-flag-{name}", Input).value = str(flag.get(name) or default) if flag else default
+        flag_at = str(flag.get("at") or "")  # to the minute like the other times, the stored precision kept
+        self.stored_times["flag-at"] = (_minute(flag_at), flag_at)
+        self.query_one("#f-flag-at", Input).value = _minute(flag_at)
         self.query_one("#f-summary", TextArea).text = data.get("summary") or ""
         self.query_one("#f-made_public_at", Input).value = data.get("made_public_at") or ""
         self.query_one("#f-postmortem_link", Input).value = data.get("postmortem_link") or ""
