@@ -13,7 +13,12 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from kb.graph.results import Chain, Keystone, RootCauseReport, WhySuggestion
-    from kb.review.model import Review
+    from kb.models import Incident, Project
+    from kb.review.model import Decision, Review
+    from kb.silent.detector import Verdict
+    from kb.silent.events import FlagEvent
+    from kb.silent.health import HealthPoint
+    from kb.service import IncidentRow  # the rows KB.incident_rows answers with
     from kb_tui.second_pass import VerdictCell
 
 
@@ -42,17 +47,20 @@ class PortfolioUsage(Message):
 
 @dataclass
 class ProjectLoaded(Message):
-    project: Any
-    incidents: list[Any]
-    verdict: Any | None
+    """A project with its incidents, verdict, health series and flag events (each with whether a
+    logged quiet shutdown matches it)."""
+
+    project: Project
+    incidents: list[IncidentRow]
+    verdict: Verdict | None
     verdict_note: str
-    health: list[Any] | None
-    flags: list[Any] | None
+    health: list[HealthPoint] | None
+    flags: list[tuple[FlagEvent, bool]] | None
 
 
 @dataclass
 class IncidentLoaded(Message):
-    incident: Any
+    incident: Incident | None  # None: a new incident
     projects: list[str]
 
 
@@ -66,7 +74,7 @@ class Saved(Message):
     """A write went through; `what` is the id or slug stored."""
 
     what: str
-    model: Any = None
+    model: Project | Incident | Decision | Review | None = None
 
 
 @dataclass

@@ -143,7 +143,11 @@ class QuickLogScreen(StyledOnce, WorkerErrors, ModalScreen[str | None]):
         self.post_message(Saved(incident.id or "", incident))
 
     def on_saved(self, message: Saved) -> None:
-        self.app.notify(f"Logged {message.what}: {message.model.title}", title="Quiet shutdown")
+        from kb.models import Incident  # loaded already: the worker that saved it imported the service
+
+        logged = message.model
+        title = f": {logged.title}" if isinstance(logged, Incident) else ""
+        self.app.notify(f"Logged {message.what}{title}", title="Quiet shutdown")
         self.dismiss(message.what)
         if self._after_save is not None:
             self.app.call_later(self._after_save)
