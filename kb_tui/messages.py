@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from kb.graph.results import Chain, Keystone, RootCauseReport, WhySuggestion
     from kb.models import Incident, Project
     from kb.review.model import Decision, Review
+    from kb.service import IncidentRow  # the rows KB.incident_rows answers with
     from kb.silent.detector import Verdict
     from kb.silent.events import FlagEvent
     from kb.silent.health import HealthPoint
-    from kb.service import IncidentRow  # the rows KB.incident_rows answers with
     from kb_tui.second_pass import VerdictCell
 
 
