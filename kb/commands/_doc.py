@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from kb.commands._table import Cell, Styled, print_table
+from kb.commands._table import Cell, Styled, one_line, print_table
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -67,9 +67,7 @@ def line(*parts: Part) -> Line:
 
 
 def _text(parts: Sequence[Part]) -> str:
-    from kb.textsafe import printable
-
-    return printable("".join(p if isinstance(p, str) else p[0] for p in parts))
+    return "".join(p if isinstance(p, str) else p[0] for p in parts)
 
 
 def _cell_text(cell: Cell) -> str:
@@ -106,7 +104,9 @@ def renderables(doc: Doc) -> list[RenderableType]:
 
 
 def plain(doc: Doc) -> str:
-    """The plain-text form of `doc` (what a pipe gets)."""
+    """The plain-text form of `doc` (what a pipe gets), made printable once, as a whole."""
+    from kb.textsafe import printable
+
     out: list[str] = []
     if doc.title is not None:
         out.append(_text(doc.title.parts))
@@ -116,27 +116,21 @@ def plain(doc: Doc) -> str:
         if isinstance(block, Line):
             out.append(_text(block.parts))
         elif isinstance(block, Fields):
-            out.extend(f"{name}\t{_one_line(_cell_text(value))}" for name, value in block.rows)
+            out.extend(f"{name}\t{one_line(value)}" for name, value in block.rows)
         elif isinstance(block, Grid):
             if block.title:
                 out.append(block.title)
             out.append("\t".join(block.headers))
-            out.extend("\t".join(_one_line(_cell_text(c)) for c in row) for row in block.rows)
+            out.extend("\t".join(one_line(c) for c in row) for row in block.rows)
         else:
             out.append(_text(block.root.parts))
             _plain_nodes(block.nodes, 1, out)
-    return "".join(f"{x}\n" for x in out)
-
-
-def _one_line(text: str) -> str:
-    from kb.textsafe import printable
-
-    return printable(" ".join(text.replace("\t", " ").split("\n")))
+    return printable("".join(f"{x}\n" for x in out))
 
 
 def _plain_nodes(nodes: Sequence[Node], depth: int, out: list[str]) -> None:
     for node in nodes:
-        out.append("  " * depth + _one_line(_text(node.line.parts)))
+        out.append("  " * depth + one_line(_text(node.line.parts)))
         _plain_nodes(node.children, depth + 1, out)
 
 
@@ -157,6 +151,8 @@ def _rich_cell(cell: Cell) -> Any:
 def _rich(block: Block) -> RenderableType:
     from rich.table import Column, Table
 
+    from kb.textsafe import printable
+
     if isinstance(block, Line):
         return _rich_text(block.parts)  # type: ignore[no-any-return]
     if isinstance(block, Fields):
@@ -171,7 +167,8 @@ def _rich(block: Block) -> RenderableType:
         columns = []
         for n, header in enumerate(block.headers):
             if header in whole:
-                width = max(len(header), *(len(_cell_text(r[n])) for r in block.rows)) if block.rows else len(header)
+                shown = (len(printable(one_line(r[n]))) for r in block.rows)
+                width = max(len(header), *shown) if block.rows else len(header)
                 columns.append(Column(header, no_wrap=True, min_width=width))
             else:
                 columns.append(Column(header, overflow="fold"))

@@ -9,12 +9,9 @@ is written without importing rich (about a third of a read command's start-up).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import click
-
-if TYPE_CHECKING:
-    from rich.text import Text
 
 
 class Styled(NamedTuple):
@@ -34,53 +31,22 @@ def styled(text: str, style: str = "") -> Styled:
 Cell = str | Styled
 
 
-def _plain(cell: Cell) -> str:
-    """A cell on one line of its own: tabs and newlines as spaces (made printable with the whole table)."""
+def one_line(cell: Cell) -> str:
+    """A cell on one line of its own: tabs and newlines as spaces (made printable with the whole output)."""
     text = cell if isinstance(cell, str) else cell.plain
     return text.replace("\t", " ").replace("\n", " ")
-
-
-def _cell(cell: Cell) -> Text:
-    """A cell as rich Text: never read as markup, control characters made visible."""
-    from rich.text import Text
-
-    from kb.textsafe import printable
-
-    if isinstance(cell, str):
-        return Text(printable(cell))
-    return Text.assemble(*((printable(text), style) for text, style in cell.parts))
 
 
 def print_table(
     headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, keys: Iterable[str] = (), empty: str = ""
 ) -> None:
-    """Print `rows` under `headers`; `keys` names the columns that must stay whole."""
-    from kb.commands._common import console, plain_output
+    """Print `rows` under `headers`; `keys` names the columns that must stay whole (a kb.commands._doc
+    table, drawn by rich on a terminal and tab-separated otherwise)."""
+    from kb.commands._doc import Doc, Grid, emit
 
     rows = [list(r) for r in rows]
     if not rows:
         if empty:
             click.echo(empty)
         return
-    out = None if plain_output() else console()
-    if out is None or not out.is_terminal:
-        from kb.textsafe import printable
-
-        click.echo(printable("\n".join(["\t".join(headers), *("\t".join(_plain(c) for c in row) for row in rows)])))
-        return
-    from rich.table import Column, Table
-
-    from kb.textsafe import printable
-
-    whole = set(keys)
-    columns = []
-    for n, header in enumerate(headers):
-        if header in whole:
-            width = max(len(header), *(len(printable(_plain(r[n]))) for r in rows))
-            columns.append(Column(header, no_wrap=True, min_width=width))
-        else:
-            columns.append(Column(header, overflow="fold"))
-    table = Table(*columns, box=None)
-    for row in rows:
-        table.add_row(*(_cell(c) for c in row))
-    out.print(table)
+    emit(Doc(None, [Grid(headers, rows, keys=tuple(keys))]))
