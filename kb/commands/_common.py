@@ -105,15 +105,12 @@ def emit_json(data: Any) -> None:
 
 
 def plain_output() -> bool:
-    """True when stdout is surely not a terminal, decided without importing rich (about 0.1 s of a
-    read command's start-up): not a tty, and neither TTY_COMPATIBLE nor FORCE_COLOR asks rich to draw
-    for one. Otherwise `console().is_terminal` decides, by rich's own rules."""
-    if os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ:
-        return False
-    try:
-        return not sys.stdout.isatty()
-    except ValueError:  # closed
-        return True
+    """True when stdout is surely not a terminal by rich's own rules (kb.commands.plain.rich_is_terminal),
+    decided without importing rich (about 0.1 s of a read command's start-up); where that cannot
+    tell, `console().is_terminal` decides."""
+    from kb.commands.plain import rich_is_terminal
+
+    return rich_is_terminal(sys.stdout, os.environ) is False
 
 
 def console() -> Any:

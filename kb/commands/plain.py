@@ -33,7 +33,7 @@ _WORD = re.compile(r"\s*\S+\s*")  # a word and the space after it (rich._wrap's)
 def _std_fd(stream: Any, default: int) -> int:
     try:
         return int(stream.fileno())
-    except Exception:  # as rich: a replaced or closed standard stream
+    except (AttributeError, TypeError, ValueError, OSError):  # a replaced, closed or detached standard stream
         return default
 
 
