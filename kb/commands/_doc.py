@@ -75,11 +75,24 @@ def _cell_text(cell: Cell) -> str:
 
 
 def emit(doc: Doc) -> None:
-    """Draw `doc` on stdout: rich on a terminal, plain text otherwise."""
-    from kb.commands._common import console, plain_output
+    """Draw `doc` on stdout: plain text in a pipe; at a terminal kb.commands._ansi draws what rich would,
+    and rich itself where that renderer does not model the document or terminal (or KB_RENDERER=rich)."""
+    import os
+    import sys
 
-    out = None if plain_output() else console()
-    if out is None or not out.is_terminal:
+    from kb.commands._common import console, plain_output
+    from kb.commands.plain import rich_is_terminal
+
+    if plain_output():
+        click.echo(plain(doc), nl=False)
+        return
+    if rich_is_terminal(sys.stdout, os.environ) and os.environ.get("KB_RENDERER") != "rich":
+        from kb.commands import _ansi
+
+        if _ansi.write(doc):
+            return
+    out = console()
+    if not out.is_terminal:
         click.echo(plain(doc), nl=False)
         return
     for renderable in renderables(doc):

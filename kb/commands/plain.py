@@ -150,13 +150,21 @@ class PlainWriter:
 
 
 def print_lines(lines: Sequence[Sequence[Part]]) -> None:
-    """Each line to stdout: plain where rich would write it plain, else through rich's Console."""
+    """Each line to stdout: plain where rich would write it plain, at a terminal as rich draws it
+    (kb.commands._ansi), and through rich's Console where neither models the line or the terminal."""
     stream = sys.stdout
     if rich_is_terminal(stream, os.environ) is False:
         writer = PlainWriter(stream, rich_width(os.environ))
         for parts in lines:
             writer.line(parts)
         return
+    if os.environ.get("KB_RENDERER") != "rich":
+        from kb.commands import _ansi
+        from kb.commands._doc import Doc, Line
+
+        # at a terminal: drawn as rich draws it, without importing rich's console (kb.commands._ansi)
+        if _ansi.write(Doc(None, [Line(tuple((text, style) for style, text in parts)) for parts in lines])):
+            return
     from rich.console import Console
 
     out = Console(highlight=False, soft_wrap=False)
