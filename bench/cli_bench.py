@@ -154,7 +154,7 @@ def measure(
     """Medians of `reps` interleaved runs of each command and its floor (and of the same command
     from the checkout `before`, when given, in the same rounds).
 
-    `terminal`: kb draws as for a terminal (TTY_COMPATIBLE=1: rich's panels and tables, the form a
+    `terminal`: kb draws as for a terminal (TTY_COMPATIBLE=1: panels, tables and colours, the form a
     person at a terminal sees) although its output is a pipe; by default it writes what a pipe gets.
 
     kb's modules are compiled to bytecode first, as installing a wheel does (a checkout run with
