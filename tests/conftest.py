@@ -48,6 +48,15 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("KB_RAISE_INTERNAL", "1")
 
 
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database holding the packaged seed portfolio, built once per module for tests that only read it."""
+    db = tmp_path_factory.mktemp("seeded") / "kb.sqlite"
+    with KB(db, "tester") as handle:
+        handle.seed()
+    return db
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "kb.sqlite"

@@ -133,16 +133,6 @@ COMMANDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kb.service import KB
-
-    db = tmp_path_factory.mktemp("ansi") / "kb.sqlite"
-    with KB(db, "tester") as kb:
-        kb.seed()
-    return db
-
-
 @pytest.mark.parametrize("width", [72, 160])
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_a_read_command_at_a_terminal_prints_what_rich_printed(seeded: Path, command: list[str], width: int) -> None:

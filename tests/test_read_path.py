@@ -255,14 +255,6 @@ SILENT_MAY_NOT_IMPORT = (
 )
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("seeded") / "kb.sqlite"
-    with KB(db, "tester") as kb:
-        kb.seed()
-    return db
-
-
 @pytest.mark.parametrize(
     "args",
     [

@@ -392,7 +392,7 @@ def _lines(text: Text, width: int) -> list[Row]:
 
 
 def _block(block: Block, width: int) -> list[Row]:
-    from kb.commands._doc import Fields, Grid, Line
+    from kb.commands._doc import Fields, Grid, Line, key_widths
 
     if isinstance(block, Line):
         return _lines(Text.of(block.parts), width)
@@ -401,17 +401,10 @@ def _block(block: Block, width: int) -> list[Row]:
         rows = [[Text(_literal(name)), Text.of(_cell_parts(value))] for name, value in block.rows]
         return table(columns, False, rows, width)
     if isinstance(block, Grid):
-        from kb.commands._table import one_line
-
-        whole = set(block.keys)
-        columns = []
-        for n, header in enumerate(block.headers):
-            if header in whole:
-                shown = (len(printable(one_line(r[n]))) for r in block.rows)
-                key_width = max(len(header), *shown) if block.rows else len(header)
-                columns.append(Column(_literal(header), NULL, True, key_width, (1, 1)))
-            else:
-                columns.append(Column(_literal(header), NULL, False, None, (1, 1), fold=True))
+        columns = [
+            Column(_literal(header), NULL, key is not None, key, (1, 1), fold=key is None)
+            for header, key in zip(block.headers, key_widths(block), strict=True)
+        ]
         lines = table(columns, True, [[Text.of(_cell_parts(c)) for c in row] for row in block.rows], width)
         if block.title:
             table_width = _cells(_plain(lines[0]))

@@ -116,6 +116,18 @@ def renderables(doc: Doc) -> list[RenderableType]:
     return [Panel(Group(*spaced), title=_rich_text(doc.title.parts), title_align="left")]
 
 
+def key_widths(grid: Grid) -> list[int | None]:
+    """Each key column's width, as wide as its header and its longest value (shown whole, never wrapped
+    or cut); None for the other columns, which wrap."""
+    from kb.textsafe import printable
+
+    whole = set(grid.keys)
+    return [
+        max([len(header), *(len(printable(one_line(r[n]))) for r in grid.rows)]) if header in whole else None
+        for n, header in enumerate(grid.headers)
+    ]
+
+
 def plain(doc: Doc) -> str:
     """The plain-text form of `doc` (what a pipe gets), made printable once, as a whole."""
     from kb.textsafe import printable
@@ -164,8 +176,6 @@ def _rich_cell(cell: Cell) -> Any:
 def _rich(block: Block) -> RenderableType:
     from rich.table import Column, Table
 
-    from kb.textsafe import printable
-
     if isinstance(block, Line):
         return _rich_text(block.parts)  # type: ignore[no-any-return]
     if isinstance(block, Fields):
@@ -176,15 +186,10 @@ def _rich(block: Block) -> RenderableType:
             grid.add_row(name, _rich_cell(value))
         return grid
     if isinstance(block, Grid):
-        whole = set(block.keys)
-        columns = []
-        for n, header in enumerate(block.headers):
-            if header in whole:
-                shown = (len(printable(one_line(r[n]))) for r in block.rows)
-                width = max(len(header), *shown) if block.rows else len(header)
-                columns.append(Column(header, no_wrap=True, min_width=width))
-            else:
-                columns.append(Column(header, overflow="fold"))
+        columns = [
+            Column(header, overflow="fold") if width is None else Column(header, no_wrap=True, min_width=width)
+            for header, width in zip(block.headers, key_widths(block), strict=True)
+        ]
         table = Table(*columns, box=None, title=block.title or None, title_justify="left")
         for row in block.rows:
             table.add_row(*(_rich_cell(c) for c in row))
