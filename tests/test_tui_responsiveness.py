@@ -124,13 +124,13 @@ asyncio.run(main())
 
 
 def test_the_forms_modules_load_without_pydantic() -> None:
-    """ctrl+n, F9, F3 and a project's screen import their module on the key: their lists of choices
+    """ctrl+n, F9, F3 to F6 and a project's screen import their module on the key: their lists of choices
     come from kb.vocab (plain literals), so the key does not wait for pydantic and kb.models
     (about 0.3 s idle, over a second under load); the service arrives with the form's worker."""
     code = """
 import sys
 import kb_tui.screens.incident, kb_tui.screens.project_form, kb_tui.screens.search, kb_tui.screens.project
-import kb_tui.screens.quick_log, kb_tui.screens.taxonomy, kb_tui.screens.graph
+import kb_tui.screens.quick_log, kb_tui.screens.taxonomy, kb_tui.screens.graph, kb_tui.screens.review
 print(sorted(m for m in ("pydantic", "kb.models", "kb.service", "sqlite_utils") if m in sys.modules))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -168,3 +168,66 @@ def test_moving_between_fields_does_not_rebuild_the_footer(db_path: Path) -> Non
             assert "Add why" in shown and "Chain" not in shown
 
     asyncio.run(flow())
+
+
+def test_a_resize_that_keeps_the_columns_keeps_the_rows(db_path: Path) -> None:
+    """The portfolio's first Resize comes once its rows are drawn, at the size they were drawn for:
+    rebuilding them then doubled the first frame's table work. The rows are rebuilt only when the
+    terminal's width changes the columns (at 80 columns the last-incident date goes: 3 + 14 + 12 +
+    12 + 10 for the slug, stage, verdict and counts leave 29 columns, room for the owner's 8 + 2
+    and the usage's 6 + 2, not for the date's 10 + 2)."""
+    _portfolio(db_path)
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            assert isinstance(home, PortfolioScreen)
+            await until(pilot, lambda: home.verdicts is not None and not home.enriching, "the verdicts")
+            await settle(pilot)
+            table = home.query_one(DataTable)
+            keys = list(table.rows)
+            await pilot.resize_terminal(150, 40)  # the owner column already has all the room it takes
+            await settle(pilot)
+            assert "Last inc." in [c.label.plain for c in table.columns.values()]
+            assert all(a is b for a, b in zip(list(table.rows), keys, strict=True))  # not added again
+            await pilot.resize_terminal(80, 24)
+            await settle(pilot)
+            assert [c.label.plain for c in table.columns.values()] == [
+                "Project",
+                "Stage",
+                "Owner",
+                "Verdict ▼",
+                "Open/all",
+                "Usage",
+            ]
+            assert [k.value for k in table.rows] == ["fraud-review", "lead-scoring"]
+            assert not any(a is b for a, b in zip(list(table.rows), keys, strict=True))
+
+    asyncio.run(flow())
+
+
+def test_the_first_app_keeps_the_collector_off_what_was_imported(db_path: Path) -> None:
+    """Everything imported before the first KBApp is made goes to the permanent generation (no
+    collection walks it again), once per process: a second app must not freeze the first one's garbage."""
+    _portfolio(db_path)
+    code = """
+import gc, sys
+from kb_tui import second_pass
+from kb_tui.app import KBApp
+before = gc.get_freeze_count()
+KBApp(sys.argv[1])
+first = gc.get_freeze_count()
+garbage = [[] for _ in range(1000)]
+for a, b in zip(garbage, garbage[1:]):
+    a.append(b); b.append(a)
+KBApp(sys.argv[1])
+second = gc.get_freeze_count()
+second_pass.stop_all()
+print(before, first > 10_000, second == first)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.split() == ["0", "True", "True"]

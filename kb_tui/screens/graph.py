@@ -69,7 +69,8 @@ class GraphScreen(KBScreen):
     def on_mount(self) -> None:
         # typing goes to the incident id field: its placeholder invites it
         self.query_one("#graph-target", Input).focus()
-        self.load(self.incident_id, None)
+        # after the first paint ("loading…" until then): the worker's thread would hold the GIL meanwhile
+        self.call_after_refresh(self.load, self.incident_id, None)
 
     @on(Input.Submitted, "#graph-target")
     def _target(self, event: Input.Submitted) -> None:

@@ -74,6 +74,7 @@ class PortfolioScreen(KBScreen):
         self.matching: list[Any] = []
         self.shown = 0
         self._filter_timer: Any = None
+        self._drawn_widths: dict[str, int] = {}  # the columns the table was last drawn with
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -208,7 +209,7 @@ class PortfolioScreen(KBScreen):
 
     def _columns(self, table: DataTable[Any]) -> None:
         """Fit the columns to the terminal (see _widths)."""
-        widths = self._widths()
+        widths = self._drawn_widths = self._widths()
         for key, label, _ in COLUMNS:
             if key not in widths:
                 continue
@@ -347,7 +348,9 @@ class PortfolioScreen(KBScreen):
         self.refresh_table()
 
     def on_resize(self) -> None:
-        if self.loaded:
+        """Redraw only when the columns change: the first Resize comes once the rows are drawn, at
+        the size they were drawn for, and rebuilding them then doubled the first frame's table work."""
+        if self.loaded and self._widths() != self._drawn_widths:
             self.refresh_table()
 
     def on_screen_resume(self) -> None:

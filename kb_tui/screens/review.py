@@ -28,7 +28,6 @@ from textual.widgets import (
 )
 
 from kb.humanize import duration, percent, plural
-from kb.review.render import quiet_line
 from kb_tui.components.badges import stage_text, verdict_badge
 from kb_tui.components.footer import KBFooter
 from kb_tui.messages import Failed, ReviewLoaded, Saved
@@ -120,7 +119,9 @@ class ReviewScreen(KBScreen):
             self.quarter = quarter_of(self.kb_app.today()).previous().label
         self.query_one("#r-quarter", Input).value = self.quarter
         self.query_one("#r-quarter", Input).focus()
-        self.load(self.quarter)
+        self._computing(self.quarter)
+        # after the first paint: the worker's thread would hold the GIL while the screen is drawn
+        self.call_after_refresh(self.load, self.quarter)
         if self.start is not None:
             action, args = self.start
             self.do(action, *args)
@@ -154,8 +155,11 @@ class ReviewScreen(KBScreen):
 
     def load(self, quarter: str) -> None:
         """Say what is being computed (it takes seconds at 2,000 projects), then compute it off the UI thread."""
-        self.query_one("#review-state", Static).update(Text(f"computing the review of {quarter}…", style="italic"))
+        self._computing(quarter)
         self._load(quarter)
+
+    def _computing(self, quarter: str) -> None:
+        self.query_one("#review-state", Static).update(Text(f"computing the review of {quarter}…", style="italic"))
 
     @kb_worker("review-load")
     def _load(self, kb: KB, quarter: str) -> None:
@@ -192,6 +196,8 @@ class ReviewScreen(KBScreen):
             self.query_one("#x-path", Input).value = f"review-{r.quarter}.md"
 
     def _summary(self, r: Any) -> Text:
+        from kb.review.render import quiet_line  # with the review's models (pydantic): not on F6 itself
+
         s = r.summary
         text = Text()
         text.append(f"Review of {r.quarter}\n", style="bold")

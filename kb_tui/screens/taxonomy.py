@@ -57,7 +57,8 @@ class TaxonomyScreen(KBScreen):
     def on_mount(self) -> None:
         # typing goes to the find box; Down moves into the tree
         self.query_one(".picker-search", Input).focus()
-        self.load()
+        # after the first paint: the worker's thread would hold the GIL while the screen is drawn
+        self.call_after_refresh(self.load)
 
     @kb_worker("taxonomy-load")
     def load(self, kb: KB) -> None:
