@@ -10,7 +10,6 @@ another core, so it never holds this process's GIL while Textual starts or a key
 
 from __future__ import annotations
 
-import gc
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,30 +18,12 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kb_tui.commands import KBCommands
+from kb_tui.frozen import freeze_once
 from kb_tui.second_pass import start_portfolio
 
 DARK, LIGHT = "textual-dark", "textual-light"
 # F3 search, F4 taxonomy, F5 graph, F6 review, F7 home: one footer entry, `f3 f4 f5 f6 f7 screens`
 SCREENS = Binding.Group("screens")
-
-
-_imports_frozen = False
-
-
-def freeze_imports() -> None:
-    """Keep Python's cyclic garbage collector off everything imported so far, once per process.
-
-    Textual, rich and kb make tens of thousands of long-lived objects (classes, functions, module
-    dicts), none of them garbage. Each collection of the oldest generation walked them all: one came
-    due while the first frame was drawn (about a quarter of a second on this machine, where the empty
-    Textual app, with far fewer objects, never reached one). `gc.freeze` moves them to the permanent
-    generation; what is made later is collected as before. Once only, so that a process making many
-    apps (the tests) does not freeze one app's garbage for the next.
-    """
-    global _imports_frozen
-    if not _imports_frozen:
-        _imports_frozen = True
-        gc.freeze()
 
 
 class KBApp(App[None]):
@@ -81,7 +62,7 @@ class KBApp(App[None]):
         keymap: dict[str, str] | None = None,
         cursor_blink: bool | None = None,
     ) -> None:
-        freeze_imports()
+        freeze_once("ui")  # Textual and the app's modules (kb_tui.frozen)
         super().__init__()
         self.db_path = Path(db_path) if db_path is not None else None
         self.actor = actor

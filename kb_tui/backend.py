@@ -20,7 +20,9 @@ T = TypeVar("T")
 @contextmanager
 def session(path: Path | None, actor: str | None = None) -> Iterator[KB]:
     from kb.service import KB
+    from kb_tui.frozen import freeze_once
 
+    freeze_once("service")  # pydantic, sqlite-utils, numpy: imported by the first worker (kb_tui.frozen)
     kb = KB(path, actor)
     try:
         yield kb

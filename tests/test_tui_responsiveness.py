@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from kb.models import Incident, Project
 from kb.service import KB
@@ -231,3 +231,50 @@ print(before, first > 10_000, second == first)
         [sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.split() == ["0", "True", "True"]
+
+
+def test_the_portfolio_draws_the_rows_it_shows_first_and_the_rest_of_the_page_after(db_path: Path) -> None:
+    """DataTable measures every cell of each row it is given before it draws any: the portfolio gives
+    it the rows the terminal can show (24 at 24 lines), then the rest of the page once that frame is
+    painted, so the first frame does not wait for 200 rows (kb_tui.screens.portfolio.PAGE)."""
+    with KB(db_path, "tester") as kb:
+        for n in range(40):
+            kb.add_project(Project(slug=f"model-{n:02d}", stage="production", owner="ana", team="risk"))
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        async with app.run_test(size=(120, 24)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            assert isinstance(home, PortfolioScreen)
+            table = home.query_one(DataTable)
+            await until(pilot, lambda: table.row_count == 40, "the whole page")
+            home.sort_key = "slug"
+            home.refresh_table()
+            assert [k.value for k in table.rows] == [f"model-{n:02d}" for n in range(24)]
+            await settle(pilot)
+            assert [k.value for k in table.rows] == [f"model-{n:02d}" for n in range(40)]
+            assert "listed" not in str(home.query_one("#portfolio-counts", Static).render())
+
+    asyncio.run(flow())
+
+
+def test_the_first_session_keeps_the_collector_off_the_service_it_imported(db_path: Path) -> None:
+    """The first worker's session imports the service (pydantic, sqlite-utils, numpy); what exists then
+    goes to the permanent generation too, once: later sessions freeze nothing more."""
+    _portfolio(db_path)
+    code = """
+import gc, sys
+from kb_tui.backend import session
+before = gc.get_freeze_count()
+with session(sys.argv[1]) as kb:
+    slugs = [p.slug for p in kb.project_rows()]
+first = gc.get_freeze_count()
+with session(sys.argv[1]) as kb:
+    pass
+print(before, first > before + 10_000, gc.get_freeze_count() == first, *slugs)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.split() == ["0", "True", "True", "fraud-review", "lead-scoring"]

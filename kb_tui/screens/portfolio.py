@@ -72,7 +72,9 @@ class PortfolioScreen(KBScreen):
         self.reads = 0  # times the rows were read (and the second pass started)
         self._child: Any = None  # the second pass's process (kb_tui.second_pass), while it runs
         self.matching: list[Any] = []
-        self.shown = 0
+        self.shown = 0  # rows added to the table
+        self.listed = 0  # rows it lists once the page is filled in (the counts line says so)
+        self._drawn = 0  # times the table was redrawn: a page filled in later belongs to one
         self._filter_timer: Any = None
         self._drawn_widths: dict[str, int] = {}  # the columns the table was last drawn with
 
@@ -224,16 +226,29 @@ class PortfolioScreen(KBScreen):
         table.clear(columns=True)
         self._columns(table)
         rows = self.matching = self.visible_rows()
-        self.shown = 0
-        self._add_page(table)
-        if keep is not None and keep in {r.slug for r in rows[: self.shown]}:
-            table.move_cursor(row=table.get_row_index(keep))
+        self.shown, self.listed = 0, min(len(rows), PAGE)
+        self._drawn += 1
+        at = next((i for i, r in enumerate(rows[: self.listed]) if r.slug == keep), None)
+        # the rows the terminal can show now, the rest of the page once this frame is painted:
+        # DataTable measures every cell of each row it is given before it draws any
+        self._add_rows(table, max(self.app.size.height, 0 if at is None else at + 1))
+        if self.shown < self.listed:
+            self.call_after_refresh(self._fill, self._drawn)
+        if at is not None:
+            table.move_cursor(row=at)
         self.query_one("#portfolio-counts", Static).update(self.counts_line(len(rows)))
 
-    def _add_page(self, table: DataTable[Any]) -> None:
-        """Add the next PAGE matching rows: a 2,000-project portfolio never rebuilds 2,000 rows per key."""
+    def _fill(self, drawn: int) -> None:
+        """The rest of the page, unless the table was redrawn meanwhile."""
+        if drawn == self._drawn:
+            self._add_rows(self.query_one(DataTable), self.listed)
+
+    def _add_rows(self, table: DataTable[Any], upto: int) -> None:
+        """Add the matching rows up to `upto` (at most `listed`): a 2,000-project portfolio never
+        rebuilds 2,000 rows per key."""
         keys = [str(c.value) for c in table.columns]
-        for row in self.matching[self.shown : self.shown + PAGE]:
+        end = min(upto, self.listed)
+        for row in self.matching[self.shown : end]:
             verdict = (self.verdicts or {}).get(row.slug)
             cells = {
                 "slug": Text(row.slug),
@@ -247,13 +262,16 @@ class PortfolioScreen(KBScreen):
                 "usage": Text(spark_text(self.usage.get(row.slug, [])), style="cyan"),
             }
             table.add_row(*(cells[k] for k in keys), key=row.slug)
-        self.shown = min(len(self.matching), self.shown + PAGE)
+        self.shown = max(self.shown, end)
 
     @on(DataTable.RowHighlighted)
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
+        """Reaching the last row lists the next PAGE matching rows."""
         table = event.data_table
         if event.cursor_row >= table.row_count - 1 and self.shown < len(self.matching):
-            self._add_page(table)
+            if self.shown >= self.listed:
+                self.listed = min(len(self.matching), self.listed + PAGE)
+            self._add_rows(table, self.listed)
             self.query_one("#portfolio-counts", Static).update(self.counts_line(len(self.matching)))
 
     def counts_line(self, shown: int) -> Text:
@@ -273,8 +291,8 @@ class PortfolioScreen(KBScreen):
             line.append(f" · {plural(shown, 'match')}", style="dim")
         if self.enriching:
             line.append(" · verdicts: computing…", style="italic dim")
-        if self.shown < shown:
-            line.append(f" · first {self.shown} listed (↓ past the end for more)", style="dim")
+        if self.listed < shown:
+            line.append(f" · first {self.listed} listed (↓ past the end for more)", style="dim")
         return line
 
     def highlighted_slug(self) -> str | None:
