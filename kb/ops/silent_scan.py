@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from bisect import bisect_left
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -119,49 +120,61 @@ def _snapshots(
         (r[0], Retirement(r[1], r[2], instant(r[3])))  # type: ignore[arg-type]
         for r in store.detector_retirements(conn, last_end, project)
     ]
-    health = store.detector_health(conn, last_end_day, project)
-    incidents = []  # (project, UTC day it became known or None, fact), in time order (evidence lists them so)
+    health: dict[str, list[dict[str, Any]]] = defaultdict(list)  # per project, in time order
+    for row in store.detector_health(conn, last_end_day, project):
+        health[row["project"]].append(row)
+    # per project, in time order, with the UTC day each became known (None: always known)
+    incidents: dict[str, list[tuple[str | None, IncidentFact]]] = defaultdict(list)
     seen = ""
     for r in _incident_rows(conn, as_ofs, project, cfg, events):
         if r[0] == seen:  # read twice (recent and near a disable): the copies are adjacent
             continue
         seen = r[0]
         known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
-        incidents.append((r[1], utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
+        incidents[r[1]].append((utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
     project_of = store.live_incident_projects(conn, project)
     # open actions past due, mapped to projects in Python (so merged duplicates and other projects
-    # drop out without a join)
-    actions = []  # by due date, then as written
+    # drop out without a join); per project by due date, then as written
+    actions: dict[str, tuple[list[str], list[ActionFact]]] = {}
     for incident_id, title, owner, due in store.overdue_action_rows(conn, last.isoformat()):
         slug = project_of.get(incident_id)
         if slug is not None:
-            actions.append((slug, due, ActionFact(incident_id, title, owner, due[:10])))
+            dues, facts = actions.get(slug) or actions.setdefault(slug, ([], []))
+            dues.append(due)
+            facts.append(ActionFact(incident_id, title, owner, due[:10]))
+    del project_of
+    by_event: dict[str, tuple[list[str], list[FlagFact]]] = {}
+    for slug, at, fact in events:
+        ats, flag_facts = by_event.get(slug) or by_event.setdefault(slug, ([], []))
+        ats.append(at)
+        flag_facts.append(fact)
+    # the latest day a project's rows reach: most projects are cut at an as_of as a whole
+    health_to = {slug: max(r["period_end"] for r in rows) for slug, rows in health.items()}
+    known_to = {slug: max("" if d is None else d for d, _ in rows) for slug, rows in incidents.items()}
     out = []
     for as_of in as_ofs:
         end = stamp(as_utc(as_of) + _ONE_DAY)
         end_day = (as_of + _ONE_DAY).isoformat()
-        snap = Snapshot(as_of=as_of, projects=projects)
-        by_event: dict[str, list[FlagFact]] = defaultdict(list)
-        for slug, at, fact in events:
-            if at < end:
-                by_event[slug].append(fact)
-        snap.events = dict(by_event)
-        by_health: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in health:
-            if row["period_end"] <= end_day:
-                by_health[row["project"]].append(row)
-        snap.health = dict(by_health)
-        by_incident: dict[str, list[IncidentFact]] = defaultdict(list)
-        for slug, day, incident in incidents:
-            if day is None or day < end_day:  # known before the end of as_of (a midnight)
-                by_incident[slug].append(incident)
-        snap.incidents = dict(by_incident)
-        by_action: dict[str, list[ActionFact]] = defaultdict(list)
         day_text = as_of.isoformat()
-        for slug, due, action in actions:
-            if due < day_text:
-                by_action[slug].append(action)
-        snap.actions = dict(by_action)
+        snap = Snapshot(as_of=as_of, projects=projects)
+        # each list is in time order (events by when, actions by due date), so a cut is a prefix
+        snap.events = {slug: facts[:n] for slug, (ats, facts) in by_event.items() if (n := bisect_left(ats, end)) > 0}
+        snap.health = {}
+        for slug, rows in health.items():
+            kept = rows[:] if health_to[slug] <= end_day else [r for r in rows if r["period_end"] <= end_day]
+            if kept:
+                snap.health[slug] = kept
+        snap.incidents = {}
+        for slug, known in incidents.items():
+            if known_to[slug] < end_day:  # all of them known before the end of as_of (a midnight)
+                snap.incidents[slug] = [i for _, i in known]
+            else:
+                kept_i = [i for day, i in known if day is None or day < end_day]
+                if kept_i:
+                    snap.incidents[slug] = kept_i
+        snap.actions = {
+            slug: facts[:n] for slug, (dues, facts) in actions.items() if (n := bisect_left(dues, day_text)) > 0
+        }
         by_retirement: dict[str, list[Retirement]] = defaultdict(list)
         for slug, ret in retirements:
             if ret.at < as_utc(as_of) + _ONE_DAY:
