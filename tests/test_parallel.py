@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kb import parallel
+from kb.models import Incident
 from kb.parallel import Part, can_fork
 from kb.service import KB
 
@@ -107,34 +108,37 @@ def test_a_forked_review_equals_a_serial_one(tmp_path: Path) -> None:
             assert _dump(kb, quarter, parallel=True) == serial
 
 
+# every fork this process makes, as the operating system's fork hook reports it (os.register_at_fork)
+_FORKED: list[int] = []
+os.register_at_fork(after_in_parent=lambda: _FORKED.append(1))
+
+
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Records each Part that forks a child."""
-    made: list[bool] = []
-    real = parallel.Part
-
-    class Recording(real):  # type: ignore[valid-type,misc]
-        def __init__(self, fn: Any, fork: bool | None = None) -> None:
-            super().__init__(fn, fork)
-            if self.forked:
-                made.append(True)
-
-    monkeypatch.setattr(parallel, "Part", Recording)
-    return made
+def forks() -> list[int]:
+    """The forks made during the test: children started by this process from here on."""
+    del _FORKED[:]
+    return _FORKED
 
 
-def test_a_review_inside_a_transaction_never_forks(tmp_path: Path, forks: list[bool]) -> None:
+def test_a_review_inside_a_transaction_never_forks(tmp_path: Path, forks: list[int]) -> None:
     """A child could not see the transaction's own rows: the review stays in this process."""
     with KB(tmp_path / "kb.sqlite", actor="t") as kb:
         kb.seed()
-        kb.review("2026Q3", live=True, parallel=True)
-        assert forks == [True, True]  # the store's numbers and graph; the previous quarter's scan
+        del forks[:]  # the seeding's own children, if any
+        outside = kb.review("2026Q3", live=True, parallel=True)
+        assert len(forks) == 2  # the store's numbers and graph; the previous quarter's scan
+        slug = outside.scorecard[0].slug
         with kb.transaction():
-            kb.review("2026Q3", live=True, parallel=True)
-        assert forks == [True, True]
+            kb.add_incident(Incident(project=slug, title="written inside the transaction", started_at="2026-08-03"))
+            inside = kb.review("2026Q3", live=True, parallel=True)
+        assert len(forks) == 2
+        # the review saw the transaction's own, uncommitted incident
+        assert inside.summary.incidents_opened == outside.summary.incidents_opened + 1
+        cards = {c.slug: c.incidents for c in inside.scorecard}
+        assert cards[slug] == {c.slug: c.incidents for c in outside.scorecard}[slug] + 1
 
 
-def test_an_in_memory_database_never_forks(forks: list[bool]) -> None:
+def test_an_in_memory_database_never_forks(forks: list[int]) -> None:
     """A second connection to ':memory:' would be a different, empty database."""
     with KB(":memory:", actor="t") as kb:
         kb.seed()

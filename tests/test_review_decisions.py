@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from kb.errors import KBError
-from kb.ops.silent import SilentService
 from kb.review.followup import judge
 from kb.review.model import Decision
 from kb.review.render import to_markdown
 from kb.service import KB
-from tests.test_review_portfolio import fake_scan, load_portfolio, use_fake_scans
+from tests.test_review_portfolio import give_detector_input, load_portfolio
 
 
 @pytest.fixture
-def portfolio(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KB:
-    use_fake_scans(monkeypatch)
+def portfolio(kb: KB, tmp_path: Path) -> KB:
+    """The portfolio with the detector's input (tests.test_review_portfolio.VERDICTS)."""
     load_portfolio(kb, tmp_path)
+    give_detector_input(kb, tmp_path)
     return kb
 
 
@@ -136,19 +136,17 @@ def test_freezing_keeps_the_review_as_it_stood(portfolio: KB) -> None:
     assert [(f.quarter, f.projects, f.incidents, f.decisions) for f in kb.frozen_reviews()] == [("2026Q3", 5, 5, 1)]
 
 
-def test_frozen_previous_review_supplies_the_previous_verdicts(portfolio: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_frozen_previous_review_supplies_the_previous_verdicts(portfolio: KB) -> None:
     kb = portfolio
-    kb.freeze_review("2026Q2")  # alpha, beta, gamma at watch then
-    calls: list[date | None] = []
-
-    def scan_now_only(self: KB, as_ofs: list[date], **_: object) -> list[list[object]]:
-        calls.extend(as_ofs)
-        return [fake_scan(self, as_of) for as_of in as_ofs]
-
-    monkeypatch.setattr(SilentService, "silent_scan_many", scan_now_only)
+    kb.freeze_review("2026Q2")  # alpha, beta, gamma at watch then; beta only for having no owner
+    # beta gets an owner: judged again at the end of Q2, beta would now be healthy
+    kb.edit_project("beta", {"owner": "Bo"})
+    assert {v.project: v.verdict for v in kb.silent_scan(date(2026, 6, 30))}["beta"] == "healthy"
     r = kb.review("2026Q3", live=True)
-    assert calls == [date(2026, 9, 30)]  # Q2's verdicts came from the frozen review, not a second scan
-    assert {c.slug: c.change for c in r.scorecard}["gamma"] == "better"
+    cards = {c.slug: c for c in r.scorecard}
+    # Q2's verdicts come from the frozen review, not from a second scan of the data as it is now
+    assert (cards["beta"].previous_verdict, cards["beta"].verdict, cards["beta"].change) == ("watch", "watch", "same")
+    assert (cards["gamma"].previous_verdict, cards["gamma"].change) == ("watch", "better")
 
 
 def test_diff_of_two_reviews(portfolio: KB) -> None:

@@ -1,7 +1,7 @@
 """The review's numbers on a three-quarter fixture portfolio, each one worked out by hand below.
 
 Quarter under review: 2026Q3 = [2026-07-01, 2026-10-01); previous 2026Q2; 2026Q1 before it.
-Other review test files import `load_portfolio` and `fake_scan` from here.
+Other review test files import `load_portfolio` and `give_detector_input` from here.
 """
 
 from __future__ import annotations
@@ -9,12 +9,9 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
-from kb.ops.silent import SilentService
 from kb.review.render import to_markdown
 from kb.service import KB
 
@@ -178,34 +175,67 @@ def load_portfolio(kb: KB, tmp_path: Path) -> None:
     kb.merge_incident("INC-0106", "INC-0103")
 
 
-class FakeSignal(BaseModel):
-    code: str
-    weight: float
-    evidence: str
-    data: dict[str, Any] = {}
+# The silent-failure detector's own input for the portfolio: a settings file that keeps three of its
+# signals (quiet-shutdown 3, ownerless 1, undetected 1, the others 0) and looks back 120 days for
+# undetected incidents, a flag log for alpha and a health sheet. Read by the real detector, they give
+# the verdicts in VERDICTS, worked out by hand below (the detector's own scoring is issue 5's to test).
+DETECTOR_SETTINGS = """
+[silent.weights]
+quiet-shutdown = 3.0
+ownerless = 1.0
+undetected = 1.0
+abandoned = 0
+unmonitored = 0
+no-baseline = 0
+usage-decline = 0
+adoption-decline = 0
+quality-decay = 0
+override-rise = 0
+cost-creep = 0
+capacity-gap = 0
+feedback-blind = 0
+stale-record = 0
+action-debt = 0
 
-
-class FakeVerdict(BaseModel):
-    project: str
-    verdict: str
-    score: float
-    signals: list[FakeSignal] = []
-
-
-# verdicts by the date the scan is asked about: the detector's own scoring is issue 5's to test
+[silent.thresholds]
+undetected_window_days = 120
+"""
+ALPHA_FLAG = "alpha-ranker"
+FLAG_LOG = f"""flag,environment,action,at,actor,comment
+{ALPHA_FLAG},production,enabled,2026-01-05T09:00:00Z,ann,launch
+{ALPHA_FLAG},production,disabled,2026-09-10T15:00:00Z,bob,
+"""
+HEALTH_SHEET = """\
+project,period,predictions,acted_on,overrides,quality,latency_p95_ms,cost,value,owner_confirmed,flag_on
+alpha,2026-06,,,,,,,,false,
+alpha,2026-09,,,,,,,,true,
+delta,2026-09,,,,,,,,false,
+"""
+# At the end of 2026-09-30 (undetected: started in [2026-06-02, 2026-10-01)):
+# - alpha: flag off since 2026-09-10 15:00 (20 whole days to 10-01 00:00, over the 7 needed) with no
+#   incident within 14 days (0102 was detected 08-20, 21 days before; 0401 was not known yet): 3;
+#   its latest health period (2026-09) confirms the owner
+# - beta: no owner (1) and 0103 detected by review on 09-01 (1); 0106 is merged into 0103
+# - gamma: 0201 started 05-01, outside the 120 days; 0104 was found by an audit
+# - delta: its latest health period (2026-09) leaves the owner unconfirmed (1)
+# At the end of 2026-06-30 (undetected: started in [2026-03-02, 2026-07-01)):
+# - alpha: the 2026-06 period leaves the owner unconfirmed (1); the flag is still on
+# - beta: no owner (1); 0202 was found by monitoring after 2 days
+# - gamma: 0201 detected by nobody (1)
+# - delta: the 2026-09 period is not known yet, nothing fires (and delta had not launched)
 VERDICTS: dict[date, dict[str, tuple[str, float]]] = {
     date(2026, 9, 30): {
-        "alpha": ("silent-failure", 0.9),
-        "beta": ("watch", 0.5),
-        "gamma": ("healthy", 0.1),
-        "delta": ("watch", 0.4),
+        "alpha": ("silent-failure", 3.0),
+        "beta": ("watch", 2.0),
+        "gamma": ("healthy", 0.0),
+        "delta": ("watch", 1.0),
         "zeta": ("healthy", 0.0),
         "omega": ("healthy", 0.0),
     },
     date(2026, 6, 30): {
-        "alpha": ("watch", 0.6),
-        "beta": ("watch", 0.5),
-        "gamma": ("watch", 0.5),
+        "alpha": ("watch", 1.0),
+        "beta": ("watch", 1.0),
+        "gamma": ("watch", 1.0),
         "delta": ("healthy", 0.0),  # not launched yet: the review must treat delta as new
         "zeta": ("healthy", 0.0),
         "omega": ("healthy", 0.0),
@@ -213,46 +243,37 @@ VERDICTS: dict[date, dict[str, tuple[str, float]]] = {
 }
 
 
-def fake_scan(
-    self: KB, as_of: date | None = None, project: str | None = None, config_path: Any = None
-) -> list[FakeVerdict]:
-    table = VERDICTS.get(as_of, {}) if as_of else {}
-    out = [
-        FakeVerdict(
-            project=slug,
-            verdict=v,
-            score=s,
-            signals=[FakeSignal(code="flag-off", weight=s, evidence=f"{slug} evidence")] if v != "healthy" else [],
-        )
-        for slug, (v, s) in table.items()
-    ]
-    return sorted(out, key=lambda v: -v.score)
+def give_detector_input(kb: KB, tmp_path: Path) -> None:
+    """Write the settings file, map alpha's flag and import the flag log and the health sheet (see VERDICTS)."""
+    from kb.config import config_dir
 
-
-def fake_scan_many(
-    self: KB, as_ofs: list[date], project: str | None = None, config_path: Any = None
-) -> list[list[FakeVerdict]]:
-    return [fake_scan(self, as_of=d, project=project) for d in as_ofs]
-
-
-def fake_scan_pair(
-    self: SilentService, as_of: date, before: date, runner: Any = None, config_path: Any = None
-) -> tuple[list[FakeVerdict], dict[str, str]]:
-    return fake_scan(self, as_of=as_of), {v.project: v.verdict for v in fake_scan(self, as_of=before)}
-
-
-def use_fake_scans(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The review reads its verdicts through the silent service's scans; VERDICTS says what they are."""
-    monkeypatch.setattr(SilentService, "silent_scan", fake_scan)
-    monkeypatch.setattr(SilentService, "silent_scan_many", fake_scan_many)
-    monkeypatch.setattr(SilentService, "silent_scan_pair", fake_scan_pair)
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "config.toml").write_text(DETECTOR_SETTINGS, encoding="utf-8")
+    kb.edit_project("alpha", {"feature_flags": [ALPHA_FLAG]})
+    flags, health = tmp_path / "flags.csv", tmp_path / "health.csv"
+    flags.write_text(FLAG_LOG, encoding="utf-8")
+    health.write_text(HEALTH_SHEET, encoding="utf-8")
+    kb.import_flags(flags)
+    kb.import_health(health)
 
 
 @pytest.fixture
-def portfolio(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KB:
-    use_fake_scans(monkeypatch)
+def portfolio(kb: KB, tmp_path: Path) -> KB:
+    """The portfolio with the detector's input: the verdicts of VERDICTS."""
+    load_portfolio(kb, tmp_path)
+    give_detector_input(kb, tmp_path)
+    return kb
+
+
+@pytest.fixture
+def plain_portfolio(kb: KB, tmp_path: Path) -> KB:
     load_portfolio(kb, tmp_path)
     return kb
+
+
+def test_the_detector_input_gives_the_verdicts_worked_out_by_hand(portfolio: KB) -> None:
+    for as_of, expected in VERDICTS.items():
+        assert {v.project: (v.verdict, v.score) for v in portfolio.silent_scan(as_of)} == expected
 
 
 def test_summary_numbers_match_hand_computation(portfolio: KB) -> None:
@@ -313,7 +334,14 @@ def test_scorecard_counts_and_verdict_changes(portfolio: KB) -> None:
     }
     # worst first: silent-failure, then watch by score, then healthy
     assert [c.slug for c in r.scorecard] == ["alpha", "beta", "delta", "gamma", "zeta"]
-    assert cards["alpha"].signals[0].evidence == "alpha evidence"
+    assert [(s.code, s.weight, s.evidence) for s in cards["alpha"].signals] == [
+        (
+            "quiet-shutdown",
+            3.0,
+            f"flag {ALPHA_FLAG} disabled in production on 2026-09-10 by bob with no comment; "
+            "no incident within 14 days; off for 20 days",
+        )
+    ]
 
 
 def test_modes_against_previous_quarter_and_recommendations(portfolio: KB) -> None:
@@ -364,7 +392,8 @@ def test_undecided_twice_is_flagged_until_a_decision_is_recorded(portfolio: KB) 
     assert portfolio.review("2026Q3").undecided_twice == []
 
 
-def test_health_trends_take_the_last_periods_before_the_quarter_end(portfolio: KB) -> None:
+def test_health_trends_take_the_last_periods_before_the_quarter_end(plain_portfolio: KB) -> None:
+    portfolio = plain_portfolio
     rows = [
         ("2026-05", "2026-05-01", "2026-06-01", 100.0, 50.0, 0.9),
         ("2026-06", "2026-06-01", "2026-07-01", 100.0, None, 0.8),

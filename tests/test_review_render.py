@@ -15,7 +15,7 @@ from kb.models import Action, Incident, Project
 from kb.review.render import md_cell, to_html, to_markdown
 from kb.review.sparkline import blocks, svg_line
 from kb.service import KB
-from tests.test_review_portfolio import fake_scan, load_portfolio
+from tests.test_review_portfolio import load_portfolio
 
 EVIL_NAME = '<script>alert("x")</script> R&D\'s | tool'
 EVIL_TITLE = 'Tom & Jerry\'s "model" <script>bad()</script> | broke\nacross lines'
@@ -23,8 +23,7 @@ EVIL_OWNER = "Ann | Bob\nCarol <b>"
 
 
 @pytest.fixture
-def hostile(kb: KB, monkeypatch: pytest.MonkeyPatch) -> KB:
-    monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
+def hostile(kb: KB) -> KB:
     kb.add_project(Project(slug="alpha", name=EVIL_NAME, owner=EVIL_OWNER, stage="production"))
     kb.add_incident(
         Incident(
@@ -105,8 +104,7 @@ def test_sparklines() -> None:
     assert line.last == (102.0, 12.0)
 
 
-def test_html_has_inline_svg_charts(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
+def test_html_has_inline_svg_charts(kb: KB, tmp_path: Path) -> None:
     load_portfolio(kb, tmp_path)
     with kb.transaction() as db:
         for month, quality in (("2026-07", 0.9), ("2026-08", 0.6)):
@@ -123,8 +121,7 @@ def test_html_has_inline_svg_charts(kb: KB, tmp_path: Path, monkeypatch: pytest.
 
 
 @pytest.fixture
-def cli_portfolio(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(KB, "silent_scan", fake_scan, raising=False)
+def cli_portfolio(db_path: Path, tmp_path: Path) -> Path:
     with KB(db_path) as kb:
         load_portfolio(kb, tmp_path)
     return db_path
