@@ -80,3 +80,37 @@ def test_the_narrow_read_gives_the_verdicts_of_the_full_one(tmp_path: Path) -> N
         assert [v.document() for v in a] == [v.document() for v in b]
     fired = {s.code for verdicts in full for v in verdicts for s in v.signals}
     assert {"quiet-shutdown", "undetected", "stale-record"} <= fired  # the signals that read incidents
+
+
+# (started, detected, detected by, late?) inside the undetected window (365 days before 2026-07-01) but
+# before the stale window (182 days): read only as possible undetected incidents. Late means found by
+# nobody or a review, or more than 30 whole days after the start (defaults.toml `undetected_ttd_days`).
+LATE_CASES = [
+    ("2025-08-01", "2025-08-02", "nobody", True),
+    ("2025-08-05", "2025-08-06", "review", True),
+    ("2025-08-10", "2025-08-11", "monitoring", False),
+    ("2025-09-01", "2025-10-02", "monitoring", True),  # 31 days
+    ("2025-09-03", "2025-10-03", "monitoring", False),  # 30 days
+    ("2025-09-05T12:00:00Z", "2025-10-06T11:00:00Z", "monitoring", False),  # 30 days 23 hours
+    ("2025-09-07T23:00:00-05:00", "2025-10-09T05:00:00Z", "monitoring", True),  # 09-08 04:00 UTC: 31 days 1 hour
+    ("2025-09-10", None, "monitoring", False),  # never detected: no time to detect
+]
+
+
+def test_an_older_incident_is_read_when_it_may_have_been_found_late(tmp_path: Path) -> None:
+    with KB(tmp_path / "kb.sqlite", actor="t") as handle:
+        handle.add_project(Project(slug="p", owner="ann", stage="production", monitoring="outcomes", baseline="x"))
+        ids = [
+            handle.add_incident(
+                Incident(project="p", title=f"case {n}", started_at=s, detected_at=d, detected_by=by)
+            ).id
+            for n, (s, d, by, _late) in enumerate(LATE_CASES)
+        ]
+        cfg = load_config(None)
+        (full,) = [scan(s, cfg) for s in handle.silent_snapshots([AS_OF])]
+        (narrow,) = [scan(s, cfg) for s in handle.silent_snapshots([AS_OF], cfg=cfg)]
+    assert [v.document() for v in narrow] == [v.document() for v in full]
+    (undetected,) = [s for s in narrow[0].signals if s.code == "undetected"]
+    late = [(i, c[2]) for i, c in zip(ids, LATE_CASES, strict=True) if c[3]]
+    assert [(x["incident"], x["detected_by"]) for x in undetected.data["incidents"]] == late
+    assert [x["ttd_days"] for x in undetected.data["incidents"]] == [1, 1, 31, 31]

@@ -198,26 +198,31 @@ def _incident_rows(
     Without a config, every incident that is not a merged duplicate. With one, only those the
     detector reads (kb.silent.detector): an incident counts for `stale-record` when one of its
     days lies within `stale_days` of an as_of, for `undetected` when it started (or was detected)
-    within `undetected_window_days`, and for `quiet-shutdown` when one of its times lies within
-    `incident_window_days` of a change that may have switched a flag's model off. Stored text is compared with
-    day bounds widened by two days (kb writes UTC, but a stamp written with an offset would sort
-    by its local day); the detector then makes the exact comparisons on what is read, so the
-    verdicts are the same as from a full read (tests/test_silent_window.py).
+    within `undetected_window_days` and either nobody or a review found it or it may have taken
+    longer than `undetected_ttd_days` to find (the older part of a long window holds mostly
+    incidents found in time, which no signal reads), and for `quiet-shutdown` when one of its
+    times lies within `incident_window_days` of a change that may have switched a flag's model off.
+    Stored text is compared with day bounds widened by two days (kb writes UTC, but a stamp written
+    with an offset would sort by its local day), and time to detect is bounded half a day short
+    (kb.store.silent.detector_incidents); the detector then makes the exact comparisons on what is
+    read, so the verdicts are the same as from a full read (tests/test_silent_window.py).
     """
     from kb.store.silent import detector_incidents
 
     if cfg is None:
         return detector_incidents(conn, project)
+    t = cfg.thresholds
     margin = timedelta(days=2)
-    lookback = timedelta(days=max(cfg.thresholds.stale_days, cfg.thresholds.undetected_window_days))
-    recent = (min(as_ofs) + _ONE_DAY - lookback - margin).isoformat()
+    since = min(as_ofs) + _ONE_DAY - margin
+    stale = (since - timedelta(days=t.stale_days)).isoformat()
+    late = (since - timedelta(days=t.undetected_window_days)).isoformat()
     near = timedelta(days=cfg.flags.incident_window_days) + margin
     offs = {
         (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
         for slug, _at, fact in events
         if fact.may_shut_down
     }
-    return detector_incidents(conn, project, recent, json.dumps(sorted(offs)))
+    return detector_incidents(conn, project, (stale, late, t.undetected_ttd_days), json.dumps(sorted(offs)))
 
 
 __all__ = ["scan_dates", "snapshots"]

@@ -122,13 +122,18 @@ _INCIDENT_COLUMNS += f"coalesce({sql.incident_time('i.')}, '') AS at"
 
 
 def detector_incidents(
-    conn: sqlite3.Connection, project: str | None, recent: str | None = None, offs: str | None = None
+    conn: sqlite3.Connection,
+    project: str | None,
+    recent: tuple[str, str, int] | None = None,
+    offs: str | None = None,
 ) -> list[tuple[Any, ...]]:
     """(id, project, started_at, detected_at, detected_by, flag_at, at) of incidents that are not duplicates.
 
-    In time order (`at`: started, else detected), then id. Without `recent`, all of them; with it,
-    those with a time on or after `recent`, and those of `offs` (JSON [[project, lo, hi], ...]) with a
-    time in [lo, hi); an incident may then come twice in a row.
+    In time order (`at`: started, else detected), then id. Without `recent`, all of them. With
+    `recent` = (stale, late, ttd days): those with a time on or after `stale`; those with a time on
+    or after `late` that nobody or a review found, or that may have taken more than `ttd` whole days
+    to find (more than ttd + 0.5 days apart, or times SQLite cannot read); and those of `offs`
+    (JSON [[project, lo, hi], ...]) with a time in [lo, hi). An incident may then come twice in a row.
     """
     columns = _INCIDENT_COLUMNS
     named: dict[str, Any] = {"project": project}
@@ -137,14 +142,20 @@ def detector_incidents(
     sql = f"SELECT {columns} FROM incidents i WHERE i.duplicate_of IS NULL {only}"
     if recent is None:
         return conn.execute(f"{sql} ORDER BY at, i.id", named).fetchall()
-    named["recent"], named["offs"] = recent, offs
+    named["stale"], named["late"], named["ttd"] = recent[0], recent[1], recent[2] + 0.5
+    named["offs"] = offs
+    since = " OR ".join(f"i.{c} >= :{{0}}" for c in ("started_at", "detected_at", "flag_at"))
+    slow = (
+        "i.detected_by IN ('nobody', 'review') OR (i.started_at IS NOT NULL AND i.detected_at IS NOT NULL "
+        "AND coalesce(julianday(i.detected_at) - julianday(i.started_at) > :ttd, 1))"
+    )
     between = " OR ".join(f"(i.{c} >= r.lo AND i.{c} < r.hi)" for c in ("started_at", "detected_at", "flag_at"))
     # the windows are materialised once and drive the join (CROSS JOIN keeps them outside), so
     # each is one lookup of (no duplicate, project) in incidents_live
     sql = (
         "WITH r AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS project, "
         "json_extract(value, '$[1]') AS lo, json_extract(value, '$[2]') AS hi FROM json_each(:offs)) "
-        f"{sql} AND (i.started_at >= :recent OR i.detected_at >= :recent OR i.flag_at >= :recent) "
+        f"{sql} AND ({since.format('stale')} OR (({since.format('late')}) AND ({slow}))) "
         f"UNION ALL SELECT {columns} FROM r CROSS JOIN incidents i "
         f"WHERE i.duplicate_of IS NULL AND i.project = r.project {only} AND ({between}) ORDER BY 7, 1"
     )
