@@ -51,7 +51,9 @@ class Part(Generic[T]):
             try:
                 ctx = multiprocessing.get_context("fork")
                 self._conn, child_end = ctx.Pipe(duplex=False)
-                self._proc = ctx.Process(target=_run_child, args=(fn, child_end), daemon=True)
+                # not a daemon: a part may start parts of its own (multiprocessing refuses a daemon
+                # children); every child is collected by `result` or stopped by `cancel`
+                self._proc = ctx.Process(target=_run_child, args=(fn, child_end), daemon=False)
                 self._proc.start()
                 child_end.close()
             except (OSError, ValueError):  # no fork here, or out of processes: do it in this process

@@ -123,7 +123,7 @@ class KB:
 
     @cached_property
     def review_service(self) -> ReviewService:
-        return ReviewService(self.session, self.silent_service, self.graph_service, GraphService, self.runner)
+        return ReviewService(self.session, self.graph_service, self.runner)
 
     def close(self) -> None:
         self.db.close()

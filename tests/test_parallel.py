@@ -126,12 +126,12 @@ def test_a_review_inside_a_transaction_never_forks(tmp_path: Path, forks: list[i
         kb.seed()
         del forks[:]  # the seeding's own children, if any
         outside = kb.review("2026Q3", live=True, parallel=True)
-        assert len(forks) == 2  # the store's numbers and graph; the previous quarter's scan
+        assert len(forks) == 1  # the silent-failure part (whose child forks the previous quarter's scan)
         slug = outside.scorecard[0].slug
         with kb.transaction():
             kb.add_incident(Incident(project=slug, title="written inside the transaction", started_at="2026-08-03"))
             inside = kb.review("2026Q3", live=True, parallel=True)
-        assert len(forks) == 2
+        assert len(forks) == 1
         # the review saw the transaction's own, uncommitted incident
         assert inside.summary.incidents_opened == outside.summary.incidents_opened + 1
         cards = {c.slug: c.incidents for c in inside.scorecard}
@@ -145,3 +145,16 @@ def test_an_in_memory_database_never_forks(forks: list[int]) -> None:
         r = kb.review("2026Q3", live=True, parallel=True)
     assert forks == []
     assert sum(c.incidents for c in r.scorecard) > 0
+
+
+def test_a_part_may_start_a_part_of_its_own() -> None:
+    """The review's silent-failure part, in a child, forks the previous quarter's scan."""
+    parent = os.getpid()
+
+    def outer() -> tuple[int, bool, int]:
+        inner = Part(os.getpid, fork=True)
+        return os.getpid(), inner.forked, inner.result()
+
+    child, forked, grandchild = Part(outer, fork=True).result()
+    assert forked
+    assert len({parent, child, grandchild}) == 3  # each part ran in a process of its own

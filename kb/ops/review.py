@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,6 @@ if TYPE_CHECKING:
 
     from kb.ops.base import Session
     from kb.ops.graph import GraphService
-    from kb.ops.silent import SilentService
     from kb.parallel import Runner
     from kb.review.build import Gathered, Outside
     from kb.review.model import ChainStep, Decision, FrozenReviewInfo, Review, ReviewDiff
@@ -95,25 +93,16 @@ def chain_steps(ch: Any) -> list[ChainStep]:
 
 
 class ReviewService(Service):
-    """The quarterly reviews and their decisions; a review reads the silent-failure verdicts and the
-    causal-graph sections from the services passed in.
+    """The quarterly reviews and their decisions; a review reads the causal-graph sections from the
+    graph service passed in and judges the silent-failure verdicts itself (kb.ops.silent_scan).
 
     `runner` decides how the review's independent parts run (kb.parallel: serially, or in child
-    processes); `graph_on` makes a graph service on another session (a child's own connection).
+    processes).
     """
 
-    def __init__(
-        self,
-        session: Session,
-        silent: SilentService,
-        graph: GraphService,
-        graph_on: Callable[[Session], GraphService],
-        runner: Runner | None = None,
-    ) -> None:
+    def __init__(self, session: Session, graph: GraphService, runner: Runner | None = None) -> None:
         super().__init__(session)
-        self.silent = silent
         self.graph = graph
-        self.graph_on = graph_on
         self.runner = runner
 
     # --- reading -------------------------------------------------------------------------------
@@ -243,62 +232,64 @@ class ReviewService(Service):
     def _assemble(self, period: Period, tax: Taxonomy | None, runner: Runner) -> Review:
         """The review from its two independent parts, run as `runner` decides.
 
-        One part reads the store's numbers and computes the graph sections and the worst incidents'
-        chains (on the session the runner gives it); the other, here, reads the silent-failure
-        snapshot of both quarter ends and scans them (the earlier one again through the runner).
+        One part, on the session the runner gives it (a child process's own connection when it
+        forks), reads the silent-failure snapshot of both quarter ends and judges them, the earlier
+        one through the runner again, and keeps of each verdict what the scorecard shows (`_verdicts`).
+        The other, here, reads the store's numbers and computes the graph sections and the worst
+        incidents' chains. The silent part is the larger one, so this process is left with the
+        smaller one and no snapshot to free.
         """
-        from kb.review.build import Outside, assemble
+        from kb.review.build import assemble
+        from kb.store.review import frozen_body
 
-        part = runner.start_on(self.session, lambda session: self._store_and_graph(session, period, tax))
-        out = Outside()
+        body = frozen_body(self.db, period.previous().label)
+        previous = None if body is None else {c["slug"]: c.get("verdict") for c in body["scorecard"]}
+        scan_before = previous is None
+        part = runner.start_on(self.session, lambda session: _verdicts(session, period, scan_before, runner))
         try:
-            scanned_before = self._verdict_parts(period, out, runner)
+            gathered, out = self._store_and_graph(period, tax)
         except BaseException:
             part.cancel()
             raise
-        gathered, side = part.result()
-        if scanned_before and out.previous_verdicts is not None:
+        out.verdicts, words = part.result()
+        if previous is None:
             # only the projects the previous quarter's review held (kb.review.compute.portfolio)
             held = gathered.previous_projects
-            out.previous_verdicts = {slug: word for slug, word in out.previous_verdicts.items() if slug in held}
-        out.root_causes, out.keystones, out.recurring_chains = side.root_causes, side.keystones, side.recurring_chains
+            previous = {slug: word for slug, word in words.items() if slug in held}
+        out.previous_verdicts = previous
         return assemble(period, tax, gathered, out)
 
-    def _store_and_graph(self, session: Session, period: Period, tax: Taxonomy | None) -> tuple[Gathered, Outside]:
-        """The store's numbers, the graph sections and the worst incidents' chains (drawn as text, so the
-        result can be sent back from a child process)."""
+    def _store_and_graph(self, period: Period, tax: Taxonomy | None) -> tuple[Gathered, Outside]:
+        """The store's numbers, the graph sections and the worst incidents' chains (drawn as text)."""
         from kb.graph.export import chain_mermaid
         from kb.review.build import Outside, gather
 
-        graph = self.graph if session is self.session else self.graph_on(session)
         side = Outside()
-        _graph_parts(graph, period, side)
-        gathered = gather(read_facts(session.db, period), period, tax)
+        _graph_parts(self.graph, period, side)
+        gathered = gather(read_facts(self.db, period), period, tax)
         for worst in gathered.worst:
-            found = graph.chain(worst.id)
+            found = self.graph.chain(worst.id)
             worst.mermaid = chain_mermaid(found)
             worst.chain = chain_steps(found)
         return gathered, side
 
-    def _verdict_parts(self, period: Period, out: Outside, runner: Runner) -> bool:
-        """The quarter's silent-failure verdicts and the previous quarter's (from its frozen review if any).
 
-        True when the previous verdicts come from a scan: every project's, to be kept to those the
-        previous quarter's review held once the store's part has said which (`_assemble`).
-        """
-        from kb.store.review import frozen_body
+def _verdicts(
+    session: Session, period: Period, scan_before: bool, runner: Runner
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Each project's silent-failure verdict at the quarter's end as its scorecard keeps it
+    (kb.review.build.verdict_fields: a whole verdict carries every overdue action, too much to send
+    back from a child), and with `scan_before` each project's verdict word at the previous quarter's
+    end, judged as `runner` decides on the snapshot already read (kb.ops.silent_scan.scan_pair)."""
+    from kb.ops.silent_scan import scan_dates, scan_pair
+    from kb.review.build import verdict_fields
 
-        before = period.previous()
-        body = frozen_body(self.db, before.label)
-        if body is not None:
-            out.verdicts = {v.project: v for v in self.silent.silent_scan_many([period.last_day])[0]}
-            out.previous_verdicts = {c["slug"]: c.get("verdict") for c in body["scorecard"]}
-            return False
-        current, words = self.silent.silent_scan_pair(period.last_day, before.last_day, runner=runner)
-        out.verdicts = {v.project: v for v in current}
-        previous: dict[str, str | None] = dict(words)
-        out.previous_verdicts = previous
-        return True
+    conn = session.db.conn
+    if scan_before:
+        current, words = scan_pair(conn, period.last_day, period.previous().last_day, runner)
+    else:
+        current, words = scan_dates(conn, [period.last_day])[0], {}
+    return {v.project: verdict_fields(v, period) for v in current}, words
 
 
 def _graph_parts(graph: GraphService, period: Period, out: Outside) -> None:

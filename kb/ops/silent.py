@@ -217,29 +217,12 @@ class SilentService(Service):
     ) -> tuple[list[Verdict], dict[str, str]]:
         """The verdicts at `as_of`, and each project's verdict word at `before` (a review's two quarter ends).
 
-        One read of the store serves both dates. The scan at `before` runs as `runner` decides
-        (kb.parallel; default: here), on the snapshot already in memory, and only the words come back
-        (a whole verdict list would cost more to send than to compute).
+        One read of the store serves both dates (kb.ops.silent_scan.scan_pair); the scan at `before`
+        runs as `runner` decides.
         """
-        from kb.parallel import SERIAL
-        from kb.perf import gc_paused
-        from kb.silent.config import load_config
-        from kb.silent.detector import scan
+        from kb.ops.silent_scan import scan_pair
 
-        cfg = load_config(os.fspath(config_path) if config_path is not None else None)
-        with gc_paused():
-            now, then = self.silent_snapshots([as_of, before], None, cfg)
-
-            def words() -> dict[str, str]:
-                return {v.project: v.verdict for v in scan(then, cfg)}
-
-            earlier = (runner or SERIAL).start(words)
-            try:
-                current = scan(now, cfg)
-            except BaseException:
-                earlier.cancel()
-                raise
-            return current, earlier.result()
+        return scan_pair(self.db.conn, as_of, before, runner, config_path)
 
     def silent_snapshots(
         self, as_ofs: list[date], project: str | None = None, cfg: SilentConfig | None = None

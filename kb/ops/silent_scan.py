@@ -1,10 +1,10 @@
 """The silent-failure scan over one sqlite3 connection: the detector's snapshots read, then judged.
 
-Written once for both ways in: the full service (`KB.silent_scan`, `silent_scan_pair`,
-`silent_snapshots`, which the review and the TUI call) passes its own connection, and `kb silent`
-passes the read path's (kb.ops.reads.Reader), so the command imports neither sqlite-utils nor the
-domain models to print the same verdicts.
-"""
+Written once for every way in: the full service (`KB.silent_scan`, `silent_scan_pair`,
+`silent_snapshots`, which the TUI calls) passes its own connection, the review a connection of its
+own (kb.ops.review, in a child process when it forks), and `kb silent` the read path's
+(kb.ops.reads.Reader), so the command imports neither sqlite-utils nor the domain models to print
+the same verdicts."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kb.timeutil import as_utc, instant, stamp
 
 if TYPE_CHECKING:
+    from kb.parallel import Runner
     from kb.silent.config import SilentConfig
     from kb.silent.detector import FlagFact, Snapshot, Verdict
 
@@ -39,6 +40,40 @@ def scan_dates(
     cfg = load_config(os.fspath(config_path) if config_path is not None else None)
     with gc_paused():  # see snapshots; the verdicts are acyclic too
         return [scan(snap, cfg) for snap in snapshots(conn, as_ofs, project, cfg)]
+
+
+def scan_pair(
+    conn: sqlite3.Connection,
+    as_of: date,
+    before: date,
+    runner: Runner | None = None,
+    config_path: str | os.PathLike[str] | None = None,
+) -> tuple[list[Verdict], dict[str, str]]:
+    """The verdicts at `as_of`, and each project's verdict word at `before` (a review's two quarter ends).
+
+    One read of the store serves both dates. The scan at `before` runs as `runner` decides
+    (kb.parallel; default: here), on the snapshot already in memory, and only the words come back
+    (a whole verdict list would cost more to send than to compute).
+    """
+    from kb.parallel import SERIAL
+    from kb.perf import gc_paused
+    from kb.silent.config import load_config
+    from kb.silent.detector import scan
+
+    cfg = load_config(os.fspath(config_path) if config_path is not None else None)
+    with gc_paused():
+        now, then = snapshots(conn, [as_of, before], None, cfg)
+
+        def words() -> dict[str, str]:
+            return {v.project: v.verdict for v in scan(then, cfg)}
+
+        earlier = (runner or SERIAL).start(words)
+        try:
+            current = scan(now, cfg)
+        except BaseException:
+            earlier.cancel()
+            raise
+        return current, earlier.result()
 
 
 def snapshots(
@@ -225,4 +260,4 @@ def _incident_rows(
     return detector_incidents(conn, project, (stale, late, t.undetected_ttd_days), json.dumps(sorted(offs)))
 
 
-__all__ = ["scan_dates", "snapshots"]
+__all__ = ["scan_dates", "scan_pair", "snapshots"]

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 class Outside:
     """Results of other analyses, already fetched by the service layer; None = not available."""
 
-    verdicts: dict[str, Any] | None = None  # slug -> Verdict (verdict, score, signals)
+    verdicts: dict[str, dict[str, Any]] | None = None  # slug -> its verdict's `verdict_fields`
     previous_verdicts: dict[str, str | None] | None = None
     root_causes: list[RootCauseRow] | None = None
     keystones: list[KeystoneRow] | None = None
@@ -54,6 +54,20 @@ def _signals(verdict: Any) -> list[dict[str, Any]]:
         {"code": str(s.code), "weight": float(s.weight), "evidence": evidence_line(s)}
         for s in getattr(verdict, "signals", [])
     ]
+
+
+def verdict_fields(verdict: Any, period: Period) -> dict[str, Any]:
+    """What a project's scorecard keeps of its silent-failure verdict (kb.silent.detector.Verdict).
+
+    Small enough to send back from the child process that judged the project: the verdict itself
+    carries its signals' data, every overdue action among them.
+    """
+    return {
+        "verdict": verdict.verdict,
+        "score": float(verdict.score),
+        "signals": _signals(verdict),
+        "quiet_shutdowns_unlogged": compute.quiet_shutdowns_in(period, verdict),
+    }
 
 
 @cache
@@ -106,8 +120,7 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
         if outside.verdicts is not None:
             v = outside.verdicts.get(slug)
             if v is not None:
-                fields.update(verdict=v.verdict, score=float(v.score), signals=_signals(v))
-                fields["quiet_shutdowns_unlogged"] = compute.quiet_shutdowns_in(period, v)
+                fields.update(v)
             if outside.previous_verdicts is not None:
                 fields["previous_verdict"] = outside.previous_verdicts.get(slug)
                 fields["change"] = verdict_change(fields["previous_verdict"], fields.get("verdict"))
