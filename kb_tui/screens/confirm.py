@@ -11,10 +11,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from kb_tui.components.backdrop import StillBackdrop
 from kb_tui.components.opening import StyledOnce
 
 
-class ConfirmScreen(StyledOnce, ModalScreen[str]):
+class ConfirmScreen(StillBackdrop, StyledOnce, ModalScreen[str]):
     """Dismissed with "save", "discard" or "cancel"."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -49,7 +50,7 @@ class ConfirmScreen(StyledOnce, ModalScreen[str]):
         self.dismiss(choice)
 
 
-class AskScreen(StyledOnce, ModalScreen[bool]):
+class AskScreen(StillBackdrop, StyledOnce, ModalScreen[bool]):
     """A question with one action and Cancel; dismissed with True when the action is chosen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

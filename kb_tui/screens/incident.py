@@ -151,6 +151,12 @@ class IncidentScreen(KBScreen):
     # --- layout ----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # the fields' first values are not edits: the Changed messages they post while mounting would
+        # validate the whole (empty) incident once per field, importing pydantic on the key
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed, TextArea.Changed):
+            yield from self._form()
+
+    def _form(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="incident-tabs"):
             with TabPane("Fields", id="tab-fields"), VerticalScroll(classes="form"):

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from kb.vocab import MONITORING_LEVELS, STAGES
+from kb_tui.components.backdrop import StillBackdrop
 from kb_tui.components.opening import StyledOnce
 from kb_tui.messages import Failed, Saved
 from kb_tui.screens._base import WorkerErrors
@@ -33,7 +34,7 @@ TEXT = (
 )
 
 
-class ProjectFormScreen(StyledOnce, WorkerErrors, ModalScreen[str | None]):
+class ProjectFormScreen(StillBackdrop, StyledOnce, WorkerErrors, ModalScreen[str | None]):
     """Dismissed with the new project's slug, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, Switch
 
+from kb_tui.components.backdrop import StillBackdrop
 from kb_tui.components.opening import StyledOnce
 from kb_tui.messages import Choices, Failed, Saved
 from kb_tui.screens._base import WorkerErrors
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from kb_tui.app import KBApp
 
 
-class QuickLogScreen(StyledOnce, WorkerErrors, ModalScreen[str | None]):
+class QuickLogScreen(StillBackdrop, StyledOnce, WorkerErrors, ModalScreen[str | None]):
     """Dismissed with the new incident's id, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
