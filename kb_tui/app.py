@@ -94,6 +94,13 @@ class KBApp(App[None]):
 
         self.push_screen(PortfolioScreen())
 
+    def on_portfolio_verdicts(self) -> None:
+        """The portfolio is complete (its verdicts bubble up here): the forms' first-use costs are paid
+        now, while it is read, not on their keys (kb_tui.components.warm_up)."""
+        from kb_tui.components import warm_up
+
+        warm_up.start(self)
+
     def today(self) -> date:
         """The app's notion of today: pinned by `as_of`, else the system date."""
         if self.as_of is not None:

@@ -16,10 +16,20 @@ def compact(root: DOMNode) -> None:
     _compact(root.query("Input, Select, Button, TextArea"), getattr(root.app, "cursor_blink", True) is not False)
 
 
+COMPACT_CLASS = "-textual-compact"  # what Input/Select/Button.compact toggles (Textual 8)
+
+
 def _compact(widgets: Iterable[Widget], blink: bool) -> None:
     for widget in widgets:
-        if isinstance(widget, Input | Select | Button):
-            widget.compact = True
+        if isinstance(widget, Input | Select | Button) and not widget.compact:
+            if widget.is_attached:
+                widget.compact = True
+            else:
+                # not mounted yet: setting `compact` would style the detached widget and its
+                # children at once (Textual restyles on every class change), and again on
+                # mounting; the value and its class are set quietly and styled once, on mounting
+                widget.set_reactive(type(widget).compact, True)
+                widget.set_class(True, COMPACT_CLASS, update=False)
         if isinstance(widget, Input | TextArea) and not blink:
             widget.cursor_blink = False
 

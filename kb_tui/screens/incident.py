@@ -147,6 +147,9 @@ class IncidentScreen(KBScreen):
         self.show_all = False  # after a save attempt every problem is shown
         self.why_of: str | None = None  # a why? suggestion was picked for this cause: Enter adds behind it
         self.stored_times: dict[str, tuple[str, str]] = {}  # field -> (as shown, as stored): nothing is lost
+        # the first thing a person types (the project of a new incident, else its title) has the cursor
+        # from the first frame: Textual focuses it as the screen is composed, not the tab bar first
+        self.AUTO_FOCUS = "#f-title" if self.new_project or incident_id else "#f-project"  # type: ignore[misc]
 
     # --- layout ----------------------------------------------------------------------------------
 

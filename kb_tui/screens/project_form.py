@@ -46,6 +46,7 @@ class ProjectFormScreen(StillBackdrop, StyledOnce, WorkerErrors, ModalScreen[str
         super().__init__()
         self.initial = {"slug": slug, "feature_flags": ", ".join(flags or []), "stage": stage}
         self.saving = False
+        self.AUTO_FOCUS = "#np-name" if slug else "#np-slug"  # type: ignore[misc]  # the cursor from the first frame (read per instance)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="project-form"):

@@ -40,6 +40,7 @@ class QuickLogScreen(StillBackdrop, StyledOnce, WorkerErrors, ModalScreen[str | 
         self.initial = {"project": project or "", "flag": flag or "", "at": at or ""}
         self.flags: dict[str, list[str]] = {}
         self.saving = False
+        self.AUTO_FOCUS = "#ql-flag" if self.initial["project"] else "#ql-project"  # type: ignore[misc]  # the cursor from the first frame (read per instance)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="quick-log"):
