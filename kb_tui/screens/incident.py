@@ -104,6 +104,12 @@ def _select(name: str, options: tuple[str, ...], value: str, prefix: str = "f-")
     return Select([(labels.get(o, o), o) for o in options], value=value, allow_blank=False, id=f"{prefix}{name}")
 
 
+def _show(line: Static, content: str | Text) -> None:
+    """Update a line only when what it shows changes (an update lays the screen out again)."""
+    if line.content != content:
+        line.update(content)
+
+
 def _minute(stored: str) -> str:
     """A stored instant as the form shows it: UTC to the minute (2026-11-29T16:25Z); a date stays a date."""
     if "T" not in stored:
@@ -454,18 +460,22 @@ class IncidentScreen(KBScreen):
         shown = [(f, m) for f, m in found if self.show_all or f in self.touched or f in ("modes", "causes")]
         problem = shown[0][1] if shown else ""
         self.error = found[0][1] if found else ""
-        self.query_one("#inc-error", Static).update(Text(problem, style="bold") if problem else "")
+        # only what differs is changed: each update or class change lays out or restyles the form,
+        # and most checks (every key typed) change nothing shown
+        _show(self.query_one("#inc-error", Static), Text(problem, style="bold") if problem else "")
+        beside = {field: message.split(": ", 1)[-1] for field, message in shown}  # the last one per field
+        marked: set[Any] = set()
+        for field in beside:
+            marked.update(self.query(f"#f-{field}, #f-flag-key" if field == "flag" else f"#f-{field}"))
         for widget in self.query(".-invalid-field"):
-            widget.remove_class("-invalid-field")
+            if widget not in marked:
+                widget.remove_class("-invalid-field")
+        for widget in marked:
+            widget.add_class("-invalid-field")
         for line in self.query(".field-error").results(Static):
-            line.update("")
-            line.remove_class("-shown")
-        for field, message in shown:
-            for widget in self.query(f"#f-{field}, #f-flag-key" if field == "flag" else f"#f-{field}"):
-                widget.add_class("-invalid-field")
-            for line in self.query(f"#e-{field}").results(Static):
-                line.update(message.split(": ", 1)[-1])
-                line.add_class("-shown")
+            message = beside.get((line.id or "").removeprefix("e-"), "")
+            _show(line, message)
+            line.set_class(bool(message), "-shown")
         return incident
 
     @property
