@@ -173,6 +173,9 @@ async def kb():
             await wait(pilot, lambda: app.screen is not home and isinstance(app.focused, Input))
             out[name] = time.perf_counter() - t0
             out["cpu:" + name] = time.thread_time() - c0
+            # a screen may start its worker after its first paint: let that start, then let it end,
+            # so that no screen's work runs into the next key's timing
+            await pilot.pause()
             await app.workers.wait_for_complete()
             while app.screen is not home:
                 app.pop_screen()
