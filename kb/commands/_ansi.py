@@ -132,6 +132,7 @@ def terminal(stream: object, environ: Mapping[str, str]) -> Terminal:
 # --- text ----------------------------------------------------------------------------------------
 
 _WHITESPACE_END = re.compile(r"\s+$")
+_WORD = re.compile(r"\s*\S+\s*")  # rich._wrap.words
 
 
 def _cells(text: str) -> int:
@@ -145,7 +146,8 @@ def _cells(text: str) -> int:
 def _breaks(text: str, width: int, fold: bool) -> list[int]:
     """rich._wrap.divide_line: where `text` wraps at `width` (a word longer than the width folded, or
     left whole to be cut with an ellipsis)."""
-    if text.isascii() and (fold or all(len(w) <= width for w in text.split())):
+    # rich's words keep the spaces before them (a leading space makes a word longer than the width)
+    if text.isascii() and (fold or all(len(w.group().rstrip()) <= width for w in _WORD.finditer(text))):
         from kb.commands.plain import _ascii_breaks  # the same steps, without measuring cells
 
         return _ascii_breaks(text, width)
