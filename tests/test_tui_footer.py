@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from kb.service import KB
 from tests.snapshot_apps.common import make_app, settle
 
 GLOBAL = "f1 Help f2 Log f3 f4 f5 f6 f7 screens"
@@ -25,14 +24,6 @@ def bottom_line(pilot: Pilot[Any]) -> str:
 
 def row(pilot: Pilot[Any], y: int) -> str:
     return pilot.app.screen._compositor.render_strips()[y].text.rstrip()
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("footer") / "kb.sqlite"
-    with KB(path, "tester") as kb:
-        kb.seed()
-    return path
 
 
 async def _open(pilot: Pilot[Any], how: str, arg: str | None) -> None:

@@ -14,7 +14,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from kb.service import KB
 from tests.snapshot_apps.common import make_app, settle, until
 
 
@@ -153,14 +152,6 @@ SCREENS: dict[str, Callable[[Pilot[Any]], Awaitable[None]]] = {
     "review": _review,
     "help": _help,
 }
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seeded") / "kb.sqlite"
-    with KB(path, "tester") as kb:
-        kb.seed()
-    return path
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

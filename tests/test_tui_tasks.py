@@ -8,7 +8,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.command import CommandList
 from textual.widgets import DataTable, Input, TabbedContent
 
@@ -18,14 +17,6 @@ from kb_tui.screens.portfolio import PortfolioScreen
 from kb_tui.screens.project import ProjectScreen
 from kb_tui.screens.review import ReviewScreen
 from tests.snapshot_apps.common import make_app, settle, until
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seeded") / "kb.sqlite"
-    with KB(path, "tester") as kb:
-        kb.seed()
-    return path
 
 
 async def _palette(pilot: Any, query: str, wanted: str) -> None:
