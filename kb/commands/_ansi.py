@@ -117,9 +117,9 @@ class Terminal(NamedTuple):
 
 def terminal(stream: object, environ: Mapping[str, str]) -> Terminal:
     """What rich.Console(highlight=False, soft_wrap=False) would find, for a stream rich calls a terminal."""
-    from kb.commands.plain import rich_width
+    from kb.commands.plain import rich_decides_alone, rich_width
 
-    if sys.platform == "win32" or "IPython" in sys.modules or "ipykernel" in sys.modules:
+    if rich_decides_alone():
         raise Unsupported("Windows or Jupyter")
     if environ.get("TERM", "").lower() in ("dumb", "unknown"):
         raise Unsupported("a dumb terminal")
@@ -132,7 +132,6 @@ def terminal(stream: object, environ: Mapping[str, str]) -> Terminal:
 # --- text ----------------------------------------------------------------------------------------
 
 _WHITESPACE_END = re.compile(r"\s+$")
-_WORD = re.compile(r"\s*\S+\s*")  # rich._wrap.words
 
 
 def _cells(text: str) -> int:
@@ -147,9 +146,9 @@ def _breaks(text: str, width: int, fold: bool) -> list[int]:
     """rich._wrap.divide_line: where `text` wraps at `width` (a word longer than the width folded, or
     left whole to be cut with an ellipsis)."""
     # rich's words keep the spaces before them (a leading space makes a word longer than the width)
-    if text.isascii() and (fold or all(len(w.group().rstrip()) <= width for w in _WORD.finditer(text))):
-        from kb.commands.plain import _ascii_breaks  # the same steps, without measuring cells
+    from kb.commands.plain import _WORD, _ascii_breaks  # the same steps, without measuring cells
 
+    if text.isascii() and (fold or all(len(w.group().rstrip()) <= width for w in _WORD.finditer(text))):
         return _ascii_breaks(text, width)
     from rich._wrap import divide_line
 
@@ -193,6 +192,13 @@ class Text:
             spans = [(max(a, lo) - lo, min(b, hi) - lo, sty) for a, b, sty in self.spans if a < hi and b > lo]
             out.append(Text(self.plain[lo:hi], spans, self.base))
         return out
+
+    def split_lines(self) -> list[Text]:
+        """Text.split("\\n", allow_blank=True): the lines, without their newlines."""
+        newlines = [m.start() for m in re.finditer("\n", self.plain)]
+        if not newlines:
+            return [Text(self.plain, list(self.spans), self.base)]  # a copy, as divide's pieces are
+        return self.divide([x for n in newlines for x in (n, n + 1)])[::2]
 
     def cut(self, length: int) -> None:
         """The first `length` characters (Text.right_crop and the plain setter's span trimming)."""
@@ -239,9 +245,7 @@ def wrap(text: Text, width: int, pad: bool, fold: bool = True) -> list[Text]:
     folded to it (overflow "fold") or cut with an ellipsis (overflow "ellipsis"); `pad` fills each line
     with spaces to `width` (justify "left")."""
     lines: list[Text] = []
-    newlines = [m.start() for m in re.finditer("\n", text.plain)]
-    pieces = text.divide([x for n in newlines for x in (n, n + 1)]) if newlines else [text]
-    for piece in pieces[::2] if newlines else pieces:
+    for piece in text.split_lines():
         for line in piece.divide(_breaks(piece.plain, width, fold)):
             plain = line.plain
             if len(plain) > width:  # Text.rstrip_end counts characters
@@ -278,12 +282,10 @@ class Column(NamedTuple):
     fold: bool = False  # a word wider than the column folded onto the next line, not cut with "…"
 
 
-def _measure(text: Text) -> tuple[int, int]:
-    """rich.text.Text.__rich_measure__: the longest word and the longest line, in cells."""
-    lines = text.plain.splitlines()
-    longest = max((_cells(x) for x in lines), default=0)
-    words = text.plain.split()
-    return (max(_cells(w) for w in words) if words else longest), longest
+def _longest_line(text: Text) -> int:
+    """rich.text.Text.__rich_measure__'s maximum, in cells: a column is as wide as its longest line
+    (its minimum, the longest word, never sets a width here)."""
+    return max((_cells(x) for x in text.plain.splitlines()), default=0)
 
 
 def ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
@@ -331,7 +333,7 @@ def table(columns: list[Column], header: bool, rows: list[list[Text]], max_width
         pad = sum(column.pad)
         hi = 0
         for text in column_cells:
-            hi = max(hi, _measure(text)[1] + pad)
+            hi = max(hi, _longest_line(text) + pad)
         hi = min(hi, max_width) if column_cells else max_width
         if column.min_width is not None:  # Measurement.clamp(min_width + padding)
             hi = max(column.min_width + pad, hi)
@@ -344,18 +346,17 @@ def table(columns: list[Column], header: bool, rows: list[list[Text]], max_width
     for index in range(len(rows) + header):
         is_header = header and index == 0
         rendered: list[list[Row]] = []
-        for column, width, column_cells in zip(columns, widths, cells, strict=True):
+        bases = [BOLD if is_header else c.style for c in columns]  # a header: the header style only
+        for column, width, column_cells, base in zip(columns, widths, cells, bases, strict=True):
             left, right = column.pad
             inner = width - left - right
-            base = BOLD if is_header else column.style  # rich styles a header by the header style only
             if inner < 1:
                 raise Unsupported("a column narrower than its padding")
             cell = column_cells[index]
             texts = _no_wrap(cell, inner) if column.no_wrap else wrap(cell, inner, pad=True, fold=column.fold)
             rendered.append([[(" " * left, base), *_styled(line, base), (" " * right, base)] for line in texts])
         height = max(len(r) for r in rendered)
-        for n, (lines, width, column) in enumerate(zip(rendered, widths, columns, strict=True)):
-            base = BOLD if is_header else column.style
+        for n, (lines, width, base) in enumerate(zip(rendered, widths, bases, strict=True)):
             blank: Row = [(" " * width, base)]  # Segment.set_shape's padding, in the cell's style
             missing = height - len(lines)
             rendered[n] = [blank] * missing + lines if is_header else lines + [blank] * missing
@@ -368,7 +369,7 @@ def _styled(line: Text, base: Sty) -> Row:
 
 
 def _no_wrap(text: Text, width: int) -> list[Text]:
-    lines = wrap(text, 10**9, pad=False)  # split at newlines only
+    lines = text.split_lines()
     for line in lines:
         cells = _cells(line.plain)
         if cells > width:
@@ -486,10 +487,14 @@ def draw(doc: Doc, term: Terminal) -> str:
 
 
 def write(doc: Doc, stream: TextIO | None = None, environ: Mapping[str, str] | None = None) -> bool:
-    """Draw `doc` on a terminal stream; False (nothing written) where rich must draw it."""
+    """Draw `doc` on a terminal stream; False (nothing written) where rich must draw it, or is asked to
+    (KB_RENDERER=rich)."""
     out = sys.stdout if stream is None else stream
+    env = os.environ if environ is None else environ
+    if env.get("KB_RENDERER") == "rich":
+        return False
     try:
-        text = draw(doc, terminal(out, os.environ if environ is None else environ))
+        text = draw(doc, terminal(out, env))
     except Unsupported:
         return False
     out.write(text)

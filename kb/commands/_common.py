@@ -104,15 +104,6 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
 
 
-def plain_output() -> bool:
-    """True when stdout is surely not a terminal by rich's own rules (kb.commands.plain.rich_is_terminal),
-    decided without importing rich (about 0.1 s of a read command's start-up); where that cannot
-    tell, `console().is_terminal` decides."""
-    from kb.commands.plain import rich_is_terminal
-
-    return rich_is_terminal(sys.stdout, os.environ) is False
-
-
 def console() -> Any:
     from rich.console import Console
 

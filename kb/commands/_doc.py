@@ -80,13 +80,14 @@ def emit(doc: Doc) -> None:
     import os
     import sys
 
-    from kb.commands._common import console, plain_output
+    from kb.commands._common import console
     from kb.commands.plain import rich_is_terminal
 
-    if plain_output():
+    tty = rich_is_terminal(sys.stdout, os.environ)  # decided without importing rich
+    if tty is False:
         click.echo(plain(doc), nl=False)
         return
-    if rich_is_terminal(sys.stdout, os.environ) and os.environ.get("KB_RENDERER") != "rich":
+    if tty:
         from kb.commands import _ansi
 
         if _ansi.write(doc):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kb.textsafe import printable
@@ -26,7 +26,6 @@ from kb.textsafe import printable
 # a part of a line: (a rich style or "", the text as typed; made printable where it is printed)
 Part = tuple[str, str]
 
-_TRAILING_SPACE = re.compile(r"\s+$")  # rich.text's
 _WORD = re.compile(r"\s*\S+\s*")  # a word and the space after it (rich._wrap's)
 
 
@@ -37,10 +36,14 @@ def _std_fd(stream: Any, default: int) -> int:
         return default
 
 
+def rich_decides_alone() -> bool:
+    """True where rich's console decides by what kb does not model (Jupyter, Windows' legacy console)."""
+    return sys.platform == "win32" or "IPython" in sys.modules or "ipykernel" in sys.modules
+
+
 def rich_is_terminal(stream: Any, environ: Mapping[str, str]) -> bool | None:
-    """rich.Console.is_terminal for `stream`, or None where rich decides by what this does not model
-    (Jupyter, Windows' legacy console)."""
-    if sys.platform == "win32" or "IPython" in sys.modules or "ipykernel" in sys.modules:
+    """rich.Console.is_terminal for `stream`, or None where rich decides alone (rich_decides_alone)."""
+    if rich_decides_alone():
         return None
     compatible = environ.get("TTY_COMPATIBLE", "")
     if compatible in ("0", "1"):
@@ -95,28 +98,9 @@ def _ascii_breaks(text: str, width: int) -> list[int]:
 
 def wrap(text: str, width: int) -> list[str]:
     """rich.text.Text.wrap's lines for plain text (no tabs), justify "default", overflow "fold"."""
-    out = []
-    for line in text.split("\n"):
-        cells: Callable[[str], int] = len
-        if line.isascii():
-            offsets = _ascii_breaks(line, width)
-        else:
-            from rich._wrap import divide_line
-            from rich.cells import cell_len
+    from kb.commands import _ansi
 
-            offsets, cells = divide_line(line, width, fold=True), cell_len
-        for start, end in zip([0, *offsets], [*offsets, len(line)], strict=True):
-            piece = line[start:end]
-            if len(piece) > width:  # Text.rstrip_end: whitespace past the width goes (counted in characters)
-                space = _TRAILING_SPACE.search(piece)
-                if space is not None:
-                    piece = piece[: len(piece) - min(len(space.group()), len(piece) - width)]
-            if cells(piece) > width:  # Text.truncate
-                from rich.cells import set_cell_size
-
-                piece = set_cell_size(piece, width)
-            out.append(piece)
-    return out
+    return [line.plain for line in _ansi.wrap(_ansi.Text(text), width, pad=False)]
 
 
 def rich_text(parts: Sequence[Part]) -> Any:
@@ -158,13 +142,12 @@ def print_lines(lines: Sequence[Sequence[Part]]) -> None:
         for parts in lines:
             writer.line(parts)
         return
-    if os.environ.get("KB_RENDERER") != "rich":
-        from kb.commands import _ansi
-        from kb.commands._doc import Doc, Line
+    from kb.commands import _ansi
+    from kb.commands._doc import Doc, Line
 
-        # at a terminal: drawn as rich draws it, without importing rich's console (kb.commands._ansi)
-        if _ansi.write(Doc(None, [Line(tuple((text, style) for style, text in parts)) for parts in lines])):
-            return
+    # at a terminal: drawn as rich draws it, without importing rich's console (kb.commands._ansi)
+    if _ansi.write(Doc(None, [Line(tuple((text, style) for style, text in parts)) for parts in lines])):
+        return
     from rich.console import Console
 
     out = Console(highlight=False, soft_wrap=False)
