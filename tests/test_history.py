@@ -1,7 +1,8 @@
 """History: the change log answers "what did this incident say on date D, and who changed it",
 cannot be rewritten, and a frozen review never changes.
 
-A fake clock drives the change log's timestamps, so every date below is worked out by hand.
+The machine's clock is set for each step (time-machine moves the system clock kb reads, not a kb
+function), so every date below is worked out by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from time_machine import TimeMachineFixture
 
 from kb.models import Incident, Project
 from kb.service import KB
@@ -21,12 +23,11 @@ from tests.conftest import Run
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Set the time kb believes it is (the change log stamps with kb.timeutil.now_utc)."""
+def clock(time_machine: TimeMachineFixture) -> Callable[[str], None]:
+    """Set the machine's clock, which the change log's stamps read; it stands still between steps."""
 
     def set_time(iso: str) -> None:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
-        monkeypatch.setattr("kb.timeutil.now_utc", lambda: moment)
+        time_machine.move_to(datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC), tick=False)
 
     return set_time
 

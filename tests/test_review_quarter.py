@@ -1,8 +1,8 @@
 """Reviews true to their quarter (issue 17): who is in a quarter's review, with the stage and owner of
 then; "undecided twice" only for projects in both reviews; one count of quiet shutdowns.
 
-The change log stamps each record with kb's clock (kb.timeutil.now_utc), so each test sets the time a
-record was made, as tests/test_history.py does; every expected value below is read off the records.
+The change log stamps each record with the machine's clock, so each test sets the time a record was
+made (time-machine, as tests/test_history.py does); every expected value below is read off the records.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from time_machine import TimeMachineFixture
 
 from kb.models import Incident, Project
 from kb.review.render import to_markdown
@@ -21,10 +22,9 @@ Clock = Callable[[str], None]
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(time_machine: TimeMachineFixture) -> Clock:
     def at(when: str) -> None:
-        moment = datetime.fromisoformat(when).replace(tzinfo=UTC)
-        monkeypatch.setattr("kb.timeutil.now_utc", lambda: moment)
+        time_machine.move_to(datetime.fromisoformat(when).replace(tzinfo=UTC), tick=False)
 
     at("2026-11-29T12:00:00")
     return at

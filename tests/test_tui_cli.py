@@ -1,53 +1,67 @@
-"""`kb`, `kb tui` and `kb demo` open the UI on the right database (the app's run loop is replaced)."""
+"""`kb`, `kb tui` and `kb demo` open the UI on the right database: each runs as a real process on a
+pseudo-terminal, the test reads the portfolio off the screen and quits with ctrl+q."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from kb.cli import main
+from kb.models import Project
 from kb.service import KB
+from tests.terminal import Terminal
+
+pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a POSIX pseudo-terminal")
+
+CTRL_Q = b"\x11"
 
 
-@pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """What each KBApp.run() call saw: its database and how many incidents that database held."""
-    from kb_tui.app import KBApp
-
-    calls: list[dict[str, Any]] = []
-
-    def fake_run(self: KBApp, *args: Any, **kwargs: Any) -> None:
-        with KB(self.db_path) as kb:
-            calls.append({"path": self.db_path, "counts": kb.counts()})
-
-    monkeypatch.setattr(KBApp, "run", fake_run)
-    return calls
-
-
-def test_kb_with_no_command_opens_the_ui_on_a_new_database(tmp_path: Path, opened: list[dict[str, Any]]) -> None:
+def test_kb_with_no_command_opens_the_ui_on_a_new_database(tmp_path: Path) -> None:
     db = tmp_path / "fresh.sqlite"
-    result = CliRunner().invoke(main, ["--db", str(db)])
-    assert result.exit_code == 0, result.output
-    assert db.exists()
-    assert opened == [{"path": db, "counts": {"projects": 0, "incidents": 0, "open_incidents": 0}}]
+    with Terminal(["--db", str(db)], {"HOME": str(tmp_path)}) as term:
+        term.wait_for("0 projects ·")
+        assert db.exists()
+        term.press(CTRL_Q)
+        assert term.finish() == 0
+    with KB(db) as kb:
+        assert kb.counts() == {"projects": 0, "incidents": 0, "open_incidents": 0}
 
 
-def test_kb_tui_uses_kb_db(tmp_path: Path, opened: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kb_tui_uses_kb_db(tmp_path: Path) -> None:
     db = tmp_path / "env.sqlite"
-    monkeypatch.setenv("KB_DB", str(db))
-    result = CliRunner().invoke(main, ["tui"])
-    assert result.exit_code == 0, result.output
-    assert [c["path"] for c in opened] == [db]
+    with KB(db, "tester") as kb:
+        kb.add_project(Project(slug="chosen-by-env", stage="production", owner="ana"))
+    with Terminal(["tui"], {"HOME": str(tmp_path), "KB_DB": str(db)}) as term:
+        term.wait_for("chosen-by-env")
+        term.wait_for("1 project ·")
+        term.press(CTRL_Q)
+        assert term.finish() == 0
 
 
-def test_kb_demo_opens_a_seeded_throwaway_database(tmp_path: Path, opened: list[dict[str, Any]]) -> None:
+def test_kb_tui_creates_a_new_database_at_the_current_schema(tmp_path: Path) -> None:
+    from kb import portfolio
+
+    db = tmp_path / "new.sqlite"
+    with Terminal(["tui", "--db", str(db)], {"HOME": str(tmp_path)}) as term:
+        term.wait_for("0 projects ·")
+        term.press(CTRL_Q)
+        assert term.finish() == 0
+    assert portfolio.is_current(db)
+
+
+def test_kb_demo_opens_a_seeded_throwaway_database(tmp_path: Path) -> None:
     with KB(tmp_path / "reference.sqlite") as kb:
-        expected = kb.seed().created["incidents"]
-    result = CliRunner().invoke(main, ["demo"])
-    assert result.exit_code == 0, result.output
-    [call] = opened
-    assert call["counts"]["incidents"] == expected > 0
-    assert not call["path"].exists()  # removed when the UI closes
+        seeded = kb.seed()
+        projects = kb.counts()["projects"]
+        a_slug = sorted(p.slug for p in kb.projects())[0]
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with Terminal(["demo"], {"HOME": str(tmp_path), "TMPDIR": str(tmp)}) as term:
+        term.wait_for(f"{projects} projects ·")
+        term.wait_for(a_slug)
+        assert "demo database:" in term.text and f"incidents: {seeded.created['incidents']} created" in term.text
+        [workdir] = list(tmp.glob("kb-demo-*"))
+        assert (workdir / "demo.sqlite").exists()
+        term.press(CTRL_Q)
+        assert term.finish() == 0
+    assert list(tmp.glob("kb-demo-*")) == []  # removed when the UI closes

@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.widgets import DataTable, Static
 
 from kb.models import Incident, Project
@@ -77,11 +76,11 @@ async def _typing_in_the_table_filters(db_path: Path) -> None:
         await until(pilot, lambda: _slugs(table) == ["lead-scoring"], "the filter")
 
 
-def test_long_portfolios_are_listed_a_page_at_a_time(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kb_tui.screens.portfolio as portfolio
-
-    monkeypatch.setattr(portfolio, "PAGE", 2)
-    _portfolio(db_path)
+def test_long_portfolios_are_listed_200_at_a_time(db_path: Path) -> None:
+    """203 projects: the table lists 200 (docs/tui.md's page), and reaching the last adds the other 3."""
+    with KB(db_path, "tester") as kb:
+        for n in range(203):
+            kb.add_project(Project(slug=f"model-{n:03d}", stage="production", owner="ana", team="risk"))
     asyncio.run(_paging(db_path))
 
 
@@ -93,9 +92,10 @@ async def _paging(db_path: Path) -> None:
         table = screen.query_one(DataTable)
         screen.sort_key = "slug"
         screen.refresh_table()
-        assert _slugs(table) == ["churn-propensity", "fraud-review"]
-        assert "first 2 listed" in str(screen.query_one("#portfolio-counts", Static).render())
+        await until(pilot, lambda: table.row_count == 200, "the first page")
+        assert _slugs(table) == [f"model-{n:03d}" for n in range(200)]
+        assert "first 200 listed" in str(screen.query_one("#portfolio-counts", Static).render())
         table.focus()
-        await pilot.press("down")  # onto the last listed row: the next page is added
-        await until(pilot, lambda: table.row_count == 3, "the next page")
-        assert _slugs(table) == ["churn-propensity", "fraud-review", "lead-scoring"]
+        await pilot.press("ctrl+end")  # onto the last listed row: the next page is added
+        await until(pilot, lambda: table.row_count == 203, "the next page")
+        assert _slugs(table)[-3:] == ["model-200", "model-201", "model-202"]

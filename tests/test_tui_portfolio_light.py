@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from kb import portfolio
-from kb.cli import main
 from kb.models import Incident, Project
 from kb.service import KB
+from tests.terminal import Terminal
 
 
 def _seeded(path: Path) -> None:
@@ -69,18 +70,25 @@ def test_the_read_path_cannot_write(db_path: Path) -> None:
         conn.close()
 
 
-def test_kb_tui_on_a_current_database_skips_the_service(db_path: Path) -> None:
-    """`kb tui --db X` on an existing database reaches App.run without importing kb.service."""
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a POSIX pseudo-terminal")
+def test_kb_tui_on_a_current_database_draws_its_rows_before_importing_the_service(db_path: Path) -> None:
+    """`kb tui --db X` on an existing database, as a real process on a terminal: the portfolio's rows
+    are on screen before kb.service (pydantic, sqlite-utils, numpy) is imported, which happens only
+    when the forms are warmed up, after the verdicts."""
     _seeded(db_path)
-    code = (
-        "import sys\nfrom click.testing import CliRunner\nfrom kb.cli import main\nfrom kb_tui.app import KBApp\n"
-        "KBApp.run = lambda self, *a, **k: print('run', self.db_path)\n"
-        "r = CliRunner().invoke(main, ['tui', '--db', sys.argv[1]])\nassert r.exit_code == 0, r.output\n"
-        "print(r.output.strip())\n"
-        "print(sorted(m for m in ('kb.service', 'sqlite_utils', 'numpy') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == [f"run {db_path}", "[]"]
+    with Terminal(
+        ["tui", "--db", str(db_path)], {"HOME": str(db_path.parent)}, python_flags=("-X", "importtime")
+    ) as term:
+        term.wait_for("lead-scoring")
+        term.wait_for(" kb.service\n")  # importtime writes a module's line once it is imported
+        term.press(b"\x11")
+        assert term.finish() == 0
+    seen = term.text
+    rows_at = seen.index("lead-scoring")
+    for module in ("kb.service", "sqlite_utils", "numpy", "pydantic"):
+        imported = re.search(rf"\| +{re.escape(module)}\n", seen)
+        assert imported is None or imported.start() > rows_at, module  # numpy: the UI may never need it
+    assert re.search(r"\| +kb\.service\n", seen) is not None
 
 
 def test_the_first_frame_imports_nothing_heavy() -> None:
@@ -90,17 +98,6 @@ def test_the_first_frame_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_kb_tui_still_creates_a_new_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb_tui.app import KBApp
-
-    seen: list[Path] = []
-    monkeypatch.setattr(KBApp, "run", lambda self, *a, **k: seen.append(self.db_path))
-    result = CliRunner().invoke(main, ["tui", "--db", str(tmp_path / "new.sqlite")])
-    assert result.exit_code == 0, result.output
-    assert seen == [tmp_path / "new.sqlite"]
-    assert portfolio.is_current(tmp_path / "new.sqlite")
 
 
 def test_a_prefetched_read_is_used_only_while_nothing_was_committed(db_path: Path) -> None:
