@@ -423,39 +423,34 @@ def silent(as_of: str | None, project: str | None, fail_on: str | None, config_p
 
 
 def _print_verdicts(verdicts: list[Any]) -> None:
-    """Each verdict, its signals' evidence and what was not judged, then the counts.
-
-    Piped or redirected, the lines are written as rich would write them without importing rich's
-    console (kb.commands.plain); on a terminal rich colours them.
-    """
-    from kb.commands.plain import print_lines
+    """Each verdict, its signals' evidence and what was not judged, then the counts: a document of lines
+    drawn as every read command's is (kb.commands._doc.emit): whole lines in a pipe, coloured at a
+    terminal."""
+    from kb.commands._doc import Doc, Line, emit
     from kb.humanize import evidence, number, score
 
-    lines: list[list[tuple[str, str]]] = []
+    lines: list[Line] = []
     if not verdicts:
-        lines.append([("", "no projects to judge (retired projects are skipped)")])
+        lines.append(Line(("no projects to judge (retired projects are skipped)",)))
     for v in verdicts:
         lines.append(
-            [
-                (VERDICT_STYLE[v.verdict], f"{v.verdict:<14}"),
-                ("", " "),
-                ("bold", v.project),
-                ("", f"  score {score(v.score)}"),
-            ]
+            Line(
+                ((f"{v.verdict:<14}", VERDICT_STYLE[v.verdict]), " ", (v.project, "bold"), f"  score {score(v.score)}")
+            )
         )
         for s in v.signals:
             plain, stats = evidence(s)
-            lines.append([("", "    "), ("dim", f"{s.code} (+{number(s.weight)})"), ("", f" {plain}")])
+            lines.append(Line(("    ", (f"{s.code} (+{number(s.weight)})", "dim"), f" {plain}")))
             if stats:
-                lines.append([("", "      "), ("dim", stats)])
+                lines.append(Line(("      ", (stats, "dim"))))
         for n in v.notes:
-            lines.append([("", "    "), ("dim", f"not judged: {n}")])
+            lines.append(Line(("    ", (f"not judged: {n}", "dim"))))
     if verdicts:
         counts = {w: sum(v.verdict == w for v in verdicts) for w in VERDICT_STYLE}
         lines.append(
-            [("", f"{counts['silent-failure']} silent-failure, {counts['watch']} watch, {counts['healthy']} healthy")]
+            Line((f"{counts['silent-failure']} silent-failure, {counts['watch']} watch, {counts['healthy']} healthy",))
         )
-    print_lines(lines)
+    emit(Doc(None, lines))
 
 
 # --- log-shutdown ------------------------------------------------------------------------------

@@ -1,16 +1,10 @@
-"""Lines of styled text printed as rich prints them, and without rich's console where it is not needed.
+"""What rich would decide about the output without importing rich's console: whether it is a
+terminal, its width, and where its word wrapping breaks a line of plain ASCII.
 
-`kb silent` builds each line as (style, text) parts. On a terminal they are printed by rich's Console
-as a `rich.text.Text` (colours, the terminal's width). Piped or redirected (cron, CI, `| less`, a
-script) rich writes no escape codes, only the text wrapped at the width it finds (COLUMNS, else the
-first of stdin, stdout, stderr that is a terminal, else 80); `PlainWriter` writes exactly that
-without importing rich's console (about 0.1 s of every run), using rich's own word breaking
-(rich._wrap and rich.cells load in a few ms). A line with a tab, which rich expands, goes to rich.
-
-The parts are never rich markup: a user's text prints as written (no `:fire:` turned into an emoji,
-no trailing backslash doubled, as markup escaping did), control characters made visible
-(kb.textsafe.printable). tests/test_plain_writer.py checks the plain writer against rich's Console
-byte for byte on generated lines.
+kb.commands._doc.emit writes plain text when `rich_is_terminal` says the output is not a terminal
+(cron, CI, `| less`, a script: whole lines, never wrapped), and kb.commands._ansi draws for a
+terminal at `rich_width` with these breaks. tests/test_plain_writer.py compares each decision with
+rich's Console given the same environment.
 """
 
 from __future__ import annotations
@@ -18,13 +12,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-
-from kb.textsafe import printable
-
-# a part of a line: (a rich style or "", the text as typed; made printable where it is printed)
-Part = tuple[str, str]
 
 _WORD = re.compile(r"\s*\S+\s*")  # a word and the space after it (rich._wrap's)
 
@@ -94,62 +83,3 @@ def _ascii_breaks(text: str, width: int) -> list[int]:
             offset = end - start
         word = _WORD.match(text, end)
     return breaks
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """rich.text.Text.wrap's lines for plain text (no tabs), justify "default", overflow "fold"."""
-    from kb.commands import _ansi
-
-    return [line.plain for line in _ansi.wrap(_ansi.Text(text), width, pad=False)]
-
-
-def rich_text(parts: Sequence[Part]) -> Any:
-    """The parts as one rich Text, each styled part with its style and every text printable."""
-    from rich.text import Text
-
-    return Text.assemble(*((printable(text), style) if style else printable(text) for style, text in parts))
-
-
-class PlainWriter:
-    """Prints lines of parts as rich's Console(highlight=False, soft_wrap=False) prints their Text to a
-    non-terminal."""
-
-    def __init__(self, stream: Any, width: int) -> None:
-        self.stream = stream
-        self.width = width
-        self._rich: Any = None
-
-    def line(self, parts: Sequence[Part]) -> None:
-        if self.width < 1:  # rich renders nothing, not even the line's end, without a column to print in
-            return
-        text = "".join(printable(t) for _, t in parts)
-        if "\t" in text:  # rich expands tabs to its tab stops: left to rich
-            if self._rich is None:
-                from rich.console import Console
-
-                self._rich = Console(file=self.stream, width=self.width, highlight=False, soft_wrap=False)
-            self._rich.print(rich_text(parts))
-            return
-        self.stream.write("\n".join(wrap(text, self.width)) + "\n")
-
-
-def print_lines(lines: Sequence[Sequence[Part]]) -> None:
-    """Each line to stdout: plain where rich would write it plain, at a terminal as rich draws it
-    (kb.commands._ansi), and through rich's Console where neither models the line or the terminal."""
-    stream = sys.stdout
-    if rich_is_terminal(stream, os.environ) is False:
-        writer = PlainWriter(stream, rich_width(os.environ))
-        for parts in lines:
-            writer.line(parts)
-        return
-    from kb.commands import _ansi
-    from kb.commands._doc import Doc, Line
-
-    # at a terminal: drawn as rich draws it, without importing rich's console (kb.commands._ansi)
-    if _ansi.write(Doc(None, [Line(tuple((text, style) for style, text in parts)) for parts in lines])):
-        return
-    from rich.console import Console
-
-    out = Console(highlight=False, soft_wrap=False)
-    for parts in lines:
-        out.print(rich_text(parts))
