@@ -285,10 +285,11 @@ def _verdicts(
     from kb.review.build import verdict_fields
 
     conn = session.db.conn
+    # brief snapshots: the scorecard keeps each signal's evidence, not its data (every overdue action)
     if scan_before:
-        current, words = scan_pair(conn, period.last_day, period.previous().last_day, runner)
+        current, words = scan_pair(conn, period.last_day, period.previous().last_day, runner, brief=True)
     else:
-        current, words = scan_dates(conn, [period.last_day])[0], {}
+        current, words = scan_dates(conn, [period.last_day], brief=True)[0], {}
     return {v.project: verdict_fields(v, period) for v in current}, words
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from kb.timeutil import as_utc, instant, stamp
 if TYPE_CHECKING:
     from kb.parallel import Runner
     from kb.silent.config import SilentConfig
-    from kb.silent.detector import FlagFact, Snapshot, Verdict
+    from kb.silent.detector import ActionDebt, FlagFact, Snapshot, Verdict
 
 _ONE_DAY = timedelta(days=1)
 
@@ -31,15 +31,17 @@ def scan_dates(
     as_ofs: list[date],
     project: str | None = None,
     config_path: str | os.PathLike[str] | None = None,
+    brief: bool = False,
 ) -> list[list[Verdict]]:
-    """Every project's verdicts (or one's) at each date, worst first, from one read of the store."""
+    """Every project's verdicts (or one's) at each date, worst first, from one read of the store
+    (`brief`: see `snapshots`)."""
     from kb.perf import gc_paused
     from kb.silent.config import load_config
     from kb.silent.detector import scan
 
     cfg = load_config(os.fspath(config_path) if config_path is not None else None)
     with gc_paused():  # see snapshots; the verdicts are acyclic too
-        return [scan(snap, cfg) for snap in snapshots(conn, as_ofs, project, cfg)]
+        return [scan(snap, cfg) for snap in snapshots(conn, as_ofs, project, cfg, brief)]
 
 
 def scan_pair(
@@ -48,12 +50,13 @@ def scan_pair(
     before: date,
     runner: Runner | None = None,
     config_path: str | os.PathLike[str] | None = None,
+    brief: bool = False,
 ) -> tuple[list[Verdict], dict[str, str]]:
     """The verdicts at `as_of`, and each project's verdict word at `before` (a review's two quarter ends).
 
     One read of the store serves both dates. The scan at `before` runs as `runner` decides
     (kb.parallel; default: here), on the snapshot already in memory, and only the words come back
-    (a whole verdict list would cost more to send than to compute).
+    (a whole verdict list would cost more to send than to compute). `brief`: see `snapshots`.
     """
     from kb.parallel import SERIAL
     from kb.perf import gc_paused
@@ -62,7 +65,7 @@ def scan_pair(
 
     cfg = load_config(os.fspath(config_path) if config_path is not None else None)
     with gc_paused():
-        now, then = snapshots(conn, [as_of, before], None, cfg)
+        now, then = snapshots(conn, [as_of, before], None, cfg, brief)
 
         def words() -> dict[str, str]:
             return {v.project: v.verdict for v in scan(then, cfg)}
@@ -77,7 +80,11 @@ def scan_pair(
 
 
 def snapshots(
-    conn: sqlite3.Connection, as_ofs: list[date], project: str | None = None, cfg: SilentConfig | None = None
+    conn: sqlite3.Connection,
+    as_ofs: list[date],
+    project: str | None = None,
+    cfg: SilentConfig | None = None,
+    brief: bool = False,
 ) -> list[Snapshot]:
     """One snapshot per date: the rows up to the latest date are read once, then cut at each date.
 
@@ -85,6 +92,8 @@ def snapshots(
     the day, health periods ended by then, incidents known by then, actions due before as_of).
     With `cfg`, a snapshot holds only the incidents a detector with that config can look at (see
     `_incident_rows`): most of a long history is neither recent nor near a flag switched off.
+    `brief` snapshots count each project's overdue actions and keep the oldest instead of listing
+    them (kb.silent.detector.ActionDebt): for a reader of the verdicts' evidence, not their data.
     A project named but not stored is NotFound.
     """
     from kb.perf import gc_paused
@@ -94,14 +103,15 @@ def snapshots(
         return []
     # some 200,000 small objects at 100,000 incidents, none of them cyclic; six queries, one state
     with gc_paused(), snapshot(conn):
-        return _snapshots(conn, as_ofs, project, cfg)
+        return _snapshots(conn, as_ofs, project, cfg, brief)
 
 
 def _snapshots(
-    conn: sqlite3.Connection, as_ofs: list[date], project: str | None, cfg: SilentConfig | None
+    conn: sqlite3.Connection, as_ofs: list[date], project: str | None, cfg: SilentConfig | None, brief: bool
 ) -> list[Snapshot]:
     from kb.errors import NotFound
     from kb.silent.detector import (
+        ActionDebt,
         ActionFact,
         FlagFact,
         IncidentFact,
@@ -168,15 +178,18 @@ def _snapshots(
         known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
         incidents[r[1]].append((utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
     project_of = store.live_incident_projects(conn, project)
-    # open actions past due, mapped to projects in Python (so merged duplicates and other projects
-    # drop out without a join); per project by due date, then as written
-    actions: dict[str, tuple[list[str], list[ActionFact]]] = {}
-    for incident_id, title, owner, due in store.overdue_action_rows(conn, last.isoformat()):
-        slug = project_of.get(incident_id)
-        if slug is not None:
-            dues, facts = actions.get(slug) or actions.setdefault(slug, ([], []))
-            dues.append(due)
-            facts.append(ActionFact(incident_id, title, owner, due[:10]))
+    if brief:
+        debts = _action_debts(conn, project_of, as_ofs)
+    else:
+        # open actions past due, mapped to projects in Python (so merged duplicates and other projects
+        # drop out without a join); per project by due date, then as written
+        actions: dict[str, tuple[list[str], list[ActionFact]]] = {}
+        for incident_id, title, owner, due in store.overdue_action_rows(conn, last.isoformat()):
+            slug = project_of.get(incident_id)
+            if slug is not None:
+                dues, facts = actions.get(slug) or actions.setdefault(slug, ([], []))
+                dues.append(due)
+                facts.append(ActionFact(incident_id, title, owner, due[:10]))
     del project_of
     by_event: dict[str, tuple[list[str], list[FlagFact]]] = {}
     for slug, at, fact in events:
@@ -207,15 +220,50 @@ def _snapshots(
                 kept_i = [i for day, i in known if day is None or day < end_day]
                 if kept_i:
                     snap.incidents[slug] = kept_i
-        snap.actions = {
-            slug: facts[:n] for slug, (dues, facts) in actions.items() if (n := bisect_left(dues, day_text)) > 0
-        }
+        if brief:
+            snap.actions = debts[day_text]
+        else:
+            snap.actions = {
+                slug: ActionDebt(n, facts[0], facts[:n])
+                for slug, (dues, facts) in actions.items()
+                if (n := bisect_left(dues, day_text)) > 0
+            }
         by_retirement: dict[str, list[Retirement]] = defaultdict(list)
         for slug, ret in retirements:
             if ret.at < as_utc(as_of) + _ONE_DAY:
                 by_retirement[slug].append(ret)
         snap.retirements = dict(by_retirement)
         out.append(snap)
+    return out
+
+
+def _action_debts(
+    conn: sqlite3.Connection, project_of: dict[str, str], as_ofs: list[date]
+) -> dict[str, dict[str, ActionDebt]]:
+    """Per as_of day: each project's open actions due before it, counted, with the oldest.
+
+    The rows are in due order, so a day's overdue actions are a prefix of them, counted per
+    project in one pass; a project's oldest at any day is its first row (if it has an action due
+    before that day, its first one is due before it too). Only the oldest are read in full.
+    """
+    from kb.silent.detector import ActionDebt, ActionFact
+    from kb.store import silent as store
+
+    keys = store.overdue_action_keys(conn, max(as_ofs).isoformat())
+    slugs = [project_of.get(k[0]) for k in keys]  # None: a merged duplicate's, or another project's
+    dues = [k[1] for k in keys]
+    first = dict(zip(reversed(slugs), reversed(keys), strict=True))  # the last written wins: the first row
+    full = store.actions_by_rowid(conn, [key[2] for slug, key in first.items() if slug is not None])
+    oldest: dict[str | None, ActionFact] = {}
+    for slug, key in first.items():
+        if slug is not None:
+            incident_id, title, owner, due = full[key[2]]
+            oldest[slug] = ActionFact(incident_id, title, owner, due[:10])
+    out: dict[str, dict[str, ActionDebt]] = {}
+    for as_of in as_ofs:
+        day = as_of.isoformat()
+        counts = Counter(slugs[: bisect_left(dues, day)])
+        out[day] = {slug: ActionDebt(n, oldest[slug]) for slug, n in counts.items() if slug is not None}
     return out
 
 

@@ -117,6 +117,29 @@ def overdue_action_rows(conn: sqlite3.Connection, before_day: str) -> list[tuple
     ).fetchall()
 
 
+def overdue_action_keys(conn: sqlite3.Connection, before_day: str) -> list[tuple[str, str, int]]:
+    """(incident_id, due, rowid) of open actions due before `before_day`, by due date then as written."""
+    # from actions_status_incident alone, then sorted: `+due` keeps SQLite off actions_open_due, whose
+    # order it would take at the price of a table lookup per action for the incident
+    return conn.execute(
+        "SELECT incident_id, due, rowid FROM actions WHERE status = 'open' AND +due < ? ORDER BY +due, rowid",
+        [before_day],
+    ).fetchall()
+
+
+def actions_by_rowid(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, str, str, str]]:
+    """rowid -> (incident_id, title, owner, due) of the given actions."""
+    import json
+
+    return {
+        r[0]: r[1:]
+        for r in conn.execute(
+            "SELECT rowid, incident_id, title, owner, due FROM actions WHERE rowid IN (SELECT value FROM json_each(?))",
+            [json.dumps(rowids)],
+        )
+    }
+
+
 _INCIDENT_COLUMNS = "i.id, i.project, i.started_at, i.detected_at, i.detected_by, i.flag_at, "
 _INCIDENT_COLUMNS += f"coalesce({sql.incident_time('i.')}, '') AS at"
 
