@@ -7,6 +7,7 @@ seed database and on a synthetic portfolio (generated_at, the clock, is the only
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +99,13 @@ def test_a_part_on_a_handle_gets_its_own_connection_in_the_child(seeded: Path) -
 
 
 def test_a_serial_review_leaves_its_connection_as_it_was(seeded: Path) -> None:
-    # the store's part memory-maps the file while it reads (kb.store.review); the caller's
-    # connection goes on with its own setting afterwards
+    # the store's part and the silent-failure snapshot memory-map the file while they read
+    # (kb.store.mapped); the caller's connection goes on with its own setting afterwards
     with KB(seeded, actor="t", runner=SERIAL) as kb:
         conn = kb.db.conn
         conn.execute("PRAGMA mmap_size = 4096")
         kb.review("2026Q3", live=True)
         assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 4096
         assert not conn.in_transaction
+        kb.silent_snapshots([date(2026, 9, 30)])
+        assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 4096

@@ -97,12 +97,13 @@ def snapshots(
     A project named but not stored is NotFound.
     """
     from kb.perf import gc_paused
+    from kb.store.mapped import mapped
     from kb.store.queries.graph import snapshot
 
     if not as_ofs:
         return []
-    # some 200,000 small objects at 100,000 incidents, none of them cyclic; six queries, one state
-    with gc_paused(), snapshot(conn):
+    # some 200,000 small objects at 100,000 incidents, none of them cyclic; seven queries, one state
+    with gc_paused(), mapped(conn), snapshot(conn):
         return _snapshots(conn, as_ofs, project, cfg, brief)
 
 

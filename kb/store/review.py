@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kb.store import changelog
+from kb.store.queries.graph import unpack_codes
 from kb.store.queries.sql import incident_time, incident_time_in
 
 # an incident's time: started, else detected (kb.rules.incident_time says the same for Python values)
@@ -214,17 +213,28 @@ def health_rows(db: Database, end: str) -> list[HealthRow]:
 def mode_incidents(db: Database, start: str, end: str) -> dict[str, int]:
     """Incidents per taxonomy code: an incident counts once per code, classified or named by a cause.
 
-    The UNION already keeps each (incident, code) pair once, so a plain count counts incidents.
+    Read from each incident's packed chain (`incident_chains`, kb.store.chains: its classification
+    codes and its causes' modes in one narrow row), grouped by those two texts in SQL, so Python
+    counts a few thousand distinct pairs rather than the causes table's wide rows. An incident
+    without a packed row is counted from its child rows, where the UNION keeps each (incident, code)
+    pair once.
     """
     sql = (
-        f"WITH q AS (SELECT i.id FROM incidents i WHERE {IN_QUARTER}) "
-        "SELECT m.code, count(*) AS n FROM ("
+        f"WITH q AS MATERIALIZED (SELECT i.id FROM incidents i WHERE {IN_QUARTER}) "
+        "SELECT c.modes, c.codes, count(*) FROM q JOIN incident_chains c ON c.incident_id = q.id "
+        "GROUP BY c.modes, c.codes "
+        "UNION ALL SELECT m.code, '', count(*) FROM ("
         " SELECT c.incident_id, c.code FROM q JOIN classifications c ON c.incident_id = q.id"
+        " WHERE NOT EXISTS (SELECT 1 FROM incident_chains p WHERE p.incident_id = q.id)"
         " UNION SELECT k.incident_id, k.mode AS code FROM q JOIN causes k ON k.incident_id = q.id"
-        " WHERE k.mode IS NOT NULL"
+        " WHERE k.mode IS NOT NULL AND NOT EXISTS (SELECT 1 FROM incident_chains p WHERE p.incident_id = q.id)"
         ") m GROUP BY m.code"
     )
-    return {code: n for code, n in db.execute(sql, window(start, end))}
+    counts: Counter[str] = Counter()
+    for modes, codes, n in db.execute(sql, window(start, end)):
+        for code in {*unpack_codes(modes), *unpack_codes(codes)} - {""}:  # "": a cause without a mode
+            counts[code] += n
+    return dict(counts)
 
 
 def worst_incidents(db: Database, start: str, end: str, limit: int) -> list[dict[str, Any]]:
@@ -302,32 +312,6 @@ def insert_frozen_review(db: Database, quarter: str, frozen_at: str, actor: str,
     )
 
 
-# SQLite caps it at its compile-time limit (2 GiB by default); a larger file is read past the map as usual
-_MAP_BYTES = 1 << 31
-
-
-@contextmanager
-def _mapped(db: Database) -> Iterator[None]:
-    """The file memory-mapped while the review's queries read it, then as it was.
-
-    They probe indexes tens of thousands of times (open actions, mode counts), each probe reading
-    pages SQLite's small page cache no longer holds: mapped, a page is a memory read, not a system
-    call (the store's part of a 100,000-incident review: about 40% less CPU). Left alone inside a
-    transaction, whose connection the caller goes on using, and in memory, where there is no file.
-    """
-    conn = db.conn
-    row = None if conn.in_transaction else conn.execute("PRAGMA mmap_size").fetchone()
-    if row is None:
-        yield
-        return
-    before = int(row[0])
-    conn.execute(f"PRAGMA mmap_size = {_MAP_BYTES}")
-    try:
-        yield
-    finally:
-        conn.execute(f"PRAGMA mmap_size = {before}")
-
-
 @dataclass(slots=True)
 class ReviewFacts:
     """Everything a quarter's review reads from the store itself, read in one state of the store."""
@@ -362,9 +346,10 @@ def review_facts(
     worst_limit: int,
 ) -> ReviewFacts:
     """The store's part of a review of [start, end); `before` is the previous quarter's (label, start, end)."""
+    from kb.store.mapped import mapped
     from kb.store.retry import read_snapshot
 
-    with _mapped(db), read_snapshot(db):  # a dozen queries, one state of the store
+    with mapped(db.conn), read_snapshot(db):  # a dozen queries, one state of the store
         count, ids = missing_postmortems(db, cutoff, missing_limit)
         previous = decision_rows(db, before[0])
         then, now = portfolio_facts(db, before[1], start, end)
