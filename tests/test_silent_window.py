@@ -8,6 +8,7 @@ the 14-day rule (defaults.toml `incident_window_days`).
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -114,3 +115,69 @@ def test_an_older_incident_is_read_when_it_may_have_been_found_late(tmp_path: Pa
     late = [(i, c[2]) for i, c in zip(ids, LATE_CASES, strict=True) if c[3]]
     assert [(x["incident"], x["detected_by"]) for x in undetected.data["incidents"]] == late
     assert [x["ttd_days"] for x in undetected.data["incidents"]] == [1, 1, 31, 31]
+
+
+# (started = detected, witnessed at June 30, stale at June 30, witnessed at Sept 30, stale at Sept 30), one
+# project each, no health sheet. June 30's stale window is [2025-12-31, 2026-07-01) (182 days); a witness is an
+# incident whose known day as written lies two days inside it, [2026-01-02, 2026-06-29), and so in it and known
+# by then whatever its offset. Sept 30's: [2026-04-01, 2026-10-01), witnesses in [2026-04-03, 2026-09-29).
+# kb writes UTC; the stamps with an offset are written into the file by hand, as an edited database holds them.
+WITNESS_CASES = [
+    ("2026-03-01", True, False, False, True),
+    ("2026-01-02", True, False, False, True),  # the first day two days inside
+    ("2026-01-01", False, False, False, True),  # in the window, but near its start: read, then judged
+    ("2025-12-31", False, False, False, True),  # the window's first day
+    ("2025-12-30", False, True, False, True),  # the day before it
+    ("2025-12-30T20:00:00-05:00", False, False, False, True),  # 12-31 01:00 UTC: in
+    ("2025-12-31T01:00:00+05:00", False, True, False, True),  # 12-30 20:00 UTC: out
+    ("2026-06-28", True, False, True, False),  # the last day two days inside June's window
+    ("2026-06-29", False, False, True, False),
+    ("2026-06-30", False, False, True, False),  # as_of itself
+    ("2026-06-30T22:00:00-05:00", False, True, True, False),  # 07-01 03:00 UTC: after June 30
+]
+
+
+def test_a_project_with_an_incident_well_inside_the_stale_window_is_not_read_for_it(tmp_path: Path) -> None:
+    sept = date(2026, 9, 30)
+    with KB(tmp_path / "kb.sqlite", actor="t") as handle:
+        for n, (at, *_) in enumerate(WITNESS_CASES):
+            handle.add_project(Project(slug=f"p{n:02}", owner="ann", stage="production", baseline="x"))
+            handle.add_incident(
+                Incident(project=f"p{n:02}", title="t", started_at=at, detected_at=at, detected_by="monitoring")
+            )
+        # known by Sept 30 only: detected after June 30
+        handle.add_incident(
+            Incident(
+                project="p00",
+                title="found late",
+                started_at="2026-03-05",
+                detected_at="2026-07-01",
+                detected_by="monitoring",
+            )
+        )
+        handle.add_project(Project(slug="quiet", owner="ann", stage="production", baseline="x"))  # no incident
+        with sqlite3.connect(tmp_path / "kb.sqlite") as conn:
+            for n, (at, *_) in enumerate(WITNESS_CASES):
+                conn.execute(
+                    "UPDATE incidents SET started_at = ?, detected_at = ? WHERE project = ? AND title = 't'",
+                    [at, at, f"p{n:02}"],
+                )
+            stored = conn.execute("SELECT started_at FROM incidents WHERE title = 't' ORDER BY project").fetchall()
+        assert [r[0] for r in stored] == [case[0] for case in WITNESS_CASES]
+        cfg = load_config(None)
+        narrow = handle.silent_snapshots([AS_OF, sept], cfg=cfg)
+        full = handle.silent_snapshots([AS_OF, sept])
+    verdicts = [scan(s, cfg) for s in narrow]
+    assert [[v.document() for v in found] for found in verdicts] == [[v.document() for v in scan(s, cfg)] for s in full]
+    slugs = [f"p{n:02}" for n in range(len(WITNESS_CASES))]
+    # p00's second incident, detected on July 1, is two days inside Sept 30's window and known by then
+    late = [set(), {"p00"}]
+    for k, snap in enumerate(narrow):
+        stale = {v.project for v in verdicts[k] if "stale-record" in [s.code for s in v.signals]}
+        witnessed = {slug for slug, case in zip(slugs, WITNESS_CASES, strict=True) if case[1 + 2 * k]}
+        assert snap.recent == witnessed | late[k]
+        expected = {slug for slug, case in zip(slugs, WITNESS_CASES, strict=True) if case[2 + 2 * k]}
+        assert stale == (expected - late[k]) | {"quiet"}
+    # witnessed at both dates (p07, 2026-06-28): its incident is read for no signal; the others are read
+    assert "p07" not in narrow[1].incidents
+    assert {"p00", "p01", "p02", "p03", "p05", "p08", "p09", "p10"} <= set(narrow[1].incidents)

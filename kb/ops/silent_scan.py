@@ -172,7 +172,8 @@ def _snapshots(
     # per project, in time order, with the UTC day each became known (None: always known)
     incidents: dict[str, list[tuple[str | None, IncidentFact]]] = defaultdict(list)
     seen = ""
-    for r in _incident_rows(conn, as_ofs, project, cfg, events):
+    read, recent = _incident_rows(conn, as_ofs, project, cfg, events)
+    for r in read:
         if r[0] == seen:  # read twice (recent and near a disable): the copies are adjacent
             continue
         seen = r[0]
@@ -201,11 +202,11 @@ def _snapshots(
     health_to = {slug: max(r["period_end"] for r in rows) for slug, rows in health.items()}
     known_to = {slug: max("" if d is None else d for d, _ in rows) for slug, rows in incidents.items()}
     out = []
-    for as_of in as_ofs:
+    for as_of, recent_at in zip(as_ofs, recent, strict=True):
         end = stamp(as_utc(as_of) + _ONE_DAY)
         end_day = (as_of + _ONE_DAY).isoformat()
         day_text = as_of.isoformat()
-        snap = Snapshot(as_of=as_of, projects=projects)
+        snap = Snapshot(as_of=as_of, projects=projects, recent=recent_at)
         # each list is in time order (events by when, actions by due date), so a cut is a prefix
         snap.events = {slug: facts[:n] for slug, (ats, facts) in by_event.items() if (n := bisect_left(ats, end)) > 0}
         snap.health = {}
@@ -274,8 +275,9 @@ def _incident_rows(
     project: str | None,
     cfg: SilentConfig | None,
     events: list[tuple[str, str, FlagFact]],
-) -> list[tuple[Any, ...]]:
-    """(id, project, started_at, detected_at, detected_by, flag_at, at) of the incidents a scan can look at.
+) -> tuple[list[tuple[Any, ...]], list[frozenset[str]]]:
+    """(id, project, started_at, detected_at, detected_by, flag_at, at) of the incidents a scan can look at,
+    and per as_of the projects known to have an incident in its stale window (`Snapshot.recent`).
 
     In time order (`at`: started, else detected), then id; an incident may come twice in a row.
 
@@ -290,13 +292,30 @@ def _incident_rows(
     with an offset would sort by its local day), and time to detect is bounded half a day short
     (kb.store.silent.detector_incidents); the detector then makes the exact comparisons on what is
     read, so the verdicts are the same as from a full read (tests/test_silent_window.py).
+
+    `stale-record` only asks whether a project has an incident in the window, so a project with one
+    well inside it at every as_of (`stale_witnesses`) has none of its recent rows read for that
+    signal: most projects of a large portfolio, a third of the rows.
     """
-    from kb.store.silent import detector_incidents
+    from kb.store.silent import detector_incidents, stale_witnesses
 
     if cfg is None:
-        return detector_incidents(conn, project)
+        return detector_incidents(conn, project), [frozenset()] * len(as_ofs)
     t = cfg.thresholds
     margin = timedelta(days=2)
+    # an incident whose known day (detected, else started, else the flag change) as written lies
+    # two days inside an as_of's window is in it and known by then, whatever its stamp's offset
+    found = stale_witnesses(
+        conn,
+        project,
+        [
+            (
+                (as_of + _ONE_DAY - timedelta(days=t.stale_days) + margin).isoformat(),
+                (as_of + _ONE_DAY - margin).isoformat(),
+            )
+            for as_of in as_ofs
+        ],
+    )
     since = min(as_ofs) + _ONE_DAY - margin
     stale = (since - timedelta(days=t.stale_days)).isoformat()
     late = (since - timedelta(days=t.undetected_window_days)).isoformat()
@@ -306,7 +325,11 @@ def _incident_rows(
         for slug, _at, fact in events
         if fact.may_shut_down
     }
-    return detector_incidents(conn, project, (stale, late, t.undetected_ttd_days), json.dumps(sorted(offs)))
+    everywhere = sorted(frozenset.intersection(*found))
+    rows = detector_incidents(
+        conn, project, (stale, late, t.undetected_ttd_days), json.dumps(sorted(offs)), json.dumps(everywhere)
+    )
+    return rows, found
 
 
 __all__ = ["scan_dates", "scan_pair", "snapshots"]

@@ -222,6 +222,9 @@ class Snapshot:
     health: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     incidents: dict[str, list[IncidentFact]] = field(default_factory=dict)
     actions: dict[str, ActionDebt] = field(default_factory=dict)  # open actions due before as_of
+    # projects the store found an incident of within the stale window, known by as_of: the rows it
+    # read for that signal alone may leave theirs out (kb.ops.silent_scan._incident_rows)
+    recent: frozenset[str] = frozenset()
     retirements: dict[str, list[Retirement]] = field(default_factory=dict)
 
 
@@ -335,7 +338,7 @@ def judge(p: ProjectFacts, snap: Snapshot, cfg: SilentConfig, trends: dict[str, 
     health = snap.health.get(p.slug, [])
     incidents = snap.incidents.get(p.slug, [])
     _flag_signals(p, snap.as_of, events, health, incidents, cfg, fire, snap.retirements.get(p.slug))
-    _record_signals(p, snap.as_of, health, incidents, snap.actions.get(p.slug), cfg, fire)
+    _record_signals(p, snap.as_of, health, incidents, snap.actions.get(p.slug), cfg, fire, p.slug in snap.recent)
     _trend_signals(trends, fire, notes)
     _capacity(health, cfg, fire)
     score = round(sum(s.weight for s in signals), 6)
@@ -483,6 +486,7 @@ def _record_signals(
     debt: ActionDebt | None,
     cfg: SilentConfig,
     fire: Any,
+    recent: bool = False,
 ) -> None:
     t = cfg.thresholds
     end = _end_of(as_of)
@@ -521,6 +525,7 @@ def _record_signals(
     if (
         not recent_health
         and not young
+        and not recent
         and not any(since_day <= d < end_day for i in incidents for d in i.days())  # an incident in the window
     ):
         last_period = health[-1]["period"] if health else None

@@ -144,19 +144,42 @@ _INCIDENT_COLUMNS = "i.id, i.project, i.started_at, i.detected_at, i.detected_by
 _INCIDENT_COLUMNS += f"coalesce({sql.incident_time('i.')}, '') AS at"
 
 
+def stale_witnesses(
+    conn: sqlite3.Connection, project: str | None, windows: list[tuple[str, str]]
+) -> list[frozenset[str]]:
+    """Per window [lo, hi) of days: the projects with an incident (not a duplicate) whose known day as
+    written (the first ten characters of detected_at, else started_at, else flag_at) lies in it."""
+    # one pass over the incidents_live index (which holds the three times), grouped in its project order
+    named: dict[str, Any] = {"project": project}
+    tests = []
+    for n, (lo, hi) in enumerate(windows):
+        named[f"lo{n}"], named[f"hi{n}"] = lo, hi
+        tests.append(f"max(day >= :lo{n} AND day < :hi{n})")
+    only = "AND project = :project" if project else ""
+    rows = conn.execute(
+        f"SELECT project, {', '.join(tests)} FROM (SELECT project, "
+        "substr(coalesce(nullif(detected_at, ''), nullif(started_at, ''), nullif(flag_at, '')), 1, 10) AS day "
+        f"FROM incidents WHERE duplicate_of IS NULL {only}) GROUP BY project",
+        named,
+    ).fetchall()
+    return [frozenset(r[0] for r in rows if r[n + 1]) for n in range(len(windows))]
+
+
 def detector_incidents(
     conn: sqlite3.Connection,
     project: str | None,
     recent: tuple[str, str, int] | None = None,
     offs: str | None = None,
+    witnessed: str = "[]",
 ) -> list[tuple[Any, ...]]:
     """(id, project, started_at, detected_at, detected_by, flag_at, at) of incidents that are not duplicates.
 
     In time order (`at`: started, else detected), then id. Without `recent`, all of them. With
-    `recent` = (stale, late, ttd days): those with a time on or after `stale`; those with a time on
-    or after `late` that nobody or a review found, or that may have taken more than `ttd` whole days
-    to find (more than ttd + 0.5 days apart, or times SQLite cannot read); and those of `offs`
-    (JSON [[project, lo, hi], ...]) with a time in [lo, hi). An incident may then come twice in a row.
+    `recent` = (stale, late, ttd days): those with a time on or after `stale`, unless their project
+    is one of `witnessed` (a JSON list); those with a time on or after `late` that nobody or a review
+    found, or that may have taken more than `ttd` whole days to find (more than ttd + 0.5 days apart,
+    or times SQLite cannot read); and those of `offs` (JSON [[project, lo, hi], ...]) with a time in
+    [lo, hi). An incident may then come twice in a row.
     """
     columns = _INCIDENT_COLUMNS
     named: dict[str, Any] = {"project": project}
@@ -166,7 +189,7 @@ def detector_incidents(
     if recent is None:
         return conn.execute(f"{sql} ORDER BY at, i.id", named).fetchall()
     named["stale"], named["late"], named["ttd"] = recent[0], recent[1], recent[2] + 0.5
-    named["offs"] = offs
+    named["offs"], named["witnessed"] = offs, witnessed
     since = " OR ".join(f"i.{c} >= :{{0}}" for c in ("started_at", "detected_at", "flag_at"))
     slow = (
         "i.detected_by IN ('nobody', 'review') OR (i.started_at IS NOT NULL AND i.detected_at IS NOT NULL "
@@ -178,7 +201,8 @@ def detector_incidents(
     sql = (
         "WITH r AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS project, "
         "json_extract(value, '$[1]') AS lo, json_extract(value, '$[2]') AS hi FROM json_each(:offs)) "
-        f"{sql} AND ({since.format('stale')} OR (({since.format('late')}) AND ({slow}))) "
+        f"{sql} AND ((({since.format('stale')}) AND i.project NOT IN (SELECT value FROM json_each(:witnessed))) "
+        f"OR (({since.format('late')}) AND ({slow}))) "
         f"UNION ALL SELECT {columns} FROM r CROSS JOIN incidents i "
         f"WHERE i.duplicate_of IS NULL AND i.project = r.project {only} AND ({between}) ORDER BY 7, 1"
     )
