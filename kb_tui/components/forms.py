@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 from textual.dom import DOMNode
 from textual.widget import Widget
-from textual.widgets import Button, Input, Select, TextArea
+from textual.widgets import Button, Input, Select
 
 
 def compact(root: DOMNode) -> None:
@@ -19,7 +20,15 @@ def compact(root: DOMNode) -> None:
 COMPACT_CLASS = "-textual-compact"  # what Input/Select/Button.compact toggles (Textual 8)
 
 
+def _text_area() -> type[Any] | None:
+    """TextArea if it is imported: a widget can be one only then, and importing it (its document
+    model and syntax themes) cost every start-up about 15 ms for this check alone."""
+    module = sys.modules.get("textual.widgets._text_area")
+    return getattr(module, "TextArea", None)
+
+
 def _compact(widgets: Iterable[Widget], blink: bool) -> None:
+    text_area = _text_area()
     for widget in widgets:
         if isinstance(widget, Input | Select | Button) and not widget.compact:
             if widget.is_attached:
@@ -30,7 +39,7 @@ def _compact(widgets: Iterable[Widget], blink: bool) -> None:
                 # mounting; the value and its class are set quietly and styled once, on mounting
                 widget.set_reactive(type(widget).compact, True)
                 widget.set_class(True, COMPACT_CLASS, update=False)
-        if isinstance(widget, Input | TextArea) and not blink:
+        if not blink and (isinstance(widget, Input) or (text_area is not None and isinstance(widget, text_area))):
             widget.cursor_blink = False
 
 
