@@ -33,10 +33,14 @@ import asyncio, sys
 from datetime import date
 mode, db = sys.argv[1], sys.argv[2]
 
+def took():
+    # wall seconds from process start, and this process's CPU seconds (every thread; a child's not)
+    return f"{time.perf_counter() - START} {time.process_time()}"
+
 async def floor():
     from textual.app import App
     async with App().run_test(size=(160, 48)):
-        return time.perf_counter() - START
+        return took()
 
 async def rows(app):
     from textual.widgets import DataTable
@@ -44,7 +48,7 @@ async def rows(app):
         for _ in range(100_000):
             tables = app.screen.query(DataTable)
             if tables and tables.first().row_count > 0:
-                return time.perf_counter() - START
+                return took()
             await pilot.pause(0.002)
     raise SystemExit("no rows")
 
@@ -65,28 +69,33 @@ print(cli() if mode == "cli" else asyncio.run(floor() if mode == "floor" else kb
 """
 
 
-def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[float]:
-    """`tree`: run another checkout of kb (its directory first on PYTHONPATH) instead of this one."""
+def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds per sample. `tree`: run another checkout of kb (its directory first on
+    PYTHONPATH) instead of this one."""
     env = {**os.environ, "PYTHONPATH": tree} if tree else None
     out = []
     for _ in range(reps):
         done = subprocess.run(
             [sys.executable, "-c", STARTUP, mode, db], capture_output=True, text=True, check=True, env=env, cwd=tree
         )
-        out.append(float(done.stdout.strip().splitlines()[-1]))
+        wall, cpu = done.stdout.strip().splitlines()[-1].split()
+        out.append((float(wall), float(cpu)))
     return out
 
 
 def interleaved(modes: list[str], db: str, reps: int, compare: str | None = None) -> dict[str, list[float]]:
     """One sample of each mode per round, so a burst of load on the shared machine hits them alike;
-    with `compare`, that checkout's kb and cli modes take their turns too (as "<mode>@compare")."""
+    with `compare`, that checkout's kb and cli modes take their turns too (as "<mode>@compare").
+    Each mode's CPU seconds are under "cpu:<mode>"."""
     runs: list[tuple[str, str, str | None]] = [(m, m, None) for m in modes]
     if compare:
         runs += [(f"{m}@compare", m, compare) for m in modes if m != "floor"]
-    out: dict[str, list[float]] = {name: [] for name, _, _ in runs}
+    out: dict[str, list[float]] = {key: [] for name, _, _ in runs for key in (name, f"cpu:{name}")}
     for _ in range(reps):
         for name, mode, tree in runs:
-            out[name] += startup(mode, db, 1, tree)
+            for wall, cpu in startup(mode, db, 1, tree):
+                out[name].append(wall)
+                out[f"cpu:{name}"].append(cpu)
     return out
 
 
@@ -313,13 +322,19 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"empty Textual app, first frame:   {result['floor_first_frame_s']:.3f} s (median of {args.reps})")
-    print(f"kb portfolio, first rows:         {result['kb_first_rows_s']:.3f} s  ({result['ratio']:.2f}x floor)")
-    print(f"`kb tui --db`, first rows:        {result['cli_first_rows_s']:.3f} s  ({result['cli_ratio']:.2f}x floor)")
+
+    def cpu(name: str) -> str:
+        return f"cpu {statistics.median(samples['cpu:' + name]):.3f} s"
+
+    print(f"load average {os.getloadavg()[0]:.1f}; wall from process start, and the process's CPU (all threads)")
+    floor_s, kb_s, cli_s = result["floor_first_frame_s"], result["kb_first_rows_s"], result["cli_first_rows_s"]
+    print(f"empty Textual app, first frame:   {floor_s:.3f} s (median of {args.reps}; {cpu('floor')})")
+    print(f"kb portfolio, first rows:         {kb_s:.3f} s  ({result['ratio']:.2f}x floor; {cpu('kb')})")
+    print(f"`kb tui --db`, first rows:        {cli_s:.3f} s  ({result['cli_ratio']:.2f}x floor; {cpu('cli')})")
     for name in ("kb@compare", "cli@compare"):
         if name in samples:
             m = statistics.median(samples[name])
-            print(f"{name + ' (--compare)':33s} {m:.3f} s  ({m / statistics.median(floor):.2f}x floor)")
+            print(f"{name + ' (--compare)':33s} {m:.3f} s  ({m / statistics.median(floor):.2f}x floor; {cpu(name)})")
     med, top = result["search_ms_median"], result["search_ms_max"]
     if args.queries:
         print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")

@@ -43,15 +43,16 @@ _prefetched: dict[Path, tuple[tuple[object, ...], Future[Rows | None]]] = {}
 _prefetch_lock = threading.Lock()
 
 
-def prefetch(path: str | os.PathLike[str] | None) -> None:
+def prefetch(path: str | os.PathLike[str] | None) -> Future[Rows | None]:
     """Start first_rows(path) on a side thread now (say, while the face imports its toolkit); the next
-    first_rows(path) takes that result if nothing was committed to the file since the read began.
-    The thread opens and closes its own read-only connection; SQLite releases the GIL while it reads."""
+    first_rows(path) or prefetched(path) takes that result if nothing was committed to the file since
+    the read began. The thread opens and closes its own read-only connection; SQLite releases the GIL
+    while it reads. Returns the read's future (the one already under way, if there is one)."""
     p = _resolve(path)
     future: Future[Rows | None] = Future()
     with _prefetch_lock:
         if p in _prefetched:
-            return
+            return _prefetched[p][1]
         _prefetched[p] = (stamp(p), future)
 
     def run() -> None:
@@ -61,6 +62,23 @@ def prefetch(path: str | os.PathLike[str] | None) -> None:
             future.set_exception(exc)
 
     threading.Thread(target=run, name="kb-portfolio-prefetch", daemon=True).start()
+    return future
+
+
+def prefetched(path: str | os.PathLike[str] | None) -> tuple[Rows, tuple[object, ...]] | None:
+    """The prefetch's rows and the file's stamp when its read began, if it has finished, found a
+    current kb database, and nothing was committed since; else None, without waiting (first_rows
+    then waits for it, or reads). A face can draw these in its first frame instead of a loading one."""
+    p = _resolve(path)
+    with _prefetch_lock:
+        pending = _prefetched.get(p)
+        if pending is None or not pending[1].done() or pending[1].exception() is not None:
+            return None
+        began, future = _prefetched.pop(p)
+    got = future.result()
+    if got is None or began != stamp(p):
+        return None
+    return got, began
 
 
 def first_rows(path: str | os.PathLike[str] | None) -> Rows | None:
@@ -113,4 +131,4 @@ def _resolve(path: str | os.PathLike[str] | None) -> Path:
     return resolve_db_path(path)
 
 
-__all__ = ["Rows", "connect_readonly", "first_rows", "is_current", "prefetch", "stamp"]
+__all__ = ["Rows", "connect_readonly", "first_rows", "is_current", "prefetch", "prefetched", "stamp"]

@@ -9,7 +9,9 @@ to this screen reads again only when the file changed meanwhile (kb.portfolio.st
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -27,6 +29,10 @@ from kb_tui.messages import PortfolioLoaded, PortfolioUsage, PortfolioVerdicts
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 
+if TYPE_CHECKING:
+    from textual.geometry import Region
+    from textual.strip import Strip
+
 # key, label, width (None: sized to the terminal, see _widths). The slug is never cut; when the
 # terminal is narrow the optional columns go, the last-incident date first, then the usage sparkline
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -42,6 +48,29 @@ OPTIONAL = (("owner", 8), ("usage", 6), ("last", 10))  # (key, least width) in t
 PAGE = 200  # rows added to the table at a time: reaching the last one adds the next page
 FILTER_DEBOUNCE_S = 0.06
 SORT_KEYS = ("verdict", "score", "slug", "stage", "owner", "incidents", "last", "usage")
+
+
+class PortfolioTable(DataTable[Any]):
+    """DataTable that runs what waits for its rows to be drawn (`after_paint`) once they are.
+
+    `call_after_refresh` ran the rest of the page before the first rows were drawn: the screen's idle
+    runs such callbacks when nothing is dirty, and the table marks itself dirty only on its own idle,
+    after measuring its new rows. So the first frame waited for the whole page after all."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._after_paint: list[Callable[[], object]] = []
+
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        self._after_paint.append(callback)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if self._after_paint and self.row_count:
+            waiting, self._after_paint = self._after_paint, []
+            for callback in waiting:
+                self.call_later(callback)  # after this frame is out
+        return lines
 
 
 class PortfolioScreen(KBScreen):
@@ -82,12 +111,19 @@ class PortfolioScreen(KBScreen):
         yield Header()
         yield Static("loading…", id="portfolio-counts", classes="counts")
         yield Input(placeholder="filter projects (slug, name, team, owner, stage)…", id="portfolio-filter")
-        yield DataTable(id="portfolio-table", cursor_type="row", zebra_stripes=True)
+        yield PortfolioTable(id="portfolio-table", cursor_type="row", zebra_stripes=True)
         yield KBFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self.action_reload()
+        from kb.portfolio import prefetched  # stdlib sqlite3 only: no pydantic, no sqlite-utils
+
+        got = prefetched(self.kb_app.db_path)
+        if got is not None:  # read while Textual started: the first frame shows the rows, not "loading…"
+            (rows, counts), began = got
+            self.on_portfolio_loaded(PortfolioLoaded(rows, counts, stamp=began))
+        else:
+            self.action_reload()
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -173,34 +209,54 @@ class PortfolioScreen(KBScreen):
 
     def visible_rows(self) -> list[Any]:
         words = self.query_one(Input).value.lower().split()
-        rows = [r for r in self.rows if all(w in _haystack(r) for w in words)]
-        rows.sort(key=self._sort_value, reverse=self.sort_reverse)
+        rows = [r for r in self.rows if all(w in _haystack(r) for w in words)] if words else list(self.rows)
+        rows.sort(key=self._sort_key(), reverse=self.sort_reverse)
         return rows
 
-    def _sort_value(self, row: Any) -> Any:
-        verdict = (self.verdicts or {}).get(row.slug)
+    def _sort_key(self) -> Callable[[Any], Any]:
+        """The sort's key for one row (each verdict's rank worked out once, not once per row)."""
+        verdicts = self.verdicts or {}
         match self.sort_key:
             case "verdict":
-                rank = verdict_rank(verdict.verdict if verdict else None)
-                return (rank, -(verdict.score if verdict else 0.0), row.slug)
+                ranks = {v.verdict: verdict_rank(v.verdict) for v in verdicts.values()}
+                last = verdict_rank(None)
+
+                def by_verdict(row: Any) -> Any:
+                    verdict = verdicts.get(row.slug)
+                    if verdict is None:
+                        return (last, -0.0, row.slug)
+                    return (ranks[verdict.verdict], -verdict.score, row.slug)
+
+                return by_verdict
             case "score":
-                return (-(verdict.score if verdict else -1.0), row.slug)
+
+                def by_score(row: Any) -> Any:
+                    verdict = verdicts.get(row.slug)
+                    return (-(verdict.score if verdict else -1.0), row.slug)
+
+                return by_score
             case "incidents":
-                return (-row.incidents, row.slug)
+                return lambda row: (-row.incidents, row.slug)
             case "last":
-                return (row.last_incident or "", row.slug)
+                return lambda row: (row.last_incident or "", row.slug)
             case "usage":
-                series = self.usage.get(row.slug) or []
-                return (series[-1] if series else -1.0, row.slug)
+                usage = self.usage
+
+                def by_usage(row: Any) -> Any:
+                    series = usage.get(row.slug) or []
+                    return (series[-1] if series else -1.0, row.slug)
+
+                return by_usage
             case key:
-                return (str(getattr(row, key, "")), row.slug)
+                return lambda row: (str(getattr(row, key, "")), row.slug)
 
     def _widths(self) -> dict[str, int]:
         """Column widths for this terminal: whole slugs, stage, verdict and counts first; then the
         owner, the usage and the last date, each only when it fits; the owner takes what is left."""
         slug = min(40, max([7, *(len(r.slug) for r in self.rows)]))
         widths = {"slug": slug, **{k: w for k, _, w in COLUMNS if w and k not in dict(OPTIONAL)}}
-        room = (self.size.width or 80) - 3 - sum(w + 2 for w in widths.values())
+        # before its first layout (rows drawn on mounting) the screen has no size yet: it gets the app's
+        room = (self.size.width or self.app.size.width or 80) - 3 - sum(w + 2 for w in widths.values())
         for key, least in OPTIONAL:
             if room >= least + 2:
                 widths[key] = least
@@ -218,10 +274,11 @@ class PortfolioScreen(KBScreen):
             arrow = ""
             if key == self.sort_key or (key == "verdict" and self.sort_key == "score"):
                 arrow = " ▲" if self.sort_reverse else " ▼"
-            table.add_column(label + arrow, key=key, width=widths[key])
+            # a Text label: a str is parsed as markup, which imports rich's emoji table on the first frame
+            table.add_column(Text(label + arrow), key=key, width=widths[key])
 
     def refresh_table(self) -> None:
-        table: DataTable[Any] = self.query_one(DataTable)
+        table = self.query_one(PortfolioTable)
         keep = self.highlighted_slug()
         table.clear(columns=True)
         self._columns(table)
@@ -233,7 +290,7 @@ class PortfolioScreen(KBScreen):
         # DataTable measures every cell of each row it is given before it draws any
         self._add_rows(table, max(self.app.size.height, 0 if at is None else at + 1))
         if self.shown < self.listed:
-            self.call_after_refresh(self._fill, self._drawn)
+            table.after_paint(partial(self._fill, self._drawn))
         if at is not None:
             table.move_cursor(row=at)
         self.query_one("#portfolio-counts", Static).update(self.counts_line(len(rows)))

@@ -1,0 +1,119 @@
+"""Issue 20's first frame, as behaviour (its time is bench/tui_bench.py's, never asserted here): what the
+portfolio draws in its first frame with rows, and that everything left out of it still comes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable, Static
+
+from kb import portfolio
+from kb.models import Project
+from kb.service import KB
+from kb_tui.app import KBApp
+from kb_tui.screens.portfolio import PortfolioScreen
+from tests.snapshot_apps.common import make_app, settle, until
+
+
+def recording_frames(app: KBApp) -> list[int]:
+    """For each frame the compositor hands over for display (Textual calls App._display once per frame,
+    headless too), how many rows the portfolio's table held then."""
+    frames: list[int] = []
+    display = app._display
+
+    def recorded(screen: Any, renderable: Any) -> None:
+        if renderable is not None and isinstance(screen, PortfolioScreen):
+            tables = screen.query(DataTable)
+            frames.append(tables.first().row_count if tables else 0)
+        display(screen, renderable)
+
+    app._display = recorded  # type: ignore[method-assign]
+    return frames
+
+
+def _projects(path: Path, n: int) -> None:
+    with KB(path, "tester") as kb:
+        for i in range(n):
+            kb.add_project(Project(slug=f"model-{i:02d}", stage="production", owner="ana", team="risk"))
+
+
+def counts_line(app: KBApp) -> str:
+    return str(app.screen.query_one("#portfolio-counts", Static).render())
+
+
+def test_rows_read_while_textual_started_are_in_the_portfolios_first_frame(db_path: Path) -> None:
+    """The app starts reading the rows as it is made (kb.portfolio.prefetch); when that read is done by
+    the time the portfolio mounts, its first frame shows them (no "loading…" frame), and the second
+    pass still follows: verdicts, then the overdue count."""
+    _projects(db_path, 5)
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        portfolio.prefetch(db_path).result()  # the app's read, under way: done before the app mounts
+        frames = recording_frames(app)
+        async with app.run_test(size=(120, 24)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            assert isinstance(home, PortfolioScreen)
+            assert frames[0] == 5, frames
+            table = home.query_one(DataTable)
+            assert [k.value for k in table.rows] == [f"model-{i:02d}" for i in range(5)]
+            assert home.reads == 1
+            await until(
+                pilot, lambda: home.verdicts is not None and "overdue_actions" in home.counts, "the second pass"
+            )
+            assert counts_line(app).startswith("5 projects · 0 silent-failure suspects · 0 open incidents · 0 overdue")
+
+    asyncio.run(flow())
+
+
+def test_a_read_made_stale_by_a_commit_is_not_drawn_the_rows_are_read_again(db_path: Path) -> None:
+    """A commit after the app's read began (another process adds a project): that read is not drawn;
+    the portfolio says "loading…" and reads again, with the new project."""
+    _projects(db_path, 3)
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        portfolio.prefetch(db_path).result()
+        with KB(db_path, "someone-else") as kb:
+            kb.add_project(Project(slug="new-model", stage="pilot", owner="cy", team="ops"))
+        frames = recording_frames(app)
+        async with app.run_test(size=(120, 24)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            assert isinstance(home, PortfolioScreen)
+            await until(pilot, lambda: home.loaded, "the rows")
+            assert frames[0] == 0, frames
+            table = home.query_one(DataTable)
+            assert sorted(str(k.value) for k in table.rows) == ["model-00", "model-01", "model-02", "new-model"]
+            assert home.reads == 1
+
+    asyncio.run(flow())
+
+
+def test_the_first_frame_with_rows_holds_the_rows_the_terminal_shows_and_the_page_follows(db_path: Path) -> None:
+    """DataTable measures every cell of each row it is given before it draws any: the first frame with
+    rows holds the rows a 24-line terminal can show (24), the rest of the page (40) comes after it."""
+    _projects(db_path, 40)
+
+    async def flow() -> None:
+        app = make_app(db_path)
+        frames = recording_frames(app)
+        async with app.run_test(size=(120, 24)) as pilot:
+            # as bench/tui_bench.py waits for the first rows: a short pause at a time (each ends with a frame)
+            for _ in range(5000):
+                tables = app.screen.query(DataTable)
+                if tables and tables.first().row_count:
+                    break
+                await pilot.pause(0.002)
+            await settle(pilot)
+            table = app.screen.query_one(DataTable)
+            await until(pilot, lambda: table.row_count == 40, "the whole page")
+            with_rows = [n for n in frames if n]
+            assert with_rows[0] == 24, frames
+            assert with_rows[-1] == 40
+            assert [k.value for k in table.rows] == [f"model-{n:02d}" for n in range(40)]
+
+    asyncio.run(flow())
