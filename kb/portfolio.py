@@ -15,9 +15,11 @@ to migrate, a newer one to refuse, not SQLite at all) returns None so that the c
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -43,11 +45,13 @@ _prefetched: dict[Path, tuple[tuple[object, ...], Future[Rows | None]]] = {}
 _prefetch_lock = threading.Lock()
 
 
-def prefetch(path: str | os.PathLike[str] | None) -> Future[Rows | None]:
+def prefetch(path: str | os.PathLike[str] | None, *, then: Callable[[], object] | None = None) -> Future[Rows | None]:
     """Start first_rows(path) on a side thread now (say, while the face imports its toolkit); the next
     first_rows(path) or prefetched(path) takes that result if nothing was committed to the file since
     the read began. The thread opens and closes its own read-only connection; SQLite releases the GIL
-    while it reads. Returns the read's future (the one already under way, if there is one)."""
+    while it reads. Returns the read's future (the one already under way, if there is one, and then
+    `then` is not called). `then` is called on that thread once the read is done (or has failed),
+    before its result is handed over: work that should not compete with the read for the cores."""
     p = _resolve(path)
     future: Future[Rows | None] = Future()
     with _prefetch_lock:
@@ -57,12 +61,25 @@ def prefetch(path: str | os.PathLike[str] | None) -> Future[Rows | None]:
 
     def run() -> None:
         try:
-            future.set_result(_read(p))
+            got = _read(p)
         except BaseException as exc:  # handed to the caller of first_rows
+            _then(then)
             future.set_exception(exc)
+        else:
+            _then(then)
+            future.set_result(got)
 
     threading.Thread(target=run, name="kb-portfolio-prefetch", daemon=True).start()
     return future
+
+
+def _then(then: Callable[[], object] | None) -> None:
+    if then is None:
+        return
+    try:
+        then()
+    except Exception:  # the read's result still goes to its caller
+        logging.getLogger("kb").exception("after the portfolio's prefetch")
 
 
 def prefetched(path: str | os.PathLike[str] | None) -> tuple[Rows, tuple[object, ...]] | None:

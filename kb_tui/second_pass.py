@@ -55,13 +55,16 @@ _lock = threading.Lock()
 
 def start_portfolio(db_path: Path | None, as_of: date | None = None) -> None:
     """Start the portfolio's reads before anything else: its first rows on a side thread (stdlib
-    sqlite3 only, kb.portfolio.prefetch) and this second pass in a child process, so both run while
-    Textual imports and starts. Each is started once per file."""
+    sqlite3 only, kb.portfolio.prefetch) and, once they are read, this second pass in a child
+    process, so both run while Textual imports and starts. The child waits for the read because on
+    two cores the UI thread, the read and the child's imports and scan are three things at once:
+    started together, the child slowed both the read and the UI's first frame. Each is started
+    once per file."""
     from kb.config import resolve_db_path
     from kb.portfolio import prefetch
 
-    prefetch(db_path)
-    start(resolve_db_path(db_path), as_of)
+    path = resolve_db_path(db_path)
+    prefetch(db_path, then=lambda: start(path, as_of))
 
 
 def start(path: Path, as_of: date | None) -> None:

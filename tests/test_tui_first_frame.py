@@ -4,17 +4,20 @@ portfolio draws in its first frame with rows, and that everything left out of it
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from textual.widgets import DataTable, Static
 
 from kb import portfolio
+from kb.config import resolve_db_path
 from kb.models import Project
 from kb.service import KB
+from kb_tui import second_pass
 from kb_tui.app import KBApp
 from kb_tui.screens.portfolio import PortfolioScreen
-from tests.snapshot_apps.common import make_app, settle, until
+from tests.snapshot_apps.common import AS_OF, make_app, settle, until
 
 
 def recording_frames(app: KBApp) -> list[int]:
@@ -117,3 +120,33 @@ def test_the_first_frame_with_rows_holds_the_rows_the_terminal_shows_and_the_pag
             assert [k.value for k in table.rows] == [f"model-{n:02d}" for n in range(40)]
 
     asyncio.run(flow())
+
+
+def test_the_second_pass_starts_once_the_rows_are_read_before_they_are_handed_over(db_path: Path) -> None:
+    """On two cores the UI thread, the first rows' read and the second pass's child would be three
+    things at once: the child is started by the read's thread once it is done, before the rows are
+    handed over, so whoever takes the rows finds the child already there."""
+    _projects(db_path, 2)
+    seen: list[bool] = []
+    holder: list[Future[Any]] = []
+    resolved = resolve_db_path(db_path)
+
+    def then() -> None:
+        seen.append(holder[0].done())
+
+    holder.append(portfolio.prefetch(db_path, then=then))
+    rows, counts = holder[0].result()
+    assert seen == [False]  # called once, before the result was set
+    assert [r.slug for r in rows] == ["model-00", "model-01"] and counts["projects"] == 2
+    assert portfolio.first_rows(db_path) is not None  # the prefetch is taken (and the file read again)
+
+    second_pass.start_portfolio(db_path, AS_OF)
+    portfolio.prefetch(db_path).result()  # the app's read, under way: done
+    assert (resolved, AS_OF) in second_pass._started  # the child was started before that returned
+    proc = second_pass.take(resolved, AS_OF)
+    try:
+        messages = list(second_pass.lines(proc))
+    finally:
+        second_pass.stop(proc)
+    assert [sorted(m) for m in messages] == [["verdicts"], ["overdue", "usage"]]
+    assert sorted(v[0] for v in messages[0]["verdicts"]) == ["model-00", "model-01"]
