@@ -150,3 +150,65 @@ def test_the_second_pass_starts_once_the_rows_are_read_before_they_are_handed_ov
         second_pass.stop(proc)
     assert [sorted(m) for m in messages] == [["verdicts"], ["overdue", "usage"]]
     assert sorted(v[0] for v in messages[0]["verdicts"]) == ["model-00", "model-01"]
+
+
+def test_the_portfolio_table_draws_each_cell_exactly_as_datatable_does() -> None:
+    """PortfolioTable draws one-line Text cells without DataTable's wrappers: every cell, with the
+    cursor on it or not, hovered or not, at its width, wider or as narrow as its padding allows,
+    comes out as the same segments DataTable's own drawing gives (styles, text, padding, cropping,
+    right-justified, wide characters, empty)."""
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+
+    from kb_tui.components.badges import owner_text, stage_text, verdict_badge
+    from kb_tui.screens.portfolio import PortfolioTable
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PortfolioTable(cursor_type="row", zebra_stripes=True)
+
+    widths = [12, 10, 3, 1, 8, 6]
+    rows = [
+        [
+            Text("fraud-review"),
+            stage_text("production"),
+            owner_text(""),
+            verdict_badge("silent-failure"),
+            Text("3/10", justify="right", style="bold"),
+            Text("日本語テキスト"),
+        ],
+        [
+            Text("a very long project slug indeed"),
+            Text(""),
+            Text("x", justify="center"),
+            verdict_badge(None),
+            Text("12/345", justify="right"),
+            Text("▁▂▃▄", style="cyan"),
+        ],
+    ]
+
+    async def flow() -> None:
+        app = One()
+        async with app.run_test(size=(120, 24)) as pilot:
+            table = app.query_one(PortfolioTable)
+            for i, width in enumerate(widths):
+                table.add_column(Text(f"c{i}"), key=f"c{i}", width=width)
+            for n, cells in enumerate(rows * 3):
+                table.add_row(*cells, key=f"r{n}")
+            await pilot.pause()
+            base = table.rich_style
+            checked = 0
+            for row in range(len(rows) * 3):
+                for column, width in enumerate(widths):
+                    for cursor in (False, True):
+                        for hover in (False, True):
+                            for at in (width, width + 3, 2):
+                                table._cell_render_cache.clear()
+                                ours = table._render_cell(row, column, base, at, cursor, hover)
+                                table._cell_render_cache.clear()
+                                theirs = DataTable._render_cell(table, row, column, base, at, cursor, hover)
+                                assert ours == theirs, (row, column, cursor, hover, at)
+                                checked += 1
+            assert checked == 6 * 6 * 2 * 2 * 3
+
+    asyncio.run(flow())
