@@ -37,18 +37,42 @@ def took():
     # wall seconds from process start, and this process's CPU seconds (every thread; a child's not)
     return f"{time.perf_counter() - START} {time.process_time()}"
 
+def watch(app, ready):
+    # wall seconds to the first frame the app displays once ready() holds (Textual calls App._display
+    # once per frame, headless too): what is on screen, where the polls below see what the app holds
+    seen = []
+    display = app._display
+    def shown(screen, renderable):
+        if renderable is not None and not seen and ready():
+            seen.append(time.perf_counter() - START)
+        display(screen, renderable)
+    app._display = shown
+    return seen
+
 async def floor():
     from textual.app import App
-    async with App().run_test(size=(160, 48)):
-        return took()
+    app = App()
+    drawn = watch(app, lambda: True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        got = took()
+        while not drawn:
+            await pilot.pause(0.002)
+        return f"{got} {drawn[0]}"
+
+def has_rows(app):
+    from textual.widgets import DataTable
+    tables = app.screen.query(DataTable)
+    return bool(tables) and tables.first().row_count > 0
 
 async def rows(app):
-    from textual.widgets import DataTable
+    drawn = watch(app, lambda: has_rows(app))
     async with app.run_test(size=(160, 48)) as pilot:
         for _ in range(100_000):
-            tables = app.screen.query(DataTable)
-            if tables and tables.first().row_count > 0:
-                return took()
+            if has_rows(app):
+                got = took()
+                while not drawn:
+                    await pilot.pause(0.002)
+                return f"{got} {drawn[0]}"
             await pilot.pause(0.002)
     raise SystemExit("no rows")
 
@@ -69,33 +93,35 @@ print(cli() if mode == "cli" else asyncio.run(floor() if mode == "floor" else kb
 """
 
 
-def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[tuple[float, float]]:
-    """(wall, CPU) seconds per sample. `tree`: run another checkout of kb (its directory first on
-    PYTHONPATH) instead of this one."""
+def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[tuple[float, float, float]]:
+    """(wall, CPU, drawn) seconds per sample: wall and CPU when the table first holds rows (the empty
+    app: when it is ready), drawn when the first frame showing them was displayed. `tree`: run
+    another checkout of kb (its directory first on PYTHONPATH) instead of this one."""
     env = {**os.environ, "PYTHONPATH": tree} if tree else None
     out = []
     for _ in range(reps):
         done = subprocess.run(
             [sys.executable, "-c", STARTUP, mode, db], capture_output=True, text=True, check=True, env=env, cwd=tree
         )
-        wall, cpu = done.stdout.strip().splitlines()[-1].split()
-        out.append((float(wall), float(cpu)))
+        wall, cpu, drawn = done.stdout.strip().splitlines()[-1].split()
+        out.append((float(wall), float(cpu), float(drawn)))
     return out
 
 
 def interleaved(modes: list[str], db: str, reps: int, compare: str | None = None) -> dict[str, list[float]]:
     """One sample of each mode per round, so a burst of load on the shared machine hits them alike;
     with `compare`, that checkout's kb and cli modes take their turns too (as "<mode>@compare").
-    Each mode's CPU seconds are under "cpu:<mode>"."""
+    Each mode's CPU seconds are under "cpu:<mode>", its first frame drawn with rows under "drawn:<mode>"."""
     runs: list[tuple[str, str, str | None]] = [(m, m, None) for m in modes]
     if compare:
         runs += [(f"{m}@compare", m, compare) for m in modes if m != "floor"]
-    out: dict[str, list[float]] = {key: [] for name, _, _ in runs for key in (name, f"cpu:{name}")}
+    out: dict[str, list[float]] = {key: [] for name, _, _ in runs for key in (name, f"cpu:{name}", f"drawn:{name}")}
     for _ in range(reps):
         for name, mode, tree in runs:
-            for wall, cpu in startup(mode, db, 1, tree):
+            for wall, cpu, drawn in startup(mode, db, 1, tree):
                 out[name].append(wall)
                 out[f"cpu:{name}"].append(cpu)
+                out[f"drawn:{name}"].append(drawn)
     return out
 
 
@@ -335,6 +361,13 @@ def main() -> None:
         if name in samples:
             m = statistics.median(samples[name])
             print(f"{name + ' (--compare)':33s} {m:.3f} s  ({m / statistics.median(floor):.2f}x floor; {cpu(name)})")
+    floor_drawn = statistics.median(samples["drawn:floor"])
+    print(f"first frame displayed (what is on screen): empty app {floor_drawn:.3f} s", end="")
+    for name in ("kb", "cli", "kb@compare", "cli@compare"):
+        if f"drawn:{name}" in samples:
+            m = statistics.median(samples[f"drawn:{name}"])
+            print(f"; {name} {m:.3f} s ({m / floor_drawn:.2f}x)", end="")
+    print()
     med, top = result["search_ms_median"], result["search_ms_max"]
     if args.queries:
         print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")
