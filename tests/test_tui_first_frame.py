@@ -4,6 +4,7 @@ portfolio draws in its first frame with rows, and that everything left out of it
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -129,12 +130,15 @@ def test_the_second_pass_starts_once_the_rows_are_read_before_they_are_handed_ov
     _projects(db_path, 2)
     seen: list[bool] = []
     holder: list[Future[Any]] = []
+    handed = threading.Event()  # the read's thread may finish before prefetch has returned its future
     resolved = resolve_db_path(db_path)
 
     def then() -> None:
+        handed.wait(10)
         seen.append(holder[0].done())
 
     holder.append(portfolio.prefetch(db_path, then=then))
+    handed.set()
     rows, counts = holder[0].result()
     assert seen == [False]  # called once, before the result was set
     assert [r.slug for r in rows] == ["model-00", "model-01"] and counts["projects"] == 2
