@@ -43,6 +43,16 @@ def _compact(widgets: Iterable[Widget], blink: bool) -> None:
             widget.cursor_blink = False
 
 
+def prepare_to_mount(parent: DOMNode, widgets: list[Widget], *, select_on_focus: bool = True) -> None:
+    """Widgets about to be mounted into an open screen made compact first (styled once, on mounting),
+    their inputs' select-on-focus set as the screen's own are."""
+    pending = list(_unmounted(widgets))
+    _compact(pending, getattr(parent.app, "cursor_blink", True) is not False)
+    for widget in pending:
+        if isinstance(widget, Input):
+            widget.select_on_focus = select_on_focus
+
+
 class CompactOnCompose:
     """Mix into a screen or pane: what it composes is made compact before it is mounted.
 

@@ -8,6 +8,7 @@ unsaved changes asks first.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
@@ -18,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     DataTable,
@@ -95,6 +97,19 @@ def _field(label: str, widget: Any, name: str) -> tuple[Horizontal, Static]:
 
 
 SEVERITY_LABELS = {"1": "1 (worst)", "5": "5 (least)"}
+
+# What the Fields tab holds before anything is typed (an Input not named here starts empty). A new
+# incident's unedited state is read from here, not from the widgets, which may hold typed text already.
+FIRST: dict[str, Any] = {
+    **{"f-kind": "degradation", "f-severity": "3", "f-status": "open", "f-detected_by": "nobody"},
+    **{"f-postmortem": "none", "f-postmortem_source": Select.NULL, "f-announced": False, "f-summary": ""},
+    **{"f-flag-environment": "production", "f-flag-from": "on", "f-flag-to": "off"},
+}
+# The Fields tab is mounted in steps: the id line, Project and Title (with their problem lines) in the
+# screen's first frame, then a few rows per frame. Its ~140 widgets mounted at once were most of what
+# ctrl+n cost before the cursor showed; keys typed meanwhile go to the field holding the cursor.
+FIRST_ROWS = 5
+ROWS_PER_STEP = 4
 TIME_FIELDS = ("started_at", "detected_at", "resolved_at")
 SUMMARY_PAUSE_S = 0.3
 
@@ -125,6 +140,7 @@ class IncidentScreen(KBScreen):
         Binding("escape", "back", "Back", id="incident.back", show=False),
         Binding("ctrl+s", "save", "Save", id="incident.save", priority=True),
         Binding("ctrl+g", "chain", "Chain", id="incident.graph"),
+        Binding("tab", "next_field", "Next field", id="incident.next_field", show=False),
         Binding("f8", "show_mode", "Mode", id="incident.show_mode"),
         Binding(
             "f9", "add_why", "Add why", id="incident.add_why", tooltip="Add the typed cause behind the selected one"
@@ -153,6 +169,10 @@ class IncidentScreen(KBScreen):
         self.show_all = False  # after a save attempt every problem is shown
         self.why_of: str | None = None  # a why? suggestion was picked for this cause: Enter adds behind it
         self.stored_times: dict[str, tuple[str, str]] = {}  # field -> (as shown, as stored): nothing is lost
+        self._rest: list[Widget] = []  # the Fields tab's rows still to mount (see FIRST_ROWS)
+        self.form_complete = False  # every row of the Fields tab is mounted
+        self._form_whole = asyncio.Event()
+        self._loaded_message: IncidentLoaded | None = None  # arrived before the form was whole
         # the first thing a person types (the project of a new incident, else its title) has the cursor
         # from the first frame: Textual focuses it as the screen is composed, not the tab bar first
         self.AUTO_FOCUS = "#f-title" if self.new_project or incident_id else "#f-project"  # type: ignore[misc]
@@ -168,41 +188,11 @@ class IncidentScreen(KBScreen):
     def _form(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="incident-tabs"):
-            with TabPane("Fields", id="tab-fields"), VerticalScroll(classes="form"):
-                yield Static("", id="f-id", classes="panel-title")
-                yield from _field(
-                    "Project", Input(self.new_project, id="f-project", placeholder="project slug"), "project"
-                )
-                yield from _field("Title", Input(id="f-title", placeholder="what happened, in one line"), "title")
-                yield _row("Kind", _select("kind", INCIDENT_KINDS, "degradation"))
-                yield _row("Severity", _select("severity", CHOICE_FIELDS["severity"], "3"))
-                yield _row("Status", _select("status", STATUSES, "open"))
-                yield from _field(
-                    "Started",
-                    Input(id="f-started_at", placeholder="impact began: YYYY-MM-DD[THH:MMZ], 2021Q3, 2021-11"),
-                    "started_at",
-                )
-                yield from _field("Detected", Input(id="f-detected_at", placeholder="YYYY-MM-DD"), "detected_at")
-                yield from _field("Resolved", Input(id="f-resolved_at", placeholder="YYYY-MM-DD"), "resolved_at")
-                yield _row("Detected by", _select("detected_by", DETECTED_BY, "nobody"))
-                yield _row("Announced", Switch(False, id="f-announced"))
-                yield _row("Made public", Input(id="f-made_public_at", placeholder="when it became public (optional)"))
-                yield _row("Postmortem", _select("postmortem", POSTMORTEMS, "none"))
-                yield _row(
-                    "Written by",
-                    Select([(o, o) for o in POSTMORTEM_SOURCES], prompt="(not recorded)", id="f-postmortem_source"),
-                )
-                yield _row("Postmortem link", Input(id="f-postmortem_link", placeholder="https://…"))
-                yield from _field(
-                    "Flag key", Input(id="f-flag-key", placeholder="feature flag switched (optional)"), "flag"
-                )
-                yield _row("Flag env", Input("production", id="f-flag-environment"))
-                yield _row("Flag from→to", Horizontal(Input("on", id="f-flag-from"), Input("off", id="f-flag-to")))
-                yield _row("Flag at", Input(id="f-flag-at", placeholder="YYYY-MM-DD[THH:MMZ]"))
-                yield _row("Flag actor", Input(id="f-flag-actor"))
-                yield from _field("Tags", Input(id="f-tags", placeholder="comma separated"), "tags")
-                yield Label("Summary", classes="panel-title")
-                yield TextArea(id="f-summary")
+            with TabPane("Fields", id="tab-fields"), VerticalScroll(classes="form", id="fields-form"):
+                # built here, inside compose's `prevent`, so the rows mounted later post no Changed either
+                rows = self._fields()
+                yield from rows[:FIRST_ROWS]
+                self._rest = rows[FIRST_ROWS:]
             # the other tabs are composed when first shown (most of what ctrl+n cost was building them)
             yield LazyPane("Modes", self._modes_tab, id="tab-modes")
             yield LazyPane("Causes", self._causes_tab, id="tab-causes")
@@ -211,6 +201,44 @@ class IncidentScreen(KBScreen):
             yield LazyPane("Links", self._links_tab, id="tab-links")
         yield Static("", id="inc-error", classes="error-line")
         yield KBFooter()
+
+    def _fields(self) -> list[Widget]:
+        """The Fields tab, row by row (each field's problem line follows its row)."""
+        return [
+            Static("", id="f-id", classes="panel-title"),
+            *_field("Project", Input(self.new_project, id="f-project", placeholder="project slug"), "project"),
+            *_field("Title", Input(id="f-title", placeholder="what happened, in one line"), "title"),
+            _row("Kind", _select("kind", INCIDENT_KINDS, FIRST["f-kind"])),
+            _row("Severity", _select("severity", CHOICE_FIELDS["severity"], FIRST["f-severity"])),
+            _row("Status", _select("status", STATUSES, FIRST["f-status"])),
+            *_field(
+                "Started",
+                Input(id="f-started_at", placeholder="impact began: YYYY-MM-DD[THH:MMZ], 2021Q3, 2021-11"),
+                "started_at",
+            ),
+            *_field("Detected", Input(id="f-detected_at", placeholder="YYYY-MM-DD"), "detected_at"),
+            *_field("Resolved", Input(id="f-resolved_at", placeholder="YYYY-MM-DD"), "resolved_at"),
+            _row("Detected by", _select("detected_by", DETECTED_BY, FIRST["f-detected_by"])),
+            _row("Announced", Switch(False, id="f-announced")),
+            _row("Made public", Input(id="f-made_public_at", placeholder="when it became public (optional)")),
+            _row("Postmortem", _select("postmortem", POSTMORTEMS, FIRST["f-postmortem"])),
+            _row(
+                "Written by",
+                Select([(o, o) for o in POSTMORTEM_SOURCES], prompt="(not recorded)", id="f-postmortem_source"),
+            ),
+            _row("Postmortem link", Input(id="f-postmortem_link", placeholder="https://…")),
+            *_field("Flag key", Input(id="f-flag-key", placeholder="feature flag switched (optional)"), "flag"),
+            _row("Flag env", Input(FIRST["f-flag-environment"], id="f-flag-environment")),
+            _row(
+                "Flag from→to",
+                Horizontal(Input(FIRST["f-flag-from"], id="f-flag-from"), Input(FIRST["f-flag-to"], id="f-flag-to")),
+            ),
+            _row("Flag at", Input(id="f-flag-at", placeholder="YYYY-MM-DD[THH:MMZ]")),
+            _row("Flag actor", Input(id="f-flag-actor")),
+            *_field("Tags", Input(id="f-tags", placeholder="comma separated"), "tags"),
+            Label("Summary", classes="panel-title"),
+            TextArea(id="f-summary"),
+        ]
 
     def _modes_tab(self) -> ComposeResult:
         with Horizontal(classes="split"):
@@ -306,6 +334,36 @@ class IncidentScreen(KBScreen):
         # the first thing a person types: the project of a new incident, else its title
         self.query_one("#f-title" if self.new_project or self.incident_id else "#f-project", Input).focus()
         self.load()
+        self.run_worker(self._mount_rest(), group="incident-form", name="the rest of the Fields tab")
+
+    async def _mount_rest(self) -> None:
+        """The Fields tab's other rows, a few per frame, once the first frame is painted."""
+        from kb_tui.components.forms import prepare_to_mount
+
+        form = self.query_one("#fields-form", VerticalScroll)
+        while self._rest:
+            await self._next_frame()
+            step, self._rest = self._rest[:ROWS_PER_STEP], self._rest[ROWS_PER_STEP:]
+            prepare_to_mount(self, step, select_on_focus=False)
+            await form.mount_all(step)
+        self.form_complete = True
+        self._form_whole.set()
+        if self._loaded_message is not None:
+            self.on_incident_loaded(self._loaded_message)
+        elif self.touched:
+            self.validate_form()
+
+    async def _next_frame(self) -> None:
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
+
+    async def action_next_field(self) -> None:
+        """Tab: the next field, once it is mounted (a Tab pressed while the form is still being built
+        waits for it here, and so do the keys after it, which then land in that field)."""
+        if not self.form_complete and self.active_tab() == "tab-fields":
+            await self._form_whole.wait()
+        self.focus_next()
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -338,17 +396,25 @@ class IncidentScreen(KBScreen):
         self.refresh_lists()
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
+        if not self.form_complete:
+            self._loaded_message = message  # filled in once every field is mounted
+            return
+        self._loaded_message = None
         self.query_one("#f-project", Input).suggester = SuggestFromList(message.projects, case_sensitive=True)
         if message.incident is not None:
             self.fill(message.incident.model_dump(mode="json", by_alias=True))
         self.loaded = True
-        self.saved_state = self.collect() if message.incident is not None else self._blank_state()
+        if message.incident is not None:
+            self.saved_state = self.collect()
+        elif self.saved_state is None:  # (a new incident saved before its choices arrived keeps its saved state)
+            self.saved_state = self._blank_state()
         self.refresh_lists()
         self.validate_form()
 
     def _blank_state(self) -> dict[str, Any]:
-        """What a new incident looks like before anything is typed: leaving it costs nothing."""
-        return self.collect()
+        """What a new incident looks like before anything is typed: leaving it costs nothing. Read from
+        the fields' first values, not the widgets, which may hold what was typed while it loaded."""
+        return self.collect(first=True)
 
     def fill(self, data: dict[str, Any]) -> None:
         for name in ("project", "title"):
@@ -387,11 +453,22 @@ class IncidentScreen(KBScreen):
 
     # --- the model -----------------------------------------------------------------------------
 
-    def collect(self) -> dict[str, Any]:
-        """The incident as the form holds it, in the YAML document's field names."""
+    def _read(self, widget_id: str, first: bool = False) -> Any:
+        """A field's value (a TextArea's text), or with `first` what it held before anything was typed."""
+        if first:
+            return FIRST.get(widget_id, self.new_project if widget_id == "f-project" else "")
+        widget = self.query_one(f"#{widget_id}")
+        return widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+
+    def collect(self, first: bool = False) -> dict[str, Any]:
+        """The incident as the form holds it, in the YAML document's field names (with `first`, as it
+        stood before anything was typed)."""
+
+        def read(name: str) -> Any:
+            return self._read(f"f-{name}", first)
 
         def text(name: str) -> str:
-            value = self.query_one(f"#f-{name}", Input).value.strip()
+            value = str(read(name)).strip()
             shown, stored = self.stored_times.get(name, ("", ""))
             return stored if shown and value == shown else value  # unchanged: keep the stored precision
 
@@ -404,24 +481,24 @@ class IncidentScreen(KBScreen):
             "id": self.incident_id,
             "project": text("project"),
             "title": text("title"),
-            "kind": self.query_one("#f-kind", Select).value,
-            "severity": int(str(self.query_one("#f-severity", Select).value)),
-            "status": self.query_one("#f-status", Select).value,
+            "kind": read("kind"),
+            "severity": int(str(read("severity"))),
+            "status": read("status"),
             "started_at": text("started_at") or None,
             "detected_at": text("detected_at") or None,
             "resolved_at": text("resolved_at") or None,
-            "detected_by": self.query_one("#f-detected_by", Select).value,
-            "announced": self.query_one("#f-announced", Switch).value,
-            "postmortem": self.query_one("#f-postmortem", Select).value,
+            "detected_by": read("detected_by"),
+            "announced": read("announced"),
+            "postmortem": read("postmortem"),
             "flag": flag,
-            "summary": self.query_one("#f-summary", TextArea).text.strip(),
+            "summary": str(read("summary")).strip(),
             "modes": [dict(m) for m in self.modes],
             "causes": [dict(c, because=list(c.get("because", []))) for c in self.causes],
             "actions": [dict(a) for a in self.actions],
             "timeline": [dict(t) for t in self.timeline],
             "tags": [t.strip() for t in text("tags").split(",") if t.strip()],
             "made_public_at": text("made_public_at") or None,
-            "postmortem_source": _chosen(self.query_one("#f-postmortem_source", Select).value),
+            "postmortem_source": _chosen(read("postmortem_source")),
             "postmortem_link": text("postmortem_link"),
             **self.extra,
         }
@@ -481,7 +558,13 @@ class IncidentScreen(KBScreen):
     @property
     def dirty(self) -> bool:
         """Changed since the last save, or text typed into a cause, action or timeline entry not yet added."""
-        if not self.loaded or self.saved_state is None:
+        if self.saved_state is None:
+            # still opening: whatever was typed into the fields mounted so far
+            return any(
+                self._read(w.id or "") != self._read(w.id or "", first=True)
+                for w in self.query_one("#fields-form").query("Input, TextArea")
+            )
+        if not self.loaded:
             return False
         if self.collect() != self.saved_state:
             return True
@@ -500,6 +583,8 @@ class IncidentScreen(KBScreen):
         if self.loaded and widget_id.startswith("f-"):
             name = widget_id.removeprefix("f-")
             self.touched.add("flag" if name.startswith("flag-") else name)
+            if not self.form_complete:
+                return  # checked once every field is there
             if isinstance(event, TextArea.Changed):
                 # long text: check once typing pauses, not on every key (a whole-incident check each time lags)
                 if self._summary_timer is not None:
@@ -796,7 +881,12 @@ class IncidentScreen(KBScreen):
 
     # --- save and leave ------------------------------------------------------------------------
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
+        if not self.form_complete:
+            await self._form_whole.wait()  # ctrl+s while the form is still being built: what is typed counts
+        self.save_now()
+
+    def save_now(self) -> None:
         if self.saving or not self.loaded:
             return
         self.show_all = True
@@ -838,7 +928,7 @@ class IncidentScreen(KBScreen):
 
     def save_before_leaving(self, then: Callable[[], Any]) -> None:
         self._after_save = then
-        self.action_save()
+        self.save_now()
         if not self.saving:
             self._after_save = None
 
