@@ -97,6 +97,8 @@ def test_review_export_writes_the_file(db_path: Path, tmp_path: Path) -> None:
             await settle(pilot)
             screen = app.screen
             await until(pilot, lambda: screen.review is not None, "the review")
+            await screen.show_tab("tab-export")  # composed when first shown
+            assert screen.query_one("#x-path", Input).value == "review-2025Q4.md"  # the review shown
             screen.query_one("#x-format").value = "json"
             screen.query_one("#x-path", Input).value = str(target)
             screen.action_export()

@@ -121,7 +121,7 @@ async def _incident_links(pilot: Pilot[Any]) -> None:
 
 async def _review_diff(pilot: Pilot[Any]) -> None:
     await _review(pilot)
-    pilot.app.screen.action_diff_tab()
+    await pilot.app.screen.action_diff_tab()  # composes the tab first
     await settle(pilot)
 
 

@@ -30,6 +30,7 @@ from textual.widgets import (
 from kb.humanize import duration, percent, plural
 from kb_tui.components.badges import stage_text, verdict_badge
 from kb_tui.components.footer import KBFooter
+from kb_tui.components.lazy_pane import LazyPane
 from kb_tui.messages import Failed, ReviewLoaded, Saved
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
@@ -76,41 +77,60 @@ class ReviewScreen(KBScreen):
                 yield table
             with TabPane("Patterns", id="tab-patterns"), VerticalScroll():
                 yield Static("", id="review-patterns")
-            with TabPane("Decide", id="tab-decide"), VerticalScroll(classes="form"):
-                yield Horizontal(Label("Project"), Input(id="d-project"), classes="form-row")
-                yield Horizontal(
-                    Label("Decision"),
-                    Select([(d, d) for d in DECISIONS], value="fix", allow_blank=False, id="d-decision"),
-                    classes="form-row",
-                )
-                yield Horizontal(
-                    Label("Owner"), Input(id="d-owner", placeholder="who carries it out"), classes="form-row"
-                )
-                yield Horizontal(
-                    Label("Due"), Input(id="d-due", placeholder="default: end of next quarter"), classes="form-row"
-                )
-                yield Horizontal(Label("Note"), Input(id="d-note"), classes="form-row")
-                yield Static("", id="d-error", classes="error-line")
-                with Horizontal(classes="buttons"):
-                    yield Button("Record (ctrl+r)", variant="primary", id="d-record")
-            with TabPane("Diff", id="tab-diff"), VerticalScroll(classes="form"):
-                yield Horizontal(
-                    Label("Compare with"),
-                    Input(id="diff-with", placeholder="another quarter, e.g. 2025Q2 (Enter compares)"),
-                    classes="form-row",
-                )
-                yield Static("", id="review-diff")
-            with TabPane("Export", id="tab-export"), VerticalScroll(classes="form"):
-                yield Horizontal(
-                    Label("Format"),
-                    Select(list(FORMATS), value="md", allow_blank=False, id="x-format"),
-                    classes="form-row",
-                )
-                yield Horizontal(Label("File"), Input(id="x-path", placeholder="review.md"), classes="form-row")
-                yield Static("", id="x-status", classes="hint")
-                with Horizontal(classes="buttons"):
-                    yield Button("Export", variant="primary", id="x-export")
+            # composed when first shown: a third of the screen's widgets, none of them in its first frame
+            yield LazyPane("Decide", self._decide_tab, id="tab-decide")
+            yield LazyPane("Diff", self._diff_tab, id="tab-diff")
+            yield LazyPane("Export", self._export_tab, id="tab-export")
         yield KBFooter()
+
+    def _decide_tab(self) -> ComposeResult:
+        with VerticalScroll(classes="form"):
+            yield Horizontal(Label("Project"), Input(id="d-project"), classes="form-row")
+            yield Horizontal(
+                Label("Decision"),
+                Select([(d, d) for d in DECISIONS], value="fix", allow_blank=False, id="d-decision"),
+                classes="form-row",
+            )
+            yield Horizontal(Label("Owner"), Input(id="d-owner", placeholder="who carries it out"), classes="form-row")
+            yield Horizontal(
+                Label("Due"), Input(id="d-due", placeholder="default: end of next quarter"), classes="form-row"
+            )
+            yield Horizontal(Label("Note"), Input(id="d-note"), classes="form-row")
+            yield Static("", id="d-error", classes="error-line")
+            with Horizontal(classes="buttons"):
+                yield Button("Record (ctrl+r)", variant="primary", id="d-record")
+
+    def _diff_tab(self) -> ComposeResult:
+        with VerticalScroll(classes="form"):
+            yield Horizontal(
+                Label("Compare with"),
+                Input(id="diff-with", placeholder="another quarter, e.g. 2025Q2 (Enter compares)"),
+                classes="form-row",
+            )
+            yield Static("", id="review-diff")
+
+    def _export_tab(self) -> ComposeResult:
+        with VerticalScroll(classes="form"):
+            yield Horizontal(
+                Label("Format"),
+                Select(list(FORMATS), value="md", allow_blank=False, id="x-format"),
+                classes="form-row",
+            )
+            yield Horizontal(Label("File"), Input(id="x-path", placeholder="review.md"), classes="form-row")
+            yield Static("", id="x-status", classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Export", variant="primary", id="x-export")
+
+    def pane_built(self, pane_id: str) -> None:
+        """A tab shown for the first time: the export's file name follows the review shown."""
+        if pane_id == "tab-export":
+            self._default_export_path()
+
+    def _default_export_path(self) -> None:
+        if self.review is not None and self.pane_ready("tab-export"):
+            path = self.query_one("#x-path", Input)
+            if not path.value:
+                path.value = f"review-{self.review.quarter}.md"
 
     def on_mount(self) -> None:
         if self.quarter is None:
@@ -127,14 +147,15 @@ class ReviewScreen(KBScreen):
             self.do(action, *args)
 
     def do(self, action: str, *args: str) -> None:
-        """One of the actions the command palette offers on the review, by its name."""
-        actions: dict[str, Callable[..., None]] = {
+        """One of the actions the command palette offers on the review, by its name (a tab's action
+        runs once its tab is composed)."""
+        actions: dict[str, Callable[..., Any]] = {
             "decide_tab": self.action_decide_tab,
             "freeze": self.action_freeze,
             "export_tab": self.action_export_tab,
             "diff_tab": self.action_diff_tab,
         }
-        actions[action](*args)
+        self.call_later(actions[action], *args)
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -192,8 +213,7 @@ class ReviewScreen(KBScreen):
         if self._freeze_when_loaded:
             self._freeze_when_loaded = False
             self.action_freeze()
-        if not self.query_one("#x-path", Input).value:
-            self.query_one("#x-path", Input).value = f"review-{r.quarter}.md"
+        self._default_export_path()
 
     def _summary(self, r: Any) -> Text:
         from kb.review.render import quiet_line  # with the review's models (pydantic): not on F6 itself
@@ -251,15 +271,13 @@ class ReviewScreen(KBScreen):
     # --- decisions -----------------------------------------------------------------------------
 
     @on(DataTable.RowSelected, "#scorecard")
-    def _pick_project(self, event: DataTable.RowSelected) -> None:
-        self.query_one("#d-project", Input).value = str(event.row_key.value)
-        self.query_one(TabbedContent).active = "tab-decide"
-        self.query_one("#d-owner", Input).focus()
+    async def _pick_project(self, event: DataTable.RowSelected) -> None:
+        await self.action_decide_tab(str(event.row_key.value))
 
     @on(Button.Pressed, "#d-record")
     def action_decide(self) -> None:
-        if self.quarter is None:
-            return
+        if self.quarter is None or not self.pane_ready("tab-decide"):
+            return  # nothing typed into a decision yet
         self.record(
             self.quarter,
             self.query_one("#d-project", Input).value.strip(),
@@ -279,35 +297,38 @@ class ReviewScreen(KBScreen):
             self.notify(f"{message.what} is frozen", title="Review")
             return
         if message.model is None or not hasattr(message.model, "decision"):
-            self.query_one("#x-status", Static).update(f"written: {message.what}")
+            if self.pane_ready("tab-export"):
+                self.query_one("#x-status", Static).update(f"written: {message.what}")
             self.notify(f"Exported {message.what}")
             return
-        self.query_one("#d-error", Static).update("")
-        for name in ("d-project", "d-owner", "d-due", "d-note"):
-            self.query_one(f"#{name}", Input).value = ""
+        if self.pane_ready("tab-decide"):
+            self.query_one("#d-error", Static).update("")
+            for name in ("d-project", "d-owner", "d-due", "d-note"):
+                self.query_one(f"#{name}", Input).value = ""
         self.notify(f"Recorded {message.what}", title="Decision")
         if self.quarter:
             self.load(self.quarter)
 
     def on_failed(self, message: Failed) -> None:
-        self.query_one("#d-error", Static).update(message.error)  # KBScreen.on_failed shows the toast
+        if self.pane_ready("tab-decide"):
+            self.query_one("#d-error", Static).update(message.error)  # KBScreen.on_failed shows the toast
 
     _freeze_when_loaded = False
 
     # --- tabs the palette opens ---------------------------------------------------------------
 
-    def action_decide_tab(self, slug: str = "") -> None:
-        self.query_one(TabbedContent).active = "tab-decide"
+    async def action_decide_tab(self, slug: str = "") -> None:
+        await self.show_tab("tab-decide")
         if slug:
             self.query_one("#d-project", Input).value = slug
         self.query_one("#d-owner" if slug else "#d-project", Input).focus()
 
-    def action_export_tab(self) -> None:
-        self.query_one(TabbedContent).active = "tab-export"
+    async def action_export_tab(self) -> None:
+        await self.show_tab("tab-export")
         self.query_one("#x-path", Input).focus()
 
-    def action_diff_tab(self) -> None:
-        self.query_one(TabbedContent).active = "tab-diff"
+    async def action_diff_tab(self) -> None:
+        await self.show_tab("tab-diff")
         field = self.query_one("#diff-with", Input)
         if not field.value and self.quarter:
             from kb.timeutil import parse_period
@@ -337,7 +358,8 @@ class ReviewScreen(KBScreen):
 
     def on_diff_loaded(self, message: DiffLoaded) -> None:
         self.diff_shown = message.diff
-        self.query_one("#review-diff", Static).update(_diff_view(message.diff))
+        if self.pane_ready("tab-diff"):
+            self.query_one("#review-diff", Static).update(_diff_view(message.diff))
 
     diff_shown: Any = None
 
@@ -376,7 +398,7 @@ class ReviewScreen(KBScreen):
 
     @on(Button.Pressed, "#x-export")
     def action_export(self) -> None:
-        if self.review is None:
+        if self.review is None or not self.pane_ready("tab-export"):
             return
         fmt = str(self.query_one("#x-format", Select).value)
         path = self.query_one("#x-path", Input).value.strip() or f"review-{self.review.quarter}.{fmt}"
