@@ -5,7 +5,6 @@ timings are in bench/tui_bench.py --responsiveness, never asserted here)."""
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 
 from textual.widgets import Input, Select, TextArea
@@ -15,7 +14,6 @@ from kb.service import KB
 from kb_tui.screens.confirm import ConfirmScreen
 from kb_tui.screens.incident import IncidentScreen
 from kb_tui.screens.portfolio import PortfolioScreen
-from kb_tui.screens.review import ReviewScreen
 from tests.snapshot_apps.common import make_app, settle, until
 
 # the Fields tab's fields, in the order Tab visits them
@@ -54,31 +52,6 @@ def test_what_is_typed_while_the_editor_is_built_is_stored(db_path: Path) -> Non
         [inc] = list(kb.incidents())
     assert (inc.project, inc.title, str(inc.started_at)) == ("fraud-review", "Scores stalled", "2026-10-01")
     assert (inc.kind, inc.severity, inc.status) == ("degradation", 3, "open")  # the rows' first values
-
-
-def test_a_tab_to_a_row_not_mounted_yet_waits_for_it(db_path: Path) -> None:
-    """Tab from the last field mounted so far while the editor is still being built: the cursor goes to
-    the next field of the form once it is there (Textual's own focus move went past the form, to the
-    tab bar, and the keys after it with it)."""
-    _setup(db_path)
-
-    async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            screen = app.screen
-            assert isinstance(screen, IncidentScreen)
-            assert not screen.form_complete  # the key's first frame holds only the first rows
-            form = screen.query_one("#fields-form")
-            last = [w for w in form.query("Input, Select, Switch, TextArea") if w.focusable][-1]
-            following = FIELDS[FIELDS.index(last.id or "") + 1]
-            assert not screen.query(f"#{following}")
-            last.focus()
-            await screen.action_next_field()
-            assert app.focused is screen.query_one(f"#{following}")
-
-    asyncio.run(flow())
 
 
 def test_esc_asks_about_text_typed_before_the_form_is_whole(db_path: Path) -> None:
@@ -137,39 +110,5 @@ def test_the_editor_built_in_steps_is_the_editor_built_at_once(db_path: Path) ->
             assert screen.query_one("#f-summary", TextArea).text == ""
             await pilot.press("escape")  # nothing typed: leaves without asking
             await until(pilot, lambda: isinstance(app.screen, PortfolioScreen), "the portfolio")
-
-    asyncio.run(flow())
-
-
-def test_leaving_the_review_stops_its_computation(db_path: Path) -> None:
-    """F6 computes the review in a child process; Esc before it answers ends that process (a worker
-    thread computed on after the screen was gone, holding the UI's GIL for whatever came next), and a
-    review asked for again is computed and shown."""
-    _setup(db_path)
-
-    async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await pilot.press("f6")
-            screen = app.screen
-            assert isinstance(screen, ReviewScreen)
-            for _ in range(500):  # not `until`, which waits for the workers: the review's is the point
-                if screen.offload.proc is not None:
-                    break
-                await pilot.pause(0.01)
-            child = screen.offload.proc
-            assert child is not None and child.poll() is None  # computing
-            await pilot.press("escape")
-            await until(pilot, lambda: isinstance(app.screen, PortfolioScreen), "the portfolio")
-            await until(pilot, lambda: child.poll() is not None, "the child's end")
-            assert child.returncode == -signal.SIGKILL  # stopped, not finished
-            assert screen.review is None
-            await pilot.press("f6")
-            again = app.screen
-            assert isinstance(again, ReviewScreen) and again is not screen
-            await until(pilot, lambda: again.review is not None, "the review")
-            assert again.review.quarter == "2025Q4"  # the last whole quarter before 2026-01-15
-            assert again.offload.proc is not None and again.offload.proc.returncode == 0
 
     asyncio.run(flow())

@@ -32,7 +32,6 @@ from kb_tui.components.badges import stage_text, verdict_badge
 from kb_tui.components.footer import KBFooter
 from kb_tui.components.lazy_pane import LazyPane
 from kb_tui.messages import Failed, ReviewLoaded, Saved
-from kb_tui.offload import Offload, Stopped
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 
@@ -62,7 +61,6 @@ class ReviewScreen(KBScreen):
         self.quarter = quarter
         self.review: Any = None
         self.start = start  # an action to run once the screen is up (the command palette's way in)
-        self.offload = Offload()  # the review is computed in a child process, stopped when the screen goes
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -184,19 +182,10 @@ class ReviewScreen(KBScreen):
     def _computing(self, quarter: str) -> None:
         self.query_one("#review-state", Static).update(Text(f"computing the review of {quarter}…", style="italic"))
 
-    @kb_worker("review-load", db=False)
-    def _load(self, quarter: str) -> None:
-        """In a child process (kb_tui.offload): on another core, where kb forks its parts, and stopped
-        when the screen is left or another quarter is asked for (a thread would compute on, holding the
-        UI's GIL)."""
-        try:
-            review = self.offload.call(self.app.db_path, self.app.actor, "review", quarter)
-        except Stopped:
-            return  # nobody wants this answer any more
+    @kb_worker("review-load")
+    def _load(self, kb: KB, quarter: str) -> None:
+        review = kb.review(quarter)
         self.post_message(ReviewLoaded(quarter, review, ""))
-
-    def on_unmount(self) -> None:
-        self.offload.stop()
 
     def on_review_loaded(self, message: ReviewLoaded) -> None:
         summary = self.query_one("#review-summary", Static)
