@@ -74,6 +74,7 @@ def test_a_brief_snapshot_counts_the_overdue_actions_and_keeps_the_oldest(kb: KB
     ids = _portfolio(kb)
     with sqlite3.connect(db_path) as conn:
         sept, june = snapshots(conn, [SEPT, JUNE], brief=True)
+        (only_b,) = snapshots(conn, [SEPT], project="b", brief=True)
 
     def debts(snap: Any) -> dict[str, tuple[int, str, str, str, str, Any]]:
         return {
@@ -87,6 +88,7 @@ def test_a_brief_snapshot_counts_the_overdue_actions_and_keeps_the_oldest(kb: KB
     assert debts(june) == {"a": (3, *y), "b": (1, *b)}
     # Sept 30: also the one due June 30 and the one due Sept 29; not the one due on Sept 30
     assert debts(sept) == {"a": (5, *y), "b": (1, *b), "c": (1, "c's only", ids["c1"], "", "2026-07-15", None)}
+    assert debts(only_b) == {"b": (1, *b)}  # `kb silent b` asks for one project
 
 
 def test_brief_and_full_snapshots_give_the_same_evidence(kb: KB, db_path: Path) -> None:

@@ -179,12 +179,12 @@ def _snapshots(
         seen = r[0]
         known = r[3] or r[2] or r[5]  # detected, else started, else the flag change
         incidents[r[1]].append((utc_day(known) if known else None, IncidentFact(r[0], r[2], r[3], r[4], r[5])))
-    project_of = store.live_incident_projects(conn, project)
     if brief:
-        debts = _action_debts(conn, project_of, as_ofs)
+        debts = _action_debts(conn, project, as_ofs)
     else:
         # open actions past due, mapped to projects in Python (so merged duplicates and other projects
         # drop out without a join); per project by due date, then as written
+        project_of = store.live_incident_projects(conn, project)
         actions: dict[str, tuple[list[str], list[ActionFact]]] = {}
         for incident_id, title, owner, due in store.overdue_action_rows(conn, last.isoformat()):
             slug = project_of.get(incident_id)
@@ -192,7 +192,7 @@ def _snapshots(
                 dues, facts = actions.get(slug) or actions.setdefault(slug, ([], []))
                 dues.append(due)
                 facts.append(ActionFact(incident_id, title, owner, due[:10]))
-    del project_of
+        del project_of
     by_event: dict[str, tuple[list[str], list[FlagFact]]] = {}
     for slug, at, fact in events:
         ats, flag_facts = by_event.get(slug) or by_event.setdefault(slug, ([], []))
@@ -240,7 +240,7 @@ def _snapshots(
 
 
 def _action_debts(
-    conn: sqlite3.Connection, project_of: dict[str, str], as_ofs: list[date]
+    conn: sqlite3.Connection, project: str | None, as_ofs: list[date]
 ) -> dict[str, dict[str, ActionDebt]]:
     """Per as_of day: each project's open actions due before it, counted, with the oldest.
 
@@ -251,21 +251,20 @@ def _action_debts(
     from kb.silent.detector import ActionDebt, ActionFact
     from kb.store import silent as store
 
-    keys = store.overdue_action_keys(conn, max(as_ofs).isoformat())
-    slugs = [project_of.get(k[0]) for k in keys]  # None: a merged duplicate's, or another project's
+    keys = store.overdue_action_keys(conn, max(as_ofs).isoformat(), project)
+    slugs = [k[0] for k in keys]
     dues = [k[1] for k in keys]
     first = dict(zip(reversed(slugs), reversed(keys), strict=True))  # the last written wins: the first row
-    full = store.actions_by_rowid(conn, [key[2] for slug, key in first.items() if slug is not None])
-    oldest: dict[str | None, ActionFact] = {}
+    full = store.actions_by_rowid(conn, [key[2] for key in first.values()])
+    oldest = {}
     for slug, key in first.items():
-        if slug is not None:
-            incident_id, title, owner, due = full[key[2]]
-            oldest[slug] = ActionFact(incident_id, title, owner, due[:10])
+        incident_id, title, owner, due = full[key[2]]
+        oldest[slug] = ActionFact(incident_id, title, owner, due[:10])
     out: dict[str, dict[str, ActionDebt]] = {}
     for as_of in as_ofs:
         day = as_of.isoformat()
         counts = Counter(slugs[: bisect_left(dues, day)])
-        out[day] = {slug: ActionDebt(n, oldest[slug]) for slug, n in counts.items() if slug is not None}
+        out[day] = {slug: ActionDebt(n, oldest[slug]) for slug, n in counts.items()}
     return out
 
 

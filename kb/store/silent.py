@@ -117,13 +117,18 @@ def overdue_action_rows(conn: sqlite3.Connection, before_day: str) -> list[tuple
     ).fetchall()
 
 
-def overdue_action_keys(conn: sqlite3.Connection, before_day: str) -> list[tuple[str, str, int]]:
-    """(incident_id, due, rowid) of open actions due before `before_day`, by due date then as written."""
-    # from actions_status_incident alone, then sorted: `+due` keeps SQLite off actions_open_due, whose
-    # order it would take at the price of a table lookup per action for the incident
+def overdue_action_keys(conn: sqlite3.Connection, before_day: str, project: str | None) -> list[tuple[str, str, int]]:
+    """(project, due, rowid) of open actions due before `before_day` on incidents that are not merged
+    duplicates, by due date then as written."""
+    # driven by actions_status_incident (index-only), each action's incident by its key (CROSS JOIN
+    # fixes the order), then sorted: half the time of probing the actions of every live incident, or
+    # of mapping 100,000 incidents to their projects in Python; `+due` keeps SQLite off
+    # actions_open_due, whose order it would take at the price of a table lookup per action
+    i_only, params = ("AND i.project = ?", [project]) if project else ("", [])
     return conn.execute(
-        "SELECT incident_id, due, rowid FROM actions WHERE status = 'open' AND +due < ? ORDER BY +due, rowid",
-        [before_day],
+        "SELECT i.project, a.due, a.rowid FROM actions a CROSS JOIN incidents i ON i.id = a.incident_id "
+        f"WHERE a.status = 'open' AND +a.due < ? AND i.duplicate_of IS NULL {i_only} ORDER BY +a.due, a.rowid",
+        [before_day, *params],
     ).fetchall()
 
 
