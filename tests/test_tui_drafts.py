@@ -22,7 +22,7 @@ from kb_tui.screens.portfolio import PortfolioScreen
 from kb_tui.screens.project import ProjectScreen
 from kb_tui.screens.quick_log import QuickLogScreen
 from kb_tui.screens.taxonomy import TaxonomyScreen
-from tests.snapshot_apps.common import make_app, settle, until
+from tests.snapshot_apps.common import make_app, new_incident, settle, until
 
 
 def _setup(path: Path, **fields: Any) -> None:
@@ -41,13 +41,7 @@ def test_invalid_date_keeps_text_and_cursor_visible_with_the_error_beside_it(db_
     _setup(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, IncidentScreen)
+        async with new_incident(db_path, (80, 24)) as (_app, pilot, screen):
             # nothing typed yet: no problem is shown, although the empty project is not valid
             assert _text(screen.query_one("#inc-error", Static)) == ""
             assert not screen.query(".field-error.-shown")
@@ -75,12 +69,7 @@ def test_save_shows_every_problem_and_stores_nothing(db_path: Path) -> None:
     _setup(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
-            screen = app.screen
+        async with new_incident(db_path, (80, 24)) as (_app, pilot, screen):
             await pilot.press("tab", *"Scores stalled", "ctrl+s")  # no project typed
             await pilot.pause()
             project = screen.query_one("#f-project", Input)
@@ -99,11 +88,7 @@ def test_ctrl_q_with_an_unsaved_incident_asks_and_save_stores_it(db_path: Path) 
     _setup(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
+        async with new_incident(db_path, (80, 24)) as (app, pilot, _screen):
             await pilot.press(*"fraud-review", "tab", *"Queue overflowed")
             await pilot.press("ctrl+q")
             await pilot.pause()
@@ -154,11 +139,7 @@ def test_ctrl_q_with_nothing_typed_quits_at_once(db_path: Path) -> None:
     _setup(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
+        async with new_incident(db_path, (80, 24)) as (app, pilot, _screen):
             await pilot.press("ctrl+q")
             await until(pilot, lambda: not app.is_running, "the app to quit")
 
@@ -204,11 +185,7 @@ def test_focus_lands_where_people_type(db_path: Path) -> None:
         kb.seed()
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
+        async with new_incident(db_path, (80, 24)) as (app, pilot, _screen):
             assert app.focused is app.screen.query_one("#f-project", Input)
             await pilot.press(*"churn")
             assert app.screen.query_one("#f-project", Input).value == "churn"
@@ -242,13 +219,7 @@ def test_why_suggestion_picked_with_down_and_enter_adds_the_cause_behind(db_path
         kb.seed()
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, IncidentScreen)
+        async with new_incident(db_path, (120, 40)) as (app, pilot, screen):
             await pilot.press(*"churn-propensity", "tab", *"Scores drifted")
             await pilot.press("alt+right", "alt+right")  # Fields -> Modes -> Causes
             await pilot.pause()

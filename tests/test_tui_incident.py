@@ -13,7 +13,7 @@ from kb.service import KB
 from kb_tui.screens.confirm import ConfirmScreen
 from kb_tui.screens.incident import IncidentScreen
 from kb_tui.screens.portfolio import PortfolioScreen
-from tests.snapshot_apps.common import make_app, settle, until
+from tests.snapshot_apps.common import make_app, new_incident, settle, until
 
 
 def _setup(path: Path) -> None:
@@ -32,13 +32,7 @@ def test_create_incident_with_two_modes_and_a_three_cause_chain(db_path: Path) -
     _setup(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, IncidentScreen)
+        async with new_incident(db_path, (120, 40)) as (app, pilot, screen):
             await _type(pilot, "#f-project", "fraud-review")
             await _type(pilot, "#f-title", "Review queue overflowed")
             await _type(pilot, "#f-started_at", "2025-11-02")

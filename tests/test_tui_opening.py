@@ -14,7 +14,7 @@ from kb.service import KB
 from kb_tui.screens.confirm import ConfirmScreen
 from kb_tui.screens.incident import IncidentScreen
 from kb_tui.screens.portfolio import PortfolioScreen
-from tests.snapshot_apps.common import make_app, settle, until
+from tests.snapshot_apps.common import make_app, new_incident, settle, until
 
 # the Fields tab's fields, in the order Tab visits them
 FIELDS = [
@@ -88,13 +88,7 @@ def test_the_editor_built_in_steps_is_the_editor_built_at_once(db_path: Path) ->
     _setup(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            screen = app.screen
-            assert isinstance(screen, IncidentScreen)
-            await settle(pilot)
+        async with new_incident(db_path, (120, 40)) as (app, pilot, screen):
             assert screen.form_complete
             form = screen.query_one("#fields-form")
             ids = [w.id for w in form.query("Input, Select, Switch, TextArea")]

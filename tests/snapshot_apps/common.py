@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -66,3 +67,17 @@ async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str = "co
         await _workers_done(pilot.app)
         await pilot.pause(0.01)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@asynccontextmanager
+async def new_incident(db_path: Path, size: tuple[int, int]) -> AsyncIterator[tuple[Any, Pilot[Any], Any]]:
+    """The app on `db_path` with the incident editor opened by ctrl+n from the portfolio, whole and idle."""
+    from kb_tui.screens.incident import IncidentScreen
+
+    app = make_app(db_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        yield app, pilot, app.screen
