@@ -22,7 +22,7 @@ from kb_tui.screens.portfolio import PortfolioScreen
 from kb_tui.screens.project import ProjectScreen
 from kb_tui.screens.quick_log import QuickLogScreen
 from kb_tui.screens.taxonomy import TaxonomyScreen
-from tests.snapshot_apps.common import make_app, new_incident, settle, until
+from tests.snapshot_apps.common import make_app, new_incident, on_portfolio, settle, until
 
 
 def _setup(path: Path, **fields: Any) -> None:
@@ -263,11 +263,11 @@ def test_f2_changes_the_portfolio_verdict_at_once(db_path: Path) -> None:
     day = (now_utc() - timedelta(days=40)).date().isoformat()
 
     async def flow() -> None:
-        app = make_app(db_path, as_of=None)  # today: the shutdown is 40 days old
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            portfolio = app.screen
-            assert isinstance(portfolio, PortfolioScreen)
+        async with on_portfolio(db_path, (120, 40), as_of=None) as (
+            app,
+            pilot,
+            portfolio,
+        ):  # today: the shutdown is 40 days old
             await until(pilot, lambda: portfolio.verdicts is not None, "the verdicts")
             assert portfolio.verdicts["fraud-review"].verdict == "healthy"
             await pilot.press("f2")

@@ -15,9 +15,8 @@ from textual.widgets import DataTable, Input, Static
 
 from kb.models import Incident, Project
 from kb.service import KB
-from kb_tui.screens.portfolio import PortfolioScreen
 from kb_tui.screens.search import SearchScreen
-from tests.snapshot_apps.common import AS_OF, make_app, settle, until
+from tests.snapshot_apps.common import AS_OF, make_app, on_portfolio, settle, until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,11 +32,7 @@ def test_returning_to_the_portfolio_reads_again_only_after_a_change(db_path: Pat
     _portfolio(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            home = app.screen
-            assert isinstance(home, PortfolioScreen)
+        async with on_portfolio(db_path, (120, 40)) as (app, pilot, home):
             await until(pilot, lambda: home.verdicts is not None and not home.enriching, "the verdicts")
             assert home.reads == 1
             # nothing changed while the search was open: the rows and verdicts stand, nothing is redone
@@ -203,11 +198,7 @@ def test_a_resize_that_keeps_the_columns_keeps_the_rows(db_path: Path) -> None:
     _portfolio(db_path)
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(160, 40)) as pilot:
-            await settle(pilot)
-            home = app.screen
-            assert isinstance(home, PortfolioScreen)
+        async with on_portfolio(db_path, (160, 40)) as (_app, pilot, home):
             await until(pilot, lambda: home.verdicts is not None and not home.enriching, "the verdicts")
             await settle(pilot)
             table = home.query_one(DataTable)
@@ -266,11 +257,7 @@ def test_the_portfolio_draws_the_rows_it_shows_first_and_the_rest_of_the_page_af
             kb.add_project(Project(slug=f"model-{n:02d}", stage="production", owner="ana", team="risk"))
 
     async def flow() -> None:
-        app = make_app(db_path)
-        async with app.run_test(size=(120, 24)) as pilot:
-            await settle(pilot)
-            home = app.screen
-            assert isinstance(home, PortfolioScreen)
+        async with on_portfolio(db_path, (120, 24)) as (_app, pilot, home):
             table = home.query_one(DataTable)
             await until(pilot, lambda: table.row_count == 40, "the whole page")
             home.sort_key = "slug"

@@ -13,10 +13,9 @@ from textual.widgets import DataTable, Input, TabbedContent
 
 from kb.service import KB
 from kb_tui.screens.incident import IncidentScreen
-from kb_tui.screens.portfolio import PortfolioScreen
 from kb_tui.screens.project import ProjectScreen
 from kb_tui.screens.review import ReviewScreen
-from tests.snapshot_apps.common import make_app, settle, until
+from tests.snapshot_apps.common import make_app, on_portfolio, settle, until
 
 
 async def _palette(pilot: Any, query: str, wanted: str) -> None:
@@ -101,11 +100,7 @@ def test_links_are_added_by_keyboard_and_stored(seeded: Path, tmp_path: Path) ->
 
 def test_portfolio_keeps_every_slug_whole_at_80_columns(seeded: Path) -> None:
     async def flow() -> None:
-        app = make_app(seeded)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, PortfolioScreen)
+        async with on_portfolio(seeded, (80, 24)) as (_app, _pilot, screen):
             table = screen.query_one(DataTable)
             column = next(c for c in table.columns.values() if str(c.key.value) == "slug")
             longest = max(len(r.slug) for r in screen.rows)

@@ -17,11 +17,10 @@ from kb.service import KB
 from kb.timeutil import now_utc, quarter_of
 from kb_tui.screens.confirm import AskScreen
 from kb_tui.screens.incident import IncidentScreen
-from kb_tui.screens.portfolio import PortfolioScreen
 from kb_tui.screens.project_form import ProjectFormScreen
 from kb_tui.screens.review import ReviewScreen
 from kb_tui.screens.search import SearchScreen
-from tests.snapshot_apps.common import make_app, settle, until
+from tests.snapshot_apps.common import on_portfolio, settle, until
 
 
 def test_the_keyboard_tour(db_path: Path) -> None:
@@ -32,12 +31,7 @@ def test_the_keyboard_tour(db_path: Path) -> None:
     state: dict[str, str] = {}
 
     async def tour() -> None:
-        app = make_app(db_path, as_of=None)
-        async with app.run_test(size=(100, 32)) as pilot:
-            await settle(pilot)
-            portfolio = app.screen
-            assert isinstance(portfolio, PortfolioScreen)
-
+        async with on_portfolio(db_path, (100, 32), as_of=None) as (app, pilot, portfolio):
             # 1. F2 for a project that does not exist yet: created inline, then the shutdown is logged
             await pilot.press("f2")
             await settle(pilot)

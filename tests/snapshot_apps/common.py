@@ -70,13 +70,25 @@ async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str = "co
 
 
 @asynccontextmanager
+async def on_portfolio(
+    db_path: Path, size: tuple[int, int], **app_kwargs: Any
+) -> AsyncIterator[tuple[Any, Pilot[Any], Any]]:
+    """The app on `db_path` (make_app's arguments) with its portfolio screen up and idle."""
+    from kb_tui.screens.portfolio import PortfolioScreen
+
+    app = make_app(db_path, **app_kwargs)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, PortfolioScreen)
+        yield app, pilot, app.screen
+
+
+@asynccontextmanager
 async def new_incident(db_path: Path, size: tuple[int, int]) -> AsyncIterator[tuple[Any, Pilot[Any], Any]]:
     """The app on `db_path` with the incident editor opened by ctrl+n from the portfolio, whole and idle."""
     from kb_tui.screens.incident import IncidentScreen
 
-    app = make_app(db_path)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with on_portfolio(db_path, size) as (app, pilot, _home):
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)
