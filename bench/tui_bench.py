@@ -84,10 +84,27 @@ async def kb():
     return await rows(KBApp(db, as_of=date(2026, 9, 30), cursor_blink=False))
 
 def cli():
-    # `kb tui --db DB` through click, with App.run swapped for the same headless harness
-    import kb_tui.app
+    # `kb tui --db DB` through click, with App.run swapped for the same headless harness once the
+    # command imports kb_tui.app: importing it here first would import Textual before the command
+    # starts its portfolio read, which it does before it imports Textual
+    import importlib.abc, importlib.machinery
     seen = []
-    kb_tui.app.KBApp.run = lambda self, *a, **k: seen.append(asyncio.run(rows(self)))
+
+    class RunInHarness(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != "kb_tui.app":
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            load = spec.loader.exec_module
+
+            def exec_module(module):
+                load(module)
+                module.KBApp.run = lambda self, *a, **k: seen.append(asyncio.run(rows(self)))
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, RunInHarness())
     from kb.cli import main
     main(["tui", "--db", db], standalone_mode=False)
     return seen[0]
@@ -424,7 +441,10 @@ def main() -> None:
     med, top = result["search_ms_median"], result["search_ms_max"]
     if args.queries:
         print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")
-    print("targets: first rows <= 1.5x floor and < 1.5 s; search results < 100 ms")
+    print(
+        "targets: the first frame displayed with rows <= 1.5x the empty app's (issue 20; the first-rows"
+        " poll can see rows before the frame that draws them); < 1.5 s; search results < 100 ms"
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pytest
 from kb import portfolio
 from kb.models import Incident, Project
 from kb.service import KB
+from kb.store.queries import projects as queries
 from tests.terminal import Terminal
 
 
@@ -112,3 +113,55 @@ def test_a_prefetched_read_is_used_only_while_nothing_was_committed(db_path: Pat
     got = portfolio.first_rows(db_path)
     assert got is not None and got[1]["projects"] == 3
     assert "new-one" in [r.slug for r in got[0]]
+
+
+def test_the_portfolio_read_by_hand(db_path: Path) -> None:
+    """Every field of every row, and the filters, against a portfolio written out here: zero counts and
+    no date for a project without incidents, a duplicate counted nowhere, a detected-only incident
+    dated by its detection, and the header counts of the whole store whatever the filter."""
+    with KB(db_path, "tester") as kb:
+        kb.add_project(Project(slug="zeta-rank", stage="production", owner="zo", team="search"))
+        kb.add_project(Project(slug="alpha-ocr", stage="retired", owner="al", team="docs"))
+        kb.add_project(Project(slug="mid-churn", stage="production", owner="mi", team="docs"))
+        kb.add_incident(Incident(id="INC-0001", project="alpha-ocr", title="drift", started_at="2025-03-01"))
+        kb.add_incident(
+            Incident(id="INC-0002", project="alpha-ocr", title="seen late", status="resolved", detected_at="2025-06-09")
+        )
+        kb.add_incident(
+            Incident(
+                id="INC-0003", project="alpha-ocr", title="again", started_at="2025-09-09", duplicate_of="INC-0001"
+            )
+        )
+        kb.add_incident(Incident(id="INC-0004", project="mid-churn", title="flag off", started_at="2025-01-15"))
+    conn = portfolio.connect_readonly(db_path)
+    try:
+        rows, counts = queries.portfolio(conn)
+        assert [(r.slug, r.stage, r.owner, r.team, r.incidents, r.open_incidents, r.last_incident) for r in rows] == [
+            ("alpha-ocr", "retired", "al", "docs", 2, 1, "2025-06-09"),
+            ("mid-churn", "production", "mi", "docs", 1, 1, "2025-01-15"),
+            ("zeta-rank", "production", "zo", "search", 0, 0, None),
+        ]
+        assert counts == {"projects": 3, "incidents": 3, "open_incidents": 2}
+        docs, counts_docs = queries.portfolio(conn, team="docs")
+        assert [r.slug for r in docs] == ["alpha-ocr", "mid-churn"] and counts_docs == counts
+        both, _ = queries.portfolio(conn, stage="production", team="docs")
+        assert [r.slug for r in both] == ["mid-churn"]
+        assert queries.portfolio(conn, stage="design")[0] == []
+    finally:
+        conn.close()
+
+
+def test_the_portfolio_is_read_in_one_statement(db_path: Path) -> None:
+    """The UI reads it on a side thread while its main thread imports Textual: every row fetched on
+    its own took the GIL back once per row, and each wait for it could last the main thread's switch
+    interval (a 60 ms read took 0.6-0.8 s). One statement answering one row needs it once."""
+    _seeded(db_path)
+    conn = portfolio.connect_readonly(db_path)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        rows, _ = queries.portfolio(conn)
+    finally:
+        conn.close()
+    assert len(rows) == 2
+    assert len(statements) == 1
