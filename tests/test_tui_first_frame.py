@@ -159,13 +159,14 @@ def test_the_second_pass_starts_once_the_rows_are_read_before_they_are_handed_ov
 def test_the_portfolio_table_draws_each_cell_exactly_as_datatable_does() -> None:
     """PortfolioTable draws one-line Text cells without DataTable's wrappers: every cell, with the
     cursor on it or not, hovered or not, at its width, wider or as narrow as its padding allows,
-    comes out as the same segments DataTable's own drawing gives (styles, text, padding, cropping,
-    right-justified, wide characters, empty)."""
+    comes out as the same segments DataTable's own drawing gives (styles, spans, text, padding,
+    cropping, right-justified with trailing space, left-justified, wide characters, a tab, another
+    line end, empty)."""
     from rich.text import Text
     from textual.app import App, ComposeResult
 
     from kb_tui.components.badges import owner_text, stage_text, verdict_badge
-    from kb_tui.screens.portfolio import PortfolioTable
+    from kb_tui.components.portfolio_table import PortfolioTable
 
     class One(App[None]):
         def compose(self) -> ComposeResult:
@@ -188,6 +189,14 @@ def test_the_portfolio_table_draws_each_cell_exactly_as_datatable_does() -> None
             verdict_badge(None),
             Text("12/345", justify="right"),
             Text("▁▂▃▄", style="cyan"),
+        ],
+        [
+            Text.assemble("ab", ("cd", "red"), "e"),
+            Text("7 ", justify="right"),
+            Text("left", justify="left"),
+            Text("no end", end=""),
+            Text(" 3/4  ", justify="right", style="italic"),
+            Text("tab\there"),
         ],
     ]
 
@@ -213,6 +222,79 @@ def test_the_portfolio_table_draws_each_cell_exactly_as_datatable_does() -> None
                                 theirs = DataTable._render_cell(table, row, column, base, at, cursor, hover)
                                 assert ours == theirs, (row, column, cursor, hover, at)
                                 checked += 1
-            assert checked == 6 * 6 * 2 * 2 * 3
+            assert checked == 9 * 6 * 2 * 2 * 3
+
+    asyncio.run(flow())
+
+
+def test_the_portfolio_table_draws_each_line_exactly_as_datatable_does() -> None:
+    """PortfolioTable works out once per frame what DataTable asks for on every line (the widget's
+    style, size, columns, row and cursor styles): each line of a screenful, the header, zebra rows,
+    the cursor's row, a hovered row, the space right of the last column and a scrolled table, is
+    the same strip as a DataTable's with the same rows."""
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.geometry import Region
+
+    from kb_tui.components.badges import stage_text, verdict_badge
+    from kb_tui.components.portfolio_table import PortfolioTable
+
+    class Two(App[None]):
+        CSS = "DataTable { height: 12; }"
+
+        def compose(self) -> ComposeResult:
+            yield PortfolioTable(cursor_type="row", zebra_stripes=True, id="ours")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="theirs")
+
+    async def flow() -> None:
+        app = Two()
+        async with app.run_test(size=(100, 30)) as pilot:
+            ours, theirs = app.query_one("#ours", DataTable), app.query_one("#theirs", DataTable)
+            for table in (ours, theirs):
+                for key, width in (("slug", 14), ("stage", 10), ("verdict", 10), ("n", 6)):
+                    table.add_column(Text(key), key=key, width=width)
+                for n in range(30):
+                    table.add_row(
+                        Text(f"model-{n:02d}"),
+                        stage_text("production" if n % 3 else "pilot"),
+                        verdict_badge("silent-failure" if n % 4 == 0 else None),
+                        Text(f"{n}/{2 * n}", justify="right"),
+                        key=f"m{n}",
+                    )
+                table.move_cursor(row=3)
+            await pilot.pause()
+
+            def lines(table: DataTable[Any]) -> list[list[Any]]:
+                for cache in (table._cell_render_cache, table._row_render_cache, table._line_cache):
+                    cache.clear()
+                table._styles_cache.clear()
+                return [list(strip) for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
+
+            async def same() -> list[list[Any]]:
+                """Each table's lines with the focus on it, then with the focus elsewhere."""
+                drawn = []
+                for focus in (None, ours, theirs):
+                    app.set_focus(focus)
+                    await pilot.pause()
+                    drawn.append(lines(ours) if focus is not theirs else None)
+                    drawn.append(lines(theirs) if focus is not ours else None)
+                unfocused_ours, unfocused_theirs, focused_ours, _, _, focused_theirs = drawn
+                assert unfocused_ours == unfocused_theirs
+                assert focused_ours == focused_theirs
+                assert focused_ours != unfocused_ours  # the cursor's row is drawn as focused
+                return focused_ours
+
+            plain = await same()
+            for table in (ours, theirs):  # the mouse over row 5
+                table._set_hover_cursor(True)
+                table.hover_coordinate = table.hover_coordinate.__class__(5, 1)
+            hovered = await same()
+            assert hovered[6] != plain[6] and hovered[5] == plain[5]  # row 5 (below the header) is hovered
+            for table in (ours, theirs):
+                table.scroll_to(y=9, animate=False, immediate=True)
+            await pilot.pause()
+            assert ours.scroll_offset.y == theirs.scroll_offset.y == 9
+            drawn = await same()
+            assert "model-09" in "".join(segment.text for segment in drawn[1])  # the first row below the header
 
     asyncio.run(flow())

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,14 +24,14 @@ from kb.rules import verdict_rank
 from kb_tui.backend import session
 from kb_tui.components.badges import owner_text, stage_text, verdict_badge
 from kb_tui.components.footer import KBFooter
+from kb_tui.components.portfolio_table import PortfolioTable
 from kb_tui.components.sparkline import spark_text
 from kb_tui.messages import PortfolioLoaded, PortfolioUsage, PortfolioVerdicts
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 
 if TYPE_CHECKING:
-    from textual.geometry import Region
-    from textual.strip import Strip
+    pass
 
 # key, label, width (None: sized to the terminal, see _widths). The slug is never cut; when the
 # terminal is narrow the optional columns go, the last-incident date first, then the usage sparkline
@@ -50,97 +48,6 @@ OPTIONAL = (("owner", 8), ("usage", 6), ("last", 10))  # (key, least width) in t
 PAGE = 200  # rows added to the table at a time: reaching the last one adds the next page
 FILTER_DEBOUNCE_S = 0.06
 SORT_KEYS = ("verdict", "score", "slug", "stage", "owner", "incidents", "last", "usage")
-
-
-class PortfolioTable(DataTable[Any]):
-    """DataTable that runs what waits for its rows to be drawn (`after_paint`) once they are.
-
-    `call_after_refresh` ran the rest of the page before the first rows were drawn: the screen's idle
-    runs such callbacks when nothing is dirty, and the table marks itself dirty only on its own idle,
-    after measuring its new rows. So the first frame waited for the whole page after all."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._after_paint: list[Callable[[], object]] = []
-
-    def after_paint(self, callback: Callable[[], object]) -> None:
-        self._after_paint.append(callback)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        lines = super().render_lines(crop)
-        if self._after_paint and self.row_count:
-            waiting, self._after_paint = self._after_paint, []
-            for callback in waiting:
-                self.call_later(callback)  # after this frame is out
-        return lines
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """DataTable's own drawing of a cell, without the two wrappers it draws each one through.
-
-        DataTable renders every cell as Styled(Padding(cell)) through rich's console: the text is
-        laid out, then the padded line split and cropped a second time, and every segment restyled
-        by a generator per wrapper. For what every cell here is, one line of Text in a one-line
-        row, this makes the same segments directly (tests/test_tui_first_frame.py compares both):
-        the text laid out once as Padding lays it out, its padding, and the cell's styles applied
-        as Styled applies them; about a fifth of each cell's time, and the first frame draws 300.
-        Anything else (the header, labels, fixed cells, other renderables) is DataTable's."""
-        pad = self.cell_padding
-        if row_index < self.fixed_rows or column_index < self.fixed_columns or width < 2 * pad:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        row = self.rows.get(row_key) if row_key is not None else None
-        cells = self._get_row_renderables(row_index).cells if row is not None else []
-        if (
-            row_key is None
-            or column_key is None
-            or row is None
-            or row.height != 1
-            or row.auto_height
-            or not isinstance(cells[column_index], Text)
-        ):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        cached = self._cell_render_cache.get(key)
-        if cached is not None:
-            return cached
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        console = self.app.console
-        pad_style = console.get_style("none")  # Padding's own style
-        options = self.app.console_options.update(width=width - 2 * pad, height=1, no_wrap=True)
-        text = console.render_lines(cells[column_index], options, style=pad_style, pad=True)[0]
-        line = [Segment(" " * pad, pad_style), *text, Segment(" " * pad, pad_style)] if pad else text
-        lines = [list(Segment.apply_style(line, pre_style, post_style))]
-        self._cell_render_cache[key] = lines
-        return lines
 
 
 class PortfolioScreen(KBScreen):
