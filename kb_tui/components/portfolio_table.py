@@ -119,6 +119,8 @@ class PortfolioTable(DataTable[Any]):
         if cached is not None:
             return cached
         row_index = self._row_locations.get(row_key)
+        if row_index is None:  # checked above; for the type checker
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         parity = row_index % 2 if self.zebra_stripes else -1
         row_style = frame.row_styles.get(parity)
         if row_style is None:
@@ -181,14 +183,10 @@ class PortfolioTable(DataTable[Any]):
         column_key = self._column_locations.get_key(column_index)
         row = self.rows.get(row_key) if row_key is not None else None
         cells = self._get_row_renderables(row_index).cells if row is not None else []
-        if (
-            row_key is None
-            or column_key is None
-            or row is None
-            or row.height != 1
-            or row.auto_height
-            or not isinstance(cells[column_index], Text)
-        ):
+        cell = cells[column_index] if row is not None else None
+        if row_key is None or column_key is None or row is None or row.height != 1 or row.auto_height:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if not isinstance(cell, Text):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         key = (
             row_key,
@@ -221,10 +219,10 @@ class PortfolioTable(DataTable[Any]):
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
         console = self.app.console
         pad_style = console.get_style("none")  # Padding's own style
-        text = _fitted(console, cells[column_index], width - 2 * pad)
+        text = _fitted(console, cell, width - 2 * pad)
         if text is None:
             options = self.app.console_options.update(width=width - 2 * pad, height=1, no_wrap=True)
-            text = console.render_lines(cells[column_index], options, style=pad_style, pad=True)[0]
+            text = console.render_lines(cell, options, style=pad_style, pad=True)[0]
         line = [Segment(" " * pad, pad_style), *text, Segment(" " * pad, pad_style)] if pad else text
         lines = [list(Segment.apply_style(line, pre_style, post_style))]
         self._cell_render_cache[key] = lines
