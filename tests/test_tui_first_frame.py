@@ -4,11 +4,14 @@ portfolio draws in its first frame with rows, and that everything left out of it
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from kb import portfolio
@@ -154,6 +157,22 @@ def test_the_second_pass_starts_once_the_rows_are_read_before_they_are_handed_ov
         second_pass.stop(proc)
     assert [sorted(m) for m in messages] == [["verdicts"], ["overdue", "usage"]]
     assert sorted(v[0] for v in messages[0]["verdicts"]) == ["model-00", "model-01"]
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are POSIX")
+def test_the_second_pass_runs_at_a_lower_priority_than_the_ui(db_path: Path) -> None:
+    """The second pass is background work: on a busy machine it took CPU from the UI's first frame.
+    Its process runs `nice`d 10 below the UI (19, the lowest, at most), and still answers."""
+    _projects(db_path, 2)
+    proc = second_pass._spawn(resolve_db_path(db_path), AS_OF)
+    try:
+        assert proc.stdout is not None
+        answered = [json.loads(line) for line in proc.stdout]  # to its end: the child has exited
+        # not yet reaped, so the kernel still holds its priority
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
+    finally:
+        second_pass.stop(proc)
+    assert [sorted(m) for m in answered] == [["verdicts"], ["overdue", "usage"]]
 
 
 def test_the_portfolio_table_draws_each_cell_exactly_as_datatable_does() -> None:
