@@ -47,7 +47,7 @@ def watch(app, ready):
     display = app._display
     def shown(screen, renderable):
         if renderable is not None and not seen and ready():
-            seen.append(time.perf_counter() - START)
+            seen.append(f"{time.perf_counter() - START} {time.thread_time()}")  # and the UI thread's CPU
         display(screen, renderable)
     app._display = shown
     return seen
@@ -113,18 +113,20 @@ print(cli() if mode == "cli" else asyncio.run(floor() if mode == "floor" else kb
 """
 
 
-def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[tuple[float, float, float]]:
-    """(wall, CPU, drawn) seconds per sample: wall and CPU when the table first holds rows (the empty
-    app: when it is ready), drawn when the first frame showing them was displayed. `tree`: run
-    another checkout of kb (its directory first on PYTHONPATH) instead of this one."""
+def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[tuple[float, float, float, float]]:
+    """(wall, CPU, drawn, drawn UI CPU) seconds per sample: wall and CPU when the table first holds
+    rows (the empty app: when it is ready), drawn when the first frame showing them was displayed,
+    and the UI thread's own CPU by then (what a busy machine inflates least: the figure to compare
+    while other work runs). `tree`: run another checkout of kb (its directory first on PYTHONPATH)
+    instead of this one."""
     env = {**os.environ, "PYTHONPATH": tree} if tree else None
     out = []
     for _ in range(reps):
         done = subprocess.run(
             [sys.executable, "-c", STARTUP, mode, db], capture_output=True, text=True, check=True, env=env, cwd=tree
         )
-        wall, cpu, drawn = done.stdout.strip().splitlines()[-1].split()
-        out.append((float(wall), float(cpu), float(drawn)))
+        wall, cpu, drawn, drawn_cpu = done.stdout.strip().splitlines()[-1].split()
+        out.append((float(wall), float(cpu), float(drawn), float(drawn_cpu)))
     return out
 
 
@@ -135,13 +137,16 @@ def interleaved(modes: list[str], db: str, reps: int, compare: str | None = None
     runs: list[tuple[str, str, str | None]] = [(m, m, None) for m in modes]
     if compare:
         runs += [(f"{m}@compare", m, compare) for m in modes if m != "floor"]
-    out: dict[str, list[float]] = {key: [] for name, _, _ in runs for key in (name, f"cpu:{name}", f"drawn:{name}")}
+    out: dict[str, list[float]] = {
+        key: [] for name, _, _ in runs for key in (name, f"cpu:{name}", f"drawn:{name}", f"drawn-ui-cpu:{name}")
+    }
     for _ in range(reps):
         for name, mode, tree in runs:
-            for wall, cpu, drawn in startup(mode, db, 1, tree):
+            for wall, cpu, drawn, drawn_cpu in startup(mode, db, 1, tree):
                 out[name].append(wall)
                 out[f"cpu:{name}"].append(cpu)
                 out[f"drawn:{name}"].append(drawn)
+                out[f"drawn-ui-cpu:{name}"].append(drawn_cpu)
     return out
 
 
@@ -437,6 +442,13 @@ def main() -> None:
         if f"drawn:{name}" in samples:
             m = statistics.median(samples[f"drawn:{name}"])
             print(f"; {name} {m:.3f} s ({m / floor_drawn:.2f}x)", end="")
+    print()
+    floor_ui = statistics.median(samples["drawn-ui-cpu:floor"])
+    print(f"  the UI thread's CPU by then: empty app {floor_ui:.3f} s", end="")
+    for name in ("kb", "cli", "kb@compare", "cli@compare"):
+        if f"drawn-ui-cpu:{name}" in samples:
+            m = statistics.median(samples[f"drawn-ui-cpu:{name}"])
+            print(f"; {name} {m:.3f} s ({m / floor_ui:.2f}x)", end="")
     print()
     med, top = result["search_ms_median"], result["search_ms_max"]
     if args.queries:

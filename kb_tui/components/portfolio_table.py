@@ -18,16 +18,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from textual.coordinate import Coordinate
     from textual.geometry import Region, Size
     from textual.strip import Strip
+    from textual.widget import PseudoClasses
     from textual.widgets._data_table import RowKey
 
 
@@ -39,8 +40,15 @@ class _Frame:
     size: Size
     scroll: tuple[int, int]
     widths: list[int]  # each ordered column's render width
+    console: Console
+    pad_style: Style  # Padding's own style
+    # the widget's state that DataTable's cell cache keys on, besides the cell's
+    cell_key: tuple[bool, int, PseudoClasses]
+    pad: int
+    fixed: tuple[int, int]  # fixed rows and columns
     row_styles: dict[int, Style] = field(default_factory=dict)  # by row parity (zebra stripes)
     cell_styles: dict[tuple[bool, bool], tuple[Style, Style]] = field(default_factory=dict)  # by (hover, cursor)
+    under: dict[tuple[Style, bool, bool], tuple[Style, Style]] = field(default_factory=dict)
 
 
 class PortfolioTable(DataTable[Any]):
@@ -60,11 +68,18 @@ class PortfolioTable(DataTable[Any]):
         self._after_paint.append(callback)
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        console = self.app.console
         self._frame = _Frame(
             self.rich_style,
             self.size,
             (self.scroll_offset.x, self.scroll_offset.y),
             [column.get_render_width(self) for column in self.ordered_columns],
+            console,
+            console.get_style("none"),
+            # DataTable.render_lines sets _pseudo_class_state to this before it draws a line
+            (self._show_hover_cursor, self._update_count, self.get_pseudo_class_state()),
+            self.cell_padding,
+            (self.fixed_rows, self.fixed_columns),
         )
         try:
             lines = super().render_lines(crop)
@@ -176,6 +191,11 @@ class PortfolioTable(DataTable[Any]):
         row, this makes the same segments directly: the text laid out once as Padding lays it out
         (`_fitted`, else rich's path), its padding, and the cell's styles applied as Styled applies
         them. Anything else (the header, labels, fixed cells, other renderables) is DataTable's."""
+        frame = self._frame
+        if frame is not None and frame.fixed == (0, 0):
+            got = self._frame_cell(frame, row_index, column_index, base_style, width, cursor, hover)
+            if got is not None:
+                return got
         pad = self.cell_padding
         if row_index < self.fixed_rows or column_index < self.fixed_columns or width < 2 * pad:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
@@ -201,7 +221,6 @@ class PortfolioTable(DataTable[Any]):
         cached = self._cell_render_cache.get(key)
         if cached is not None:
             return cached
-        frame = self._frame
         if frame is not None:
             component_style, post_style = self._cell_styles(frame, hover, cursor)
         else:
@@ -225,6 +244,44 @@ class PortfolioTable(DataTable[Any]):
             text = console.render_lines(cell, options, style=pad_style, pad=True)[0]
         line = [Segment(" " * pad, pad_style), *text, Segment(" " * pad, pad_style)] if pad else text
         lines = [list(Segment.apply_style(line, pre_style, post_style))]
+        self._cell_render_cache[key] = lines
+        return lines
+
+    def _frame_cell(
+        self, frame: _Frame, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+    ) -> list[list[Segment]] | None:
+        """`_render_cell` for a one-line Text cell that fits, with the frame's values; None for any
+        other cell. The cell's position (its meta) is added last: the styles before it repeat from
+        cell to cell, so rich's style cache answers them."""
+        pad = frame.pad
+        locations = self._row_locations
+        row_key = locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None or width < 2 * pad:
+            return None
+        show_hover_cursor, update_count, pseudo = frame.cell_key
+        key = (row_key, column_key, base_style, cursor, hover, show_hover_cursor, update_count, pseudo)
+        cached = self._cell_render_cache.get(key)
+        if cached is not None:
+            return cached
+        row = self.rows.get(row_key)
+        if row is None or row.height != 1 or row.auto_height:
+            return None
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        if not isinstance(cell, Text):
+            return None
+        text = _fitted(frame.console, cell, width - 2 * pad)
+        if text is None:
+            return None
+        styles = frame.under.get((base_style, hover, cursor))
+        if styles is None:
+            component_style, post_style = self._cell_styles(frame, hover, cursor)
+            styles = frame.under[base_style, hover, cursor] = (base_style + component_style, post_style)
+        under, post = styles
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        spaces = Segment(" " * pad, frame.pad_style) if pad else None
+        line = [spaces, *text, spaces] if spaces is not None else text
+        lines = [[Segment(t, (under + s + post) + meta, c) for t, s, c in line]]
         self._cell_render_cache[key] = lines
         return lines
 
