@@ -131,8 +131,9 @@ def assemble(period: Period, tax: Taxonomy | None, g: Gathered, outside: Outside
         decided = {d.project for d in g.decisions} | {d.project for d in g.previous_decisions}
         current = {f["slug"]: f.get("verdict") for f in rows}
         flagged = undecided_twice(current, outside.previous_verdicts, decided)
+        at_risk = set(flagged)  # a large portfolio flags hundreds: a list here made this loop quadratic
         for f in rows:
-            f["undecided_twice"] = f["slug"] in flagged
+            f["undecided_twice"] = f["slug"] in at_risk
     rows.sort(key=lambda f: (verdict_rank(f.get("verdict")), -(f.get("score") or 0.0), f["slug"]))
     # the 2,000 scorecards of a large portfolio validated in one call (pydantic's core, not a Python loop)
     cards = _scorecards().validate_python(rows)
