@@ -59,6 +59,26 @@ def test_an_unpicklable_result_is_computed_here() -> None:
     assert Part(lock_in_child, fork=True).result() == "computed here"
 
 
+class _Big:
+    """Stands for a large structure a part builds (weakly referable, so its freeing can be seen)."""
+
+
+def _kept_after_return() -> bool:
+    import weakref
+
+    big = _Big()
+    seen = weakref.ref(big)
+    parallel.leave_to_exit(big)
+    del big
+    return seen() is not None
+
+
+def test_a_forked_child_keeps_what_it_leaves_to_its_exit_and_the_parent_frees_it() -> None:
+    assert Part(_kept_after_return, fork=True).result() is True  # kept by the child until os._exit
+    assert Part(_kept_after_return, fork=False).result() is False  # freed here as usual
+    assert parallel._kept == []  # nothing held in this process
+
+
 def test_cancel_stops_a_child_that_would_never_finish() -> None:
     read_end, write_end = os.pipe()  # nothing is ever written: the child blocks reading
     try:

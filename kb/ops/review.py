@@ -303,6 +303,7 @@ def _verdicts(
     back from a child), and with `scan_before` each project's verdict word at the previous quarter's
     end, judged as `runner` decides on the snapshot already read (kb.ops.silent_scan.scan_pair)."""
     from kb.ops.silent_scan import scan_dates, scan_pair
+    from kb.parallel import leave_to_exit
     from kb.review.build import verdict_fields
 
     conn = session.db.conn
@@ -311,7 +312,9 @@ def _verdicts(
         current, words = scan_pair(conn, period.last_day, period.previous().last_day, runner, brief=True)
     else:
         current, words = scan_dates(conn, [period.last_day], brief=True)[0], {}
-    return {v.project: verdict_fields(v, period) for v in current}, words
+    fields = {v.project: verdict_fields(v, period) for v in current}
+    leave_to_exit(current)  # in the child process, never freed (kb.parallel)
+    return fields, words
 
 
 def _graph_parts(graph: GraphService, period: Period, out: Outside) -> None:

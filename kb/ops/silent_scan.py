@@ -35,13 +35,17 @@ def scan_dates(
 ) -> list[list[Verdict]]:
     """Every project's verdicts (or one's) at each date, worst first, from one read of the store
     (`brief`: see `snapshots`)."""
+    from kb.parallel import leave_to_exit
     from kb.perf import gc_paused
     from kb.silent.config import load_config
     from kb.silent.detector import scan
 
     cfg = load_config(os.fspath(config_path) if config_path is not None else None)
     with gc_paused():  # see snapshots; the verdicts are acyclic too
-        return [scan(snap, cfg) for snap in snapshots(conn, as_ofs, project, cfg, brief)]
+        snaps = snapshots(conn, as_ofs, project, cfg, brief)
+        judged = [scan(snap, cfg) for snap in snaps]
+        leave_to_exit(snaps)  # in a child process, never freed (kb.parallel)
+        return judged
 
 
 def scan_pair(
@@ -58,7 +62,7 @@ def scan_pair(
     (kb.parallel; default: here), on the snapshot already in memory, and only the words come back
     (a whole verdict list would cost more to send than to compute). `brief`: see `snapshots`.
     """
-    from kb.parallel import SERIAL
+    from kb.parallel import SERIAL, leave_to_exit
     from kb.perf import gc_paused
     from kb.silent.config import load_config
     from kb.silent.detector import scan
@@ -68,7 +72,9 @@ def scan_pair(
         now, then = snapshots(conn, [as_of, before], None, cfg, brief)
 
         def words() -> dict[str, str]:
-            return {v.project: v.verdict for v in scan(then, cfg)}
+            judged = scan(then, cfg)
+            leave_to_exit(judged)
+            return {v.project: v.verdict for v in judged}
 
         earlier = (runner or SERIAL).start(words)
         try:
@@ -76,6 +82,7 @@ def scan_pair(
         except BaseException:
             earlier.cancel()
             raise
+        leave_to_exit(now, then)  # in a child process (the review's), never freed: kb.parallel
         return current, earlier.result()
 
 
