@@ -436,20 +436,19 @@ def main() -> None:
         if name in samples:
             m = statistics.median(samples[name])
             print(f"{name + ' (--compare)':33s} {m:.3f} s  ({m / statistics.median(floor):.2f}x floor; {cpu(name)})")
-    floor_drawn = statistics.median(samples["drawn:floor"])
-    print(f"first frame displayed (what is on screen): empty app {floor_drawn:.3f} s", end="")
-    for name in ("kb", "cli", "kb@compare", "cli@compare"):
-        if f"drawn:{name}" in samples:
-            m = statistics.median(samples[f"drawn:{name}"])
-            print(f"; {name} {m:.3f} s ({m / floor_drawn:.2f}x)", end="")
-    print()
-    floor_ui = statistics.median(samples["drawn-ui-cpu:floor"])
-    print(f"  the UI thread's CPU by then: empty app {floor_ui:.3f} s", end="")
-    for name in ("kb", "cli", "kb@compare", "cli@compare"):
-        if f"drawn-ui-cpu:{name}" in samples:
-            m = statistics.median(samples[f"drawn-ui-cpu:{name}"])
-            print(f"; {name} {m:.3f} s ({m / floor_ui:.2f}x)", end="")
-    print()
+
+    def ratios(title: str, kind: str) -> None:
+        """One line: the empty app's median of `kind`, then each kb mode's and its ratio to it."""
+        floor_m = statistics.median(samples[f"{kind}:floor"])
+        parts = [f"empty app {floor_m:.3f} s"]
+        for name in ("kb", "cli", "kb@compare", "cli@compare"):
+            if f"{kind}:{name}" in samples:
+                m = statistics.median(samples[f"{kind}:{name}"])
+                parts.append(f"{name} {m:.3f} s ({m / floor_m:.2f}x)")
+        print(f"{title}: " + "; ".join(parts))
+
+    ratios("first frame displayed (what is on screen)", "drawn")
+    ratios("  the UI thread's CPU by then", "drawn-ui-cpu")
     med, top = result["search_ms_median"], result["search_ms_max"]
     if args.queries:
         print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")

@@ -161,18 +161,22 @@ class PortfolioTable(DataTable[Any]):
         """DataTable's (component, post) styles of a data cell, once per frame for each (hover, cursor)."""
         got = frame.cell_styles.get((hover, cursor))
         if got is None:
-            got = frame.cell_styles[hover, cursor] = self._get_styles_to_render_cell(
-                False,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css",
-            )
+            got = frame.cell_styles[hover, cursor] = self._data_cell_styles(hover, cursor)
         return got
+
+    def _data_cell_styles(self, hover: bool, cursor: bool) -> tuple[Style, Style]:
+        """DataTable's (component, post) styles of a data cell (no header, label or fixed cell)."""
+        return self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
 
     def _render_cell(
         self,
@@ -224,17 +228,7 @@ class PortfolioTable(DataTable[Any]):
         if frame is not None:
             component_style, post_style = self._cell_styles(frame, hover, cursor)
         else:
-            component_style, post_style = self._get_styles_to_render_cell(
-                False,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css",
-            )
+            component_style, post_style = self._data_cell_styles(hover, cursor)
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
         console = self.app.console
         pad_style = console.get_style("none")  # Padding's own style
