@@ -20,6 +20,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -82,11 +83,16 @@ def _then(then: Callable[[], object] | None) -> None:
         logging.getLogger("kb").exception("after the portfolio's prefetch")
 
 
-def prefetched(path: str | os.PathLike[str] | None) -> tuple[Rows, tuple[object, ...]] | None:
-    """The prefetch's rows and the file's stamp when its read began, if it has finished, found a
-    current kb database, and nothing was committed since; else None, without waiting (first_rows
-    then waits for it, or reads). A face can draw these in its first frame instead of a loading one."""
+def prefetched(path: str | os.PathLike[str] | None, *, wait: float = 0.0) -> tuple[Rows, tuple[object, ...]] | None:
+    """The prefetch's rows and the file's stamp when its read began, if it has finished (within `wait`
+    seconds), found a current kb database, and nothing was committed since; else None (first_rows
+    then waits for it, or reads). A face can draw these in its first frame instead of a loading one:
+    waiting a little for a read about to finish costs less than drawing a frame twice."""
     p = _resolve(path)
+    with _prefetch_lock:
+        pending = _prefetched.get(p)
+    if pending is not None and wait > 0:
+        futures.wait([pending[1]], timeout=wait)  # releases the GIL the read needs to finish
     with _prefetch_lock:
         pending = _prefetched.get(p)
         if pending is None or not pending[1].done() or pending[1].exception() is not None:

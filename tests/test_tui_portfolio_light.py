@@ -8,6 +8,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,22 @@ def test_the_portfolio_is_read_in_one_statement(db_path: Path) -> None:
         conn.close()
     assert len(rows) == 2
     assert len(statements) == 1
+
+
+def test_a_read_about_to_finish_is_waited_for_a_moment_then_not(db_path: Path) -> None:
+    """The portfolio's first frame waits a moment for a read still under way (drawing "loading…" and
+    then the rows would draw the screen twice), but never long: a read held up longer than the wait
+    is left to the worker, and its rows are still taken by the next first_rows."""
+    _seeded(db_path)
+    release = threading.Event()
+    portfolio.prefetch(db_path, then=lambda: release.wait(10))
+    threading.Timer(0.05, release.set).start()
+    got = portfolio.prefetched(db_path, wait=10)  # returns once the read is done, well before 10 s
+    assert got is not None and [r.slug for r in got[0][0]] == ["fraud-review", "lead-scoring"]
+
+    held = threading.Event()
+    portfolio.prefetch(db_path, then=lambda: held.wait(10))
+    assert portfolio.prefetched(db_path, wait=0.05) is None  # still held: not waited for any longer
+    held.set()
+    rows = portfolio.first_rows(db_path)
+    assert rows is not None and rows[1]["projects"] == 2

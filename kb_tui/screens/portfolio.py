@@ -47,6 +47,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 OPTIONAL = (("owner", 8), ("usage", 6), ("last", 10))  # (key, least width) in the order they get room
 PAGE = 200  # rows added to the table at a time: reaching the last one adds the next page
 FILTER_DEBOUNCE_S = 0.06
+PREFETCH_WAIT_S = 0.15  # at most, before the first frame says "loading…" instead
 SORT_KEYS = ("verdict", "score", "slug", "stage", "owner", "incidents", "last", "usage")
 
 
@@ -95,7 +96,9 @@ class PortfolioScreen(KBScreen):
         self.query_one(Input).focus()
         from kb.portfolio import prefetched  # stdlib sqlite3 only: no pydantic, no sqlite-utils
 
-        got = prefetched(self.kb_app.db_path)
+        # the read started with the app is usually done; if not, a moment's wait for it is cheaper
+        # than drawing the screen twice ("loading…", then the rows)
+        got = prefetched(self.kb_app.db_path, wait=PREFETCH_WAIT_S)
         if got is not None:  # read while Textual started: the first frame shows the rows, not "loading…"
             (rows, counts), began = got
             self.on_portfolio_loaded(PortfolioLoaded(rows, counts, stamp=began))
