@@ -165,3 +165,19 @@ def test_the_footer_follows_the_keys_of_the_focused_widget() -> None:
             assert "^e" not in "".join(ch for ch, _ in cells(app))
 
     asyncio.run(flow())
+
+
+@pytest.mark.parametrize("width", [1, 9, 30, 100])
+def test_a_footer_too_narrow_for_its_keys_is_cut_at_the_edge(width: int) -> None:
+    """The line is exactly as wide as the terminal, the first keys first (at 100 columns and more the
+    palette's key keeps the right edge)."""
+
+    async def flow() -> None:
+        line = "".join(ch for ch, _ in await drawn(KBFooter(), "textual-dark", width, None))
+        assert len(line) == width
+        if width < 100:  # the app's -narrow breakpoint: no palette key
+            assert line == "^s Sort f9 New project f3 f4 screens f8 Mode ".ljust(200)[:width]
+        else:
+            assert line.startswith("^s Sort f9 New project") and line.endswith(" ▏^p palette ")
+
+    asyncio.run(flow())

@@ -205,7 +205,8 @@ class KBFooter(Widget, can_focus=False):
         self._spans = spans
         room = width - sum(s.cell_length for s in right)
         left = Segment.adjust_line_length(line, max(room, 0), style=gap)
-        return Strip([*left, *right], width)
+        # keys beyond the width are cut (Textual's Footer scrolled them); the palette's key goes first
+        return Strip([*left, *right]).crop(0, width).adjust_cell_length(width, gap)
 
     # --- the mouse ---------------------------------------------------------------------------------
 
