@@ -52,6 +52,7 @@ def _project_rows(db_path: Any) -> list[Any]:
 
 def _incidents(db_path: Any, query: str) -> list[tuple[str, str]]:
     """(id, title) of the incident whose id is typed in full, then incidents whose text matches."""
+    from kb.errors import NotFound
     from kb.models import INCIDENT_ID_RE
     from kb_tui.backend import session
 
@@ -62,13 +63,10 @@ def _incidents(db_path: Any, query: str) -> list[tuple[str, str]]:
             try:
                 inc = kb.get_incident(wanted)
                 out.append((inc.id or wanted, inc.title))
-            except Exception:  # not there: nothing to offer
+            except NotFound:  # not there: nothing to offer (anything else is logged by the caller)
                 pass
         if len(query.strip()) >= 3:
-            try:
-                hits = kb.search(query, limit=OBJECT_LIMIT)
-            except Exception:  # a query FTS cannot read: objects by id only
-                hits = []
+            hits = kb.search(query, limit=OBJECT_LIMIT)  # quoted for FTS: any text is a query
             out += [(h.id, h.title) for h in hits if h.id not in {i for i, _ in out}]
     return out
 

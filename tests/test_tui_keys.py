@@ -56,3 +56,15 @@ def test_help_lists_binding_ids_and_theme_toggles(db_path: Path) -> None:
             assert ("ctrl+s", "portfolio.sort") in rows  # keys of the screen underneath
 
     asyncio.run(flow())
+
+
+def test_the_palette_finds_incidents_by_id_and_text_and_lets_misses_pass(seeded: Path) -> None:
+    """ctrl+p's incident lookup: an id typed in full, then incidents whose text matches; an id not in
+    the store offers nothing rather than fail (only NotFound is passed over: anything else reaches
+    the palette's logged failure), and text with search syntax in it is searched as words."""
+    from kb_tui.commands import _incidents
+
+    assert _incidents(seeded, "seed-0001")[0][0] == "SEED-0001"
+    assert _incidents(seeded, "SEED-9999") == []
+    # seed case 0001's summary: "latency spiked under real traffic"
+    assert "SEED-0001" in [i for i, _ in _incidents(seeded, 'latency" spiked (')]

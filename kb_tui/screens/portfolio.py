@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from kb.humanize import day, plural, score
 from kb.rules import verdict_rank
@@ -338,7 +339,7 @@ class PortfolioScreen(KBScreen):
             return None
         try:
             return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except Exception:
+        except CellDoesNotExist:  # the cursor past the rows (a refill under way)
             return None
 
     # --- interaction -----------------------------------------------------------------------------
