@@ -12,7 +12,7 @@ prefetch, so it imports while Textual does; the UI reads its lines as they come:
     {"error": "one line", "kind": "OperationalError", "expected": false, "where": ""}
                                  # expected: a KBError (the user can fix it); the traceback is on stderr
 
-    python -m kb_tui.second_pass DB [AS_OF]
+    python -m kb_tui.second_pass DB [AS_OF]     (started as python -m kb_tui.background kb_tui.second_pass ...)
 
 This module imports neither textual nor kb.service at the top: the child pays only for the scan.
 The verdicts and usage come through the read path (kb.ops.reads.Reader: no pydantic, no sqlite-utils
@@ -49,7 +49,6 @@ class VerdictCell:
     signals: tuple[SignalCell, ...] = ()
 
 
-BACKGROUND_NICENESS = 10  # added to the UI's own: what `nice` gives a command by default
 _started: dict[tuple[Path, date | None], subprocess.Popen[str]] = {}
 _lock = threading.Lock()
 
@@ -148,7 +147,11 @@ def cells(message: dict[str, Any]) -> dict[str, VerdictCell]:
 def _spawn(path: Path, as_of: date | None) -> subprocess.Popen[str]:
     root = str(Path(__file__).resolve().parent.parent)  # where kb_tui (and kb beside it) is imported from
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-    args = [sys.executable, "-m", "kb_tui.second_pass", str(path), as_of.isoformat() if as_of else ""]
+    # background work, lowered before it imports anything (kb_tui.background): on a busy machine (two
+    # cores, a build or a test run beside kb) it took CPU from the UI's first frame and keys; on a
+    # quiet one it still has a core to itself
+    module = ["-m", "kb_tui.background", "kb_tui.second_pass"]
+    args = [sys.executable, *module, str(path), as_of.isoformat() if as_of else ""]
     return subprocess.Popen(
         args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
@@ -192,11 +195,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    # The second pass is background work: on a busy machine (two cores, a build or a test run beside
-    # kb) it took CPU from the UI's first frame and keys. Lowered, it gets a free core as before and
-    # yields one the UI needs. Its first few milliseconds (this module's imports) run before it.
-    if hasattr(os, "nice"):
-        os.nice(BACKGROUND_NICENESS)
     try:
         sys.exit(main(sys.argv[1:]))
     except BrokenPipeError:  # the UI quit before reading: nobody to tell

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -173,6 +175,28 @@ def test_the_second_pass_runs_at_a_lower_priority_than_the_ui(db_path: Path) -> 
     finally:
         second_pass.stop(proc)
     assert [sorted(m) for m in answered] == [["verdicts"], ["overdue", "usage"]]
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are POSIX")
+def test_a_background_module_is_lowered_before_it_is_imported(tmp_path: Path) -> None:
+    """kb_tui.background lowers the process before it imports the module it runs, and hands the module
+    its own argv (as `python -m MODULE ARG...` would): the module, at import, sees itself lowered."""
+    (tmp_path / "probe_module.py").write_text(
+        "import os, sys, json\nprint(json.dumps([os.getpriority(os.PRIO_PROCESS, 0), sys.argv[1:], __name__]))\n",
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "kb_tui.background", "probe_module", "a b", "--c"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    niceness, argv, name = json.loads(done.stdout)
+    assert niceness == min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
+    assert argv == ["a b", "--c"] and name == "__main__"
 
 
 def test_the_portfolio_table_draws_each_cell_exactly_as_datatable_does() -> None:
