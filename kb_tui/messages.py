@@ -2,11 +2,15 @@
 
 Workers run on their own threads; posting a message is thread-safe, so the handler (on the UI
 thread) is the only code that touches widgets.
+
+Each is a dataclass without its own __eq__ and __repr__: a message is an event, equal only to
+itself, and one __repr__ (`KBMessage`) serves them all; dataclass compiles both for every class,
+about half of this module's import before the portfolio's first frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -22,31 +26,37 @@ if TYPE_CHECKING:
     from kb_tui.second_pass import VerdictCell
 
 
-@dataclass
-class PortfolioLoaded(Message):
+class KBMessage(Message):
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))  # type: ignore[arg-type]
+        return f"{type(self).__name__}({shown})"
+
+
+@dataclass(eq=False, repr=False)
+class PortfolioLoaded(KBMessage):
     rows: list[Any]
     counts: dict[str, int]
     stamp: tuple[object, ...] = ()  # kb.portfolio.stamp of the file, taken before the read
 
 
-@dataclass
-class PortfolioVerdicts(Message):
+@dataclass(eq=False, repr=False)
+class PortfolioVerdicts(KBMessage):
     """The detector's verdicts, which arrive after the table is on screen (and before the sparklines)."""
 
     verdicts: dict[str, VerdictCell]
     suspects: int
 
 
-@dataclass
-class PortfolioUsage(Message):
+@dataclass(eq=False, repr=False)
+class PortfolioUsage(KBMessage):
     """Usage series for the sparklines and the overdue count: the last of the portfolio's second pass."""
 
     usage: dict[str, list[float]]
     overdue: int
 
 
-@dataclass
-class ProjectLoaded(Message):
+@dataclass(eq=False, repr=False)
+class ProjectLoaded(KBMessage):
     """A project with its incidents, verdict, health series and flag events (each with whether a
     logged quiet shutdown matches it)."""
 
@@ -58,27 +68,27 @@ class ProjectLoaded(Message):
     flags: list[tuple[FlagEvent, bool]] | None
 
 
-@dataclass
-class IncidentLoaded(Message):
+@dataclass(eq=False, repr=False)
+class IncidentLoaded(KBMessage):
     incident: Incident | None  # None: a new incident
     projects: list[str]
 
 
-@dataclass
-class WhySuggestions(Message):
+@dataclass(eq=False, repr=False)
+class WhySuggestions(KBMessage):
     items: list[WhySuggestion]
 
 
-@dataclass
-class Saved(Message):
+@dataclass(eq=False, repr=False)
+class Saved(KBMessage):
     """A write went through; `what` is the id or slug stored."""
 
     what: str
     model: Project | Incident | Decision | Review | None = None
 
 
-@dataclass
-class Failed(Message):
+@dataclass(eq=False, repr=False)
+class Failed(KBMessage):
     """A worker failed (kb_tui.workers.report_failure): `error` is the one line to show, `where` the
     field at fault if the error names one, `worker` the worker's group."""
 
@@ -87,28 +97,28 @@ class Failed(Message):
     worker: str = ""
 
 
-@dataclass
-class SearchResults(Message):
+@dataclass(eq=False, repr=False)
+class SearchResults(KBMessage):
     query: str
     hits: list[Any]
     error: str = ""
 
 
-@dataclass
-class TaxonomyLoaded(Message):
+@dataclass(eq=False, repr=False)
+class TaxonomyLoaded(KBMessage):
     taxonomy: Any
     counts: dict[str, int]
     categories: dict[str, int] = field(default_factory=dict)  # live incidents touching any mode of each
 
 
-@dataclass
-class ModeIncidents(Message):
+@dataclass(eq=False, repr=False)
+class ModeIncidents(KBMessage):
     code: str
     rows: list[Any]
 
 
-@dataclass
-class GraphLoaded(Message):
+@dataclass(eq=False, repr=False)
+class GraphLoaded(KBMessage):
     """One incident's chain, or a window's root causes and keystones."""
 
     chain: Chain | None = None
@@ -116,15 +126,15 @@ class GraphLoaded(Message):
     keystones: list[Keystone] | None = None
 
 
-@dataclass
-class ReviewLoaded(Message):
+@dataclass(eq=False, repr=False)
+class ReviewLoaded(KBMessage):
     quarter: str
     review: Review
     markdown: str
 
 
-@dataclass
-class Choices(Message):
+@dataclass(eq=False, repr=False)
+class Choices(KBMessage):
     """Option lists a form needs (project slugs, flag keys)."""
 
     projects: list[str] = field(default_factory=list)
