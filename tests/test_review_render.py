@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 
 from kb.models import Action, Incident, Project
-from kb.review.render import md_cell, to_html, to_markdown
+from kb.review.render import md_cell, num, to_html, to_markdown
 from kb.review.sparkline import blocks, svg_line
 from kb.service import KB
 from tests.test_review_portfolio import load_portfolio
@@ -92,6 +92,24 @@ def test_html_renders_hostile_text_as_text(hostile: KB) -> None:
     assert not re.search(r"(src|href)\s*=", page)
     assert "<link" not in page and "@import" not in page
     assert page.count("<style>") == 1
+
+
+def test_num_writes_each_value_as_itself_whatever_came_before() -> None:
+    # num remembers what it wrote (a large review repeats a few scores): values equal to each other
+    # but written differently must not share an answer
+    assert [num(v) for v in (0.0, -0.0, 0, 1, True, 1.0, 2.5, 12.345, 1234.5, None)] == [
+        "0",
+        "-0",
+        "0",
+        "1",
+        "True",
+        "1",
+        "2.5",
+        "12.3",
+        "1,234",
+        "–",
+    ]
+    assert [num(v) for v in (-0.0, 0.0, True, 1)] == ["-0", "0", "True", "1"]
 
 
 def test_sparklines() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,13 @@ def pct(value: float | None) -> str:
 
 def num(value: float | None) -> str:
     """A score, weight or count to three significant figures: 3, 0.5, 12.3 (kb.humanize.number)."""
-    return number(value)
+    if not value:  # 0.0 and -0.0 (written "0" and "-0") are one key to a cache
+        return number(value)
+    return _number(value)
+
+
+# a review at 2,000 projects repeats a few scores and signal weights thousands of times
+_number = lru_cache(maxsize=1024, typed=True)(number)
 
 
 def minute(value: datetime | None) -> str:

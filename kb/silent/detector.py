@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from kb.health_rates import adoption, override_rate
@@ -248,6 +249,7 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}" if v != int(v) else f"{int(v)}"
 
 
+@lru_cache(maxsize=64)  # asked twice per project of a scan, always for its one as_of
 def _end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
