@@ -62,6 +62,31 @@ def test_an_incident_known_only_after_as_of_explains_nothing_yet(kb: KB, tmp_pat
     assert "quiet-shutdown" not in [s.code for s in kb.silent_scan(date(2026, 7, 2), project="p")[0].signals]
 
 
+def test_an_old_incident_near_only_a_staging_disable_is_not_read(kb: KB, tmp_path: Path) -> None:
+    """Only a change in production (or in no environment) can be a quiet shutdown, so an old incident
+    near nothing but a staging or development disable is left out of the narrow read; the verdicts
+    are the full read's."""
+    kb.add_project(
+        Project(slug="p", feature_flags=["p-on"], owner="ann", stage="production", monitoring="outcomes", baseline="x")
+    )
+    rows = [DISABLE, "p-on,staging,disabled,2023-06-01,bob,", "p-on,development,disabled,2023-09-01,bob,"]
+    (tmp_path / "f.csv").write_text("flag,environment,action,at,actor,comment\n" + "\n".join(rows) + "\n")
+    kb.import_flags(tmp_path / "f.csv")
+    near = {
+        day: kb.add_incident(
+            Incident(project="p", title=day, started_at=day, detected_at=day, detected_by="monitoring")
+        ).id
+        for day in ("2023-06-05", "2023-09-10", "2024-03-10")  # 4 and 9 days after each disable
+    }
+    cfg = load_config(None)
+    (narrow,) = kb.silent_snapshots([AS_OF], project="p", cfg=cfg)
+    (full,) = kb.silent_snapshots([AS_OF], project="p")
+    assert [i.id for i in full.incidents["p"]] == list(near.values())
+    assert [i.id for i in narrow.incidents["p"]] == [near["2024-03-10"]]  # the production disable's
+    assert [v.document() for v in scan(narrow, cfg)] == [v.document() for v in scan(full, cfg)]
+    assert "quiet-shutdown" not in [s.code for s in scan(narrow, cfg)[0].signals]  # explained by its incident
+
+
 def test_the_narrow_read_gives_the_verdicts_of_the_full_one(tmp_path: Path) -> None:
     """On a synthetic portfolio (3 years of incidents), narrow and full snapshots judge alike at several dates."""
     from kb.synth import SynthSpec, generate

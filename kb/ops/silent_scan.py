@@ -293,7 +293,8 @@ def _incident_rows(
     within `undetected_window_days` and either nobody or a review found it or it may have taken
     longer than `undetected_ttd_days` to find (the older part of a long window holds mostly
     incidents found in time, which no signal reads), and for `quiet-shutdown` when one of its
-    times lies within `incident_window_days` of a change that may have switched a flag's model off.
+    times lies within `incident_window_days` of a change that may have switched a flag's model off
+    (in production or in no environment: the only changes the detector judges, `judged_change`).
     Stored text is compared with day bounds widened by two days (kb writes UTC, but a stamp written
     with an offset would sort by its local day), and time to detect is bounded half a day short
     (kb.store.silent.detector_incidents); the detector then makes the exact comparisons on what is
@@ -303,6 +304,7 @@ def _incident_rows(
     well inside it at every as_of (`stale_witnesses`) has none of its recent rows read for that
     signal: most projects of a large portfolio, a third of the rows.
     """
+    from kb.silent.detector import judged_change
     from kb.store.silent import detector_incidents, stale_witnesses
 
     if cfg is None:
@@ -329,7 +331,7 @@ def _incident_rows(
     offs = {
         (slug, (fact.at.date() - near).isoformat(), (fact.at.date() + near + _ONE_DAY).isoformat())
         for slug, _at, fact in events
-        if fact.may_shut_down
+        if fact.may_shut_down and judged_change(fact, cfg)  # half the disables of a portfolio are staging's
     }
     everywhere = sorted(frozenset.intersection(*found))
     rows = detector_incidents(

@@ -358,6 +358,12 @@ def _is_prod(env: str, cfg: SilentConfig) -> bool:
     return env.casefold() in cfg.production
 
 
+def judged_change(e: FlagFact, cfg: SilentConfig) -> bool:
+    """A change the flag signals read: to the whole environment, in production or in none (an archive or
+    a delete). A change to staging, or for one identity or segment, never shuts the model down."""
+    return not e.scope and (_is_prod(e.environment, cfg) or not e.environment)
+
+
 def _clip(text: str, n: int = 160) -> str:
     one = " ".join(text.split())
     return one if len(one) <= n else one[: n - 1] + "…"
@@ -378,7 +384,7 @@ def _flag_signals(
     window = timedelta(days=f.incident_window_days)
     retired = retirements or []
     # production (or environment-less archive/delete) changes to the whole environment, in time order
-    changes = [e for e in events if not e.scope and (_is_prod(e.environment, cfg) or not e.environment)]
+    changes = [e for e in events if judged_change(e, cfg)]
     changes.sort(key=lambda e: (e.at, e.id))
     quiet: list[dict[str, Any]] = []
     served = exposure.walk(changes, p.slug, cfg)
