@@ -87,6 +87,27 @@ def test_an_old_incident_near_only_a_staging_disable_is_not_read(kb: KB, tmp_pat
     assert "quiet-shutdown" not in [s.code for s in scan(narrow, cfg)[0].signals]  # explained by its incident
 
 
+def test_the_narrow_read_keeps_the_flag_events_of_production_however_it_is_written(kb: KB, tmp_path: Path) -> None:
+    """The narrow snapshot keeps only changes in a production environment (compared casefolded) or in
+    none: "Produktion-ß" and "PRODUKTION-SS" both name the configured "Produktion-ß"; staging's goes."""
+    kb.add_project(Project(slug="p", feature_flags=["p-on"], owner="ann", stage="production", baseline="x"))
+    rows = [
+        "p-on,staging,disabled,2024-01-01,bob,",
+        "p-on,Produktion-ß,disabled,2024-02-01,bob,",
+        "p-on,PRODUKTION-SS,enabled,2024-03-01,bob,",
+        "p-on,,archived,2024-04-01,bob,",
+    ]
+    (tmp_path / "f.csv").write_text("flag,environment,action,at,actor,comment\n" + "\n".join(rows) + "\n")
+    kb.import_flags(tmp_path / "f.csv")
+    (tmp_path / "silent.toml").write_text('[flags]\nproduction_environments = ["Produktion-ß"]\n')
+    cfg = load_config(tmp_path / "silent.toml")
+    (narrow,) = kb.silent_snapshots([AS_OF], project="p", cfg=cfg)
+    (full,) = kb.silent_snapshots([AS_OF], project="p")
+    assert [e.environment for e in full.events["p"]] == ["staging", "Produktion-ß", "PRODUKTION-SS", ""]
+    assert [e.environment for e in narrow.events["p"]] == ["Produktion-ß", "PRODUKTION-SS", ""]
+    assert [v.document() for v in scan(narrow, cfg)] == [v.document() for v in scan(full, cfg)]
+
+
 def test_the_narrow_read_gives_the_verdicts_of_the_full_one(tmp_path: Path) -> None:
     """On a synthetic portfolio (3 years of incidents), narrow and full snapshots judge alike at several dates."""
     from kb.synth import SynthSpec, generate

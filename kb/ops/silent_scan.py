@@ -97,8 +97,10 @@ def snapshots(
 
     Each cut keeps exactly what the store's own comparisons would (flag events before the end of
     the day, health periods ended by then, incidents known by then, actions due before as_of).
-    With `cfg`, a snapshot holds only the incidents a detector with that config can look at (see
-    `_incident_rows`): most of a long history is neither recent nor near a flag switched off.
+    With `cfg`, a snapshot holds only the flag events and incidents a detector with that config can
+    look at: changes to a whole environment in production or in none (kb.silent.detector.judged_change;
+    a quarter of a portfolio's events are staging's or development's), and incidents near them or
+    recent (see `_incident_rows`): most of a long history is neither recent nor near a flag switched off.
     `brief` snapshots count each project's overdue actions and keep the oldest instead of listing
     them (kb.silent.detector.ActionDebt): for a reader of the verdicts' evidence, not their data.
     A project named but not stored is NotFound.
@@ -126,6 +128,7 @@ def _snapshots(
         ProjectFacts,
         Retirement,
         Snapshot,
+        judged_change,
         utc_day,
     )
     from kb.store import silent as store
@@ -167,8 +170,10 @@ def _snapshots(
                 r[11],
             ),
         )
-        for r in store.detector_events(conn, last_end, project)
+        for r in store.detector_events(conn, last_end, project, None if cfg is None else sorted(cfg.production))
     ]
+    if cfg is not None:  # the store kept a few more than these (see kb.store.silent.detector_events)
+        events = [e for e in events if judged_change(e[2], cfg)]
     retirements = [  # review decisions to retire or pause: a shutdown near one was meant
         (r[0], Retirement(r[1], r[2], instant(r[3])))  # type: ignore[arg-type]
         for r in store.detector_retirements(conn, last_end, project)

@@ -57,14 +57,30 @@ def detector_projects(conn: sqlite3.Connection, project: str | None) -> list[tup
     ).fetchall()
 
 
-def detector_events(conn: sqlite3.Connection, before: str, project: str | None) -> list[tuple[Any, ...]]:
+def detector_events(
+    conn: sqlite3.Connection, before: str, project: str | None, production: list[str] | None = None
+) -> list[tuple[Any, ...]]:
     """(project, flag_key, environment, action, state_to, at, actor, comment, id, scope, serving_to, detail)
-    of the mapped flag events before `before`, in time order."""
+    of the mapped flag events before `before`, in time order.
+
+    With `production` (environment names, casefolded), only changes to a whole environment that is
+    one of them or none, and those of an environment with a letter beyond ASCII, which SQLite's
+    lower() leaves as it is: the caller compares those exactly (kb.silent.detector.judged_change).
+    """
     pf_only, params = ("AND pf.project = ?", [project]) if project else ("", [])
+    judged = ""
+    if production is not None:
+        import json
+
+        judged = (
+            "AND e.scope = '' AND (e.environment = '' OR lower(e.environment) IN (SELECT value FROM json_each(?)) "
+            "OR e.environment GLOB '*[^ -~]*') "
+        )
+        params = [json.dumps(production), *params]
     return conn.execute(
         "SELECT pf.project, e.flag_key, e.environment, e.action, e.state_to, e.at, e.actor, e.comment, e.id, "
         "e.scope, e.serving_to, e.detail "
-        f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {pf_only} "
+        f"FROM flag_events e JOIN project_flags pf ON pf.flag_key = e.flag_key WHERE e.at < ? {judged}{pf_only} "
         "ORDER BY e.at, e.id",
         [before, *params],
     ).fetchall()
