@@ -72,10 +72,13 @@ def chain_steps(ch: Any) -> list[ChainStep]:
     from kb.review.model import ChainStep
 
     steps: dict[str, ChainStep] = {}
-
-    def visit(node: Any) -> None:
+    # depth first, each node before its children, from a stack (a recursive closure is a reference
+    # cycle, which only the cyclic collector frees)
+    todo = list(reversed(ch.tree))
+    while todo:
+        node = todo.pop()
         if node.cause_id in steps or node.repeat:
-            return
+            continue
         steps[node.cause_id] = ChainStep(
             id=node.cause_id,
             statement=node.statement,
@@ -84,11 +87,7 @@ def chain_steps(ch: Any) -> list[ChainStep]:
             root=node.root,
             because=[c.cause_id for c in node.children],
         )
-        for child in node.children:
-            visit(child)
-
-    for top in ch.tree:
-        visit(top)
+        todo.extend(reversed(node.children))
     return list(steps.values())
 
 
