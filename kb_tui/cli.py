@@ -15,11 +15,9 @@ from kb.commands._common import common_options
 
 
 def _run(db_path: Path | None, actor: str | None) -> None:
-    from kb_tui.frozen import hold_collector
     from kb_tui.second_pass import start_portfolio
 
     start_portfolio(db_path)  # the portfolio's reads run while Textual imports
-    hold_collector()  # through Textual's import too, until the first frame (kb_tui.frozen)
     from kb_tui.app import KBApp
 
     KBApp(db_path, actor=actor).run()

@@ -23,25 +23,3 @@ def freeze_once(what: str) -> None:
     if what not in _done:
         _done.add(what)
         gc.freeze()
-
-
-_held = False
-
-
-def hold_collector() -> None:
-    """Keep the cyclic collector off until `release_collector`: from `kb tui`'s start (or the app's
-    creation) to the portfolio's first frame. Start-up makes about 100,000 long-lived objects and
-    no cyclic garbage worth the walk, and the collector walked them some 90 times on the way (about
-    10 ms before Textual had even started). Off only if it was on: a caller's own gc.disable stays."""
-    global _held
-    if gc.isenabled():
-        gc.disable()
-        _held = True
-
-
-def release_collector() -> None:
-    """The collector as it was before `hold_collector` (called after the first frame, and on exit)."""
-    global _held
-    if _held:
-        _held = False
-        gc.enable()

@@ -341,36 +341,3 @@ def test_the_portfolio_table_draws_each_line_exactly_as_datatable_does() -> None
             assert "model-09" in "".join(segment.text for segment in drawn[1])  # the first row below the header
 
     asyncio.run(flow())
-
-
-def test_the_collector_is_held_from_start_up_to_the_first_rows_drawn(db_path: Path) -> None:
-    """Start-up makes ~100,000 long-lived objects and no garbage worth a walk: Python's cyclic
-    collector is off from the app's creation until the portfolio's rows are on screen, then on again;
-    with no project to draw, on again at once; and on after the app closes whatever happened."""
-    import gc
-
-    _projects(db_path, 3)
-
-    async def flow() -> None:
-        assert gc.isenabled()
-        app = make_app(db_path)
-        assert not gc.isenabled()
-        frames = recording_frames(app)
-        async with app.run_test(size=(120, 24)) as pilot:
-            await until(pilot, lambda: any(frames), "the rows drawn")
-            await until(pilot, gc.isenabled, "the collector back", tries=50)  # not the 5 s fallback
-        assert gc.isenabled()
-
-    asyncio.run(flow())
-
-    empty = db_path.parent / "empty.sqlite"
-    KB(empty).close()
-
-    async def nothing_to_draw() -> None:
-        app = make_app(empty)
-        async with app.run_test(size=(120, 24)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, PortfolioScreen) and app.screen.loaded, "loaded")
-            await until(pilot, gc.isenabled, "the collector back", tries=50)  # not the 5 s fallback
-
-    asyncio.run(nothing_to_draw())
-    assert gc.isenabled()
