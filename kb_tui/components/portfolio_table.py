@@ -33,6 +33,20 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class _Cells:
+    """What drawing a cell asks the widget for: once per frame while one is drawn, else per cell."""
+
+    console: Console
+    pad_style: Style  # Padding's own style
+    # the widget's state that DataTable's cell cache keys on, besides the cell's
+    cell_key: tuple[bool, int, PseudoClasses]
+    pad: int
+    fixed: tuple[int, int]  # fixed rows and columns
+    cell_styles: dict[tuple[bool, bool], tuple[Style, Style]] = field(default_factory=dict)  # by (hover, cursor)
+    under: dict[tuple[Style, bool, bool], tuple[Style, Style]] = field(default_factory=dict)
+
+
+@dataclass
 class _Frame:
     """What every line and cell of one frame would otherwise ask the widget for again."""
 
@@ -40,15 +54,8 @@ class _Frame:
     size: Size
     scroll: tuple[int, int]
     widths: list[int]  # each ordered column's render width
-    console: Console
-    pad_style: Style  # Padding's own style
-    # the widget's state that DataTable's cell cache keys on, besides the cell's
-    cell_key: tuple[bool, int, PseudoClasses]
-    pad: int
-    fixed: tuple[int, int]  # fixed rows and columns
+    cells: _Cells
     row_styles: dict[int, Style] = field(default_factory=dict)  # by row parity (zebra stripes)
-    cell_styles: dict[tuple[bool, bool], tuple[Style, Style]] = field(default_factory=dict)  # by (hover, cursor)
-    under: dict[tuple[Style, bool, bool], tuple[Style, Style]] = field(default_factory=dict)
 
 
 class PortfolioTable(DataTable[Any]):
@@ -68,18 +75,13 @@ class PortfolioTable(DataTable[Any]):
         self._after_paint.append(callback)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        console = self.app.console
         self._frame = _Frame(
             self.rich_style,
             self.size,
             (self.scroll_offset.x, self.scroll_offset.y),
             [column.get_render_width(self) for column in self.ordered_columns],
-            console,
-            console.get_style("none"),
             # DataTable.render_lines sets _pseudo_class_state to this before it draws a line
-            (self._show_hover_cursor, self._update_count, self.get_pseudo_class_state()),
-            self.cell_padding,
-            (self.fixed_rows, self.fixed_columns),
+            self._cells(self.get_pseudo_class_state()),
         )
         try:
             lines = super().render_lines(crop)
@@ -148,7 +150,7 @@ class PortfolioTable(DataTable[Any]):
             for column_index, width in enumerate(frame.widths)
         ]
         # the row's style carried on to the widget's right edge, as DataTable does
-        extend_style, _ = self._cell_styles(frame, hover, cursor)
+        extend_style, _ = self._cell_styles(frame.cells, hover, cursor)
         extend_style = row_style + extend_style
         extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
         remaining = max(0, frame.size.width - sum(frame.widths) - self._row_label_column_width)
@@ -157,26 +159,33 @@ class PortfolioTable(DataTable[Any]):
         self._row_render_cache[cache_key] = row_pair
         return row_pair
 
-    def _cell_styles(self, frame: _Frame, hover: bool, cursor: bool) -> tuple[Style, Style]:
-        """DataTable's (component, post) styles of a data cell, once per frame for each (hover, cursor)."""
-        got = frame.cell_styles.get((hover, cursor))
-        if got is None:
-            got = frame.cell_styles[hover, cursor] = self._data_cell_styles(hover, cursor)
-        return got
-
-    def _data_cell_styles(self, hover: bool, cursor: bool) -> tuple[Style, Style]:
-        """DataTable's (component, post) styles of a data cell (no header, label or fixed cell)."""
-        return self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
+    def _cells(self, pseudo_class_state: PseudoClasses) -> _Cells:
+        console = self.app.console
+        return _Cells(
+            console,
+            console.get_style("none"),
+            (self._show_hover_cursor, self._update_count, pseudo_class_state),
+            self.cell_padding,
+            (self.fixed_rows, self.fixed_columns),
         )
+
+    def _cell_styles(self, cells: _Cells, hover: bool, cursor: bool) -> tuple[Style, Style]:
+        """DataTable's (component, post) styles of a data cell (no header, label or fixed cell), once
+        per frame for each (hover, cursor)."""
+        got = cells.cell_styles.get((hover, cursor))
+        if got is None:
+            got = cells.cell_styles[hover, cursor] = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+        return got
 
     def _render_cell(
         self,
@@ -191,69 +200,31 @@ class PortfolioTable(DataTable[Any]):
 
         DataTable renders every cell as Styled(Padding(cell)) through rich's console: the text is
         laid out, then the padded line split and cropped a second time, and every segment restyled
-        by a generator per wrapper. For what every cell here is, one line of Text in a one-line
-        row, this makes the same segments directly: the text laid out once as Padding lays it out
-        (`_fitted`, else rich's path), its padding, and the cell's styles applied as Styled applies
-        them. Anything else (the header, labels, fixed cells, other renderables) is DataTable's."""
-        frame = self._frame
-        if frame is not None and frame.fixed == (0, 0):
-            got = self._frame_cell(frame, row_index, column_index, base_style, width, cursor, hover)
-            if got is not None:
-                return got
-        pad = self.cell_padding
-        if row_index < self.fixed_rows or column_index < self.fixed_columns or width < 2 * pad:
+        by a generator per wrapper. For what nearly every cell here is, one line of Text that fits
+        its column in a one-line row, this makes the same segments directly: the text laid out once
+        (`_fitted`), its padding, and the cell's styles, with the cell's position (its meta) added
+        last: the styles before it repeat from cell to cell, so rich's style cache answers them.
+        Anything else (the header, labels, fixed cells, a cell to crop, other renderables) is
+        DataTable's."""
+        cells = self._frame.cells if self._frame is not None else self._cells(self._pseudo_class_state)
+        got = self._text_cell(cells, row_index, column_index, base_style, width, cursor, hover)
+        if got is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        return got
+
+    def _text_cell(
+        self, cells: _Cells, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+    ) -> list[list[Segment]] | None:
+        """`_render_cell` for a one-line Text cell that fits; None for any other cell."""
+        pad = cells.pad
+        fixed_rows, fixed_columns = cells.fixed
+        if row_index < fixed_rows or column_index < fixed_columns or width < 2 * pad:
+            return None
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        row = self.rows.get(row_key) if row_key is not None else None
-        cells = self._get_row_renderables(row_index).cells if row is not None else []
-        cell = cells[column_index] if row is not None else None
-        if row_key is None or column_key is None or row is None or row.height != 1 or row.auto_height:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        if not isinstance(cell, Text):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        cached = self._cell_render_cache.get(key)
-        if cached is not None:
-            return cached
-        if frame is not None:
-            component_style, post_style = self._cell_styles(frame, hover, cursor)
-        else:
-            component_style, post_style = self._data_cell_styles(hover, cursor)
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        console = self.app.console
-        pad_style = console.get_style("none")  # Padding's own style
-        text = _fitted(console, cell, width - 2 * pad)
-        if text is None:
-            options = self.app.console_options.update(width=width - 2 * pad, height=1, no_wrap=True)
-            text = console.render_lines(cell, options, style=pad_style, pad=True)[0]
-        line = [Segment(" " * pad, pad_style), *text, Segment(" " * pad, pad_style)] if pad else text
-        lines = [list(Segment.apply_style(line, pre_style, post_style))]
-        self._cell_render_cache[key] = lines
-        return lines
-
-    def _frame_cell(
-        self, frame: _Frame, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
-    ) -> list[list[Segment]] | None:
-        """`_render_cell` for a one-line Text cell that fits, with the frame's values; None for any
-        other cell. The cell's position (its meta) is added last: the styles before it repeat from
-        cell to cell, so rich's style cache answers them."""
-        pad = frame.pad
-        locations = self._row_locations
-        row_key = locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None or width < 2 * pad:
+        if row_key is None or column_key is None:
             return None
-        show_hover_cursor, update_count, pseudo = frame.cell_key
+        show_hover_cursor, update_count, pseudo = cells.cell_key
         key = (row_key, column_key, base_style, cursor, hover, show_hover_cursor, update_count, pseudo)
         cached = self._cell_render_cache.get(key)
         if cached is not None:
@@ -264,16 +235,16 @@ class PortfolioTable(DataTable[Any]):
         cell = self._get_row_renderables(row_index).cells[column_index]
         if not isinstance(cell, Text):
             return None
-        text = _fitted(frame.console, cell, width - 2 * pad)
+        text = _fitted(cells.console, cell, width - 2 * pad)
         if text is None:
             return None
-        styles = frame.under.get((base_style, hover, cursor))
+        styles = cells.under.get((base_style, hover, cursor))
         if styles is None:
-            component_style, post_style = self._cell_styles(frame, hover, cursor)
-            styles = frame.under[base_style, hover, cursor] = (base_style + component_style, post_style)
+            component_style, post_style = self._cell_styles(cells, hover, cursor)
+            styles = cells.under[base_style, hover, cursor] = (base_style + component_style, post_style)
         under, post = styles
         meta = Style.from_meta({"row": row_index, "column": column_index})
-        spaces = Segment(" " * pad, frame.pad_style) if pad else None
+        spaces = Segment(" " * pad, cells.pad_style) if pad else None
         line = [spaces, *text, spaces] if spaces is not None else text
         lines = [[Segment(t, (under + s + post) + meta, c) for t, s, c in line]]
         self._cell_render_cache[key] = lines
