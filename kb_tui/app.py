@@ -18,10 +18,11 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kb_tui.commands import KBCommands
-from kb_tui.frozen import freeze_once
+from kb_tui.frozen import freeze_once, hold_collector, release_collector
 from kb_tui.second_pass import start_portfolio
 
 DARK, LIGHT = "textual-dark", "textual-light"
+COLLECTOR_HELD_AT_MOST_S = 5.0  # kb_tui.frozen: if the portfolio's rows never come
 # F3 search, F4 taxonomy, F5 graph, F6 review, F7 home: one footer entry, `f3 f4 f5 f6 f7 screens`
 SCREENS = Binding.Group("screens")
 
@@ -62,6 +63,7 @@ class KBApp(App[None]):
         keymap: dict[str, str] | None = None,
         cursor_blink: bool | None = None,
     ) -> None:
+        hold_collector()  # until the portfolio's first frame, unless `kb tui` already did (kb_tui.frozen)
         freeze_once("ui")  # Textual and the app's modules (kb_tui.frozen)
         super().__init__()
         self.db_path = Path(db_path) if db_path is not None else None
@@ -75,6 +77,7 @@ class KBApp(App[None]):
     def on_unmount(self) -> None:
         from kb_tui import second_pass
 
+        release_collector()  # if the portfolio never drew its rows
         second_pass.stop_all()
 
     def on_mount(self) -> None:
@@ -82,6 +85,7 @@ class KBApp(App[None]):
         from kb_tui.workers import install_log_file
 
         install_log_file()  # a failing worker's traceback goes to <user state dir>/kb-tui.log
+        self.set_timer(COLLECTOR_HELD_AT_MOST_S, release_collector)  # if the portfolio's rows never come
 
         settings = load_settings()
         self.theme = self._initial_theme or settings.theme

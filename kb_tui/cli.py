@@ -28,6 +28,9 @@ def _run(db_path: Path | None, actor: str | None) -> None:
 @click.pass_context
 def tui(ctx: click.Context) -> None:
     """Open the terminal UI on the database (created on first run; the taxonomy ships with kb)."""
+    from kb_tui.frozen import hold_collector
+
+    hold_collector()  # from here to the portfolio's first frame (kb_tui.frozen)
     from kb.config import resolve_db_path
     from kb.portfolio import is_current
 

@@ -341,3 +341,73 @@ def test_the_portfolio_table_draws_each_line_exactly_as_datatable_does() -> None
             assert "model-09" in "".join(segment.text for segment in drawn[1])  # the first row below the header
 
     asyncio.run(flow())
+
+
+_COLLECTOR_PROBE = r"""
+import asyncio, gc, json, sys
+from pathlib import Path
+from textual.widgets import DataTable
+from tests.snapshot_apps.common import make_app, until
+
+
+async def one_app(path):
+    app = make_app(Path(path))
+    held, made = not gc.isenabled(), gc.get_freeze_count()  # the app's creation froze the imports
+    drawn = []
+    display = app._display
+
+    def shown(screen, renderable):
+        if renderable is not None and not drawn and screen.query(DataTable):
+            table = screen.query(DataTable).first()
+            if table.row_count or getattr(screen, "loaded", False):
+                drawn.append([table.row_count, gc.isenabled()])
+        display(screen, renderable)
+
+    app._display = shown
+    async with app.run_test(size=(120, 24)) as pilot:
+        await until(pilot, lambda: drawn, "the portfolio drawn")
+        await until(pilot, gc.isenabled, "the collector back", tries=50)  # not the 5 s fallback
+        frozen = gc.get_freeze_count() - made
+    return {"held": held, "rows": drawn[0][0], "on when drawn": drawn[0][1], "frozen": frozen, "on": gc.isenabled()}
+
+
+print(json.dumps([asyncio.run(one_app(path)) for path in sys.argv[1:]]))
+"""
+
+
+def _probe_collector(*paths: Path) -> list[dict[str, Any]]:
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", _COLLECTOR_PROBE, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_the_collector_is_held_until_the_first_rows_are_drawn_then_what_start_up_made_is_frozen(
+    db_path: Path,
+) -> None:
+    """Start-up makes ~100,000 long-lived objects and no garbage worth a walk: Python's cyclic collector
+    is off from the first app's creation until the portfolio's rows are on screen; then what is alive
+    (the screen's widgets and rows among it) is frozen, never walked again, and the collector is on.
+    Once per process: a second app there (as in the tests) leaves the collector alone. Each app runs
+    in a fresh process, as `kb tui` does."""
+    _projects(db_path, 3)
+    first, second = _probe_collector(db_path, db_path)
+    assert first["held"] and first["rows"] == 3 and first["on when drawn"] is False
+    assert first["frozen"] > 1000 and first["on"] is True
+    # a freeze would add thousands; frozen objects freed meanwhile make the difference go negative
+    assert not second["held"] and second["rows"] == 3 and second["on when drawn"] is True
+    assert second["frozen"] < 100 and second["on"] is True
+
+
+def test_with_no_project_to_draw_the_collector_comes_back_at_once(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    KB(empty).close()
+    (alone,) = _probe_collector(empty)
+    assert alone["held"] and alone["rows"] == 0 and alone["on"] is True and alone["frozen"] > 0

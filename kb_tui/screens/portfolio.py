@@ -27,6 +27,7 @@ from kb_tui.components.badges import owner_text, stage_text, verdict_badge
 from kb_tui.components.footer import KBFooter
 from kb_tui.components.portfolio_table import PortfolioTable
 from kb_tui.components.sparkline import spark_text
+from kb_tui.frozen import release_collector
 from kb_tui.messages import PortfolioLoaded, PortfolioUsage, PortfolioVerdicts
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
@@ -175,6 +176,12 @@ class PortfolioScreen(KBScreen):
         self.refresh_table()
         self._end_child()
         self.call_after_refresh(self.enrich)
+        # the collector, held since start-up (kb_tui.frozen), comes back once these rows are drawn
+        table = self.query_one(PortfolioTable)
+        if table.row_count:
+            table.after_paint(release_collector)
+        else:
+            self.call_after_refresh(release_collector)
 
     def on_portfolio_verdicts(self, message: PortfolioVerdicts) -> None:
         self.verdicts, self.suspects = message.verdicts, message.suspects
