@@ -411,3 +411,64 @@ def test_with_no_project_to_draw_the_collector_comes_back_at_once(tmp_path: Path
     KB(empty).close()
     (alone,) = _probe_collector(empty)
     assert alone["held"] and alone["rows"] == 0 and alone["on"] is True and alone["frozen"] > 0
+
+
+def test_the_portfolio_table_measures_no_cell_when_every_column_has_its_width() -> None:
+    """DataTable measures each cell of every row added (the first frame's dozen milliseconds) for the
+    content width only an auto-width column uses. PortfolioTable skips that when each column has its
+    width, and is laid out as DataTable is all the same: its virtual size and column widths; a labelled
+    row, a row of auto height and an auto-width column are measured as DataTable measures them."""
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+
+    from kb_tui.components.portfolio_table import PortfolioTable
+
+    measured: list[str] = []
+    measure = Text.__rich_measure__
+
+    def counted(self: Text, console: Any, options: Any) -> Any:
+        measured.append(self.plain)
+        return measure(self, console, options)
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PortfolioTable(id="ours")
+            yield DataTable(id="theirs")
+
+    def layout(table: DataTable[Any]) -> tuple[Any, ...]:
+        widths = [(c.get_render_width(table), c.auto_width) for c in table.ordered_columns]
+        return table.virtual_size, widths, [row.height for row in table.ordered_rows], table._row_label_column_width
+
+    async def flow() -> None:
+        app = Two()
+        async with app.run_test(size=(100, 30)) as pilot:
+            ours, theirs = app.query_one("#ours", DataTable), app.query_one("#theirs", DataTable)
+            Text.__rich_measure__ = counted  # type: ignore[method-assign]
+            try:
+                for table in (ours, theirs):
+                    table.add_column(Text("slug"), key="slug", width=12)
+                    table.add_column(Text("n"), key="n", width=5)
+                    for n in range(20):
+                        table.add_row(Text(f"model-{n:02d}-long-name"), Text(str(n)), key=f"m{n}")
+                measured.clear()
+                await pilot.pause()
+                # DataTable measured each of its own 40 cells once; PortfolioTable none of its own
+                theirs_cells = [f"model-{n:02d}-long-name" for n in range(20)] + [str(n) for n in range(20)]
+                assert sorted(measured) == sorted(theirs_cells)
+                assert layout(ours) == layout(theirs)
+                # what still needs measuring is measured: a label, an auto height, then an auto-width column
+                for table in (ours, theirs):
+                    table.add_row(Text("labelled"), Text("1"), key="l", label=Text("a long label"))
+                    table.add_row(Text("two\nlines"), Text("2"), key="a", height=None)
+                await pilot.pause()
+                assert layout(ours) == layout(theirs) and layout(ours)[2][-1] == 2
+                assert layout(ours)[3] == len("a long label") + 2
+                for table in (ours, theirs):
+                    table.add_column(Text("auto"), key="auto")
+                    table.add_row(Text("x"), Text("3"), Text("a much wider cell"), key="w")
+                await pilot.pause()
+                assert layout(ours) == layout(theirs) and layout(ours)[1][-1] == (len("a much wider cell") + 2, True)
+            finally:
+                Text.__rich_measure__ = measure  # type: ignore[method-assign]
+
+    asyncio.run(flow())

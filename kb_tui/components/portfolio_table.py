@@ -13,7 +13,7 @@ columns, row labels, another cursor type, a cell that is not one line of Text) i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,22 @@ class PortfolioTable(DataTable[Any]):
 
     def after_paint(self, callback: Callable[[], object]) -> None:
         self._after_paint.append(callback)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """DataTable measures every cell of each new row for its column's content width, which only an
+        auto-width column uses: when every column has its width (the portfolio's always do), a row
+        with no label and a fixed height needs nothing measured. Such rows are left out; the rest
+        (labels, auto heights, the virtual size) is DataTable's."""
+        if any(column.auto_width for column in self.columns.values()):
+            super()._update_dimensions(new_rows)
+            return
+        rows = self.rows
+
+        def measured(key: RowKey) -> bool:
+            row = rows.get(key)
+            return row is not None and (row.label is not None or row.auto_height)
+
+        super()._update_dimensions([key for key in new_rows if measured(key)])
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._frame = _Frame(
