@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from kb_tui import css_cache
 from kb_tui.commands import KBCommands
 from kb_tui.frozen import freeze_once, hold_collector, release_collector
 from kb_tui.second_pass import start_portfolio
@@ -66,6 +67,7 @@ class KBApp(App[None]):
         hold_collector()  # until the portfolio's first frame, unless `kb tui` already did (kb_tui.frozen)
         freeze_once("ui")  # Textual and the app's modules (kb_tui.frozen)
         super().__init__()
+        css_cache.install(self)  # Textual's parsed CSS, kept between runs (kb_tui.css_cache)
         self.db_path = Path(db_path) if db_path is not None else None
         self.actor = actor
         self.as_of = as_of
@@ -79,6 +81,7 @@ class KBApp(App[None]):
 
         release_collector()  # if the portfolio never drew its rows
         second_pass.stop_all()
+        css_cache.save(self)  # what was parsed this time and not kept yet
 
     def on_mount(self) -> None:
         from kb_tui.settings import load_settings
