@@ -294,14 +294,23 @@ def test_the_portfolio_table_draws_each_line_exactly_as_datatable_does() -> None
         async with app.run_test(size=(100, 30)) as pilot:
             ours, theirs = app.query_one("#ours", DataTable), app.query_one("#theirs", DataTable)
             for table in (ours, theirs):
-                for key, width in (("slug", 14), ("stage", 10), ("verdict", 10), ("n", 6)):
+                for key, width in (("slug", 14), ("stage", 10), ("verdict", 10), ("n", 6), ("same", 6)):
                     table.add_column(Text(key), key=key, width=width)
+                # the same words in another style, spans or justification are drawn as themselves
+                same = (
+                    Text("ab c"),
+                    Text("ab c", style="red"),
+                    Text.assemble(("ab", "bold"), " c"),
+                    Text("ab c", justify="right"),
+                    Text("ab c", style="red", justify="right"),
+                )  # five: each falls on even and odd (zebra) rows among the first ten
                 for n in range(30):
                     table.add_row(
                         Text(f"model-{n:02d}"),
                         stage_text("production" if n % 3 else "pilot"),
                         verdict_badge("silent-failure" if n % 4 == 0 else None),
                         Text(f"{n}/{2 * n}", justify="right"),
+                        same[n % 5],
                         key=f"m{n}",
                     )
                 table.move_cursor(row=3)

@@ -44,6 +44,7 @@ class _Cells:
     fixed: tuple[int, int]  # fixed rows and columns
     cell_styles: dict[tuple[bool, bool], tuple[Style, Style]] = field(default_factory=dict)  # by (hover, cursor)
     under: dict[tuple[Style, bool, bool], tuple[Style, Style]] = field(default_factory=dict)
+    laid: dict[tuple[Any, ...], list[tuple[str, Style, Any]]] = field(default_factory=dict)  # see _text_cell
 
 
 @dataclass
@@ -251,18 +252,24 @@ class PortfolioTable(DataTable[Any]):
         cell = self._get_row_renderables(row_index).cells[column_index]
         if not isinstance(cell, Text):
             return None
-        text = _fitted(cells.console, cell, width - 2 * pad)
-        if text is None:
-            return None
         styles = cells.under.get((base_style, hover, cursor))
         if styles is None:
             component_style, post_style = self._cell_styles(cells, hover, cursor)
             styles = cells.under[base_style, hover, cursor] = (base_style + component_style, post_style)
         under, post = styles
+        # the same text in the same column and state is laid out and styled once a frame (a stage, an
+        # empty usage cell, a verdict badge repeat down the page); only its position (meta) differs
+        laid_key = (cell.plain, cell.style, tuple(cell.spans), cell.justify, cell.end, cell.no_wrap, width, under, post)
+        laid = cells.laid.get(laid_key)
+        if laid is None:
+            text = _fitted(cells.console, cell, width - 2 * pad)
+            if text is None:
+                return None
+            spaces = Segment(" " * pad, cells.pad_style) if pad else None
+            line = [spaces, *text, spaces] if spaces is not None else text
+            laid = cells.laid[laid_key] = [(t, under + s + post, c) for t, s, c in line]
         meta = Style.from_meta({"row": row_index, "column": column_index})
-        spaces = Segment(" " * pad, cells.pad_style) if pad else None
-        line = [spaces, *text, spaces] if spaces is not None else text
-        lines = [[Segment(t, (under + s + post) + meta, c) for t, s, c in line]]
+        lines = [[Segment(t, s + meta, c) for t, s, c in laid]]
         self._cell_render_cache[key] = lines
         return lines
 
@@ -277,13 +284,13 @@ def _fitted(console: Console, cell: Text, width: int) -> list[Segment] | None:
     them into a new Text (its base style becomes a span), renders that and splits and pads the
     result into lines; for a cell that fits, each of those steps is one of these few lines. Anything
     else (a line break, a tab, a wider cell to crop or fold, centred, left or full justification,
-    wrapping asked for, another line end) returns None: rich's own path draws it."""
+    wrapping asked for, a line end other than a newline or none) returns None: rich's own path draws it."""
     plain = cell.plain
     justify = cell.justify
     if (
         "\n" in plain
         or "\t" in plain
-        or cell.end != "\n"
+        or cell.end not in ("\n", "")  # a cell is one line: without its line end it is the same line
         or cell.no_wrap is False
         or justify not in (None, "default", "right")
         or cell_len(plain) > width
