@@ -12,7 +12,8 @@ Start-up itself is the same story: from `kb tui`'s start to the portfolio's firs
 collector ran some 130 young collections over objects that all live on (about 50 ms of the first
 frame on this machine). So the collector is held for that stretch (`hold_collector`) and, once the
 rows are drawn, everything alive is frozen before it comes back (`release_collector`): the
-objects start-up made are never walked, then or later.
+objects start-up made are never walked, then or later. Start-up's own cyclic garbage is frozen with
+them, never freed: about 500 objects on the 2,000-project portfolio, a few tens of KB.
 """
 
 from __future__ import annotations
