@@ -15,7 +15,9 @@ own CPU time (on a loaded machine, the steadier figure).
 Each start-up sample runs in a fresh process (imports included), next to the floor: an empty
 Textual app reaching its first frame in the same headless harness. Floor, `KBApp` and the
 `kb tui --db` command path (click and kb.cli included, App.run swapped for the harness) take turns,
-one sample each per round, so load on a shared machine falls on all three alike. `--queries ''`
+one sample each per round, so load on a shared machine falls on all three alike. kb keeps Textual's
+parsed CSS between runs (kb_tui.css_cache): the rounds keep it in a directory of their own, filled by
+one untimed start, whose figure is printed too (a first start after installing). `--queries ''`
 skips the search part. Build a database with
 `kb synth --projects 2000 --incidents 100000 --db PATH` (or reuse bench/run.py's cache).
 """
@@ -28,6 +30,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 STARTUP = r"""
@@ -113,13 +116,17 @@ print(cli() if mode == "cli" else asyncio.run(floor() if mode == "floor" else kb
 """
 
 
-def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[tuple[float, float, float, float]]:
+def startup(
+    mode: str, db: str, reps: int, tree: str | None = None, env_extra: dict[str, str] | None = None
+) -> list[tuple[float, float, float, float]]:
     """(wall, CPU, drawn, drawn UI CPU) seconds per sample: wall and CPU when the table first holds
     rows (the empty app: when it is ready), drawn when the first frame showing them was displayed,
     and the UI thread's own CPU by then (what a busy machine inflates least: the figure to compare
     while other work runs). `tree`: run another checkout of kb (its directory first on PYTHONPATH)
-    instead of this one."""
-    env = {**os.environ, "PYTHONPATH": tree} if tree else None
+    instead of this one. `env_extra`: more environment (the bench's own KB_CACHE_DIR)."""
+    env = {**os.environ, **(env_extra or {})}
+    if tree:
+        env["PYTHONPATH"] = tree
     out = []
     for _ in range(reps):
         done = subprocess.run(
@@ -133,20 +140,27 @@ def startup(mode: str, db: str, reps: int, tree: str | None = None) -> list[tupl
 def interleaved(modes: list[str], db: str, reps: int, compare: str | None = None) -> dict[str, list[float]]:
     """One sample of each mode per round, so a burst of load on the shared machine hits them alike;
     with `compare`, that checkout's kb and cli modes take their turns too (as "<mode>@compare").
-    Each mode's CPU seconds are under "cpu:<mode>", its first frame drawn with rows under "drawn:<mode>"."""
+    Each mode's CPU seconds are under "cpu:<mode>", its first frame drawn with rows under "drawn:<mode>".
+
+    kb keeps Textual's parsed CSS between runs (kb_tui.css_cache): the rounds use a cache directory of
+    their own, filled by one untimed `kb tui` start first, whose first frame is kept under
+    "cold:cli" (what the first start after installing or upgrading costs)."""
     runs: list[tuple[str, str, str | None]] = [(m, m, None) for m in modes]
     if compare:
         runs += [(f"{m}@compare", m, compare) for m in modes if m != "floor"]
     out: dict[str, list[float]] = {
         key: [] for name, _, _ in runs for key in (name, f"cpu:{name}", f"drawn:{name}", f"drawn-ui-cpu:{name}")
     }
-    for _ in range(reps):
-        for name, mode, tree in runs:
-            for wall, cpu, drawn, drawn_cpu in startup(mode, db, 1, tree):
-                out[name].append(wall)
-                out[f"cpu:{name}"].append(cpu)
-                out[f"drawn:{name}"].append(drawn)
-                out[f"drawn-ui-cpu:{name}"].append(drawn_cpu)
+    with tempfile.TemporaryDirectory(prefix="kb-tui-bench-cache-") as cache:
+        extra = {"KB_CACHE_DIR": cache}
+        out["cold:cli"] = [startup("cli", db, 1, None, extra)[0][2]]
+        for _ in range(reps):
+            for name, mode, tree in runs:
+                for wall, cpu, drawn, drawn_cpu in startup(mode, db, 1, tree, extra):
+                    out[name].append(wall)
+                    out[f"cpu:{name}"].append(cpu)
+                    out[f"drawn:{name}"].append(drawn)
+                    out[f"drawn-ui-cpu:{name}"].append(drawn_cpu)
     return out
 
 
@@ -317,19 +331,24 @@ def synth_db(projects: int, cache: Path, per_project: int = 50) -> str:
 
 def forms(db: str, reps: int, compare: str | None = None) -> dict[str, list[float]]:
     """Fresh process per round: floor (empty app, one form), kb (rows, verdicts, every screen), and with
-    `compare` the same for that checkout ("kb@compare"), so load on the shared machine falls on all alike."""
+    `compare` the same for that checkout ("kb@compare"), so load on the shared machine falls on all alike.
+    The rounds keep kb's parsed CSS in a cache directory of their own, filled by one untimed round first."""
     runs: list[tuple[str, str, str | None]] = [("floor", "floor", None), ("kb", "kb", None)]
     if compare:
         runs.append(("kb@compare", "kb", compare))
     out: dict[str, list[float]] = {}
-    for _ in range(reps):
-        for name, mode, tree in runs:
-            env = {**os.environ, "PYTHONPATH": tree} if tree else None
-            done = subprocess.run(
-                [sys.executable, "-c", FORMS, mode, db], capture_output=True, text=True, check=True, env=env, cwd=tree
-            )
-            for key, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
-                out.setdefault(f"{name}:{key}", []).append(value)
+    with tempfile.TemporaryDirectory(prefix="kb-tui-bench-cache-") as cache:
+        for round_ in range(reps + 1):
+            for name, mode, tree in runs if round_ else [("kb", "kb", None)]:
+                env = {**os.environ, "KB_CACHE_DIR": cache}
+                if tree:
+                    env["PYTHONPATH"] = tree
+                args = [sys.executable, "-c", FORMS, mode, db]
+                done = subprocess.run(args, capture_output=True, text=True, check=True, env=env, cwd=tree)
+                if not round_:
+                    continue  # the untimed round: it fills the cache
+                for key, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
+                    out.setdefault(f"{name}:{key}", []).append(value)
     return out
 
 
@@ -449,6 +468,10 @@ def main() -> None:
 
     ratios("first frame displayed (what is on screen)", "drawn")
     ratios("  the UI thread's CPU by then", "drawn-ui-cpu")
+    print(
+        f"  `kb tui`'s first start with no parsed CSS kept yet (after installing; one sample):"
+        f" {samples['cold:cli'][0]:.3f} s"
+    )
     med, top = result["search_ms_median"], result["search_ms_max"]
     if args.queries:
         print(f"search, last keystroke -> results: median {med:.1f} ms, max {top:.1f} ms")
