@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from kb_tui import css_cache
 from kb_tui.commands import KBCommands
@@ -83,12 +84,17 @@ class KBApp(App[None]):
         second_pass.stop_all()
         css_cache.save(self)  # what was parsed this time and not kept yet
 
-    def on_mount(self) -> None:
-        from kb_tui.settings import load_settings
-        from kb_tui.workers import install_log_file
+    def get_default_screen(self) -> Screen[Any]:
+        """The portfolio is the first screen, the bottom of the stack (F7 and escape come back to it),
+        styled once with the user's theme: pushed over Textual's empty default screen, it cost the
+        first frame another screen's mounting, styling and switch (about 12 ms)."""
+        from kb_tui.screens.portfolio import PortfolioScreen
 
-        install_log_file()  # a failing worker's traceback goes to <user state dir>/kb-tui.log
-        self.set_timer(COLLECTOR_HELD_AT_MOST_S, release_collector)  # if the portfolio's rows never come
+        self._apply_settings()  # the theme first: set later, it would restyle the portfolio
+        return PortfolioScreen()
+
+    def _apply_settings(self) -> None:
+        from kb_tui.settings import load_settings
 
         settings = load_settings()
         self.theme = self._initial_theme or settings.theme
@@ -97,9 +103,12 @@ class KBApp(App[None]):
         keymap = {**settings.keymap, **self._initial_keymap}
         if keymap:
             self.set_keymap(keymap)
-        from kb_tui.screens.portfolio import PortfolioScreen
 
-        self.push_screen(PortfolioScreen())
+    def on_mount(self) -> None:
+        from kb_tui.workers import install_log_file
+
+        install_log_file()  # a failing worker's traceback goes to <user state dir>/kb-tui.log
+        self.set_timer(COLLECTOR_HELD_AT_MOST_S, release_collector)  # if the portfolio's rows never come
 
     def on_portfolio_verdicts(self) -> None:
         """The portfolio is complete (its verdicts bubble up here): the forms' first-use costs are paid
@@ -176,7 +185,7 @@ class KBApp(App[None]):
         """Back to the portfolio: unwind every screen above it (editors still ask about unsaved work)."""
         if self._in_modal():
             return
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:  # the portfolio is the first screen
             top: Any = self.screen
             if getattr(top, "dirty", False):
                 top.action_back()  # it asks whether to save or discard; the user decides

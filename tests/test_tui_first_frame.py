@@ -481,3 +481,54 @@ def test_the_portfolio_table_measures_no_cell_when_every_column_has_its_width() 
                 Text.__rich_measure__ = measure  # type: ignore[method-assign]
 
     asyncio.run(flow())
+
+
+def test_the_portfolio_is_the_first_screen_drawn_in_the_users_theme_and_home_never_leaves_it(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The portfolio is the bottom of the screen stack (not pushed over Textual's empty default screen):
+    its first frame is already in the theme the settings name, and F7 or escape on any screen above
+    it come back to it, never past it."""
+    from textual.color import Color
+    from textual.widgets import Input
+
+    from kb_tui.screens.search import SearchScreen
+    from kb_tui.screens.taxonomy import TaxonomyScreen
+
+    _projects(db_path, 2)
+    monkeypatch.setenv("KB_THEME", "textual-light")
+
+    async def flow() -> None:
+        app = make_app(db_path, theme=None)  # the theme the settings (here KB_THEME) name
+        first: list[tuple[Any, str, Any]] = []
+        display = app._display
+
+        def shown(screen: Any, renderable: Any) -> None:
+            if renderable is not None and not first:
+                first.append((screen, app.theme, screen.styles.background))
+            display(screen, renderable)
+
+        app._display = shown  # type: ignore[method-assign]
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            assert isinstance(home, PortfolioScreen) and app.screen_stack == [home]
+            screen, theme, background = first[0]
+            light = app.get_theme("textual-light")
+            assert light is not None and light.background is not None
+            assert screen is home and theme == "textual-light"
+            assert background == Color.parse(light.background)  # the first frame is light, not restyled later
+            await pilot.press("f4")
+            await until(pilot, lambda: isinstance(app.screen, TaxonomyScreen), "the taxonomy")
+            await pilot.press("f3")
+            await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search")
+            assert len(app.screen_stack) == 3
+            await pilot.press("f7")
+            await until(pilot, lambda: app.screen is home, "home")
+            assert app.screen_stack == [home]
+            for _ in range(2):  # escape clears the filter on the portfolio, and goes nowhere
+                await pilot.press("escape")
+                await settle(pilot)
+            assert app.screen_stack == [home] and isinstance(app.focused, Input)
+
+    asyncio.run(flow())

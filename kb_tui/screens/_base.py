@@ -166,7 +166,7 @@ class KBScreen(StyledOnce, WorkerErrors, Screen[None]):
         return False
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        if len(self.app.screen_stack) > 1:  # never the portfolio, the first screen
             self.app.pop_screen()
 
     def leave_or_confirm(self, dirty: bool, prompt: str, leave: Callable[[], Any] | None = None) -> None:
