@@ -12,7 +12,9 @@ cache directory, one file per theme and Textual install, and Textual parses only
 - A file that cannot be read (a partial write, another Python, anything) is ignored with a log line
   and replaced; Textual then parses as it always does. Deleting the directory is always safe.
 - Textual's release is known by its CSS modules' sizes and modification times (asking importlib for
-  the version costs more than the parse), as Python's own bytecode cache knows a source.
+  the version costs more than the parse), as Python's own bytecode cache knows a source. That and the
+  variables are written in the file too, and a file made for others is not used: its name is only a
+  CRC of them (hashlib's import alone would cost the first frame 3 ms).
 
 The cache holds pickles of Textual's own objects, in the user's own cache directory (KB_CACHE_DIR
 moves it), the trust Python already gives its bytecode cache there.
@@ -20,11 +22,11 @@ moves it), the trust Python already gives its bytecode cache there.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +65,21 @@ def _textual_stamp() -> str:
 _STAMP: list[str] = []
 
 
-def cache_file(variables: dict[str, str]) -> Path:
-    """The file for these theme variables and this Textual."""
+def fingerprint(variables: dict[str, str]) -> str:
+    """What parsed rules depend on besides their sources: this Textual and Python, and the variables."""
     if not _STAMP:
         _STAMP.append(_textual_stamp())
-    digest = hashlib.sha256(_STAMP[0].encode())
-    for name, value in sorted(variables.items()):
-        digest.update(f"\n{name}={value}".encode())
-    return cache_dir() / f"{digest.hexdigest()[:32]}.pickle"
+    return _STAMP[0] + "".join(f"\n{name}={value}" for name, value in sorted(variables.items()))
 
 
-def read(path: Path) -> dict[ParseKey, list[RuleSet]]:
-    """The parses kept in `path`; nothing if it is missing or cannot be read."""
+def cache_file(made_for: str) -> Path:
+    """The file for a fingerprint (its CRC names it; the file holds the whole fingerprint)."""
+    return cache_dir() / f"{zlib.crc32(made_for.encode()):08x}.pickle"
+
+
+def read(path: Path, made_for: str) -> dict[ParseKey, list[RuleSet]]:
+    """The parses kept in `path` for this fingerprint; nothing if it is missing, cannot be read or was
+    made for another."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -84,26 +89,31 @@ def read(path: Path) -> dict[ParseKey, list[RuleSet]]:
         return {}
     try:
         kept = pickle.loads(data)
-        if not isinstance(kept, dict) or not all(
-            isinstance(key, tuple) and len(key) == 5 and isinstance(rules, list) for key, rules in kept.items()
-        ):
+        parsed = kept.get("parsed") if isinstance(kept, dict) else None
+        if not isinstance(parsed, dict) or not isinstance(kept.get("for"), str):
             raise ValueError("not a parsed stylesheet")
-        if not all(isinstance(rule, RuleSet) for rules in kept.values() for rule in rules):
-            raise ValueError("not a parsed stylesheet")
+        for key, rules in parsed.items():
+            if not (isinstance(key, tuple) and len(key) == 5 and isinstance(rules, list)):
+                raise ValueError("not a parsed stylesheet")
+            if not all(isinstance(rule, RuleSet) for rule in rules):
+                raise ValueError("not a parsed stylesheet")
     except Exception as exc:  # a damaged or foreign file: any error unpickling it means "parse again"
         log.warning("kb: ignoring the parsed CSS in %s (%s: %s)", path, type(exc).__name__, exc)
         return {}
-    return kept
+    if kept["for"] != made_for:  # another Textual, Python or theme whose CRC is the same: parse again
+        log.debug("kb: the parsed CSS in %s was made for another theme or Textual", path)
+        return {}
+    return parsed
 
 
-def write(path: Path, parsed: dict[ParseKey, list[RuleSet]]) -> None:
-    """Add `parsed` to what `path` holds, atomically (a reader never sees half a file); a file-system
-    error only costs the next start a parse."""
+def write(path: Path, made_for: str, parsed: dict[ParseKey, list[RuleSet]]) -> None:
+    """Add `parsed` to what `path` holds for this fingerprint, atomically (a reader never sees half a
+    file); a file-system error only costs the next start a parse."""
     try:
-        merged = {**read(path), **parsed}
+        merged = {**read(path, made_for), **parsed}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(pickle.dumps({"for": made_for, "parsed": merged}, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
         log.warning("kb: not keeping the parsed CSS in %s (%s: %s)", path, type(exc).__name__, exc)
@@ -119,8 +129,8 @@ class CachedStylesheet(Stylesheet):
     def __init__(self, *, variables: dict[str, str] | None = None) -> None:
         super().__init__(variables=variables)
         self._parse_cache.grow(PARSE_CACHE_SIZE)
-        self._read_for: Path | None = None  # the cache file whose parses are in _parse_cache
-        self._new: dict[Path, dict[ParseKey, list[RuleSet]]] = {}  # parsed here, by file, not yet kept
+        self._made_for: str | None = None  # the fingerprint whose kept parses are in _parse_cache
+        self._new: dict[str, dict[ParseKey, list[RuleSet]]] = {}  # parsed here, by fingerprint, not yet kept
 
     @classmethod
     def replacing(cls, stylesheet: Stylesheet) -> CachedStylesheet:
@@ -131,7 +141,7 @@ class CachedStylesheet(Stylesheet):
 
     def set_variables(self, variables: dict[str, str]) -> None:
         super().set_variables(variables)
-        self._read_for = None
+        self._made_for = None
 
     def _parse_rules(
         self,
@@ -143,22 +153,22 @@ class CachedStylesheet(Stylesheet):
     ) -> list[RuleSet]:
         key: ParseKey = (css, read_from, is_default_rules, tie_breaker, scope)
         if key not in self._parse_cache:
-            path = cache_file(self._variables)
-            if self._read_for != path:
-                self._read_for = path
-                for kept_key, rules in read(path).items():
+            made_for = self._made_for
+            if made_for is None:
+                made_for = self._made_for = fingerprint(self._variables)
+                for kept_key, rules in read(cache_file(made_for), made_for).items():
                     self._parse_cache[kept_key] = rules
             if key not in self._parse_cache:
                 rules = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
-                self._new.setdefault(path, {})[key] = rules
+                self._new.setdefault(made_for, {})[key] = rules
                 return rules
         return super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
 
     def save(self) -> None:
         """Keep what was parsed here and not found in the file (the app calls this as it closes)."""
         new, self._new = self._new, {}
-        for path, parsed in new.items():
-            write(path, parsed)
+        for made_for, parsed in new.items():
+            write(cache_file(made_for), made_for, parsed)
 
 
 def install(app: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -145,7 +146,8 @@ def test_a_damaged_file_is_logged_ignored_and_replaced(
 ) -> None:
     run(Small())
     (kept,) = css_cache.cache_dir().glob("*.pickle")
-    for damage in (b"not a pickle", kept.read_bytes()[:100], b"\x80\x05N."):  # garbage, cut short, a None
+    whole = kept.read_bytes()
+    for damage in (b"not a pickle", whole[:100], b"\x80\x05N.", pickle.dumps({"for": 1, "parsed": {}})):
         kept.write_bytes(damage)
         parses.clear()
         caplog.clear()
@@ -154,7 +156,24 @@ def test_a_damaged_file_is_logged_ignored_and_replaced(
             rules = run(app)
         assert rules == textual_parse(app) and parses
         assert "ignoring the parsed CSS in" in caplog.text and str(kept) in caplog.text
-        assert isinstance(css_cache.read(kept), dict) and css_cache.read(kept)  # written whole again
+        assert css_cache.read(kept, css_cache.fingerprint(app.stylesheet._variables))  # written whole again
+
+
+def test_a_file_made_for_another_theme_or_textual_is_not_used(parses: list[tuple[str, str]]) -> None:
+    """The file's name is a CRC of what the rules were made for; the file holds the whole of it, so a
+    file whose name matches but which was made for something else is parsed over, not used."""
+    app = Small()
+    run(app)
+    made_for = css_cache.fingerprint(app.stylesheet._variables)
+    (kept,) = css_cache.cache_dir().glob("*.pickle")
+    assert kept == css_cache.cache_file(made_for)
+    parsed = pickle.loads(kept.read_bytes())["parsed"]
+    kept.write_bytes(pickle.dumps({"for": made_for + "\nanother=1", "parsed": parsed}))
+    parses.clear()
+    again = Small()
+    rules = run(again)
+    assert parses and rules == textual_parse(again)
+    assert pickle.loads(kept.read_bytes())["for"] == made_for  # replaced by what this one parsed
 
 
 def test_an_unwritable_cache_costs_only_a_parse(

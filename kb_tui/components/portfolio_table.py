@@ -14,7 +14,6 @@ columns, row labels, another cursor type, a cell that is not one line of Text) i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -32,31 +31,41 @@ if TYPE_CHECKING:
     from textual.widgets._data_table import RowKey
 
 
-@dataclass
 class _Cells:
-    """What drawing a cell asks the widget for: once per frame while one is drawn, else per cell."""
+    """What drawing a cell asks the widget for: once per frame while one is drawn, else per cell.
+    (Plain classes, here and below: a dataclass's class costs the first frame its code generation.)"""
 
-    console: Console
-    pad_style: Style  # Padding's own style
-    # the widget's state that DataTable's cell cache keys on, besides the cell's
-    cell_key: tuple[bool, int, PseudoClasses]
-    pad: int
-    fixed: tuple[int, int]  # fixed rows and columns
-    cell_styles: dict[tuple[bool, bool], tuple[Style, Style]] = field(default_factory=dict)  # by (hover, cursor)
-    under: dict[tuple[Style, bool, bool], tuple[Style, Style]] = field(default_factory=dict)
-    laid: dict[tuple[Any, ...], list[tuple[str, Style, Any]]] = field(default_factory=dict)  # see _text_cell
+    __slots__ = ("cell_key", "cell_styles", "console", "fixed", "laid", "pad", "pad_style", "under")
+
+    def __init__(
+        self,
+        console: Console,
+        pad_style: Style,  # Padding's own style
+        cell_key: tuple[bool, int, PseudoClasses],  # the widget's state DataTable's cell cache keys on
+        pad: int,
+        fixed: tuple[int, int],  # fixed rows and columns
+    ) -> None:
+        self.console, self.pad_style, self.cell_key, self.pad, self.fixed = console, pad_style, cell_key, pad, fixed
+        self.cell_styles: dict[tuple[bool, bool], tuple[Style, Style]] = {}  # by (hover, cursor)
+        self.under: dict[tuple[Style, bool, bool], tuple[Style, Style]] = {}
+        self.laid: dict[tuple[Any, ...], list[tuple[str, Style, Any]]] = {}  # see _text_cell
 
 
-@dataclass
 class _Frame:
     """What every line and cell of one frame would otherwise ask the widget for again."""
 
-    style: Style  # the widget's rich_style
-    size: Size
-    scroll: tuple[int, int]
-    widths: list[int]  # each ordered column's render width
-    cells: _Cells
-    row_styles: dict[int, Style] = field(default_factory=dict)  # by row parity (zebra stripes)
+    __slots__ = ("cells", "row_styles", "scroll", "size", "style", "widths")
+
+    def __init__(
+        self,
+        style: Style,  # the widget's rich_style
+        size: Size,
+        scroll: tuple[int, int],
+        widths: list[int],  # each ordered column's render width
+        cells: _Cells,
+    ) -> None:
+        self.style, self.size, self.scroll, self.widths, self.cells = style, size, scroll, widths, cells
+        self.row_styles: dict[int, Style] = {}  # by row parity (zebra stripes)
 
 
 class PortfolioTable(DataTable[Any]):

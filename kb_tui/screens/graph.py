@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from kb_tui.components.cause_tree import CauseTree
 from kb_tui.components.footer import KBFooter
-from kb_tui.messages import GraphLoaded
+from kb_tui.screen_messages import GraphLoaded
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 

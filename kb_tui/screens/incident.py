@@ -51,7 +51,8 @@ from kb_tui.components.cause_tree import CauseTree
 from kb_tui.components.footer import KBFooter
 from kb_tui.components.lazy_pane import LazyPane
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
-from kb_tui.messages import Failed, IncidentLoaded, Saved, TaxonomyLoaded, WhySuggestions
+from kb_tui.messages import Failed, Saved
+from kb_tui.screen_messages import IncidentLoaded, TaxonomyLoaded, WhySuggestions
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 

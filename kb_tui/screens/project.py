@@ -30,7 +30,8 @@ from kb.humanize import day, evidence, number, plural, score, when
 from kb.vocab import MONITORING_LEVELS, STAGES
 from kb_tui.components.badges import owner_text, severity_text, stage_text, verdict_badge
 from kb_tui.components.footer import KBFooter
-from kb_tui.messages import Failed, ProjectLoaded, Saved
+from kb_tui.messages import Failed, Saved
+from kb_tui.screen_messages import ProjectLoaded
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 

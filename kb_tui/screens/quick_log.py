@@ -18,7 +18,8 @@ from textual.widgets import Button, Input, Label, Static, Switch
 
 from kb_tui.components.backdrop import StillBackdrop
 from kb_tui.components.opening import StyledOnce
-from kb_tui.messages import Choices, Failed, Saved
+from kb_tui.messages import Failed, Saved
+from kb_tui.screen_messages import Choices
 from kb_tui.screens._base import WorkerErrors
 from kb_tui.workers import kb_worker
 

@@ -31,7 +31,8 @@ from kb.humanize import duration, percent, plural
 from kb_tui.components.badges import stage_text, verdict_badge
 from kb_tui.components.footer import KBFooter
 from kb_tui.components.lazy_pane import LazyPane
-from kb_tui.messages import Failed, ReviewLoaded, Saved
+from kb_tui.messages import Failed, Saved
+from kb_tui.screen_messages import ReviewLoaded
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 

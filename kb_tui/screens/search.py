@@ -19,7 +19,8 @@ from textual.worker import get_current_worker
 from kb.humanize import plural
 from kb.vocab import INCIDENT_KINDS
 from kb_tui.components.footer import KBFooter
-from kb_tui.messages import Failed, SearchResults
+from kb_tui.messages import Failed
+from kb_tui.screen_messages import SearchResults
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 

@@ -17,7 +17,7 @@ from kb.humanize import day, plural
 from kb_tui.components.badges import severity_text
 from kb_tui.components.footer import KBFooter
 from kb_tui.components.taxonomy_picker import TaxonomyPicker
-from kb_tui.messages import ModeIncidents, TaxonomyLoaded
+from kb_tui.screen_messages import ModeIncidents, TaxonomyLoaded
 from kb_tui.screens._base import KBScreen
 from kb_tui.workers import kb_worker
 
