@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
+
+from kb.cachedir import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def read_yaml(path: Path) -> Any:
     JSON gives back equal is kept; a cache that cannot be read or written is passed over.
     """
     data = path.read_bytes()
-    cached = _cache_dir() / f"{hashlib.sha256(data).hexdigest()}.json"
+    cached = cache_dir("yaml") / f"{hashlib.sha256(data).hexdigest()}.json"
     try:
         return json.loads(cached.read_bytes())
     except FileNotFoundError:
@@ -75,25 +76,17 @@ def read_yaml(path: Path) -> Any:
     return value
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("KB_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "yaml"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("kb", appauthor=False)) / "yaml"
-
-
 def _keep(cached: Path, value: Any) -> None:
-    """Write the JSON atomically (a reader never sees half a file); skip values JSON would change
-    (a YAML date) and any file-system error, which only costs the next read a parse."""
+    """Write the JSON atomically (kb.fsio: a reader never sees half a file); skip values JSON would
+    change (a YAML date) and any file-system error, which only costs the next read a parse."""
+    from kb.errors import KBError
+    from kb.fsio import atomic_write, private_dir
+
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         if json.loads(text) != value:
             return
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, cached)
-    except (OSError, TypeError, ValueError) as exc:
+        private_dir(cached.parent)
+        atomic_write(cached, text.encode("utf-8"))
+    except (KBError, TypeError, ValueError) as exc:
         log.debug("kb: not caching %s (%s)", cached.name, exc)

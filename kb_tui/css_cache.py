@@ -27,11 +27,14 @@ import os
 import pickle
 import sys
 import zlib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from textual.css.model import RuleSet
 from textual.css.stylesheet import CSSLocation, Stylesheet
+
+from kb.cachedir import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +43,7 @@ ParseKey = tuple[str, CSSLocation, bool, int, str]  # Textual's own: css, read_f
 PARSE_CACHE_SIZE = 512
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("KB_CACHE_DIR")
-    if root:
-        return Path(root).expanduser() / "tcss"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("kb", appauthor=False)) / "tcss"
-
-
+@cache
 def _textual_stamp() -> str:
     """What identifies the Textual install that made the rules: its CSS modules' sizes and times."""
     import textual.css
@@ -62,19 +57,14 @@ def _textual_stamp() -> str:
     return "\n".join(parts)
 
 
-_STAMP: list[str] = []
-
-
 def fingerprint(variables: dict[str, str]) -> str:
     """What parsed rules depend on besides their sources: this Textual and Python, and the variables."""
-    if not _STAMP:
-        _STAMP.append(_textual_stamp())
-    return _STAMP[0] + "".join(f"\n{name}={value}" for name, value in sorted(variables.items()))
+    return _textual_stamp() + "".join(f"\n{name}={value}" for name, value in sorted(variables.items()))
 
 
 def cache_file(made_for: str) -> Path:
     """The file for a fingerprint (its CRC names it; the file holds the whole fingerprint)."""
-    return cache_dir() / f"{zlib.crc32(made_for.encode()):08x}.pickle"
+    return cache_dir("tcss") / f"{zlib.crc32(made_for.encode()):08x}.pickle"
 
 
 def read(path: Path, made_for: str) -> dict[ParseKey, list[RuleSet]]:
@@ -107,15 +97,16 @@ def read(path: Path, made_for: str) -> dict[ParseKey, list[RuleSet]]:
 
 
 def write(path: Path, made_for: str, parsed: dict[ParseKey, list[RuleSet]]) -> None:
-    """Add `parsed` to what `path` holds for this fingerprint, atomically (a reader never sees half a
-    file); a file-system error only costs the next start a parse."""
+    """Add `parsed` to what `path` holds for this fingerprint, atomically (kb.fsio: a reader never sees
+    half a file); a file-system error only costs the next start a parse."""
+    from kb.errors import KBError
+    from kb.fsio import atomic_write, private_dir
+
     try:
-        merged = {**read(path, made_for), **parsed}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps({"for": made_for, "parsed": merged}, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
+        data = pickle.dumps({"for": made_for, "parsed": {**read(path, made_for), **parsed}}, pickle.HIGHEST_PROTOCOL)
+        private_dir(path.parent)
+        atomic_write(path, data)
+    except (KBError, pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
         log.warning("kb: not keeping the parsed CSS in %s (%s: %s)", path, type(exc).__name__, exc)
 
 

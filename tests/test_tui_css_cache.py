@@ -15,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.css.stylesheet import Stylesheet
 from textual.widgets import Input, Static
 
+from kb.cachedir import cache_dir
 from kb_tui import css_cache
 from tests.snapshot_apps.common import make_app, settle
 
@@ -98,7 +99,7 @@ def test_the_second_start_of_kb_parses_no_css_and_styles_as_textual_would(
 
     first, parsed, _, _ = asyncio.run(start())
     assert parsed >= 10 and any(path.endswith("kb.tcss") for path, _ in parses[:parsed])
-    assert len(list(css_cache.cache_dir().glob("*.pickle"))) == 1
+    assert len(list(cache_dir("tcss").glob("*.pickle"))) == 1
     second, parsed, textuals, counts = asyncio.run(start())
     assert parsed == 0
     assert second == first == textuals and len(second) > 50
@@ -126,7 +127,7 @@ def test_a_second_start_parses_nothing_and_an_edited_source_alone_is_parsed(pars
     parses.clear()
     run(Edited()), run(Small())  # both kept now, in the one file for this theme
     assert parses == []
-    assert len(list(css_cache.cache_dir().glob("*.pickle"))) == 1
+    assert len(list(cache_dir("tcss").glob("*.pickle"))) == 1
 
 
 def test_each_theme_has_its_own_file(parses: list[tuple[str, str]]) -> None:
@@ -138,14 +139,14 @@ def test_each_theme_has_its_own_file(parses: list[tuple[str, str]]) -> None:
     rules = run(light)
     assert parses  # another theme's variables: parsed again, with them
     assert rules == textual_parse(light)
-    assert len(list(css_cache.cache_dir().glob("*.pickle"))) == 2
+    assert len(list(cache_dir("tcss").glob("*.pickle"))) == 2
 
 
 def test_a_damaged_file_is_logged_ignored_and_replaced(
     parses: list[tuple[str, str]], caplog: pytest.LogCaptureFixture
 ) -> None:
     run(Small())
-    (kept,) = css_cache.cache_dir().glob("*.pickle")
+    (kept,) = cache_dir("tcss").glob("*.pickle")
     whole = kept.read_bytes()
     for damage in (b"not a pickle", whole[:100], b"\x80\x05N.", pickle.dumps({"for": 1, "parsed": {}})):
         kept.write_bytes(damage)
@@ -165,7 +166,7 @@ def test_a_file_made_for_another_theme_or_textual_is_not_used(parses: list[tuple
     app = Small()
     run(app)
     made_for = css_cache.fingerprint(app.stylesheet._variables)
-    (kept,) = css_cache.cache_dir().glob("*.pickle")
+    (kept,) = cache_dir("tcss").glob("*.pickle")
     assert kept == css_cache.cache_file(made_for)
     parsed = pickle.loads(kept.read_bytes())["parsed"]
     kept.write_bytes(pickle.dumps({"for": made_for + "\nanother=1", "parsed": parsed}))
