@@ -116,6 +116,14 @@ print(cli() if mode == "cli" else asyncio.run(floor() if mode == "floor" else kb
 """
 
 
+def _env(tree: str | None, extra: dict[str, str] | None) -> dict[str, str]:
+    """A sample's environment: this one, `extra`, and `tree` (another checkout) first on PYTHONPATH."""
+    env = {**os.environ, **(extra or {})}
+    if tree:
+        env["PYTHONPATH"] = tree
+    return env
+
+
 def startup(
     mode: str, db: str, reps: int, tree: str | None = None, env_extra: dict[str, str] | None = None
 ) -> list[tuple[float, float, float, float]]:
@@ -124,9 +132,7 @@ def startup(
     and the UI thread's own CPU by then (what a busy machine inflates least: the figure to compare
     while other work runs). `tree`: run another checkout of kb (its directory first on PYTHONPATH)
     instead of this one. `env_extra`: more environment (the bench's own KB_CACHE_DIR)."""
-    env = {**os.environ, **(env_extra or {})}
-    if tree:
-        env["PYTHONPATH"] = tree
+    env = _env(tree, env_extra)
     out = []
     for _ in range(reps):
         done = subprocess.run(
@@ -340,10 +346,8 @@ def forms(db: str, reps: int, compare: str | None = None) -> dict[str, list[floa
     with tempfile.TemporaryDirectory(prefix="kb-tui-bench-cache-") as cache:
         for round_ in range(reps + 1):
             for name, mode, tree in runs if round_ else [("kb", "kb", None)]:
-                env = {**os.environ, "KB_CACHE_DIR": cache}
-                if tree:
-                    env["PYTHONPATH"] = tree
                 args = [sys.executable, "-c", FORMS, mode, db]
+                env = _env(tree, {"KB_CACHE_DIR": cache})
                 done = subprocess.run(args, capture_output=True, text=True, check=True, env=env, cwd=tree)
                 if not round_:
                     continue  # the untimed round: it fills the cache

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 
 from kb_tui import css_cache
 from kb_tui.commands import KBCommands
 from kb_tui.frozen import freeze_once, hold_collector, release_collector
 from kb_tui.second_pass import start_portfolio
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 DARK, LIGHT = "textual-dark", "textual-light"
 COLLECTOR_HELD_AT_MOST_S = 5.0  # kb_tui.frozen: if the portfolio's rows never come

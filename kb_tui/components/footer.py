@@ -181,15 +181,15 @@ class KBFooter(Widget, can_focus=False):
             if entry.palette:
                 palette = (index, entry)
                 continue
-            if entry.label:
-                parts = [Segment(entry.description, label_style)]
-            else:
-                parts = key(index, entry)
-                spans.append((at, at + sum(s.cell_length for s in parts), index))
+            parts = [Segment(entry.description, label_style)] if entry.label else key(index, entry)
+            length = Segment.get_line_length(parts)
+            if not entry.label:
+                spans.append((at, at + length, index))
             line += parts
             line.append(Segment(" ", gap))  # each key's and label's right margin
-            at += sum(s.cell_length for s in parts) + 1
+            at += length + 1
         right: list[Segment] = []
+        room = width
         if palette is not None and not self.screen.has_class("-narrow"):
             index, entry = palette
             parts = key(index, entry)
@@ -199,10 +199,9 @@ class KBFooter(Widget, can_focus=False):
             bar_color = under_color + self.get_component_styles("kb-footer--bar").color
             bar = Segment("▏", under + Style.from_color(bar_color.rich_color))
             right = [bar, *parts, Segment(" ", gap)]
-            length = sum(s.cell_length for s in right)
-            spans.append((width - length + 1, width - 1, index))
+            room -= Segment.get_line_length(right)
+            spans.append((room + 1, width - 1, index))
         self._spans = spans
-        room = width - sum(s.cell_length for s in right)
         left = Segment.adjust_line_length(line, max(room, 0), style=gap)
         # keys beyond the width are cut (Textual's Footer scrolled them); the palette's key goes first
         return Strip([*left, *right]).crop(0, width).adjust_cell_length(width, gap)

@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
-from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from textual.coordinate import Coordinate
     from textual.geometry import Region, Size
     from textual.strip import Strip
